@@ -1,0 +1,104 @@
+"""The backend interface: one small class each engine implements.
+
+A backend runs a workload's request body and returns the response body. It is a context
+manager: ``start()`` loads the library or spawns the server, ``stop()`` releases it. Backends
+are found through the ``hybridbench.backends`` entry-point group, so a team can plug in its
+own service by shipping a package that registers one.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Any, ClassVar
+
+from hybridbench.errors import UnsupportedError, WorkloadError
+from hybridbench.limits import MAX_PAYLOAD_BYTES, check_payload_size
+
+
+class Backend(ABC):
+    """Base class of every backend.
+
+    Subclasses implement ``call`` (and ``start``/``stop`` when they hold resources). ``call``
+    raises ``WorkloadError`` for bad input and ``BackendError`` when the engine itself fails.
+    """
+
+    #: registry name, e.g. ``"ffi"``
+    name: ClassVar[str] = ""
+    #: one line for ``hybridbench list``: where the work runs and how it is reached
+    summary: ClassVar[str] = ""
+    #: True when concurrent ``call``s really overlap (GIL released, or work in another
+    #: process); the runner notes it next to concurrency results
+    parallel_calls: ClassVar[bool] = False
+    #: the workloads this backend implements; others are reported unsupported with a reason
+    workloads: ClassVar[frozenset[str]] = frozenset({"json", "image", "timeseries", "echo"})
+
+    def __init__(self, **options: Any) -> None:
+        self.options = options
+        self.started = False
+
+    # -- discovery ---------------------------------------------------------------------------
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this backend cannot run on this machine (library not built...), or None."""
+        return None
+
+    def unsupported_reason(self, workload: str) -> str | None:
+        """Why this backend does not implement ``workload``, or None if it does."""
+        if workload in self.workloads:
+            return None
+        return f"{self.name} does not implement {workload!r}"
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Acquire what the backend needs (dlopen, spawn a server). Must be idempotent."""
+        self.started = True
+
+    def stop(self) -> None:
+        """Release everything ``start`` acquired. Must be idempotent and never raise."""
+        self.started = False
+
+    def __enter__(self) -> Backend:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # -- work ----------------------------------------------------------------------------------
+
+    def run(self, workload: str, payload: bytes) -> bytes:
+        """Run one request. The checks here are the same for every backend."""
+        if workload not in self.workloads:
+            reason = self.unsupported_reason(workload)
+            from hybridbench.registry import workload_names
+
+            if workload not in workload_names():
+                raise WorkloadError(f"unknown workload {workload!r}; known: "
+                                    f"{', '.join(workload_names())}")
+            raise UnsupportedError(reason or f"{self.name} does not implement {workload!r}")
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            check_payload_size(workload, len(payload))
+        return self.call(workload, payload)
+
+    @abstractmethod
+    def call(self, workload: str, payload: bytes) -> bytes:
+        """Do the work; ``workload`` is known and supported, ``payload`` within the limit."""
+
+    # -- measurement hooks -----------------------------------------------------------------------
+
+    def processes(self) -> dict[str, int]:
+        """PIDs whose memory and CPU count towards this backend, by role.
+
+        ``client`` is always this process; out-of-process backends add ``server`` (and more
+        roles if they have them).
+        """
+        return {"client": os.getpid()}
+
+    def describe(self) -> dict[str, Any]:
+        """Facts about this backend instance recorded with each result (versions, target...)."""
+        return {}

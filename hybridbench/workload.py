@@ -1,0 +1,73 @@
+"""The workload interface: what every module under ``workloads/`` provides.
+
+A workload is *bytes in, bytes out*. It knows how to generate a deterministic request body for
+each of its size presets, how to compute the reference answer, and how to check that another
+engine's answer is the same one. Workloads are found through the ``hybridbench.workloads``
+entry-point group, so an outside package can add one.
+"""
+
+from __future__ import annotations
+
+import functools
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from hybridbench.errors import WorkloadError
+
+
+@dataclass(frozen=True)
+class SizePreset:
+    """One named input size, e.g. ``1MB`` for json or ``100k`` for timeseries."""
+
+    name: str
+    description: str
+
+
+class Workload(ABC):
+    """Base class of a workload. Subclasses are stateless; one instance is shared."""
+
+    #: registry name, e.g. ``"json"``
+    name: str = ""
+    #: one line for ``hybridbench list``
+    summary: str = ""
+    #: size presets, smallest first
+    sizes: tuple[SizePreset, ...] = ()
+    #: the size a plain ``hybridbench run`` uses
+    default_size: str = ""
+
+    def size_names(self) -> list[str]:
+        return [s.name for s in self.sizes]
+
+    def check_size(self, size: str) -> None:
+        if size not in self.size_names():
+            raise WorkloadError(
+                f"workload {self.name!r} has no size {size!r}; "
+                f"its sizes are: {', '.join(self.size_names())}"
+            )
+
+    def make_input(self, size: str, seed: int = 0) -> bytes:
+        """The request body for ``(size, seed)``: identical bytes on every call and machine."""
+        self.check_size(size)
+        return _cached_input(self, size, seed)
+
+    @abstractmethod
+    def generate(self, size: str, seed: int) -> bytes:
+        """Generate the request body (uncached); ``size`` is already validated."""
+
+    @abstractmethod
+    def reference(self, payload: bytes) -> bytes:
+        """The reference answer. Raises WorkloadError for invalid input."""
+
+    @abstractmethod
+    def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
+        """Raise VerificationError unless ``output`` is an acceptable answer.
+
+        ``expected`` is ``reference(payload)``, passed in so that callers can compute it once.
+        """
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_input(workload: Workload, size: str, seed: int) -> bytes:
+    # Generating the 5MB image or the 8MB document takes a noticeable fraction of a second;
+    # the runner and the tests ask for the same inputs many times.
+    return workload.generate(size, seed)

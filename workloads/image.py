@@ -1,0 +1,223 @@
+"""``image``: decode a JPEG, resize to fit 800x600 (Lanczos3), sharpen 3x3, encode JPEG q90.
+
+This docstring is the specification; every backend computes exactly this.
+
+Input
+-----
+A baseline or progressive JPEG (starts with the SOI marker ``FF D8 FF``) with 3 components
+(YCbCr or RGB) or 1 component (greyscale, expanded to RGB by copying the grey value to R, G and
+B). Rejected with a ``WorkloadError`` naming the problem: a body that is not a JPEG (e.g. PNG or
+random bytes), a truncated or corrupt JPEG, CMYK/YCCK JPEGs, width or height above 16384, more
+than 40,000,000 pixels (decompression bombs are refused from the header, before decoding), and
+bodies above 64 MiB. EXIF orientation is ignored; metadata is not copied to the output.
+
+Pipeline
+--------
+1. Decode to 8-bit RGB at full resolution (no DCT-domain downscaling: every engine decodes
+   every pixel).
+2. Resize to fit inside 800x600 keeping the aspect ratio, up or down, with a Lanczos3
+   (a = 3) convolution filter whose support scales with the reduction factor (Pillow's
+   ``Image.LANCZOS``, fast_image_resize's ``Lanczos3``). Target size in integer arithmetic::
+
+       if w * 600 >= h * 800:  W = 800; H = max(1, (h * 800 + w // 2) // w)
+       else:                   H = 600; W = max(1, (w * 600 + h // 2) // h)
+
+   So 640x480 -> 800x600, 1920x1080 -> 800x450, 4000x3000 -> 800x600.
+3. Sharpen with the 3x3 kernel ``[[0,-1,0],[-1,5,-1],[0,-1,0]]`` (weights sum to 1), per
+   channel, in integer arithmetic, clamped to 0..255. The one-pixel border is copied
+   unchanged (as Pillow's ``ImageFilter.Kernel`` does). A sharpen was chosen over a blur
+   because it is exact in integers: engines can only differ through the decoder, the
+   resampler and the encoder, never through filter rounding.
+4. Encode a baseline JPEG, quality 90 (IJG quality scaling of the standard tables), 4:2:0
+   chroma subsampling, no metadata.
+
+Verification
+------------
+The output decodes as a JPEG with the reference's dimensions; its PSNR against the reference
+output, over all RGB samples, is >= 30 dB; and every 16x16 block has PSNR >= 20 dB, because a
+global average hides local damage (a darkened 64x64 patch costs less than 1 dB globally).
+
+Sizes
+-----
+``small`` (640x480), ``medium`` (1920x1080), ``5MB`` (default: 3840x2880 whose JPEG is about
+5 MB). Content is photo-like: smooth gradients, multi-scale texture, shapes with edges and
+sensor-like grain, never flat colour.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+from hybridbench.errors import VerificationError, WorkloadError
+from hybridbench.limits import check_payload_size
+from hybridbench.workload import SizePreset, Workload
+
+MAX_SIDE = 16384
+MAX_PIXELS = 40_000_000
+TARGET_W, TARGET_H = 800, 600
+SHARPEN = (0, -1, 0, -1, 5, -1, 0, -1, 0)
+QUALITY = 90
+#: preset -> (width, height, JPEG quality of the *input*, grain strength)
+_PRESETS = {
+    "small": (640, 480, 90, 4.0),
+    "medium": (1920, 1080, 90, 4.0),
+    "5MB": (3840, 2880, 96, 7.0),
+}
+
+
+def fit_size(width: int, height: int) -> tuple[int, int]:
+    """Target dimensions of step 2, in integers so every language gets the same answer."""
+    if width * TARGET_H >= height * TARGET_W:
+        return TARGET_W, max(1, (height * TARGET_W + width // 2) // width)
+    return max(1, (width * TARGET_H + height // 2) // height), TARGET_H
+
+
+def _pil():
+    # Imported lazily: the stdlib-only backend must be importable without Pillow.
+    from PIL import Image, ImageDraw, ImageFilter
+
+    return Image, ImageDraw, ImageFilter
+
+
+# -- input generation ---------------------------------------------------------------------------
+
+
+def _octave(rng: np.random.Generator, width: int, height: int, cells: int) -> np.ndarray:
+    """Random values on a coarse grid, smoothly upsampled: one octave of value noise."""
+    Image, _, _ = _pil()
+    gw, gh = cells, max(2, cells * height // width)
+    coarse = rng.random((gh, gw, 3), dtype=np.float32)
+    channels = [
+        np.asarray(Image.fromarray(coarse[:, :, c], mode="F").resize((width, height),
+                                                                    Image.BICUBIC))
+        for c in range(3)
+    ]
+    return np.stack(channels, axis=2)
+
+
+def generate(size: str, seed: int) -> bytes:
+    Image, ImageDraw, ImageFilter = _pil()
+    width, height, quality, grain = _PRESETS[size]
+    rng = np.random.default_rng([seed, width, height])
+    picture = np.zeros((height, width, 3), dtype=np.float32)
+    for cells, weight in ((3, 120.0), (12, 60.0), (48, 35.0), (192, 25.0)):
+        picture += weight * (_octave(rng, width, height, cells) - 0.5)
+    picture += 128.0
+    canvas = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8), "RGB")
+    draw = ImageDraw.Draw(canvas)
+    for _ in range(40):  # objects with hard edges, like a scene has
+        x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
+        w, h = int(rng.integers(width // 40, width // 5)), int(rng.integers(height // 40,
+                                                                            height // 5))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        shape = draw.ellipse if rng.random() < 0.5 else draw.rectangle
+        shape((x0, y0, x0 + w, y0 + h), fill=colour)
+    canvas = canvas.filter(ImageFilter.GaussianBlur(1.2))  # lens softness on the edges
+    pixels = np.asarray(canvas, dtype=np.float32)
+    pixels += rng.normal(0.0, grain, pixels.shape).astype(np.float32)  # sensor grain
+    out = io.BytesIO()
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB").save(
+        out, "JPEG", quality=quality, subsampling=2)
+    return out.getvalue()
+
+
+# -- the reference pipeline (Pillow) -------------------------------------------------------------
+
+
+def open_checked(payload: bytes):
+    """Open a JPEG with Pillow after the checks of the spec; returns an RGB image, loaded."""
+    Image, _, _ = _pil()
+    check_payload_size("image", len(payload))
+    if payload[:3] != b"\xff\xd8\xff":
+        raise WorkloadError("image: input is not a JPEG (no SOI marker FF D8 FF at the start)")
+    try:
+        image = Image.open(io.BytesIO(payload), formats=["JPEG"])
+    except Exception as exc:  # Pillow raises several types for garbage headers
+        raise WorkloadError(f"image: cannot read the JPEG header: {exc}") from None
+    width, height = image.size
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise WorkloadError(
+            f"image: {width}x{height} exceeds the limits ({MAX_SIDE} per side, "
+            f"{MAX_PIXELS} pixels)")
+    if image.mode not in ("RGB", "L"):
+        raise WorkloadError(f"image: unsupported JPEG colour mode {image.mode}")
+    try:
+        image.load()  # Pillow refuses truncated data unless LOAD_TRUNCATED_IMAGES is set
+    except Exception as exc:
+        raise WorkloadError(f"image: corrupt or truncated JPEG: {exc}") from None
+    return image.convert("RGB") if image.mode != "RGB" else image
+
+
+def process(image) -> bytes:
+    """Steps 2-4 on a decoded RGB Pillow image."""
+    Image, _, ImageFilter = _pil()
+    resized = image.resize(fit_size(*image.size), Image.LANCZOS)
+    sharpened = resized.filter(ImageFilter.Kernel((3, 3), SHARPEN, scale=1, offset=0))
+    out = io.BytesIO()
+    sharpened.save(out, "JPEG", quality=QUALITY, subsampling=2, optimize=False)
+    return out.getvalue()
+
+
+def reference(payload: bytes) -> bytes:
+    return process(open_checked(payload))
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(255.0**2 / mse)
+
+
+def worst_block_psnr(a: np.ndarray, b: np.ndarray, block: int = 16) -> float:
+    """The lowest PSNR over the image's ``block`` x ``block`` tiles (partial edge tiles dropped)."""
+    h, w = (a.shape[0] // block) * block, (a.shape[1] // block) * block
+    if h == 0 or w == 0:
+        return psnr(a, b)
+    diff = (a[:h, :w].astype(np.float64) - b[:h, :w].astype(np.float64)) ** 2
+    tiles = diff.reshape(h // block, block, w // block, block, -1).mean(axis=(1, 3, 4))
+    worst = float(tiles.max())
+    return math.inf if worst == 0 else 10.0 * math.log10(255.0**2 / worst)
+
+
+def decode_rgb(data: bytes, what: str) -> np.ndarray:
+    Image, _, _ = _pil()
+    try:
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+            return np.asarray(image.convert("RGB"))
+    except Exception as exc:
+        raise VerificationError(f"image: {what} is not a decodable JPEG: {exc}") from None
+
+
+class ImageWorkload(Workload):
+    name = "image"
+    summary = "JPEG decode, Lanczos3 fit to 800x600, 3x3 sharpen, JPEG q90 encode"
+    sizes = (SizePreset("small", "640x480 JPEG"), SizePreset("medium", "1920x1080 JPEG"),
+             SizePreset("5MB", "3840x2880 photo-like JPEG of about 5 MB"))
+    default_size = "5MB"
+
+    def generate(self, size: str, seed: int) -> bytes:
+        return generate(size, seed)
+
+    def reference(self, payload: bytes) -> bytes:
+        return reference(payload)
+
+    def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
+        got, want = decode_rgb(output, "output"), decode_rgb(expected, "reference output")
+        if got.shape != want.shape:
+            raise VerificationError(
+                f"image: output is {got.shape[1]}x{got.shape[0]}, "
+                f"expected {want.shape[1]}x{want.shape[0]}")
+        overall, worst = psnr(got, want), worst_block_psnr(got, want)
+        if overall < 30.0:
+            raise VerificationError(f"image: PSNR {overall:.2f} dB against the reference < 30 dB")
+        if worst < 20.0:
+            raise VerificationError(
+                f"image: a 16x16 block has PSNR {worst:.2f} dB against the reference (< 20 dB)")
+
+
+WORKLOAD = ImageWorkload()
