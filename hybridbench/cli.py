@@ -1,0 +1,165 @@
+"""``hybridbench`` command line: list, run, report (DESIGN.md, "CLI")."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hybridbench import registry, results, runner
+from hybridbench.errors import HybridbenchError
+from hybridbench.report import html, terminal
+
+DEFAULT_REPORT = Path("reports/index.html")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _concurrency(text: str) -> list[int]:
+    try:
+        return [int(part) for part in _csv(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--concurrency takes integers like 1,2: {text!r}")
+
+
+def _sizes(text: str) -> str | dict[str, str]:
+    """``1MB`` for every workload, or ``json=1MB,echo=64B`` per workload."""
+    if "=" not in text:
+        return text
+    pairs = [part.split("=", 1) for part in _csv(text)]
+    return {name.strip(): size.strip() for name, size in pairs}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hybridbench",
+        description="Should this hot path stay in Python, go native over gRPC, or be called "
+                    "through FFI? Runs the same workloads through each and measures them.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="workloads, sizes, backends and their availability")
+
+    run = commands.add_parser("run", help="measure backends on workloads (the main job)")
+    run.add_argument("-w", "--workloads", type=_csv, help="comma-separated (default: all)")
+    run.add_argument("-b", "--backends", type=_csv, help="comma-separated (default: all)")
+    run.add_argument("--size", type=_sizes,
+                     help="size preset for every workload, or json=1MB,echo=64B "
+                          "(default: each workload's default; echo sweeps all its sizes)")
+    run.add_argument("--concurrency", type=_concurrency, default=[1],
+                     help="closed-loop workers, e.g. 1,2 (default 1)")
+    timing = run.add_mutually_exclusive_group()
+    timing.add_argument("--duration", type=float, help="measured seconds per cell (default 3)")
+    timing.add_argument("--quick", action="store_true",
+                        help="short cells for CI and smoke tests: numbers are indicative only")
+    run.add_argument("--rounds", type=int, help="rounds per cell (default 5, quick 3)")
+    run.add_argument("--rate", type=float,
+                     help="open loop at this many requests/s, latency from the intended send "
+                          "time (default: closed loop)")
+    run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
+    run.add_argument("--no-cold-start", action="store_true",
+                     help="skip the cold-start measurement (a fresh process per cell)")
+    run.add_argument("--grpc-target", help="use a gRPC server already running at this address "
+                                           "instead of spawning one")
+    run.add_argument("-o", "--output", type=Path,
+                     help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
+    run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
+                     help=f"HTML report path (default {DEFAULT_REPORT})")
+
+    report = commands.add_parser("report", help="render result files as an HTML report")
+    report.add_argument("results", nargs="+", type=Path)
+    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
+    return parser
+
+
+def cmd_list(console: Console) -> int:
+    table = Table(title="workloads", title_justify="left")
+    for column in ("workload", "sizes (default in bold)", "what it does"):
+        table.add_column(column)
+    for name, wl in registry.workloads().items():
+        sizes = ", ".join(f"[bold]{s}[/]" if s == wl.default_size else s
+                          for s in wl.size_names())
+        table.add_row(name, sizes, wl.summary)
+    console.print(table)
+    table = Table(title="backends", title_justify="left")
+    for column in ("backend", "available", "where the work runs"):
+        table.add_column(column)
+    for name in registry.backend_names():
+        reason = registry.unavailable_reason(name)
+        summary = "" if reason else registry.backend_class(name).summary
+        table.add_row(name, "[green]yes[/]" if not reason else f"[red]no[/]: {reason}", summary)
+    console.print(table)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> runner.RunConfig:
+    fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
+              "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
+              "cold_start": not args.no_cold_start}
+    if args.grpc_target:
+        fields["backend_options"] = {"grpc": {"target": args.grpc_target},
+                                     "grpc-py": {"target": args.grpc_target}}
+    config = runner.RunConfig.quick(**fields) if args.quick else runner.RunConfig(**fields)
+    if args.duration is not None:
+        config.duration_s = args.duration
+    if args.rounds is not None:
+        config.rounds = args.rounds
+    if config.duration_s <= 0 or config.rounds < 1:
+        raise HybridbenchError("--duration must be positive and --rounds at least 1")
+    return config
+
+
+def cmd_run(args: argparse.Namespace, console: Console) -> int:
+    config = _config(args)
+    cells = runner.plan(config)  # fail on bad names before printing a progress bar
+    output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("starting", total=len(cells))
+
+        def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
+            progress.update(task, completed=index, description=cell.label)
+
+        done = runner.run(config, progress=on_progress)
+        progress.update(task, completed=len(cells))
+    results.save(done, output)
+    html.write([done], args.report)
+    terminal.print_summary(done, console)
+    console.print(f"results: {output}\nreport:  {args.report}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    loaded = [results.load(path) for path in args.results]
+    html.write(loaded, args.output)
+    console.print(f"report: {args.output}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    # Piped output (CI logs, tee) gets a table wide enough to read instead of 80 columns.
+    console = Console() if sys.stdout.isatty() else Console(width=150)
+    try:
+        if args.command == "list":
+            return cmd_list(console)
+        if args.command == "run":
+            return cmd_run(args, console)
+        return cmd_report(args, console)
+    except (HybridbenchError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The summary table printed at the end of ``hybridbench run``."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from hybridbench.report import formatting as fmt
+from hybridbench.results import OK, Results
+
+
+def summary_table(results: Results) -> Table:
+    table = Table(title="hybridbench results", title_justify="left", header_style="bold")
+    for column in ("workload", "backend", "c", "ops/s", "±CI", "bytes in/s", "P50", "P99", "P99.9",
+                   "RSS cli", "RSS srv", "samples", "cold"):
+        table.add_column(column, justify="left" if column in ("workload", "backend") else "right")
+    for cell in results.cells:
+        lead = [f"{cell.workload} {cell.size}", cell.backend, str(cell.concurrency)]
+        if cell.status != OK:
+            table.add_row(*lead, f"[yellow]{cell.status}[/]", "", "", "", "", "", "", "", "", "")
+            continue
+        lat = cell.latency_ns or {}
+        table.add_row(
+            *lead, fmt.count(cell.throughput_ops), fmt.ci_percent(cell.throughput_ci95,
+                                                                  cell.throughput_ops),
+            fmt.rate_bytes(cell.throughput_bytes),
+            fmt.duration_ns(lat.get("p50")), fmt.duration_ns(lat.get("p99")),
+            fmt.duration_ns(lat.get("p999")), fmt.size_bytes(cell.rss_peak_bytes.get("client")),
+            fmt.size_bytes(cell.rss_peak_bytes.get("server")),
+            f"{cell.samples:,}" + ("*" if cell.batch_size > 1 else ""),
+            fmt.seconds(cell.cold_start_s))
+    return table
+
+
+def print_summary(results: Results, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(summary_table(results))
+    for cell in results.cells:
+        if cell.status != OK:
+            console.print(f"[yellow]{cell.workload}/{cell.size} {cell.backend}: "
+                          f"{cell.status}:[/] {cell.error}")
+    if any(c.batch_size > 1 for c in results.cells):
+        console.print("* samples are means of timed batches (calls of a few microseconds)")
+    for warning in results.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
+    for cell in results.cells:
+        for warning in cell.warnings:
+            if not warning.startswith("calls shorter"):
+                console.print(f"[yellow]{cell.workload}/{cell.size} {cell.backend}:[/] {warning}")
