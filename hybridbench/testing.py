@@ -1,0 +1,117 @@
+"""Inputs every backend must reject, for the project's tests and for plug-in authors.
+
+``bad_inputs()`` lists (case id, workload, payload, regex the error message must match). A new
+backend passes when ``backend.run(workload, payload)`` raises ``WorkloadError`` with a
+matching message for each case, and the process lives on::
+
+    for case, workload, payload, pattern in hybridbench.testing.bad_inputs():
+        with pytest.raises(hybridbench.WorkloadError, match=pattern):
+            backend.run(workload, payload)
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+
+import numpy as np
+
+import hybridbench
+from hybridbench.workloads import timeseries
+
+
+def _jpeg_with_size(base: bytes, width: int, height: int) -> bytes:
+    """Patch the SOF frame header of ``base`` to claim another size (a decompression bomb)."""
+    data = bytearray(base)
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            data[i + 5:i + 7] = height.to_bytes(2, "big")
+            data[i + 7:i + 9] = width.to_bytes(2, "big")
+            return bytes(data)
+        i += 2 + length
+    raise AssertionError("no SOF marker")
+
+
+def _cmyk_jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("CMYK", (32, 32), (10, 20, 30, 40)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (1, 2, 3)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _nan_batch(value: float) -> bytes:
+    n = 10
+    metrics = np.ones((3, n))
+    metrics[1, 7] = value
+    return timeseries.encode_batch(np.arange(n, dtype=np.int64) * 1000,
+                                   np.arange(n, dtype=np.uint32), np.zeros(n, np.uint16), metrics)
+
+
+OVERSIZED = b" " * (64 * 1024 * 1024 + 1)
+
+
+@functools.cache
+def bad_inputs() -> list[tuple[str, str, bytes, str]]:
+    """(id, workload, payload, regex the error message must match), built once."""
+    jpeg = hybridbench.make_input("image", "small")
+    good_ts = hybridbench.make_input("timeseries", "10k")
+    return [
+        ("json-malformed", "json", b'{"orders": [', r"(?i)json|EOF|unexpected|malformed"),
+        ("json-invalid-utf8", "json", b'{"orders": [], "x": "\xff\xfe"}', r"(?i)utf-?8"),
+        ("json-not-object", "json", b"[1, 2, 3]", r"orders"),
+        ("json-orders-not-array", "json", b'{"orders": 5}', r"orders"),
+        ("json-qty-string", "json",
+         b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+         b'"items": [{"qty": "2", "price": 1.5}], "tags": []}]}', r"qty"),
+        ("json-id-float", "json",
+         b'{"orders": [{"id": 1.5, "status": "new", "customer": {"tier": "gold"}, '
+         b'"items": [], "tags": []}]}', r"id"),
+        ("json-price-bool", "json",
+         b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+         b'"items": [{"qty": 1, "price": true}], "tags": []}]}', r"price"),
+        ("json-nan-literal", "json", b'{"orders": [], "x": NaN}', r"(?i)nan|json|invalid|expected"),
+        ("json-lone-surrogate", "json",
+         b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+         b'"items": [], "tags": ["\\ud800"]}]}', r"(?i)surrogate|unicode|utf|escape|json"),
+        ("json-too-deep", "json", b"[" * 100_000 + b"]" * 100_000, r"(?i)deep|recursion|depth|nest"),
+        ("json-oversized", "json", OVERSIZED, r"limit"),
+        ("image-truncated", "image", jpeg[: len(jpeg) // 2], r"(?i)truncat|corrupt|premature|end"),
+        ("image-not-an-image", "image", b"hello, this is not a picture" * 10, r"(?i)jpeg"),
+        ("image-png", "image", _png(), r"(?i)jpeg"),
+        ("image-cmyk", "image", _cmyk_jpeg(), r"(?i)cmyk|colour|color|component"),
+        ("image-bomb", "image", _jpeg_with_size(jpeg, 60000, 60000), r"(?i)limit|large|exceed"),
+        ("image-oversized", "image", b"\xff\xd8\xff" + OVERSIZED, r"limit"),
+        ("ts-short", "timeseries", b"HBTS", r"header"),
+        ("ts-bad-magic", "timeseries", b"XXXX" + good_ts[4:], r"magic"),
+        ("ts-truncated", "timeseries", good_ts[:-3], r"expected \d+ bytes"),
+        ("ts-misaligned", "timeseries", good_ts + b"\0", r"expected \d+ bytes"),
+        ("ts-nan", "timeseries", _nan_batch(float("nan")), r"metric 1 of point 7 is NaN"),
+        ("ts-inf", "timeseries", _nan_batch(float("inf")), r"metric 1 of point 7 is infinite"),
+        ("ts-one-metric", "timeseries",
+         timeseries.encode_batch(np.zeros(2, np.int64), np.zeros(2, np.uint32),
+                                 np.zeros(2, np.uint16), np.ones((1, 2))), r"metric"),
+        ("ts-oversized", "timeseries", OVERSIZED, r"limit"),
+        ("echo-oversized", "echo", OVERSIZED, r"limit"),
+    ]
+
+
+def jpeg_with_size(width: int, height: int) -> bytes:
+    return _jpeg_with_size(hybridbench.make_input("image", "small"), width, height)
+
+
+def bad_input_params() -> list:
+    """The cases of ``bad_inputs`` as ``pytest.param``s, for ``@pytest.mark.parametrize``."""
+    import pytest
+
+    return [pytest.param(w, p, rx, id=i) for i, w, p, rx in bad_inputs()]

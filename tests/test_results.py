@@ -1,0 +1,87 @@
+"""Result files: round trip, schema check, and atomic writes that survive interruption."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from hybridbench import results
+from hybridbench.results import Cell, Results
+
+
+def _sample() -> Results:
+    cell = Cell(workload="json", size="1KB", backend="inproc", verified=True, samples=12_000,
+                throughput_ops=1234.5, throughput_ci95=[1200.0, 1250.0],
+                latency_ns={"p50": 800.0, "p90": 900.0, "p99": 1500.0, "p999": 4000.0,
+                            "max": 9000.0, "mean": float("nan")},
+                rss_peak_bytes={"client": 100, "server": None},
+                rounds=[{"ops": 10, "duration_s": 0.1, "throughput": 100.0}])
+    return Results(env={"python": "3.11"}, cells=[cell], warnings=["w"])
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    path = results.save(_sample(), tmp_path / "r.json")
+    loaded = results.load(path)
+    assert loaded.cells[0].throughput_ops == 1234.5
+    assert loaded.cells[0].latency_ns["mean"] is None  # NaN is written as null
+    assert loaded.cells[0].key == _sample().cells[0].key
+    assert loaded.schema == results.SCHEMA and loaded.warnings == ["w"]
+
+
+def test_unknown_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text('{"schema": 999, "cells": []}')
+    with pytest.raises(ValueError, match="schema 999"):
+        results.load(path)
+
+
+def test_failed_write_leaves_previous_file_and_no_temp(tmp_path: Path, monkeypatch) -> None:
+    path = results.save(_sample(), tmp_path / "r.json")
+    before = path.read_bytes()
+
+    def explode(*args: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C between writing and renaming
+
+    monkeypatch.setattr(os, "replace", explode)
+    with pytest.raises(KeyboardInterrupt):
+        results.write_atomic(path, b"{ half")
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_process_killed_mid_write_leaves_previous_file(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(b'{"old": true}')
+    # A child writes 200 MB slowly through write_atomic; we SIGKILL it halfway through.
+    script = textwrap.dedent(f"""
+        import os, time
+        from hybridbench import results
+        real_fdopen = os.fdopen
+        def slow_fdopen(fd, mode):
+            handle = real_fdopen(fd, mode)
+            write = handle.write
+            def slow_write(data):
+                print("writing", flush=True)
+                for i in range(0, len(data), 1 << 20):
+                    write(data[i:i + (1 << 20)])
+                    time.sleep(0.01)
+            handle.write = slow_write
+            return handle
+        os.fdopen = slow_fdopen
+        results.write_atomic({str(path)!r}, b"y" * (200 << 20))
+    """)
+
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == b"writing"
+    time.sleep(0.3)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert path.read_bytes() == b'{"old": true}'
