@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import signal
 import sys
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def _concurrency(text: str) -> list[int]:
     try:
         return [int(part) for part in _csv(text)]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--concurrency takes integers like 1,2: {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--concurrency takes integers like 1,2: {text!r}") from None
 
 
 def _sizes(text: str) -> str | dict[str, str]:
@@ -133,7 +135,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     html.write([done], args.report)
     terminal.print_summary(done, console)
     console.print(f"results: {output}\nreport:  {args.report}")
-    return 0
+    return 130 if done.config.get("interrupted") else 0
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
@@ -143,8 +145,15 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM unwinds like Ctrl-C, so `finally` blocks stop spawned servers and the partial
+    # results are still saved.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     # Piped output (CI logs, tee) gets a table wide enough to read instead of 80 columns.
     console = Console() if sys.stdout.isatty() else Console(width=150)
     try:

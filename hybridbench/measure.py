@@ -9,6 +9,7 @@ and each sample is the batch's mean: the timer's cost is then amortised, and the
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import threading
@@ -84,10 +85,8 @@ def _run_workers(bodies: list[Callable[[threading.Barrier], None]], on_ready: Ca
     for thread in threads:
         thread.start()
     on_ready()
-    try:
+    with contextlib.suppress(threading.BrokenBarrierError):  # a worker failed before starting
         barrier.wait()
-    except threading.BrokenBarrierError:
-        pass
     for thread in threads:
         thread.join()
     if errors:

@@ -106,13 +106,19 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     if busy:
         results.warnings.append(f"at start: {busy}")
     cold_cache: dict[tuple[str, str, str], float | str] = {}
-    for index, cell_plan in enumerate(cells_plan):
-        if progress:
-            progress(index, len(cells_plan), cell_plan)
-        cell = run_cell(cell_plan, config, cold_cache)
-        results.cells.append(cell)
-        if on_cell:
-            on_cell(cell)
+    try:
+        for index, cell_plan in enumerate(cells_plan):
+            if progress:
+                progress(index, len(cells_plan), cell_plan)
+            cell = run_cell(cell_plan, config, cold_cache)
+            results.cells.append(cell)
+            if on_cell:
+                on_cell(cell)
+    except KeyboardInterrupt:
+        # Keep what was measured: the caller saves it, marked as partial, and exits.
+        results.warnings.append(f"interrupted after {len(results.cells)} of "
+                                f"{len(cells_plan)} cells: the results are partial")
+        results.config["interrupted"] = True
     busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at end: {busy}")

@@ -38,7 +38,7 @@ def record_many(histogram: HdrHistogram, values_ns: np.ndarray) -> None:
     shift = np.maximum(np.floor(np.log2(values)).astype(np.int64) - 10, 0)
     quantised = (values >> shift) << shift
     unique, counts = np.unique(quantised, return_counts=True)
-    for value, count in zip(unique.tolist(), counts.tolist()):
+    for value, count in zip(unique.tolist(), counts.tolist(), strict=True):
         histogram.record_value(value, count)
 
 

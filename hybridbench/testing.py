@@ -84,7 +84,8 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
         ("json-lone-surrogate", "json",
          b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
          b'"items": [], "tags": ["\\ud800"]}]}', r"(?i)surrogate|unicode|utf|escape|json"),
-        ("json-too-deep", "json", b"[" * 100_000 + b"]" * 100_000, r"(?i)deep|recursion|depth|nest"),
+        ("json-too-deep", "json", b"[" * 100_000 + b"]" * 100_000,
+         r"(?i)deep|recursion|depth|nest"),
         ("json-oversized", "json", OVERSIZED, r"limit"),
         ("image-truncated", "image", jpeg[: len(jpeg) // 2], r"(?i)truncat|corrupt|premature|end"),
         ("image-not-an-image", "image", b"hello, this is not a picture" * 10, r"(?i)jpeg"),

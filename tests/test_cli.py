@@ -44,3 +44,23 @@ def test_bad_arguments_are_named_and_exit_2() -> None:
                          (("run", "-w", "image", "--size", "1MB"), "small, medium, 5MB")):
         done = hb(*args)
         assert done.returncode == 2 and needle in done.stdout, done.stdout
+
+
+def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "r.json"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hybridbench.cli", "run", "-w", "echo", "-b", "inproc",
+         "--size", "64B", "--concurrency", "1,2,3,4,5,6", "--duration", "1", "--no-cold-start",
+         "-o", str(out), "--report", str(tmp_path / "i.html")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(6)  # a few cells in, well before the sixth ends
+    child.send_signal(signal.SIGTERM)
+    stdout, _ = child.communicate(timeout=60)
+    assert child.returncode == 130, stdout
+    partial = results.load(out)
+    assert any("interrupted" in w for w in partial.warnings)
+    assert 1 <= len(partial.cells) < 6
+    assert all(cell.status == "ok" for cell in partial.cells)
