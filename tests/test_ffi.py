@@ -1,0 +1,210 @@
+"""The ``ffi`` backend against the real Rust library (no mocks).
+
+Skipped as a whole, with the backend's own reason, when the library is not built.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import struct
+import threading
+
+import numpy as np
+import pytest
+
+import hybridbench
+from hybridbench.backends.ffi import FfiBackend
+from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
+from hybridbench.limits import MAX_PAYLOAD_BYTES
+from hybridbench.workloads import timeseries
+
+pytestmark = pytest.mark.skipif(FfiBackend.unavailable_reason() is not None,
+                                reason=str(FfiBackend.unavailable_reason()))
+
+SLOW = {("json", "8MB"), ("timeseries", "1M"), ("image", "5MB")}
+CASES = [
+    pytest.param(w, s, marks=[pytest.mark.slow] if (w, s) in SLOW else [])
+    for w, sizes in {
+        "json": ["1KB", "64KB", "1MB", "8MB"],
+        "image": ["small", "medium", "5MB"],
+        "timeseries": ["10k", "100k", "1M"],
+        "echo": ["64B", "1KB", "64KB", "1MB", "8MB"],
+    }.items()
+    for s in sizes
+]
+
+
+@pytest.fixture(scope="module")
+def backend():
+    with hybridbench.open_backend("ffi") as b:
+        yield b
+
+
+@pytest.mark.parametrize(("workload", "size"), CASES)
+def test_every_workload_and_size_verifies(backend, workload, size):
+    payload = hybridbench.make_input(workload, size, seed=0)
+    hybridbench.verify(workload, payload, backend.run(workload, payload))
+
+
+def test_describe_and_mode(backend):
+    info = backend.describe()
+    assert info["version"] == "0.1.0"
+    assert info["cffi_mode"] == "api"
+    assert "libhybridbench_ffi" in info["library"]
+    assert FfiBackend.parallel_calls is True
+
+
+def _order(**over):
+    order = {"id": 1, "status": "paid", "customer": {"tier": "gold"},
+             "items": [{"qty": 1, "price": 2.0}], "tags": []}
+    order.update(over)
+    return order
+
+
+def _json(doc) -> bytes:
+    import json
+
+    return json.dumps(doc).encode()
+
+
+def _batch(n=4, m=2, metrics=None) -> bytes:
+    ts = np.arange(n, dtype=np.int64) * 1000
+    values = np.ones((m, n)) if metrics is None else metrics
+    return timeseries.encode_batch(ts, np.zeros(n, np.uint32), np.zeros(n, np.uint16), values)
+
+
+def _jpeg() -> bytes:
+    return hybridbench.make_input("image", "small", seed=0)
+
+
+BAD = [
+    ("json", b'{"orders": [', "json: malformed JSON"),
+    ("json", b'{"orders": [], "x": "\xff\xfe"}', "not valid UTF-8"),
+    ("json", b'{"orders": [], "x": NaN}', "json: malformed JSON"),
+    ("json", b'{"orders": [], "x": "\\ud800"}', "lone UTF-16 surrogate"),
+    ("json", b'[1, 2]', "'orders' array"),
+    ("json", _json({"orders": [_order(), _order(items=[{"qty": "2", "price": 1.0}])]}),
+     "orders[1].items[0].qty: expected a number"),
+    ("json", _json({"orders": [_order(id=True)]}), "orders[0].id: expected an integer"),
+    ("json", _json({"orders": [_order(tags=["A", 3])]}), "orders[0].tags[1]: expected a string"),
+    ("image", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a JPEG"),
+    ("image", b"hello, world", "not a JPEG"),
+    ("image", b"", "not a JPEG"),
+    ("image", _jpeg()[:-500], "truncated"),
+    ("image", _jpeg()[:200], "image:"),
+    ("timeseries", b"HBTS", "shorter than the 16-byte header"),
+    ("timeseries", _batch()[:-8], "truncated or misaligned"),
+    ("timeseries", _batch() + b"\0", "truncated or misaligned"),
+    ("timeseries", b"XXXX" + _batch()[4:], "bad magic"),
+    ("timeseries", _batch(metrics=np.array([[1.0, 2.0, 3.0, 4.0], [1.0, 1.0, math.nan, 1.0]])),
+     "metric 1 of point 2 is NaN"),
+    ("timeseries", _batch(metrics=np.array([[1.0, math.inf, 3.0, 4.0], [1.0] * 4])),
+     "metric 0 of point 1 is infinite"),
+]
+
+
+@pytest.mark.parametrize(("workload", "payload", "message"), BAD,
+                         ids=[f"{w}-{i}" for i, (w, _, _) in enumerate(BAD)])
+def test_bad_input_raises_workload_error_with_the_kernel_message(backend, workload, payload,
+                                                                message):
+    with pytest.raises(WorkloadError) as info:
+        backend.call(workload, payload)  # straight to Rust, past the harness's own checks
+    assert message in str(info.value)
+    # and the process lives on
+    assert backend.run("echo", b"still here") == b"still here"
+
+
+def test_rust_rejects_oversized_payloads_itself(backend):
+    big = bytes(MAX_PAYLOAD_BYTES + 1)
+    for workload in ("echo", "json", "image", "timeseries"):
+        with pytest.raises(WorkloadError, match="exceeds the limit"):
+            backend.call(workload, big)  # call(), not run(): the Rust check, not the harness's
+    with pytest.raises(WorkloadError, match="exceeds the limit"):
+        backend.run("echo", big)
+
+
+def test_unknown_workload(backend):
+    with pytest.raises(WorkloadError, match="unknown workload"):
+        backend.run("nope", b"")
+    with pytest.raises(UnsupportedError, match="unknown workload"):
+        backend.call("nope", b"")
+    assert issubclass(UnsupportedError, BackendError)
+
+
+def test_empty_and_non_bytes_inputs(backend):
+    assert backend.run("echo", b"") == b""
+    assert backend.call("echo", bytearray(b"abc")) == b"abc"
+    assert backend.call("echo", memoryview(b"xyz")) == b"xyz"
+
+
+def test_bad_calls_do_not_leak(backend):
+    psutil = pytest.importorskip("psutil")
+    process = psutil.Process()
+    bad_json = b'{"orders": [' + b'{"id": 1},' * 2000 + b"]}"  # long input, message per call
+    bad_ts = _batch(n=1000)[:-8]
+    good = hybridbench.make_input("json", "64KB")
+    echo = bytes(256 * 1024)
+
+    def burst(rounds: int) -> None:
+        for _ in range(rounds):
+            for workload, payload in (("json", bad_json), ("timeseries", bad_ts),
+                                      ("image", b"\xff\xd8\xff"), ("nope", b"x")):
+                with pytest.raises((WorkloadError, BackendError)):
+                    backend.call(workload, payload)
+            assert len(backend.call("echo", echo)) == len(echo)
+            backend.call("json", good)
+
+    burst(200)  # warm-up: allocator pools, caches
+    gc.collect()
+    before = process.memory_info().rss
+    burst(2000)
+    gc.collect()
+    grown = process.memory_info().rss - before
+    # 2,000 rounds leaking even only the echo output would be 500 MiB; allow 32 MiB of noise
+    assert grown < 32 * 1024 * 1024, f"RSS grew by {grown / 2**20:.1f} MiB"
+
+
+def test_two_threads_at_once_get_their_own_answers(backend):
+    inputs = {
+        "json": hybridbench.make_input("json", "64KB"),
+        "timeseries": hybridbench.make_input("timeseries", "10k"),
+        "echo": hybridbench.make_input("echo", "64KB"),
+    }
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker(order: list[str]) -> None:
+        try:
+            barrier.wait()
+            for _ in range(30):
+                for workload in order:
+                    out = backend.run(workload, inputs[workload])
+                    hybridbench.verify(workload, inputs[workload], out)
+        except BaseException as exc:  # reported in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(o,)) for o in
+               (["json", "timeseries", "echo"], ["echo", "json", "timeseries"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def test_timeseries_bytes_match_the_reference_layout(backend):
+    payload = hybridbench.make_input("timeseries", "10k")
+    out = backend.run("timeseries", payload)
+    magic, version, _, g, h = struct.unpack_from("<4sHHII", out)
+    assert (magic, version) == (b"HBTA", 1)
+    assert len(out) == 16 + 48 * g + 16 * h
+
+
+def test_start_stop_are_idempotent():
+    b = FfiBackend()
+    b.start()
+    b.start()
+    assert b.run("echo", b"a") == b"a"
+    b.stop()
+    b.stop()
