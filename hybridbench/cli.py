@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import registry, results, runner
+from hybridbench import compare, registry, results, runner
 from hybridbench.errors import HybridbenchError
-from hybridbench.report import html, terminal
+from hybridbench.report import formatting as fmt
+from hybridbench.report import html, markdown, terminal
 
 DEFAULT_REPORT = Path("reports/index.html")
 
@@ -29,6 +30,13 @@ def _concurrency(text: str) -> list[int]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"--concurrency takes integers like 1,2: {text!r}") from None
+
+
+def _percent(text: str) -> float:
+    try:
+        return float(text.rstrip("%")) / 100.0
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage like 10%: {text!r}") from None
 
 
 def _sizes(text: str) -> str | dict[str, str]:
@@ -73,10 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
                      help=f"HTML report path (default {DEFAULT_REPORT})")
+    run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
     report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
+    report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
+    report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
+
+    comp = commands.add_parser("compare", help="change per cell between two result files")
+    comp.add_argument("base", type=Path)
+    comp.add_argument("new", type=Path)
+    comp.add_argument("--fail-on-regression", type=_percent, metavar="PCT",
+                      help="exit 1 if a cell got significantly slower by more than PCT "
+                           "(e.g. 10%%) or stopped working")
     return parser
 
 
@@ -133,15 +151,56 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         progress.update(task, completed=len(cells))
     results.save(done, output)
     html.write([done], args.report)
+    if args.markdown:
+        markdown.write([done], args.markdown)
     terminal.print_summary(done, console)
     console.print(f"results: {output}\nreport:  {args.report}")
     return 130 if done.config.get("interrupted") else 0
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
-    loaded = [results.load(path) for path in args.results]
+    loaded = [load_any(path) for path in args.results]
     html.write(loaded, args.output)
     console.print(f"report: {args.output}")
+    if args.markdown:
+        markdown.write(loaded, args.markdown)
+        console.print(f"markdown: {args.markdown}")
+    if args.png_dir:
+        written = html.write_pngs(loaded, args.png_dir)
+        console.print(f"charts: {len(written)} PNG files in {args.png_dir}")
+    return 0
+
+
+def load_any(path: Path) -> results.Results:
+    """A hybridbench result file, or pytest-benchmark's JSON (converted)."""
+    from hybridbench.report import pytest_benchmark
+
+    if pytest_benchmark.is_pytest_benchmark(path):
+        return pytest_benchmark.load(path)
+    return results.load(path)
+
+
+def cmd_compare(args: argparse.Namespace, console: Console) -> int:
+    changes = compare.compare(results.load(args.base), results.load(args.new))
+    table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
+    for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
+        table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
+    for change in changes:
+        colour = {"faster": "green", "slower": "red"}.get(change.verdict, "")
+        table.add_row(
+            change.label,
+            fmt.count(change.base.throughput_ops if change.base else None),
+            fmt.count(change.new.throughput_ops if change.new else None),
+            "-" if change.change is None else f"{change.change:+.1%}",
+            "-" if change.p_value is None else f"{change.p_value:.3f}",
+            f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
+    console.print(table)
+    if args.fail_on_regression is not None:
+        bad = compare.regressions(changes, args.fail_on_regression)
+        for change in bad:
+            console.print(f"[red]regression:[/] {change.label}: {change.verdict}"
+                          + ("" if change.change is None else f" ({change.change:+.1%})"))
+        return 1 if bad else 0
     return 0
 
 
@@ -161,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_list(console)
         if args.command == "run":
             return cmd_run(args, console)
+        if args.command == "compare":
+            return cmd_compare(args, console)
         return cmd_report(args, console)
     except (HybridbenchError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {exc}")

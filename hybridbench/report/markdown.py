@@ -1,0 +1,49 @@
+"""Markdown export: the articles' table and the decision summary, for READMEs and PRs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hybridbench.report import decision
+from hybridbench.report import formatting as fmt
+from hybridbench.report.html import by_workload
+from hybridbench.results import OK, Results, write_atomic
+
+
+def _row(row: decision.Row) -> str:
+    cell = row.cell
+    if cell.status != OK:
+        return f"| {cell.backend} | {cell.status}: {(cell.error or '').replace('|', '/')} |||||"
+    latency = cell.latency_ns or {}
+    speedup = "-" if row.speedup is None else f"{row.speedup:.2f}x"
+    memory = (f"{fmt.size_bytes(cell.rss_peak_bytes.get('client'))} + "
+              f"{fmt.size_bytes(cell.rss_peak_bytes.get('server'))}")
+    name = cell.backend if cell.concurrency == 1 else f"{cell.backend} ×{cell.concurrency}"
+    return (f"| {name} | {fmt.count(cell.throughput_ops)} ops/s "
+            f"{fmt.ci_percent(cell.throughput_ci95, cell.throughput_ops)} | {speedup} | "
+            f"{memory} | {fmt.duration_ns(latency.get('p50'))} | "
+            f"{fmt.duration_ns(latency.get('p99'))} |")
+
+
+def render(results_list: list[Results]) -> str:
+    lines: list[str] = []
+    for results in results_list:
+        env = results.env
+        lines += [f"Measured {results.created} on {env.get('cpu_model', '?')} "
+                  f"({env.get('cores_logical', '?')} cores), Python {env.get('python', '?')}, "
+                  f"PIL {env.get('pil', {}).get('version', '?')}, "
+                  f"{env.get('rustc') or 'rustc ?'}.", ""]
+        for workload, cells in by_workload(results.cells).items():
+            for summary in decision.summarise(workload, cells):
+                lines += [f"### {workload} {summary.size}", "",
+                          "| backend | throughput (±95% CI) | vs inproc | peak RSS client + "
+                          "server | P50 | P99 |", "|---|---|---|---|---|---|"]
+                lines += [_row(row) for row in summary.rows]
+                lines += [""] + [f"- {s}" for s in summary.sentences] + [""]
+        for warning in results.warnings:
+            lines.append(f"> warning: {warning}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(results_list: list[Results], path: str | Path) -> Path:
+    return write_atomic(path, render(results_list).encode("utf-8"))

@@ -1,0 +1,132 @@
+"""The HTML report, Markdown export and PNG charts, from a committed results fixture."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hybridbench import results
+from hybridbench.report import html, markdown
+from hybridbench.results import OK
+
+FIXTURE = Path(__file__).parent / "data" / "sample-results.json"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--hide-scrollbars"]
+
+
+@pytest.fixture(scope="module")
+def sample() -> results.Results:
+    return results.load(FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def page(sample: results.Results) -> str:
+    return html.render([sample])
+
+
+def test_every_cell_is_in_the_report(sample: results.Results, page: str) -> None:
+    for cell in sample.cells:
+        assert f"{cell.workload} {cell.size}" in page
+        if cell.status == OK:
+            # the throughput as the table prints it
+            from hybridbench.report.formatting import count
+
+            assert f"{count(cell.throughput_ops)} ops/s" in page
+        else:
+            assert cell.error in page
+    assert page.count("<svg") >= 4 * len({c.workload for c in sample.cells})
+
+
+def test_sections_the_report_promises(page: str) -> None:
+    for needle in ("What the numbers say", "Crossing cost against payload size", "Environment",
+                   "Warnings", "peak RSS client + server", "P99.9", "cold start",
+                   "concurrency scaling", "thin tail", "PIL loaded"):
+        assert needle in page, needle
+
+
+def test_no_external_resources(page: str) -> None:
+    references = re.findall(r'\b(?:src|href)\s*=\s*"([^"]*)"', page)
+    assert references, "the page should at least link its own sections"
+    assert all(ref.startswith("#") for ref in references), references
+    assert "@import" not in page
+    urls = re.findall(r"url\(([^)]*)\)", page)  # matplotlib clip paths: url(#p1234)
+    assert all(u.strip("'\"").startswith("#") for u in urls), urls
+
+
+def test_labels_are_escaped_in_tables_and_charts(sample: results.Results) -> None:
+    hostile = copy.deepcopy(sample)
+    hostile.cells[0].backend = "<script>alert(1)</script>"
+    hostile.cells[1].workload = '"><img src=x onerror=alert(2)>'
+    page = html.render([hostile])
+    assert "<script>alert(1)</script>" not in page
+    assert "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not re.search(r"<script", page, re.IGNORECASE)
+
+
+def test_markdown_has_the_articles_table(sample: results.Results) -> None:
+    text = markdown.render([sample])
+    assert "| backend | throughput (±95% CI) | vs inproc | peak RSS client + server | P50 | P99 |" \
+        in text
+    assert "### json 64KB" in text and "- Fastest:" in text
+    assert text.count("| ffi |") >= 3
+
+
+def test_png_export(sample: results.Results, tmp_path: Path) -> None:
+    written = html.write_pngs([sample], tmp_path)
+    assert (tmp_path / "echo-crossing-cost.png") in written
+    from PIL import Image
+
+    with Image.open(written[0]) as image:
+        assert image.format == "PNG" and image.size[0] > 500
+
+
+def test_decision_sentences_follow_the_numbers(sample: results.Results) -> None:
+    from hybridbench.report import decision
+
+    ts = [c for c in sample.cells if c.workload == "timeseries"]
+    summary = decision.summarise("timeseries", ts)[0]
+    best = max((c for c in ts if c.status == OK and c.concurrency == 1),
+               key=lambda c: c.throughput_ops)
+    assert summary.sentences[0].startswith(f"Fastest: {best.backend}")
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    report = tmp_path / "index.html"
+    report.write_text(page, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run([*common, "--window-size=1280,1600", f"--screenshot={shot}", report.as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    dom = subprocess.run([*common, "--dump-dom", report.as_uri()], capture_output=True,
+                         text=True, timeout=120, check=True).stdout
+    # the browser built the page we meant: title, tables and inline charts are in its DOM
+    assert "Python, Rust over gRPC, or Rust through FFI?" in dom
+    assert dom.count("<svg") == page.count("<svg") and "<table>" in dom
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("L"), dtype=float)
+    assert pixels.shape == (1600, 1280)
+    # a real page: mostly white background, plenty of dark text and coloured chart ink
+    assert (pixels > 240).mean() > 0.5
+    assert (pixels < 100).mean() > 0.005
+    top, bottom = pixels[:400], pixels[800:]
+    assert top.std() > 20 and bottom.std() > 20  # content at the top and further down
