@@ -34,14 +34,22 @@ pub struct HbBuffer {
 }
 
 impl HbBuffer {
-    const EMPTY: HbBuffer = HbBuffer { ptr: ptr::null_mut(), len: 0, cap: 0 };
+    const EMPTY: HbBuffer = HbBuffer {
+        ptr: ptr::null_mut(),
+        len: 0,
+        cap: 0,
+    };
 
     fn from_vec(v: Vec<u8>) -> Self {
         if v.capacity() == 0 {
             return Self::EMPTY;
         }
         let mut v = std::mem::ManuallyDrop::new(v);
-        HbBuffer { ptr: v.as_mut_ptr(), len: v.len(), cap: v.capacity() }
+        HbBuffer {
+            ptr: v.as_mut_ptr(),
+            len: v.len(),
+            cap: v.capacity(),
+        }
     }
 }
 
@@ -109,8 +117,11 @@ pub unsafe extern "C" fn hb_run(
         }
         // SAFETY: non-null (or empty) and readable for the given lengths per the contract.
         let name = unsafe { std::slice::from_raw_parts(workload.cast::<u8>(), wl_len) };
-        let data: &[u8] =
-            if len == 0 { &[] } else { unsafe { std::slice::from_raw_parts(input, len) } };
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else {
+            unsafe { std::slice::from_raw_parts(input, len) }
+        };
         let name = std::str::from_utf8(name)
             .map_err(|_| KernelError::unsupported("workload name is not valid UTF-8"))?;
         hybridbench_kernels::run(name, data)
@@ -155,11 +166,19 @@ mod tests {
         let mut out = HbBuffer::EMPTY;
         let mut err = HbBuffer::EMPTY;
         let code = unsafe {
-            hb_run(workload.as_ptr().cast(), workload.len(), input.as_ptr(), input.len(), &mut out,
-                   &mut err)
+            hb_run(
+                workload.as_ptr().cast(),
+                workload.len(),
+                input.as_ptr(),
+                input.len(),
+                &mut out,
+                &mut err,
+            )
         };
         let copy = |b: &HbBuffer| {
-            if b.ptr.is_null() { Vec::new() } else {
+            if b.ptr.is_null() {
+                Vec::new()
+            } else {
                 unsafe { std::slice::from_raw_parts(b.ptr, b.len) }.to_vec()
             }
         };
@@ -175,7 +194,10 @@ mod tests {
 
     #[test]
     fn codes_and_messages() {
-        assert_eq!(call("echo", b"abc"), (HB_OK, b"abc".to_vec(), String::new()));
+        assert_eq!(
+            call("echo", b"abc"),
+            (HB_OK, b"abc".to_vec(), String::new())
+        );
         assert_eq!(call("echo", b""), (HB_OK, Vec::new(), String::new()));
         let (code, out, msg) = call("json", b"{");
         assert_eq!((code, out.len()), (HB_INVALID_INPUT, 0));
@@ -190,12 +212,19 @@ mod tests {
         let mut out = HbBuffer::EMPTY;
         let mut err = HbBuffer::EMPTY;
         unsafe {
-            assert_eq!(hb_run(c"echo".as_ptr(), 4, ptr::null(), 0, &mut out, &mut err), HB_OK);
-            assert_eq!(hb_run(c"echo".as_ptr(), 4, ptr::null(), 5, &mut out, &mut err),
-                       HB_INTERNAL);
+            assert_eq!(
+                hb_run(c"echo".as_ptr(), 4, ptr::null(), 0, &mut out, &mut err),
+                HB_OK
+            );
+            assert_eq!(
+                hb_run(c"echo".as_ptr(), 4, ptr::null(), 5, &mut out, &mut err),
+                HB_INTERNAL
+            );
             hb_buffer_free(&mut err);
-            assert_eq!(hb_run(ptr::null(), 0, ptr::null(), 0, ptr::null_mut(), &mut err),
-                       HB_INTERNAL);
+            assert_eq!(
+                hb_run(ptr::null(), 0, ptr::null(), 0, ptr::null_mut(), &mut err),
+                HB_INTERNAL
+            );
             hb_buffer_free(ptr::null_mut());
         }
     }

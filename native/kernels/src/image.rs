@@ -91,7 +91,9 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
         }
     }
     if width == 0 || height == 0 {
-        return Err(KernelError::invalid("image: JPEG has a zero width or height"));
+        return Err(KernelError::invalid(
+            "image: JPEG has a zero width or height",
+        ));
     }
     let mut pixels = decoder
         .decode()
@@ -111,7 +113,11 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
             pixels.len()
         )));
     }
-    Ok(Rgb { width: width as u32, height: height as u32, pixels })
+    Ok(Rgb {
+        width: width as u32,
+        height: height as u32,
+        pixels,
+    })
 }
 
 /// Whether the stream's last marker is EOI (`FF D9`), allowing trailing padding after it.
@@ -126,14 +132,17 @@ fn has_eoi(input: &[u8]) -> bool {
 pub fn resize(src: Rgb) -> Result<Rgb> {
     let (w, h) = fit_size(src.width, src.height);
     let src_image = Image::from_vec_u8(src.width, src.height, src.pixels, PixelType::U8x3)
-    .map_err(|e| KernelError::internal(format!("image: {e}")))?;
+        .map_err(|e| KernelError::internal(format!("image: {e}")))?;
     let mut dst = Image::new(w, h, PixelType::U8x3);
-    let options =
-        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
     Resizer::new()
         .resize(&src_image, &mut dst, &options)
         .map_err(|e| KernelError::internal(format!("image: resize failed: {e}")))?;
-    Ok(Rgb { width: w, height: h, pixels: dst.into_vec() })
+    Ok(Rgb {
+        width: w,
+        height: h,
+        pixels: dst.into_vec(),
+    })
 }
 
 /// Step 3: `[[0,-1,0],[-1,5,-1],[0,-1,0]]` per channel, clamped, one-pixel border copied.
@@ -158,17 +167,22 @@ pub fn sharpen(src: &Rgb) -> Rgb {
             }
         }
     }
-    Rgb { width: src.width, height: src.height, pixels: out }
+    Rgb {
+        width: src.width,
+        height: src.height,
+        pixels: out,
+    }
 }
 
 /// Step 4: baseline JPEG, quality 90, 4:2:0, no metadata.
 pub fn encode(img: &Rgb) -> Result<Vec<u8>> {
-    let failed = |e: turbojpeg::Error| {
-        KernelError::internal(format!("image: JPEG encoding failed: {e}"))
-    };
+    let failed =
+        |e: turbojpeg::Error| KernelError::internal(format!("image: JPEG encoding failed: {e}"));
     let mut compressor = turbojpeg::Compressor::new().map_err(failed)?;
     compressor.set_quality(i32::from(QUALITY)).map_err(failed)?;
-    compressor.set_subsamp(turbojpeg::Subsamp::Sub2x2).map_err(failed)?;
+    compressor
+        .set_subsamp(turbojpeg::Subsamp::Sub2x2)
+        .map_err(failed)?;
     let image = turbojpeg::Image {
         pixels: &img.pixels[..],
         width: img.width as usize,
@@ -191,7 +205,12 @@ mod tests {
                 pixels.extend([(x * 255 / width) as u8, (y * 255 / height) as u8, 128]);
             }
         }
-        encode(&Rgb { width, height, pixels }).unwrap()
+        encode(&Rgb {
+            width,
+            height,
+            pixels,
+        })
+        .unwrap()
     }
 
     fn err(input: &[u8]) -> String {
@@ -222,7 +241,11 @@ mod tests {
     #[test]
     fn sharpen_is_exact_and_copies_the_border() {
         let pixels: Vec<u8> = (0..4 * 3 * 3).map(|i| (i * 7 % 256) as u8).collect();
-        let img = Rgb { width: 4, height: 3, pixels: pixels.clone() };
+        let img = Rgb {
+            width: 4,
+            height: 3,
+            pixels: pixels.clone(),
+        };
         let out = sharpen(&img).pixels;
         let at = |x: usize, y: usize, c: usize| i32::from(pixels[(y * 4 + x) * 3 + c]);
         for y in 0..3 {
@@ -231,9 +254,12 @@ mod tests {
                     let want = if x == 0 || y == 0 || x == 3 || y == 2 {
                         at(x, y, c)
                     } else {
-                        (5 * at(x, y, c) - at(x - 1, y, c) - at(x + 1, y, c) - at(x, y - 1, c)
+                        (5 * at(x, y, c)
+                            - at(x - 1, y, c)
+                            - at(x + 1, y, c)
+                            - at(x, y - 1, c)
                             - at(x, y + 1, c))
-                            .clamp(0, 255)
+                        .clamp(0, 255)
                     };
                     assert_eq!(i32::from(out[(y * 4 + x) * 3 + c]), want);
                 }

@@ -107,7 +107,9 @@ fn number_f64(n: &Number) -> f64 {
 /// Check `orders[index]` against the schema; the error names the first offending field.
 fn check_order(order: &Value, index: usize) -> Result<i64> {
     let bad = |field: &str, what: &str| {
-        Err(KernelError::invalid(format!("orders[{index}]{field}: {what}")))
+        Err(KernelError::invalid(format!(
+            "orders[{index}]{field}: {what}"
+        )))
     };
     let Value::Object(order) = order else {
         return bad("", "expected an object");
@@ -172,7 +174,9 @@ pub fn transform(document: Value) -> Result<Value> {
     let mut kept = Vec::with_capacity(orders.len());
     for (index, order) in orders.into_iter().enumerate() {
         let id = check_order(&order, index)?;
-        let Value::Object(mut order) = order else { unreachable!("checked above") };
+        let Value::Object(mut order) = order else {
+            unreachable!("checked above")
+        };
         if matches!(order.get("status"), Some(Value::String(s)) if s == "cancelled") {
             continue;
         }
@@ -200,7 +204,10 @@ pub fn transform(document: Value) -> Result<Value> {
         kept.push(Kept { total, id, order });
     }
     kept.sort_by(|a, b| {
-        b.total.partial_cmp(&a.total).unwrap_or(Ordering::Equal).then(a.id.cmp(&b.id))
+        b.total
+            .partial_cmp(&a.total)
+            .unwrap_or(Ordering::Equal)
+            .then(a.id.cmp(&b.id))
     });
 
     let mut revenue = 0.0f64;
@@ -268,7 +275,10 @@ mod tests {
         assert_eq!(ids, [1, 2, 4]); // equal totals ordered by id, cancelled dropped
         assert_eq!(orders[1]["total"], 3.25);
         assert_eq!(orders[1]["item_count"], 2);
-        assert_eq!(orders[1]["tags"], serde_json::json!(["gift", "école", "δελτα"]));
+        assert_eq!(
+            orders[1]["tags"],
+            serde_json::json!(["gift", "école", "δελτα"])
+        );
         assert_eq!(orders[1]["k"], Value::Null);
         assert_eq!(orders[2]["total"], 0.0);
         assert_eq!(v["meta"]["x"], 1);
@@ -286,7 +296,10 @@ mod tests {
             "items":[{"qty":0.1,"price":0.7},{"qty":3,"price":0.1},{"qty":1e-17,"price":1}]}]}"#;
         let v = run_str(doc).unwrap();
         let want: f64 = ((0.0 + 0.1 * 0.7) + 3.0 * 0.1) + 1e-17 * 1.0;
-        assert_eq!(v["orders"][0]["total"].as_f64().unwrap().to_bits(), want.to_bits());
+        assert_eq!(
+            v["orders"][0]["total"].as_f64().unwrap().to_bits(),
+            want.to_bits()
+        );
     }
 
     #[test]
@@ -298,25 +311,51 @@ mod tests {
         assert!(lone.contains("lone UTF-16 surrogate"), "{lone}");
         assert!(err(br#"{"orders": [], "a": "\udc00x"}"#).contains("lone UTF-16 surrogate"));
         assert!(run(br#"{"orders": [], "a": "\ud83d\ude00"}"#).is_ok());
-        assert_eq!(err(b"[1]"), "expected a JSON object with an 'orders' array at the top level");
+        assert_eq!(
+            err(b"[1]"),
+            "expected a JSON object with an 'orders' array at the top level"
+        );
         assert_eq!(err(br#"{"orders": [1]}"#), "orders[0]: expected an object");
-        let order = |body: &str| format!(r#"{{"orders": [{{"id":1,"status":"s","customer":{{"tier":"g"}},"items":[],"tags":[]}}, {body}]}}"#);
+        let order = |body: &str| {
+            format!(
+                r#"{{"orders": [{{"id":1,"status":"s","customer":{{"tier":"g"}},"items":[],"tags":[]}}, {body}]}}"#
+            )
+        };
         let cases = [
             (r#"{"id":true}"#, "orders[1].id: expected an integer"),
             (r#"{"id":1.0}"#, "orders[1].id: expected an integer"),
-            (r#"{"id":9223372036854775808}"#, "orders[1].id: integer out of the 64-bit range"),
-            (r#"{"id":1,"status":3}"#, "orders[1].status: expected a string"),
-            (r#"{"id":1,"status":"s","customer":[]}"#, "orders[1].customer: expected an object"),
-            (r#"{"id":1,"status":"s","customer":{}}"#,
-             "orders[1].customer.tier: expected a string"),
-            (r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":{}}"#,
-             "orders[1].items: expected an array"),
-            (r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":"2","price":1}]}"#,
-             "orders[1].items[0].qty: expected a number"),
-            (r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":2,"price":false}]}"#,
-             "orders[1].items[0].price: expected a number"),
-            (r#"{"id":1,"status":"cancelled","customer":{"tier":"g"},"items":[],"tags":[1]}"#,
-             "orders[1].tags[0]: expected a string"),
+            (
+                r#"{"id":9223372036854775808}"#,
+                "orders[1].id: integer out of the 64-bit range",
+            ),
+            (
+                r#"{"id":1,"status":3}"#,
+                "orders[1].status: expected a string",
+            ),
+            (
+                r#"{"id":1,"status":"s","customer":[]}"#,
+                "orders[1].customer: expected an object",
+            ),
+            (
+                r#"{"id":1,"status":"s","customer":{}}"#,
+                "orders[1].customer.tier: expected a string",
+            ),
+            (
+                r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":{}}"#,
+                "orders[1].items: expected an array",
+            ),
+            (
+                r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":"2","price":1}]}"#,
+                "orders[1].items[0].qty: expected a number",
+            ),
+            (
+                r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":2,"price":false}]}"#,
+                "orders[1].items[0].price: expected a number",
+            ),
+            (
+                r#"{"id":1,"status":"cancelled","customer":{"tier":"g"},"items":[],"tags":[1]}"#,
+                "orders[1].tags[0]: expected a string",
+            ),
         ];
         for (body, want) in cases {
             assert_eq!(err(order(body).as_bytes()), want, "{body}");
@@ -326,13 +365,21 @@ mod tests {
     #[test]
     fn nesting_depth() {
         let deep = |n: usize| {
-            format!(r#"{{"orders":[],"d":{}1{}}}"#, "[".repeat(n - 1), "]".repeat(n - 1))
+            format!(
+                r#"{{"orders":[],"d":{}1{}}}"#,
+                "[".repeat(n - 1),
+                "]".repeat(n - 1)
+            )
         };
         assert!(run(deep(128).as_bytes()).is_ok());
         assert!(run(deep(MAX_DEPTH).as_bytes()).is_ok());
         assert!(err(deep(MAX_DEPTH + 1).as_bytes()).contains("nested too deeply"));
         // brackets inside strings do not count
-        let s = format!(r#"{{"orders":[],"s":"{}\"{}"}}"#, "[".repeat(2000), "{".repeat(5));
+        let s = format!(
+            r#"{{"orders":[],"s":"{}\"{}"}}"#,
+            "[".repeat(2000),
+            "{".repeat(5)
+        );
         assert!(run(s.as_bytes()).is_ok());
     }
 

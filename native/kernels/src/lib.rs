@@ -38,15 +38,24 @@ pub struct KernelError {
 
 impl KernelError {
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::InvalidInput, message: message.into() }
+        Self {
+            kind: ErrorKind::InvalidInput,
+            message: message.into(),
+        }
     }
 
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Unsupported, message: message.into() }
+        Self {
+            kind: ErrorKind::Unsupported,
+            message: message.into(),
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
-        Self { kind: ErrorKind::Internal, message: message.into() }
+        Self {
+            kind: ErrorKind::Internal,
+            message: message.into(),
+        }
     }
 }
 
@@ -93,7 +102,10 @@ mod tests {
     fn unknown_workload_is_unsupported() {
         let err = run("nope", b"").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported);
-        assert!(err.message.contains("nope") && err.message.contains("json"), "{err}");
+        assert!(
+            err.message.contains("nope") && err.message.contains("json"),
+            "{err}"
+        );
     }
 
     #[test]

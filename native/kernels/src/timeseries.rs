@@ -24,7 +24,7 @@ pub fn expected_length(n: usize, m: usize) -> usize {
 
 /// 1-based nearest rank of the 95th percentile: `ceil(0.95 * count)` in integers.
 pub fn p95_rank(count: usize) -> usize {
-    (95 * count + 99) / 100
+    (95 * count).div_ceil(100)
 }
 
 /// Multiplicative hashing (FxHash's constant) for small integer keys: much cheaper than SipHash
@@ -225,11 +225,18 @@ mod tests {
         b.extend_from_slice(&(metrics.len() as u16).to_le_bytes());
         b.extend_from_slice(&(n as u32).to_le_bytes());
         b.extend_from_slice(&0u32.to_le_bytes());
-        ts.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
-        host.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
-        region.iter().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+        ts.iter()
+            .for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+        host.iter()
+            .for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+        region
+            .iter()
+            .for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
         b.resize(metrics_offset(n), 0);
-        metrics.iter().flatten().for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
+        metrics
+            .iter()
+            .flatten()
+            .for_each(|v| b.extend_from_slice(&v.to_le_bytes()));
         b
     }
 
@@ -260,7 +267,10 @@ mod tests {
         assert_eq!(u16::from_le_bytes([rec(0)[8], rec(0)[9]]), 1);
         assert_eq!(le_i64(&rec(1)[0..8]), -1);
         assert_eq!(u32::from_le_bytes(rec(1)[12..16].try_into().unwrap()), 2);
-        assert_eq!((f(rec(1), 16), f(rec(1), 24), f(rec(1), 32), f(rec(1), 40)), (15.0, 10.0, 20.0, 2.0));
+        assert_eq!(
+            (f(rec(1), 16), f(rec(1), 24), f(rec(1), 32), f(rec(1), 40)),
+            (15.0, 10.0, 20.0, 2.0)
+        );
         assert_eq!((f(rec(2), 16), f(rec(2), 40)), (40.0, 4.0));
         let host0 = &out[16 + 48 * 3..16 + 48 * 3 + 16];
         assert_eq!(u32::from_le_bytes(host0[0..4].try_into().unwrap()), 3);
@@ -302,9 +312,19 @@ mod tests {
         let mut bad = good.clone();
         bad[6] = 1;
         assert!(err(&bad).contains("at least 2"));
-        let nan = batch(&[1, 2], &[0, 1], &[0, 0], &[vec![1.0, 2.0], vec![3.0, f64::NAN]]);
+        let nan = batch(
+            &[1, 2],
+            &[0, 1],
+            &[0, 0],
+            &[vec![1.0, 2.0], vec![3.0, f64::NAN]],
+        );
         assert_eq!(err(&nan), "timeseries: metric 1 of point 1 is NaN");
-        let inf = batch(&[1, 2], &[0, 1], &[0, 0], &[vec![f64::NEG_INFINITY, 2.0], vec![3.0, 4.0]]);
+        let inf = batch(
+            &[1, 2],
+            &[0, 1],
+            &[0, 0],
+            &[vec![f64::NEG_INFINITY, 2.0], vec![3.0, 4.0]],
+        );
         assert_eq!(err(&inf), "timeseries: metric 0 of point 0 is infinite");
     }
 }
