@@ -39,6 +39,7 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy hybridbench
 	cd native && cargo clippy --release --all-targets --quiet -- -D warnings
 
 clean:

@@ -130,3 +130,23 @@ def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
     assert (pixels < 100).mean() > 0.005
     top, bottom = pixels[:400], pixels[800:]
     assert top.std() > 20 and bottom.std() > 20  # content at the top and further down
+
+
+def test_pytest_benchmark_json_renders(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "pb.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(Path(__file__).parent / "test_pytest_benchmark.py"), "-k", "inproc and echo",
+         "--benchmark-enable", "--benchmark-max-time=0.05", f"--benchmark-json={out}"],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout
+    from hybridbench.cli import load_any
+
+    loaded = load_any(out)
+    assert {c.backend for c in loaded.cells} >= {"inproc", "inproc-pure"}
+    assert all(c.workload == "echo" and c.size == "64B" and c.throughput_ops for c in loaded.cells)
+    page = html.render([loaded])
+    assert "echo 64B" in page and "pytest-benchmark" in page

@@ -108,7 +108,10 @@ def latency_percentiles(cells: list[Cell], title: str) -> Figure | None:
     return fig
 
 
-def _stacked(cells: list[Cell], parts: dict[str, list[float]], xlabel: str, title: str) -> Figure:
+def _stacked(cells: list[Cell], parts: dict[str, list[float]], xlabel: str,
+             title: str) -> Figure | None:
+    if not any(any(values) for values in parts.values()):
+        return None  # e.g. results imported from pytest-benchmark carry no memory or CPU
     sizes = {c.size for c in cells}
     labels = [_label(c, sizes) for c in cells]
     fig, ax = _figure(6.4, 0.45 * len(cells) + 1.1)

@@ -16,8 +16,9 @@ def _row(row: decision.Row) -> str:
         return f"| {cell.backend} | {cell.status}: {(cell.error or '').replace('|', '/')} |||||"
     latency = cell.latency_ns or {}
     speedup = "-" if row.speedup is None else f"{row.speedup:.2f}x"
-    memory = (f"{fmt.size_bytes(cell.rss_peak_bytes.get('client'))} + "
-              f"{fmt.size_bytes(cell.rss_peak_bytes.get('server'))}")
+    memory = fmt.size_bytes(cell.rss_peak_bytes.get("client"))
+    if cell.rss_peak_bytes.get("server"):
+        memory += f" + {fmt.size_bytes(cell.rss_peak_bytes['server'])}"
     name = cell.backend if cell.concurrency == 1 else f"{cell.backend} ×{cell.concurrency}"
     return (f"| {name} | {fmt.count(cell.throughput_ops)} ops/s "
             f"{fmt.ci_percent(cell.throughput_ci95, cell.throughput_ops)} | {speedup} | "

@@ -1,0 +1,1 @@
+"""asv benchmarks of hybridbench (``benchmark_dir`` in asv.conf.json)."""

@@ -1,0 +1,101 @@
+"""asv suite: every workload through every backend, at its smallest and its default size.
+
+* ``time_call``   - one call, timed by asv itself (its own repeats and statistics);
+* ``peakmem_call`` - asv's peak RSS of the benchmark process around one call;
+* ``track_*``      - numbers measured by hybridbench's own runner (closed loop, HDR
+  histogram, per-process RSS): throughput, P99 latency, server peak RSS.
+
+Combinations that cannot run (backend not built here, ``image`` on ``inproc-pure``, or a
+size a workload lacks) raise ``NotImplementedError`` in ``setup``, which asv records as
+skipped rather than failed.
+"""
+
+from __future__ import annotations
+
+import hybridbench
+from hybridbench import runner
+from hybridbench.registry import backend_names, get_workload, unavailable_reason
+
+WORKLOADS = ["json", "image", "timeseries", "echo"]
+BACKENDS = backend_names()
+TIERS = ["smallest", "default"]
+#: measured seconds per runner cell in track_ benchmarks (kept short: asv runs many)
+TRACK_SECONDS = 1.0
+
+
+def preset(workload: str, tier: str) -> str:
+    wl = get_workload(workload)
+    return wl.size_names()[0] if tier == "smallest" else wl.default_size
+
+
+def _skip_if_cannot_run(workload: str, backend: str) -> None:
+    reason = unavailable_reason(backend)
+    if reason:
+        raise NotImplementedError(f"{backend} unavailable: {reason}")
+    instance = hybridbench.open_backend(backend)
+    reason = instance.unsupported_reason(workload)
+    if reason:
+        raise NotImplementedError(reason)
+
+
+class OneCall:
+    """asv times ``backend.run`` itself; the backend is started once per parameter set."""
+
+    params = (WORKLOADS, BACKENDS, TIERS)
+    param_names = ("workload", "backend", "size")
+    timeout = 300
+
+    def setup(self, workload: str, backend: str, tier: str) -> None:
+        _skip_if_cannot_run(workload, backend)
+        self.payload = hybridbench.make_input(workload, preset(workload, tier))
+        self.backend = hybridbench.open_backend(backend)
+        self.backend.start()
+        hybridbench.verify(workload, self.payload, self.backend.run(workload, self.payload))
+
+    def teardown(self, workload: str, backend: str, tier: str) -> None:
+        # asv calls teardown even when setup skipped the combination
+        if hasattr(self, "backend"):
+            self.backend.stop()
+
+    def time_call(self, workload: str, backend: str, tier: str) -> None:
+        self.backend.run(workload, self.payload)
+
+    def peakmem_call(self, workload: str, backend: str, tier: str) -> None:
+        self.backend.run(workload, self.payload)
+
+
+class RunnerCell:
+    """What ``hybridbench run`` measures, tracked over commits (default sizes only)."""
+
+    params = (WORKLOADS, BACKENDS)
+    param_names = ("workload", "backend")
+    timeout = 600
+
+    def setup(self, workload: str, backend: str) -> None:
+        _skip_if_cannot_run(workload, backend)
+        config = runner.RunConfig(workloads=[workload], backends=[backend],
+                                  sizes=preset(workload, "default"), duration_s=TRACK_SECONDS,
+                                  rounds=3, warmup_s=0.2, cold_start=False)
+        self.cell = runner.run(config).cells[0]
+        if self.cell.status != "ok":
+            raise RuntimeError(f"{workload} on {backend}: {self.cell.status}: {self.cell.error}")
+
+    def track_throughput(self, workload: str, backend: str) -> float:
+        return self.cell.throughput_ops or 0.0
+
+    track_throughput.unit = "ops/s"  # type: ignore[attr-defined]
+
+    def track_p99_latency(self, workload: str, backend: str) -> float:
+        return (self.cell.latency_ns or {}).get("p99", 0.0) / 1e6
+
+    track_p99_latency.unit = "ms"  # type: ignore[attr-defined]
+
+    def track_server_peak_rss(self, workload: str, backend: str) -> float:
+        return (self.cell.rss_peak_bytes.get("server") or 0) / 2**20
+
+    track_server_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
+
+    def track_client_peak_rss(self, workload: str, backend: str) -> float:
+        return (self.cell.rss_peak_bytes.get("client") or 0) / 2**20
+
+    track_client_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
