@@ -109,17 +109,19 @@ class FfiBackend(Backend):
     # -- work --------------------------------------------------------------------------------
 
     def _buffers(self) -> Any:
-        bufs = getattr(self._local, "bufs", None)
-        if bufs is None:
-            bufs = self._local.bufs = self._ffi.new("hb_buffer[2]")
-        return bufs
+        """This thread's (out, err) pair of ``hb_buffer`` structs, reused across calls."""
+        try:
+            return self._local.bufs
+        except AttributeError:
+            array = self._ffi.new("hb_buffer[2]")
+            self._local.bufs = (array + 0, array + 1, array)
+            return self._local.bufs
 
     def call(self, workload: str, payload: bytes) -> bytes:
         if not self.started:
             self.start()
         ffi, lib = self._ffi, self._lib
-        bufs = self._buffers()
-        out, err = bufs + 0, bufs + 1
+        out, err, _ = self._buffers()
         name = self._names.get(workload) or workload.encode()
         data = payload if type(payload) is bytes else ffi.from_buffer(payload)
         code = lib.hb_run(name, len(name), data, len(payload), out, err)
