@@ -276,7 +276,7 @@ def _compare(got: Any, want: Any, path: str) -> None:
     elif isinstance(want, list):
         if not isinstance(got, list) or len(got) != len(want):
             raise VerificationError(f"{path}: expected an array of {len(want)} entries")
-        for i, (g, w) in enumerate(zip(got, want)):
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
             _compare(g, w, f"{path}[{i}]")
     elif type(got) is not type(want) or got != want:
         raise VerificationError(f"{path}: got {got!r}, expected {want!r}")
