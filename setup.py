@@ -6,23 +6,45 @@
   setuptools-rust, installed as ``hybridbench/backends/ffi/libhybridbench_ffi.so`` (release
   profile of ``native/Cargo.toml``: opt-level 3, fat LTO, one codegen unit);
 * the cffi API-mode extension ``hybridbench.backends.ffi._hb_cffi`` from the checked-in header
-  ``native/ffi/include/hybridbench.h`` (see ``backends/ffi/_build.py``).
+  ``native/ffi/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
+* the tonic gRPC server binary ``hybridbench-server`` (``native/server``), through
+  setuptools-rust's ``RustBin``, installed into the environment's ``bin/``;
+* the Python protobuf module ``hybridbench.backends.grpc.hybridbench_pb2`` from
+  ``proto/hybridbench.proto``, with the grpcio-tools pinned in ``[build-system] requires`` (a
+  ``build_py`` step, so it runs for editable installs too; see ``backends/grpc/_codegen.py``).
 
-Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to install the pure-Python parts only (the ``ffi`` backend then
-reports itself unavailable with the reason).
+Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to install the pure-Python parts only (the ``ffi`` and ``grpc``
+backends then report themselves unavailable with the reason; ``grpc-py`` still works).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_py import build_py
+
+
+class build_py_with_proto(build_py):
+    """Generate the protobuf module from proto/ before the Python files are collected."""
+
+    def run(self) -> None:
+        path = Path(__file__).resolve().parent / "backends" / "grpc" / "_codegen.py"
+        spec = importlib.util.spec_from_file_location("_hybridbench_codegen", path)
+        assert spec is not None and spec.loader is not None
+        codegen = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(codegen)
+        codegen.generate()
+        super().run()
+
 
 native = os.environ.get("HYBRIDBENCH_SKIP_NATIVE", "") not in ("1", "true", "yes")
 
-kwargs: dict = {}
+kwargs: dict = {"cmdclass": {"build_py": build_py_with_proto}}
 if native:
-    from setuptools_rust import Binding, RustExtension
+    from setuptools_rust import Binding, RustBin, RustExtension
 
     kwargs["rust_extensions"] = [
         RustExtension(
@@ -31,9 +53,8 @@ if native:
             binding=Binding.NoBinding,
             debug=False,
         ),
-        # The tonic gRPC server (native/server) goes here when it exists, as
-        #   RustBin("hybridbench-server", path="native/server/Cargo.toml", debug=False)
-        # (setuptools_rust.RustBin installs it into the environment's bin/ directory).
+        # installed into the environment's bin/, where backends/grpc looks for it first
+        RustBin("hybridbench-server", path="native/server/Cargo.toml", debug=False),
     ]
     kwargs["cffi_modules"] = ["backends/ffi/_build.py:ffibuilder"]
 

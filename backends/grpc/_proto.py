@@ -1,0 +1,153 @@
+"""What the client and the Python server share: the generated messages, method paths, message
+limits, and the standard health protocol.
+
+The messages come from ``hybridbench_pb2`` (generated at build time by ``_codegen.py``). Stubs
+and handlers are built from its service descriptor, so a method added to the proto shows up
+here without hand-written tables. The ``grpc.health.v1`` messages are one field each; they are
+encoded here by hand rather than generated, so that this module never registers
+``grpc/health/v1/health.proto`` in protobuf's default pool (where grpcio-health-checking, if
+some other package imports it, would collide with it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+from hybridbench.limits import MAX_PAYLOAD_BYTES
+
+SERVICE = "hybridbench.v1.Kernels"
+HEALTH_SERVICE = "grpc.health.v1.Health"
+HEALTH_CHECK = f"/{HEALTH_SERVICE}/Check"
+HEALTH_WATCH = f"/{HEALTH_SERVICE}/Watch"
+
+#: bodies go up to 64 MiB; the protobuf framing adds a few bytes: 80 MiB on both sides
+MAX_MESSAGE_BYTES = 80 * 1024 * 1024
+assert MAX_MESSAGE_BYTES > MAX_PAYLOAD_BYTES + 1024
+
+#: RPC method name of each workload
+WORKLOAD_METHODS = {"json": "Json", "image": "Image", "timeseries": "Timeseries", "echo": "Echo"}
+
+# grpc.health.v1.HealthCheckResponse.ServingStatus
+UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
+
+_pb2: ModuleType | None = None
+_import_error: str | None = None
+
+
+def pb2() -> ModuleType:
+    """The generated module; raises ImportError with the reason if it is missing."""
+    global _pb2, _import_error
+    if _pb2 is None:
+        try:
+            _pb2 = importlib.import_module("hybridbench.backends.grpc.hybridbench_pb2")
+        except Exception as exc:  # ImportError, or protobuf's runtime-version check
+            _import_error = (f"the generated protobuf module hybridbench_pb2 cannot be imported "
+                             f"({type(exc).__name__}: {exc}); it is generated from "
+                             f"proto/hybridbench.proto by `pip install -e .` (grpcio-tools)")
+            raise ImportError(_import_error) from exc
+    return _pb2
+
+
+def unavailable_reason() -> str | None:
+    try:
+        pb2()
+    except ImportError as exc:
+        return str(exc)
+    return None
+
+
+def method_path(method: str) -> str:
+    return f"/{SERVICE}/{method}"
+
+
+def channel_options() -> list[tuple[str, Any]]:
+    """grpcio channel options: large messages both ways, a channel of its own."""
+    return [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        # every backend instance gets its own connection, never a shared global subchannel
+        ("grpc.use_local_subchannel_pool", 1),
+        ("grpc.enable_retries", 0),
+        # over a Unix socket grpcio would send the socket path as :authority, which tonic's
+        # HTTP/2 stack rejects (RST_STREAM PROTOCOL_ERROR); a plain name works everywhere
+        ("grpc.default_authority", "localhost"),
+    ]
+
+
+def server_options() -> list[tuple[str, Any]]:
+    return [
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.so_reuseport", 0),
+    ]
+
+
+# -- grpc.health.v1 by hand: HealthCheckRequest{string service = 1},
+#    HealthCheckResponse{ServingStatus status = 1} ---------------------------------------------
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _read_varint(data: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        if i >= len(data):
+            raise ValueError("truncated varint")
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, i
+        shift += 7
+
+
+def _fields(data: bytes):
+    """(field number, wire type, value) of a protobuf message (varint and length-delimited)."""
+    i = 0
+    while i < len(data):
+        key, i = _read_varint(data, i)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            value, i = _read_varint(data, i)
+            yield number, wire, value
+        elif wire == 2:
+            length, i = _read_varint(data, i)
+            yield number, wire, data[i:i + length]
+            i += length
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        else:
+            raise ValueError(f"unsupported wire type {wire}")
+
+
+def encode_health_request(service: str) -> bytes:
+    raw = service.encode()
+    return b"\x0a" + _varint(len(raw)) + raw if raw else b""
+
+
+def decode_health_request(data: bytes) -> str:
+    for number, wire, value in _fields(data):
+        if number == 1 and wire == 2:
+            return bytes(value).decode()
+    return ""
+
+
+def encode_health_response(status: int) -> bytes:
+    return b"\x08" + _varint(status) if status else b""
+
+
+def decode_health_response(data: bytes) -> int:
+    for number, wire, value in _fields(data):
+        if number == 1 and wire == 0:
+            return int(value)
+    return UNKNOWN

@@ -1,0 +1,292 @@
+"""The ``grpc-py`` server: the ``inproc`` Python implementations behind a grpcio server.
+
+It speaks the same ``proto/hybridbench.proto`` as the Rust server and behaves the same way, so
+that ``grpc`` vs ``grpc-py`` compares engines over one transport and ``grpc-py`` vs ``inproc``
+shows what the transport costs::
+
+    python -m hybridbench.backends.grpc.pyserver --listen unix:/tmp/hb.sock
+    python -m hybridbench.backends.grpc.pyserver --listen 127.0.0.1:0 [--workers N]
+
+* prints ``listening on ADDR`` (the bound port for port 0) on stdout once it serves;
+* ``hybridbench.v1.Kernels`` (one RPC per workload, and ``Describe``) and the standard
+  ``grpc.health.v1.Health`` (``Check`` and ``Watch``);
+* messages up to 80 MiB both ways; bad input is INVALID_ARGUMENT with the ``WorkloadError``
+  message, an unsupported workload UNIMPLEMENTED, anything else INTERNAL;
+* loopback or Unix socket only unless ``--allow-remote``;
+* SIGTERM/SIGINT: graceful stop (5 s grace); exits when its parent dies
+  (``PR_SET_PDEATHSIG`` through ctypes, and a ``getppid()`` watchdog).
+
+Thread pool: ``--workers`` defaults to the number of CPUs. The GIL serialises the Python parts
+of every call, so more threads than cores only add contention; up to one call per core can
+overlap where the engines release the GIL (Pillow's decoder/resampler/encoder, numpy's sorts
+and reductions). orjson and the JSON transform hold the GIL, so ``json`` does not scale with
+threads here: that is a property of the Python engine the report should show, not hide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import ipaddress
+import os
+import signal
+import socket
+import sys
+import threading
+from concurrent import futures
+from importlib import metadata
+
+import grpc
+
+from hybridbench.backends.grpc import _proto
+from hybridbench.errors import UnsupportedError, WorkloadError
+
+PR_SET_PDEATHSIG = 1
+GRACE_S = 5.0
+PARENT_POLL_S = 0.2
+
+
+class ListenError(ValueError):
+    """``--listen`` is malformed or not allowed."""
+
+
+def parse_listen(spec: str, allow_remote: bool) -> str:
+    """Check ``--listen`` and return the grpcio address for ``add_insecure_port``."""
+    if spec.startswith("unix:"):
+        if not spec[5:]:
+            raise ListenError("--listen unix: needs a path, e.g. unix:/tmp/hb.sock")
+        return spec
+    host, sep, port = spec.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ListenError(f"--listen {spec!r}: not unix:PATH or HOST:PORT")
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(bare, int(port))}
+    except OSError as exc:
+        raise ListenError(f"--listen {spec!r}: cannot resolve {bare!r} ({exc})") from None
+    if not allow_remote:
+        for address in sorted(addresses):
+            if not ipaddress.ip_address(str(address).split("%")[0]).is_loopback:
+                raise ListenError(
+                    f"refusing to listen on {spec} ({address} is not a loopback address): pass "
+                    f"--allow-remote to serve other machines (the server has no authentication)")
+    return spec
+
+
+class _Engines:
+    """The inproc engines, imported once."""
+
+    def __init__(self) -> None:
+        from hybridbench.backends.inproc import fast
+
+        self.engines = dict(fast._ENGINES)
+
+
+def _kernel_handler(run, pb2):
+    def handle(request, context: grpc.ServicerContext):
+        try:
+            return pb2.Payload(data=run(request.data))
+        except WorkloadError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except UnsupportedError as exc:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
+        except Exception as exc:
+            context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        return None  # not reached: abort raises
+
+    return handle
+
+
+class Health:
+    """``grpc.health.v1.Health`` with raw (hand-encoded) messages."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._status = {"": _proto.SERVING, _proto.SERVICE: _proto.SERVING}
+        self._closing = False
+
+    def set_all(self, status: int) -> None:
+        with self._lock:
+            for name in self._status:
+                self._status[name] = status
+            self._lock.notify_all()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._lock.notify_all()
+
+    def check(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        service = _proto.decode_health_request(request)
+        with self._lock:
+            status = self._status.get(service)
+        if status is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
+        return _proto.encode_health_response(status)
+
+    def watch(self, request: bytes, context: grpc.ServicerContext):
+        service = _proto.decode_health_request(request)
+        last = None
+        while context.is_active():
+            with self._lock:
+                status = self._status.get(service, _proto.SERVICE_UNKNOWN)
+                if status == last and not self._closing:
+                    self._lock.wait(1.0)
+                    continue
+                closing = self._closing
+            if status != last:
+                last = status
+                yield _proto.encode_health_response(status)
+            if closing:
+                return
+
+
+def _describe_handler(pb2, workers: int):
+    from google.protobuf import descriptor_pb2
+
+    fds = descriptor_pb2.FileDescriptorSet()
+    pb2.DESCRIPTOR.CopyToProto(fds.file.add())
+    try:
+        version = metadata.version("hybridbench")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    reply = pb2.DescribeReply(server="hybridbench-pyserver", version=version,
+                              workloads=list(_proto.WORKLOAD_METHODS),
+                              file_descriptor_set=fds.SerializeToString(), workers=workers,
+                              pid=os.getpid())
+
+    def handle(request, context):
+        return reply
+
+    return handle
+
+
+def build_server(workers: int) -> tuple[grpc.Server, Health]:
+    pb2 = _proto.pb2()
+    engines = _Engines().engines
+    handlers = {}
+    for workload, method in _proto.WORKLOAD_METHODS.items():
+        handlers[method] = grpc.unary_unary_rpc_method_handler(
+            _kernel_handler(engines[workload], pb2),
+            request_deserializer=pb2.Payload.FromString,
+            response_serializer=pb2.Payload.SerializeToString)
+    handlers["Describe"] = grpc.unary_unary_rpc_method_handler(
+        _describe_handler(pb2, workers), request_deserializer=pb2.DescribeRequest.FromString,
+        response_serializer=pb2.DescribeReply.SerializeToString)
+    health = Health()
+    health_handlers = {
+        "Check": grpc.unary_unary_rpc_method_handler(health.check),
+        "Watch": grpc.unary_stream_rpc_method_handler(health.watch),
+    }
+    # one more thread than workers, so a health check or Describe is answered even while every
+    # worker runs a kernel; Watch streams hold a thread each, at most a few are expected
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers + 1,
+                                                    thread_name_prefix="hb-pyserver"),
+                         options=_proto.server_options())
+    server.add_generic_rpc_handlers((
+        grpc.method_handlers_generic_handler(_proto.SERVICE, handlers),
+        grpc.method_handlers_generic_handler(_proto.HEALTH_SERVICE, health_handlers),
+    ))
+    return server, health
+
+
+def _set_parent_death_signal() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the getppid watchdog still covers it
+
+
+def _watch_parent(parent: int, stop: threading.Event, reason: list[str]) -> None:
+    while not stop.wait(PARENT_POLL_S):
+        if os.getppid() != parent:
+            reason.append("parent process exited")
+            stop.set()
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hybridbench.backends.grpc.pyserver",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--listen", required=True, help="unix:PATH or HOST:PORT (port 0: any)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a non-loopback address (no authentication!)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                        help="threads running kernels (default: number of CPUs)")
+    parser.add_argument("--parent-pid", type=int, default=None,
+                        help="exit when this process is no longer the parent (default: the "
+                             "parent at start)")
+    parser.add_argument("--no-death-signal", action="store_true",
+                        help="do not set PR_SET_PDEATHSIG (the watchdog still runs)")
+    parser.add_argument("--no-parent-watch", action="store_true",
+                        help="keep running when the parent exits (a server started by hand)")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be positive")
+    try:
+        address = parse_listen(args.listen, args.allow_remote)
+    except ListenError as exc:
+        print(f"hybridbench-pyserver: error: {exc}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    reason: list[str] = []
+
+    def on_signal(signum, frame):
+        reason.append(signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    if not args.no_parent_watch:
+        parent = args.parent_pid or os.getppid()
+        if not args.no_death_signal:
+            _set_parent_death_signal()
+        if os.getppid() != parent:
+            print("hybridbench-pyserver: parent already gone; exiting", file=sys.stderr)
+            return 0
+        if parent > 1:
+            threading.Thread(target=_watch_parent, args=(parent, stop, reason), daemon=True,
+                             name="parent-watch").start()
+
+    server, health = build_server(args.workers)
+    if address.startswith("unix:"):
+        path = address[5:]
+        if os.path.exists(path):
+            import stat
+
+            if stat.S_ISSOCK(os.lstat(path).st_mode):
+                os.unlink(path)
+    try:
+        port = server.add_insecure_port(address)
+    except RuntimeError as exc:
+        print(f"hybridbench-pyserver: error: cannot listen on {address}: {exc}", file=sys.stderr)
+        return 1
+    server.start()
+    if address.startswith("unix:"):
+        bound = address
+    else:
+        host = address.rpartition(":")[0]
+        bound = f"{host}:{port}"
+    print(f"listening on {bound}", flush=True)
+
+    while not stop.wait(3600):
+        pass
+    print(f"hybridbench-pyserver: {reason[0] if reason else 'stop'}: shutting down",
+          file=sys.stderr, flush=True)
+    health.set_all(_proto.NOT_SERVING)
+    health.close()
+    done = server.stop(GRACE_S)
+    done.wait(GRACE_S + 1)
+    if address.startswith("unix:"):
+        with contextlib.suppress(OSError):
+            os.unlink(address[5:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

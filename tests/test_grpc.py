@@ -1,0 +1,426 @@
+"""The ``grpc`` and ``grpc-py`` backends against their real server processes (no mocks).
+
+Each backend is skipped, with its own reason, when it cannot run here (server binary not built,
+generated protobuf module missing).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+import hybridbench
+from hybridbench.backends.grpc import GrpcBackend, GrpcPyBackend, _proto, server_binary
+from hybridbench.errors import BackendError, WorkloadError
+from hybridbench.testing import bad_input_params
+
+BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend}
+
+
+def _param(name: str):
+    reason = BACKENDS[name].unavailable_reason()
+    return pytest.param(name, id=name,
+                        marks=[pytest.mark.skipif(reason is not None, reason=str(reason))])
+
+
+ALL = [_param(name) for name in BACKENDS]
+RUST = [_param("grpc")]
+
+SLOW = {("json", "8MB"), ("timeseries", "1M"), ("image", "5MB")}
+SIZES = {
+    "json": ["1KB", "64KB", "1MB", "8MB"],
+    "image": ["small", "medium", "5MB"],
+    "timeseries": ["10k", "100k", "1M"],
+    "echo": ["64B", "1KB", "64KB", "1MB", "8MB"],
+}
+CASES = [pytest.param(w, s, id=f"{w}-{s}", marks=[pytest.mark.slow] if (w, s) in SLOW else [])
+         for w, sizes in SIZES.items() for s in sizes]
+
+
+@pytest.fixture(scope="module", params=ALL)
+def backend(request):
+    with hybridbench.open_backend(request.param) as b:
+        yield b
+
+
+def _gone(pid: int, timeout: float = 5.0) -> bool:
+    """True once ``pid`` no longer runs (gone, or a zombie nobody has reaped yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# -- every workload and size ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("workload", "size"), CASES)
+def test_every_workload_and_size_verifies(backend, workload, size):
+    payload = hybridbench.make_input(workload, size, seed=0)
+    hybridbench.verify(workload, payload, backend.run(workload, payload))
+
+
+def test_processes_and_describe(backend):
+    procs = backend.processes()
+    assert procs["client"] == os.getpid()
+    server = psutil.Process(procs["server"])
+    assert server.is_running() and server.ppid() == os.getpid()
+    info = backend.describe()
+    assert info["server_pid"] == procs["server"]
+    assert info["server"] == {"grpc": "hybridbench-server",
+                              "grpc-py": "hybridbench-pyserver"}[backend.name]
+    assert info["target"].startswith("unix:")
+    assert backend.parallel_calls
+
+
+# -- bad input ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("workload", "payload", "pattern"), bad_input_params())
+def test_bad_input_is_a_workload_error_and_the_server_lives_on(backend, workload, payload,
+                                                                pattern):
+    with pytest.raises(WorkloadError, match=pattern):
+        backend.run(workload, payload)
+    assert backend.run("echo", b"still here") == b"still here"
+
+
+def test_invalid_argument_carries_the_servers_message(backend):
+    with pytest.raises(WorkloadError) as info:
+        backend.run("timeseries", b"HBTS")
+    # the message is the server's own, not a generic gRPC text
+    assert "header" in str(info.value) and "INVALID_ARGUMENT" not in str(info.value)
+
+
+# -- concurrency -------------------------------------------------------------------------------
+
+def test_concurrent_calls_from_several_threads(backend):
+    inputs = {w: hybridbench.make_input(w, s) for w, s in
+              [("json", "64KB"), ("timeseries", "10k"), ("echo", "1MB"), ("image", "small")]}
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            for round_ in range(3):
+                workload = list(inputs)[(index + round_) % len(inputs)]
+                out = backend.run(workload, inputs[workload])
+                hybridbench.verify(workload, inputs[workload], out)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("name", RUST)
+def test_rust_server_runs_kernels_in_parallel(name):
+    """Two concurrent image calls take clearly less than two sequential ones (2 cores)."""
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs 2 cores")
+    payload = hybridbench.make_input("image", "medium")
+    with hybridbench.open_backend(name, workers=2) as b:
+        b.run("image", payload)
+        t0 = time.perf_counter()
+        for _ in range(4):
+            b.run("image", payload)
+        sequential = time.perf_counter() - t0
+        threads = [threading.Thread(target=lambda: [b.run("image", payload) for _ in range(2)])
+                   for _ in range(2)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        parallel = time.perf_counter() - t0
+    assert parallel < 0.85 * sequential, (parallel, sequential)
+
+
+# -- wire agreement ------------------------------------------------------------------------------
+
+def _normalised(fdp):
+    from google.protobuf import descriptor_pb2
+
+    copy = descriptor_pb2.FileDescriptorProto()
+    copy.CopyFrom(fdp)
+    copy.ClearField("source_code_info")
+    for message in copy.message_type:
+        for field in message.field:
+            field.ClearField("json_name")  # protoc's Python output leaves it out
+    return copy
+
+
+def test_wire_agreement(backend):
+    """The server was built from the same proto as the client, and every RPC answers."""
+    from google.protobuf import descriptor_pb2, text_format
+
+    pb2 = _proto.pb2()
+    reply = backend.server_info()
+    fds = descriptor_pb2.FileDescriptorSet.FromString(reply.file_descriptor_set)
+    served = {f.name: f for f in fds.file}
+    assert "hybridbench.proto" in served, sorted(served)
+    ours = descriptor_pb2.FileDescriptorProto()
+    pb2.DESCRIPTOR.CopyToProto(ours)
+    theirs, ours = _normalised(served["hybridbench.proto"]), _normalised(ours)
+    assert text_format.MessageToString(theirs) == text_format.MessageToString(ours)
+    assert theirs.SerializeToString(deterministic=True) == ours.SerializeToString(
+        deterministic=True)
+
+    # every RPC of the service, for real
+    service = pb2.DESCRIPTOR.services_by_name["Kernels"]
+    methods = {m.name for m in service.methods}
+    assert methods == set(_proto.WORKLOAD_METHODS.values()) | {"Describe"}
+    assert sorted(reply.workloads) == sorted(_proto.WORKLOAD_METHODS)
+    assert reply.pid == backend.processes()["server"]
+    small = {"json": "1KB", "image": "small", "timeseries": "10k", "echo": "1KB"}
+    for workload in _proto.WORKLOAD_METHODS:
+        payload = hybridbench.make_input(workload, small[workload])
+        hybridbench.verify(workload, payload, backend.run(workload, payload))
+
+    # the standard health service, overall and for the Kernels service
+    import grpc
+
+    with grpc.insecure_channel(backend.describe()["target"],
+                               options=_proto.channel_options()) as channel:
+        check = channel.unary_unary(_proto.HEALTH_CHECK)
+        for service_name in ("", _proto.SERVICE):
+            raw = check(_proto.encode_health_request(service_name), timeout=5)
+            assert _proto.decode_health_response(raw) == _proto.SERVING
+        with pytest.raises(grpc.RpcError) as info:
+            check(_proto.encode_health_request("no.such.Service"), timeout=5)
+        assert info.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_health_codec_round_trips():
+    for name in ("", "hybridbench.v1.Kernels", "x" * 300):
+        assert _proto.decode_health_request(_proto.encode_health_request(name)) == name
+    for status in (0, 1, 2, 3):
+        assert _proto.decode_health_response(_proto.encode_health_response(status)) == status
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ALL)
+def test_killed_server_gives_backend_error(name):
+    payload = hybridbench.make_input("json", "1MB")
+    with hybridbench.open_backend(name) as b:
+        pid = b.processes()["server"]
+        errors: list[BaseException] = []
+
+        def loop() -> None:
+            try:
+                for _ in range(10_000):
+                    b.run("json", payload)
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=loop)
+        thread.start()
+        time.sleep(0.3)
+        os.kill(pid, signal.SIGKILL)
+        thread.join(30)
+        assert not thread.is_alive()
+        assert len(errors) == 1 and isinstance(errors[0], BackendError), errors
+        assert not isinstance(errors[0], WorkloadError)
+        with pytest.raises(BackendError, match="SIGKILL"):
+            b.run("echo", b"x")
+    assert _gone(pid)
+
+
+def _kill_first_server_during_the_cell(stop: threading.Event, killed: list[int]) -> None:
+    """Find the first server this process spawns, let it work a moment, SIGKILL it."""
+    me = psutil.Process()
+    while not stop.is_set():
+        for child in me.children():
+            try:
+                if child.name().startswith("hybridbench-ser"):
+                    time.sleep(0.4)
+                    child.kill()
+                    killed.append(child.pid)
+                    return
+            except psutil.NoSuchProcess:
+                pass
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("name", RUST)
+def test_runner_records_a_killed_server_and_keeps_the_other_cell(name):
+    from hybridbench.results import FAILED, OK
+    from hybridbench.runner import RunConfig, run
+
+    config = RunConfig(workloads=["json", "echo"], backends=[name],
+                       sizes={"json": "1MB", "echo": "1KB"}, duration_s=1.0, rounds=2,
+                       warmup_s=0.1, cold_start=False)
+    stop, killed = threading.Event(), []
+    killer = threading.Thread(target=_kill_first_server_during_the_cell, args=(stop, killed))
+    killer.start()
+    t0 = time.monotonic()
+    try:
+        results = run(config)
+    finally:
+        stop.set()
+        killer.join()
+    assert time.monotonic() - t0 < 30
+    assert killed
+    cells = {c.workload: c for c in results.cells}
+    assert set(cells) == {"json", "echo"}
+    assert cells["json"].status == FAILED, cells["json"]
+    assert "BackendError" in cells["json"].error and "SIGKILL" in cells["json"].error
+    assert cells["echo"].status == OK and cells["echo"].verified, cells["echo"].error
+    assert cells["echo"].rss_peak_bytes["server"] and cells["echo"].samples > 0
+    assert _gone(killed[0])
+
+
+def test_server_that_fails_to_start_gives_a_clear_error(tmp_path, monkeypatch):
+    fake = tmp_path / "hybridbench-server"
+    fake.write_text("#!/bin/sh\necho 'cannot frobnicate the widget' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("HYBRIDBENCH_SERVER", str(fake))
+    backend = GrpcBackend(startup_timeout_s=10)
+    with pytest.raises(BackendError, match=r"(?s)exit code 3.*cannot frobnicate"):
+        backend.start()
+    backend.stop()
+    backend.stop()  # idempotent
+
+
+def test_server_that_never_listens_times_out(tmp_path, monkeypatch):
+    fake = tmp_path / "hybridbench-server"
+    fake.write_text("#!/bin/sh\necho 'warming up' >&2\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("HYBRIDBENCH_SERVER", str(fake))
+    backend = GrpcBackend(startup_timeout_s=0.5)
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match=r"(?s)startup timeout.*warming up"):
+        backend.start()
+    assert time.monotonic() - t0 < 10
+    assert backend.processes() == {"client": os.getpid()}
+
+
+def test_missing_binary_is_unavailable_with_a_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("HYBRIDBENCH_SERVER", str(tmp_path / "nope"))
+    reason = GrpcBackend.unavailable_reason()
+    assert reason and "HYBRIDBENCH_SERVER" in reason
+    with pytest.raises(BackendError):
+        GrpcBackend().start()
+
+
+# -- an already-running server (--grpc-target) ----------------------------------------------------
+
+def _start_server(command: list[str]) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().decode().strip()
+    assert line.startswith("listening on "), (line, proc.stderr.read())
+    return proc, line.removeprefix("listening on ")
+
+
+def _server_command(name: str, listen: str) -> list[str]:
+    if name == "grpc":
+        return [str(server_binary()), "--listen", listen]
+    return [sys.executable, "-m", "hybridbench.backends.grpc.pyserver", "--listen", listen]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_target_uses_a_running_tcp_server(name):
+    proc, address = _start_server(_server_command(name, "127.0.0.1:0"))
+    try:
+        host, port = address.rsplit(":", 1)
+        assert host == "127.0.0.1" and int(port) > 0
+        with hybridbench.open_backend(name, target=address) as b:
+            assert b.processes() == {"client": os.getpid()}
+            payload = hybridbench.make_input("json", "64KB")
+            hybridbench.verify("json", payload, b.run("json", payload))
+            assert b.describe()["spawned"] is False
+        assert proc.poll() is None  # not ours to stop
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_non_loopback_listen_needs_allow_remote(name):
+    result = subprocess.run(_server_command(name, "0.0.0.0:0"), capture_output=True, timeout=30)
+    assert result.returncode == 2
+    assert b"--allow-remote" in result.stderr
+    assert b"listening" not in result.stdout
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_sigterm_is_a_graceful_shutdown(name, tmp_path):
+    sock = tmp_path / "s.sock"
+    proc, address = _start_server(_server_command(name, f"unix:{sock}"))
+    assert address == f"unix:{sock}" and sock.exists()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 0
+    assert not sock.exists()
+
+
+# -- no server outlives the harness ----------------------------------------------------------------
+
+CHILD = """
+import os, sys, time
+import hybridbench
+backend = hybridbench.open_backend(sys.argv[1])
+backend.start()
+print(backend.processes()["server"], flush=True)
+mode = sys.argv[2]
+if mode == "exception":
+    raise RuntimeError("boom")
+if mode == "normal":
+    sys.exit(0)
+time.sleep(60)
+"""
+
+EXITS = [pytest.param("grpc", mode, id=f"grpc-{mode}", marks=RUST[0].marks)
+         for mode in ("normal", "exception", "sigint", "sigterm", "sigkill")]
+EXITS += [pytest.param("grpc-py", mode, id=f"grpc-py-{mode}", marks=ALL[1].marks)
+          for mode in ("normal", "sigkill")]
+
+
+@pytest.mark.parametrize(("name", "mode"), EXITS)
+def test_no_server_outlives_the_harness(name, mode):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, name, mode], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    try:
+        line = child.stdout.readline().decode().strip()
+        assert line.isdigit(), (line, child.stderr.read().decode())
+        server_pid = int(line)
+        assert psutil.Process(server_pid).is_running()
+        if mode in ("sigint", "sigterm", "sigkill"):
+            child.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM,
+                               "sigkill": signal.SIGKILL}[mode])
+        child.wait(15)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert _gone(server_pid), f"server {server_pid} outlived its harness ({mode})"
+
+
+def test_stop_is_idempotent_and_removes_the_socket_dir():
+    if GrpcBackend.unavailable_reason():
+        pytest.skip(GrpcBackend.unavailable_reason())
+    b = GrpcBackend()
+    b.start()
+    pid = b.processes()["server"]
+    sock_dir = Path(b.describe()["target"].removeprefix("unix:")).parent
+    assert sock_dir.is_dir()
+    b.stop()
+    b.stop()
+    assert _gone(pid) and not sock_dir.exists()
+    assert b.processes() == {"client": os.getpid()}
+    # a stopped backend starts again on demand
+    assert b.run("echo", b"again") == b"again"
+    b.stop()
