@@ -285,11 +285,10 @@ class GrpcBackend(Backend):
         self._channel = grpc.insecure_channel(address, options=_proto.channel_options())
         self._finalizer = weakref.finalize(self, _finalize, self._server, self._channel)
         self._wait_healthy(deadline)
-        pb2 = self._pb2
         self._calls = {
             workload: self._channel.unary_unary(
-                _proto.method_path(method), request_serializer=pb2.Payload.SerializeToString,
-                response_deserializer=pb2.Payload.FromString, _registered_method=True)
+                _proto.method_path(method), request_serializer=_proto.encode_payload,
+                response_deserializer=_proto.decode_payload, _registered_method=True)
             for workload, method in _proto.WORKLOAD_METHODS.items()}
 
     def _wait_healthy(self, deadline: float) -> None:
@@ -348,10 +347,9 @@ class GrpcBackend(Backend):
             self.start()
         stub = self._calls[workload]
         try:
-            reply = stub(self._pb2.Payload(data=payload), timeout=self.timeout_s)
+            return stub(payload, timeout=self.timeout_s)
         except grpc.RpcError as exc:
             raise self._error(workload, exc) from None
-        return reply.data
 
     def _error(self, workload: str, exc: grpc.RpcError) -> Exception:
         code, details = exc.code(), exc.details() or ""

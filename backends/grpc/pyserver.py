@@ -83,17 +83,17 @@ class _Engines:
         self.engines = dict(fast._ENGINES)
 
 
-def _kernel_handler(run, pb2):
-    def handle(request, context: grpc.ServicerContext):
+def _kernel_handler(run):
+    def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
         try:
-            return pb2.Payload(data=run(request.data))
+            return run(request)
         except WorkloadError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except UnsupportedError as exc:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
         except Exception as exc:
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-        return None  # not reached: abort raises
+        raise AssertionError("unreachable: context.abort raises")
 
     return handle
 
@@ -168,9 +168,9 @@ def build_server(workers: int) -> tuple[grpc.Server, Health]:
     handlers = {}
     for workload, method in _proto.WORKLOAD_METHODS.items():
         handlers[method] = grpc.unary_unary_rpc_method_handler(
-            _kernel_handler(engines[workload], pb2),
-            request_deserializer=pb2.Payload.FromString,
-            response_serializer=pb2.Payload.SerializeToString)
+            _kernel_handler(engines[workload]),
+            request_deserializer=_proto.decode_payload,
+            response_serializer=_proto.encode_payload)
     handlers["Describe"] = grpc.unary_unary_rpc_method_handler(
         _describe_handler(pb2, workers), request_deserializer=pb2.DescribeRequest.FromString,
         response_serializer=pb2.DescribeReply.SerializeToString)
