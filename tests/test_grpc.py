@@ -361,6 +361,15 @@ def test_target_uses_a_running_tcp_server(name):
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_spawned_over_loopback_tcp(name):
+    with hybridbench.open_backend(name, listen="tcp") as b:
+        host, port = b.describe()["target"].rsplit(":", 1)
+        assert host == "127.0.0.1" and int(port) > 0
+        payload = hybridbench.make_input("timeseries", "10k")
+        hybridbench.verify("timeseries", payload, b.run("timeseries", payload))
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_non_loopback_listen_needs_allow_remote(name):
     result = subprocess.run(_server_command(name, "0.0.0.0:0"), capture_output=True, timeout=30)
     assert result.returncode == 2
