@@ -87,6 +87,15 @@ BAD = [
     ("json", _json({"orders": [_order(), _order(items=[{"qty": "2", "price": 1.0}])]}),
      "orders[1].items[0].qty: expected a number"),
     ("json", _json({"orders": [_order(id=True)]}), "orders[0].id: expected an integer"),
+    ("json", _json({"orders": [_order(id=2**64)]}), "orders[0].id: integer out of the 64-bit range"),
+    ("json", _json({"orders": [_order(id=-2**63 - 1)]}), "orders[0].id: integer out of the 64-bit range"),
+    ("json", _json({"orders": [_order(id=10**30)]}), "orders[0].id: integer out of the 64-bit range"),
+    ("json", _json({"orders": [_order(status="cancelled", items=[{"qty": 1, "price": None}])]}),
+     "orders[0].items[0].price: expected a number"),
+    ("json", b'{"orders": [], "x": "a\\u0001\x01"}', "json: malformed JSON"),
+    ("json", b'{"orders": [], "x": 01}', "json: malformed JSON"),
+    ("json", b'{"orders": []} x', "json: malformed JSON"),
+    ("json", rb'{"orders": [], "x": "\udc00"}', "lone UTF-16 surrogate"),
     ("json", _json({"orders": [_order(tags=["A", 3])]}), "orders[0].tags[1]: expected a string"),
     ("image", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a JPEG"),
     ("image", b"hello, world", "not a JPEG"),
@@ -113,6 +122,76 @@ def test_bad_input_raises_workload_error_with_the_kernel_message(backend, worklo
     assert message in str(info.value)
     # and the process lives on
     assert backend.run("echo", b"still here") == b"still here"
+
+
+TRICKY_JSON = [
+    # pretty-printed, escapes in keys and values, duplicates (last wins), existing total /
+    # item_count / summary keys, unknown nested values, integer qty, huge integers passed through
+    rb"""{ "summary" : 1, "meta": { "a" : [ 1 , 2 ,{"b" : "x y"} ] , "a": null },
+      "orders" : [ 1 ],
+      "orders" : [
+        { "id" : 3, "status" : "paid", "total": "old", "item_count": -1,
+          "customer" : { "tier" : "g\u006fld", "tier": "silver", "n": "\u00c9" },
+          "items" : [ { "qty" : 2, "price" : 1.25, "qty": 3 } ],
+          "tags" : [ "\u00c9COLE", "A\"B", "x\ny", "\ud83d\ude00" ],
+          "big" : 123456789012345678901234567890, "f": 1E+2, "neg": -0.0 },
+        { "id" : 1, "id": 2, "status": "cancel\u006ced", "customer": {"tier": "x"},
+          "items": [], "tags": [] },
+        { "\u0069d" : 5, "status" : "new", "customer": {"tier": "silver"},
+          "items": [ {"qty": 1.5, "price": 2} ], "tags": ["Z"] , "tags": ["Q"]}
+      ] }""",
+    _json({"orders": [], "x": "\u2028\t\x01\"\\", "deep": [[[[[[[[[[1]]]]]]]]]]}),
+    _json({"orders": [_order(id=i, items=[{"qty": 1, "price": 1.0}]) for i in (5, 2, 9)]}),
+    '{"orders":[{"id":-9223372036854775808,"status":"ok","customer":{"tier":"ÅÉ"},'
+    '"items":[{"qty":1e-3,"price":3}],"tags":["ΣΑΣ","İ"]}]}'.encode(),
+]
+
+
+@pytest.mark.parametrize("payload", TRICKY_JSON, ids=range(len(TRICKY_JSON)))
+def test_tricky_json_matches_the_reference(backend, payload):
+    out = backend.run("json", payload)
+    hybridbench.verify("json", payload, out)
+    assert b" " not in out.replace(b"x y", b"")  # compact (the only space is in a string)
+
+
+def test_jpeg_with_long_trailing_junk_is_accepted(backend):
+    good = _jpeg()
+    junk = good + bytes(range(256)) * 64 + b"\xff\xd8junk" * 100  # > 4 KiB after EOI
+    assert backend.run("image", junk) == backend.run("image", good)
+    with pytest.raises(WorkloadError, match="image:"):
+        backend.run("image", good[: len(good) // 2])
+    with pytest.raises(WorkloadError, match="truncated"):
+        backend.run("image", good[: len(good) // 2] + bytes(8192))
+
+
+def test_outputs_around_the_small_buffer_size(backend):
+    from hybridbench.backends.ffi import SMALL_OUTPUT
+
+    for n in (0, 1, SMALL_OUTPUT - 1, SMALL_OUTPUT, SMALL_OUTPUT + 1, 3 * SMALL_OUTPUT):
+        payload = bytes(i % 251 for i in range(n))
+        assert backend.run("echo", payload) == payload
+
+
+def test_small_outputs_from_two_threads_do_not_mix(backend):
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker(byte: int) -> None:
+        payload = bytes([byte]) * 64
+        try:
+            barrier.wait()
+            for _ in range(20_000):
+                if backend.run("echo", payload) != payload:
+                    raise AssertionError("another thread's output")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(b,)) for b in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
 
 
 def test_rust_rejects_oversized_payloads_itself(backend):

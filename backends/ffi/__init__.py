@@ -4,9 +4,12 @@ The library ``libhybridbench_ffi`` is built by ``pip install`` (setuptools-rust)
 file. ``start()`` dlopens it (``RTLD_GLOBAL``) and imports the cffi API-mode extension
 ``_hb_cffi``, whose calls go straight to ``hb_run`` (about half the per-call cost of ABI mode);
 if that extension is missing, the same header is loaded in ABI mode instead and ``describe()``
-says so. Inputs cross without a copy (``bytes`` are passed by pointer); the response is copied
-once out of the Rust buffer, which is then freed. cffi releases the GIL for the duration of each
-C call, so calls from several threads really run in parallel.
+says so. Inputs cross without a copy (``bytes`` are passed by pointer). Calls go through
+``hb_run_into`` with the workload as a small integer id: a response of at most
+``SMALL_OUTPUT`` bytes is copied by Rust into a per-thread C buffer and from there once into a
+``bytes`` (one C call, no free call); a larger one comes back as a Rust buffer that is copied
+once and freed. cffi releases the GIL for the duration of each C call, so calls from several
+threads really run in parallel (each thread has its own buffers).
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ LIBRARY_ENV = "HYBRIDBENCH_FFI_LIB"
 
 #: status codes of ``hb_run`` (native/ffi/include/hybridbench.h)
 HB_OK, HB_INVALID_INPUT, HB_UNSUPPORTED, HB_INTERNAL = 0, 1, 2, 3
+#: workload ids of ``hb_run_into`` (``HB_WORKLOAD_*`` in the header)
+WORKLOAD_IDS = {"echo": 0, "json": 1, "image": 2, "timeseries": 3}
+#: responses up to this many bytes are copied into a per-thread buffer instead of handed over
+SMALL_OUTPUT = 64 * 1024
 
 
 def library_path() -> Path | None:
@@ -55,7 +62,8 @@ class FfiBackend(Backend):
         self._path: Path | None = None
         self._mode = ""
         self._local = threading.local()
-        self._names = {}
+        self._names: dict[str, bytes] = {}
+        self._ids: dict[str, int] = {}
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -98,6 +106,9 @@ class FfiBackend(Backend):
                 raise BackendError(f"cannot bind {path} with cffi: {exc}") from None
         self._path = path
         self._names = {w: w.encode() for w in self.workloads}
+        self._ids = {w: WORKLOAD_IDS[w] for w in self.workloads if w in WORKLOAD_IDS}
+        self._run_into = self._lib.hb_run_into
+        self._unpack = self._ffi.unpack
         self.started = True
 
     def stop(self) -> None:
@@ -109,34 +120,58 @@ class FfiBackend(Backend):
     # -- work --------------------------------------------------------------------------------
 
     def _buffers(self) -> Any:
-        """This thread's (out, err) pair of ``hb_buffer`` structs, reused across calls."""
-        try:
-            return self._local.bufs
-        except AttributeError:
-            array = self._ffi.new("hb_buffer[2]")
-            self._local.bufs = (array + 0, array + 1, array)
-            return self._local.bufs
+        """This thread's ``(out, small)``: an ``hb_buffer`` and a ``char[SMALL_OUTPUT]``, reused
+        across calls (created on the thread's first call)."""
+        bufs = (self._ffi.new("hb_buffer *"), self._ffi.new("char[]", SMALL_OUTPUT))
+        self._local.bufs = bufs
+        return bufs
 
     def call(self, workload: str, payload: bytes) -> bytes:
         if not self.started:
             self.start()
-        ffi, lib = self._ffi, self._lib
-        out, err, _ = self._buffers()
-        name = self._names.get(workload) or workload.encode()
-        data = payload if type(payload) is bytes else ffi.from_buffer(payload)
-        code = lib.hb_run(name, len(name), data, len(payload), out, err)
         try:
-            if code == HB_OK:
-                return ffi.buffer(out.ptr, out.len)[:] if out.len else b""
-            message = ffi.buffer(err.ptr, err.len)[:].decode("utf-8", "replace")
+            out, small = self._local.bufs
+        except AttributeError:
+            out, small = self._buffers()
+        wid = self._ids.get(workload)
+        if wid is None:
+            return self._call_by_name(workload, payload)
+        data = payload if type(payload) is bytes else self._ffi.from_buffer(payload)
+        code = self._run_into(wid, data, len(payload), small, SMALL_OUTPUT, out)
+        if code == HB_OK:
+            n = out.len
+            if n <= SMALL_OUTPUT:  # in `small`, nothing to free
+                return self._unpack(small, n)
+        return self._take(code, out)
+
+    def _take(self, code: int, out: Any) -> bytes:
+        """The output or error handed over in ``out`` (copied, then freed)."""
+        ffi = self._ffi
+        try:
+            data = ffi.buffer(out.ptr, out.len)[:] if out.len else b""
         finally:
-            lib.hb_buffer_free(out)
-            lib.hb_buffer_free(err)
+            self._lib.hb_buffer_free(out)
+        if code == HB_OK:
+            return data
+        message = data.decode("utf-8", "replace")
         if code == HB_INVALID_INPUT:
             raise WorkloadError(message)
         if code == HB_UNSUPPORTED:
             raise UnsupportedError(f"ffi: {message}")
         raise BackendError(f"ffi: hb_run failed with code {code}: {message}")
+
+    def _call_by_name(self, workload: str, payload: bytes) -> bytes:
+        """``hb_run`` with the name (workloads without an id; the kernel reports unknown ones)."""
+        ffi, lib = self._ffi, self._lib
+        out, err = ffi.new("hb_buffer *"), ffi.new("hb_buffer *")
+        name = self._names.get(workload) or workload.encode()
+        data = payload if type(payload) is bytes else ffi.from_buffer(payload)
+        code = lib.hb_run(name, len(name), data, len(payload), out, err)
+        if code == HB_OK:
+            lib.hb_buffer_free(err)
+            return self._take(code, out)
+        lib.hb_buffer_free(out)
+        return self._take(code, err)
 
     # -- measurement hooks -----------------------------------------------------------------------
 

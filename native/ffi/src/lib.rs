@@ -20,6 +20,11 @@ pub const HB_OK: i32 = 0;
 pub const HB_INVALID_INPUT: i32 = 1;
 pub const HB_UNSUPPORTED: i32 = 2;
 pub const HB_INTERNAL: i32 = 3;
+/// Workload ids of [`hb_run_into`] (the names of [`hb_run`] as small integers).
+pub const HB_WORKLOAD_ECHO: u32 = 0;
+pub const HB_WORKLOAD_JSON: u32 = 1;
+pub const HB_WORKLOAD_IMAGE: u32 = 2;
+pub const HB_WORKLOAD_TIMESERIES: u32 = 3;
 /// A null pointer where the ABI needs one (reported as an internal error).
 const NULL_ARGUMENT: &str = "hb_run: null pointer argument";
 
@@ -136,6 +141,103 @@ pub unsafe extern "C" fn hb_run(
     code
 }
 
+fn run_id(workload: u32, data: &[u8]) -> hybridbench_kernels::Result<Vec<u8>> {
+    use hybridbench_kernels::{echo, image, json, timeseries};
+    match workload {
+        HB_WORKLOAD_ECHO => echo::run(data),
+        HB_WORKLOAD_JSON => json::run(data),
+        HB_WORKLOAD_IMAGE => image::run(data),
+        HB_WORKLOAD_TIMESERIES => timeseries::run(data),
+        other => Err(KernelError::unsupported(format!(
+            "unknown workload id {other}; known: 0 (echo), 1 (json), 2 (image), 3 (timeseries)"
+        ))),
+    }
+}
+
+/// Run a workload given by id (`HB_WORKLOAD_*`), with a caller buffer for small outputs: the
+/// fast path of the Python binding (no name to look up, one struct, no free call and one copy
+/// for outputs that fit).
+///
+/// On success (0), if the output is at most `dst_cap` bytes it is copied to `dst`, `out.ptr` is
+/// null and `out.len` is its length; otherwise `out` holds it as with [`hb_run`]. So the output
+/// is in `dst` exactly when `out.len <= dst_cap`. On failure `out` holds the UTF-8 message.
+/// `out` must be released with [`hb_buffer_free`] (a no-op when its `ptr` is null).
+///
+/// # Safety
+/// `input` must be readable for `len` bytes (may be null when `len` is 0) and stay unchanged
+/// during the call; `dst` must be writable for `dst_cap` bytes (may be null when `dst_cap` is
+/// 0) and must not overlap `input`; `out` must point to a writable `HbBuffer`.
+#[no_mangle]
+pub unsafe extern "C" fn hb_run_into(
+    workload: u32,
+    input: *const u8,
+    len: usize,
+    dst: *mut std::ffi::c_char,
+    dst_cap: usize,
+    out: *mut HbBuffer,
+) -> i32 {
+    if out.is_null() {
+        return HB_INTERNAL;
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        if (input.is_null() && len != 0) || (dst.is_null() && dst_cap != 0) {
+            return Err(KernelError::internal(NULL_ARGUMENT));
+        }
+        let data: &[u8] = if len == 0 {
+            &[]
+        } else {
+            // SAFETY: non-null and readable for `len` bytes per the contract.
+            unsafe { std::slice::from_raw_parts(input, len) }
+        };
+        if workload == HB_WORKLOAD_ECHO && len <= dst_cap {
+            // echo's output is its input: copy it straight into `dst`, no allocation
+            hybridbench_kernels::check_payload_size("echo", len)?;
+            if len != 0 {
+                // SAFETY: `dst` is writable for `dst_cap >= len` bytes, disjoint from `input`.
+                unsafe { ptr::copy_nonoverlapping(data.as_ptr(), dst.cast::<u8>(), len) };
+            }
+            return Ok(None);
+        }
+        run_id(workload, data).map(Some)
+    }));
+    let (code, buffer) = match result {
+        Ok(Ok(None)) => {
+            // SAFETY: checked non-null above; the caller guarantees it is writable.
+            unsafe {
+                out.write(HbBuffer {
+                    ptr: ptr::null_mut(),
+                    len,
+                    cap: 0,
+                })
+            };
+            return HB_OK;
+        }
+        Ok(Ok(Some(output))) => {
+            if output.len() <= dst_cap {
+                // SAFETY: `dst` is writable for `dst_cap >= output.len()` bytes (non-null when
+                // `dst_cap` is not 0) and does not overlap the freshly allocated output.
+                unsafe {
+                    if !output.is_empty() {
+                        ptr::copy_nonoverlapping(output.as_ptr(), dst.cast::<u8>(), output.len());
+                    }
+                    out.write(HbBuffer {
+                        ptr: ptr::null_mut(),
+                        len: output.len(),
+                        cap: 0,
+                    });
+                }
+                return HB_OK;
+            }
+            (HB_OK, output)
+        }
+        Ok(Err(e)) => (code_of(e.kind), e.message.into_bytes()),
+        Err(panic) => (HB_INTERNAL, panic_message(&*panic).into_bytes()),
+    };
+    // SAFETY: checked non-null above; the caller guarantees it is writable.
+    unsafe { out.write(HbBuffer::from_vec(buffer)) };
+    code
+}
+
 /// Release a buffer filled by [`hb_run`] and reset it to empty. A null `buf` or an empty buffer
 /// is a no-op, so calling it twice on the same struct is harmless.
 ///
@@ -226,6 +328,77 @@ mod tests {
                 HB_INTERNAL
             );
             hb_buffer_free(ptr::null_mut());
+        }
+    }
+
+    fn call_into(workload: u32, input: &[u8], cap: usize) -> (i32, Vec<u8>, bool) {
+        let mut dst = vec![0u8; cap];
+        let mut out = HbBuffer::EMPTY;
+        let code = unsafe {
+            hb_run_into(
+                workload,
+                input.as_ptr(),
+                input.len(),
+                dst.as_mut_ptr().cast(),
+                cap,
+                &mut out,
+            )
+        };
+        let in_dst = code == HB_OK && out.len <= cap;
+        let bytes = if in_dst {
+            assert!(out.ptr.is_null());
+            dst[..out.len].to_vec()
+        } else {
+            unsafe { std::slice::from_raw_parts(out.ptr, out.len) }.to_vec()
+        };
+        unsafe { hb_buffer_free(&mut out) };
+        assert!(out.ptr.is_null() && out.len == 0);
+        (code, bytes, in_dst)
+    }
+
+    #[test]
+    fn run_into_small_large_and_errors() {
+        assert_eq!(
+            call_into(HB_WORKLOAD_ECHO, b"abc", 8),
+            (HB_OK, b"abc".to_vec(), true)
+        );
+        assert_eq!(
+            call_into(HB_WORKLOAD_ECHO, b"", 0),
+            (HB_OK, Vec::new(), true)
+        );
+        let big = vec![7u8; 100];
+        assert_eq!(
+            call_into(HB_WORKLOAD_ECHO, &big, 99),
+            (HB_OK, big.clone(), false)
+        );
+        assert_eq!(call_into(HB_WORKLOAD_ECHO, &big, 100), (HB_OK, big, true));
+        let (code, msg, in_dst) = call_into(HB_WORKLOAD_JSON, b"{", 4096);
+        assert_eq!(code, HB_INVALID_INPUT);
+        assert!(!in_dst && msg.starts_with(b"json: malformed JSON"));
+        let (code, msg, _) = call_into(9, b"", 16);
+        assert_eq!(code, HB_UNSUPPORTED);
+        assert!(String::from_utf8(msg)
+            .unwrap()
+            .contains("unknown workload id 9"));
+        for (id, name) in [
+            (HB_WORKLOAD_ECHO, "echo"),
+            (HB_WORKLOAD_JSON, "json"),
+            (HB_WORKLOAD_IMAGE, "image"),
+            (HB_WORKLOAD_TIMESERIES, "timeseries"),
+        ] {
+            assert_eq!(call_into(id, b"", 64).0, call(name, b"").0, "{name}");
+        }
+        let mut out = HbBuffer::EMPTY;
+        unsafe {
+            assert_eq!(
+                hb_run_into(0, ptr::null(), 3, ptr::null_mut(), 0, &mut out),
+                HB_INTERNAL
+            );
+            hb_buffer_free(&mut out);
+            assert_eq!(
+                hb_run_into(0, ptr::null(), 0, ptr::null_mut(), 0, ptr::null_mut()),
+                HB_INTERNAL
+            );
         }
     }
 

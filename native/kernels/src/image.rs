@@ -120,12 +120,55 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
     })
 }
 
-/// Whether the stream's last marker is EOI (`FF D9`), allowing trailing padding after it.
-/// zune-jpeg pads a truncated entropy-coded segment with zeros instead of failing (libjpeg,
-/// and so Pillow, refuse it), so truncation is detected here.
+/// Whether the stream is complete: walking its marker segments from SOI, through every scan's
+/// entropy-coded data, reaches an EOI marker (`FF D9`). Whatever follows EOI (trailing junk,
+/// of any length) is ignored, as libjpeg and so Pillow do. zune-jpeg pads a truncated
+/// entropy-coded segment with zeros instead of failing (libjpeg refuses it), so truncation is
+/// detected here.
 fn has_eoi(input: &[u8]) -> bool {
-    let tail = &input[input.len().saturating_sub(4096)..];
-    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+    if !input.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let mut i = 2;
+    loop {
+        // the next marker: skip extraneous bytes (libjpeg warns and skips them) and fill bytes
+        match memchr::memchr(0xFF, &input[i.min(input.len())..]) {
+            Some(k) => i += k,
+            None => return false,
+        }
+        while input.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let Some(&marker) = input.get(i) else {
+            return false;
+        };
+        i += 1;
+        match marker {
+            0xD9 => return true,
+            0x00 | 0x01 | 0xD0..=0xD8 => continue, // stuffed byte or standalone marker
+            _ => {}
+        }
+        let Some(len) = input.get(i..i + 2) else {
+            return false;
+        };
+        i += usize::from(u16::from_be_bytes([len[0], len[1]]));
+        if marker != 0xDA {
+            continue;
+        }
+        // SOS: entropy-coded data up to the next marker other than a stuffed zero or RSTn
+        loop {
+            match memchr::memchr(0xFF, &input[i.min(input.len())..]) {
+                Some(k) => i += k,
+                None => return false,
+            }
+            match input.get(i + 1) {
+                None => return false,
+                Some(0x00 | 0xD0..=0xD7) => i += 2,
+                Some(0xFF) => i += 1,
+                Some(_) => break,
+            }
+        }
+    }
 }
 
 /// Step 2: Lanczos3 convolution to the size of [`fit_size`].
@@ -276,5 +319,18 @@ mod tests {
         assert!(err(&good[..good.len() / 3]).starts_with("image:"));
         let truncated = &good[..good.len() - 200];
         assert!(err(truncated).contains("truncated"), "{}", err(truncated));
+        let half = &good[..good.len() / 2];
+        assert!(err(half).starts_with("image:"), "{}", err(half));
+        assert!(has_eoi(&good) && !has_eoi(&good[..good.len() - 2]));
+    }
+
+    #[test]
+    fn trailing_junk_after_eoi_is_ignored() {
+        let good = test_jpeg(256, 192);
+        let mut junk = good.clone();
+        junk.extend((0..20_000u32).map(|i| (i * 7 + 3) as u8));
+        assert!(has_eoi(&junk));
+        assert!(run(&junk).is_ok());
+        assert_eq!(run(&junk).unwrap(), run(&good).unwrap());
     }
 }

@@ -1,17 +1,30 @@
 //! `json`: parse a document of orders, drop cancelled ones, add totals, sort, summarise and
 //! re-serialize (see `workloads/json_orders.py` for the specification).
 //!
-//! The document is parsed into a generic [`serde_json::Value`] so that unknown keys survive.
-//! serde_json rejects `NaN`/`Infinity` literals, invalid UTF-8 and escapes that decode to a lone
-//! UTF-16 surrogate, as the specification asks. Its own recursion guard (128 levels, which
-//! refuses a document of exactly 128) is replaced by [`check_depth`], which accepts up to
-//! [`MAX_DEPTH`] levels and rejects deeper documents before parsing, so the parser's stack is
-//! bounded.
+//! A single-pass, validating scanner specialised for this document shape, instead of a generic
+//! DOM (serde_json's `Value` spent most of the time allocating `String`s and `BTreeMap` nodes
+//! for values that are only copied to the output):
+//!
+//! * the whole body is checked as UTF-8 first (as Python decodes it before parsing), then
+//!   scanned once, checking the full RFC 8259 grammar: string escapes (a `\u` escape that
+//!   decodes to a lone UTF-16 surrogate is rejected), control characters, the number grammar,
+//!   literals, trailing text, and nesting up to [`MAX_DEPTH`] levels;
+//! * of each order only the fields the transform needs are decoded (`id`, `status`,
+//!   `customer.tier`, `items[].qty`/`price`, `tags`); every other value is kept as a span of the
+//!   input and copied to the output verbatim (stripped of insignificant whitespace when it has
+//!   any), so unknown keys pass through untouched;
+//! * validation runs after the whole body parsed (a malformed body wins over a schema error, as
+//!   in Python), on every order including cancelled ones, with the reference's messages;
+//! * duplicate keys of the top-level object and of orders, customers and items: the last one
+//!   wins. Deeper objects are copied verbatim, duplicates included (any reader that applies
+//!   "last wins", as the specification does, sees the same value);
+//! * floats are parsed correctly rounded (`str::parse::<f64>`), totals summed left to right
+//!   without FMA, and written shortest-round-trip (`zmij`, the formatter serde_json uses).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-
-use serde::Deserialize;
-use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::{check_payload_size, KernelError, Result};
 
@@ -21,232 +34,1014 @@ pub const MAX_DEPTH: usize = 1024;
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     check_payload_size("json", input.len())?;
     let document = parse(input)?;
-    let document = transform(document)?;
-    serde_json::to_vec(&document)
-        .map_err(|e| KernelError::internal(format!("json: cannot serialize the output: {e}")))
+    let plan = transform(&document)?;
+    Ok(serialize(&document, &plan))
 }
 
-/// Parse a body into a generic value, with the error messages of the specification.
-pub fn parse(input: &[u8]) -> Result<Value> {
-    check_depth(input)?;
-    let mut de = serde_json::Deserializer::from_slice(input);
-    de.disable_recursion_limit();
-    let parsed = Value::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    parsed.map_err(|e| {
-        if let Err(utf8) = std::str::from_utf8(input) {
-            return KernelError::invalid(format!("json: input is not valid UTF-8: {utf8}"));
-        }
-        let text = e.to_string();
-        // serde_json reports a leading surrogate without a trailing one as "unexpected end
-        // of hex escape" and a trailing one alone as "lone leading surrogate in hex escape"
-        if text.contains("surrogate") || text.contains("end of hex escape") {
-            KernelError::invalid(format!(
-                "json: document contains a lone UTF-16 surrogate escape ({text})"
-            ))
-        } else {
-            KernelError::invalid(format!("json: malformed JSON: {text}"))
-        }
-    })
+/// A string token: the span of its content between the quotes, and whether it has escapes.
+#[derive(Clone, Copy, Debug)]
+struct Str {
+    start: usize,
+    end: usize,
+    escaped: bool,
 }
 
-/// Reject documents nested deeper than [`MAX_DEPTH`] (brackets inside strings do not count).
-/// Malformed text is left for the parser to report.
-fn check_depth(input: &[u8]) -> Result<()> {
-    let mut depth = 0usize;
-    let mut in_string = false;
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Other,
+    Orders,
+    Summary,
+    Tags,
+    Replaced,
+}
+
+/// A member of an object whose keys are tracked: raw key (with quotes), raw value span, whether
+/// the value has insignificant whitespace inside, and what the transform does with it.
+#[derive(Clone, Debug)]
+struct Member {
+    key: Str,
+    value: Range<usize>,
+    compact: bool,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Id {
+    NotInt,
+    OutOfRange,
+    Int(i64),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    object: bool,
+    qty: Option<f64>,
+    price: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+struct Order {
+    object: bool,
+    members: Range<usize>,
+    id: Id,
+    /// `None`: not a string; `Some(cancelled)`
+    status: Option<bool>,
+    customer: bool,
+    tier: Option<Str>,
+    items: Option<Range<usize>>,
+    tags: Option<Range<usize>>,
+}
+
+/// A parsed body: the spans and decoded facts the transform needs.
+#[derive(Debug)]
+pub struct Document<'a> {
+    input: &'a [u8],
+    top: Range<usize>,
+    /// `None`: the body is not an object or has no `orders` array
+    orders: Option<Range<usize>>,
+    order_list: Vec<Order>,
+    members: Vec<Member>,
+    items: Vec<Item>,
+    /// tag strings (`None`: not a string)
+    tags: Vec<Option<Str>>,
+}
+
+/// The transform's result: kept orders (indices into the document's orders) in output order
+/// with their totals, and the summary.
+#[derive(Debug)]
+pub struct Plan {
+    kept: Vec<(usize, f64)>,
+    revenue: f64,
+    by_tier: Vec<(String, f64)>,
+}
+
+fn line_column(input: &[u8], pos: usize) -> (usize, usize) {
+    let pos = pos.min(input.len());
+    let before = &input[..pos];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = pos
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
+}
+
+fn malformed_at(input: &[u8], pos: usize, what: &str) -> KernelError {
+    let (line, column) = line_column(input, pos);
+    KernelError::invalid(format!(
+        "json: malformed JSON: {what} at line {line} column {column}"
+    ))
+}
+
+const fn string_stops() -> [bool; 256] {
+    let mut t = [false; 256];
     let mut i = 0;
-    while i < input.len() {
-        let b = input[i];
-        if in_string {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_string = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' => in_string = true,
-                b'[' | b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Err(KernelError::invalid(format!(
-                            "json: document nested too deeply (more than {MAX_DEPTH} levels)"
-                        )));
-                    }
-                }
-                b']' | b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
+    while i < 0x20 {
+        t[i] = true;
         i += 1;
     }
-    Ok(())
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+}
+static STRING_STOP: [bool; 256] = string_stops();
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b.get(..4)? {
+        let d = (c as char).to_digit(16)?;
+        v = v * 16 + d;
+    }
+    Some(v)
 }
 
-fn is_number(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::Number(_)))
+struct Parser<'a> {
+    b: &'a [u8],
+    pos: usize,
+    /// incremented for every run of whitespace skipped, to tell compact spans from others
+    ws_runs: usize,
 }
 
-fn as_f64(v: &Value) -> f64 {
-    match v {
-        Value::Number(n) => number_f64(n),
-        _ => 0.0,
+impl<'a> Parser<'a> {
+    #[inline]
+    fn peek(&self) -> u8 {
+        self.b.get(self.pos).copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn ws(&mut self) {
+        let start = self.pos;
+        while let Some(&c) = self.b.get(self.pos) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        if self.pos != start {
+            self.ws_runs += 1;
+        }
+    }
+
+    fn fail(&self, what: &str) -> KernelError {
+        if self.pos >= self.b.len() {
+            return malformed_at(self.b, self.pos, "EOF while parsing a value");
+        }
+        malformed_at(self.b, self.pos, what)
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8, what: &str) -> Result<()> {
+        if self.peek() == c {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.fail(what))
+        }
+    }
+
+    /// A string at `"`: validates it and returns its content span.
+    #[inline]
+    fn string(&mut self) -> Result<Str> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        let b = self.b;
+        loop {
+            // 8 bytes at a time: jump to the first `"`, `\` or control character (the lowest
+            // flagged byte of the SWAR test is exact; only bytes above it can be false hits)
+            let mut c = 0;
+            while let Some(chunk) = b.get(self.pos..self.pos + 8) {
+                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                const ONES: u64 = 0x0101_0101_0101_0101;
+                const HIGH: u64 = 0x8080_8080_8080_8080;
+                let quote = x ^ (ONES * b'"' as u64);
+                let backslash = x ^ (ONES * b'\\' as u64);
+                let found = ((quote.wrapping_sub(ONES) & !quote)
+                    | (backslash.wrapping_sub(ONES) & !backslash)
+                    | (x.wrapping_sub(ONES * 0x20) & !x))
+                    & HIGH;
+                if found != 0 {
+                    self.pos += (found.trailing_zeros() / 8) as usize;
+                    c = b[self.pos];
+                    break;
+                }
+                self.pos += 8;
+            }
+            if c == 0 {
+                // fewer than 8 bytes left
+                match b.get(self.pos) {
+                    None => return Err(malformed_at(b, self.pos, "EOF while parsing a string")),
+                    Some(&x) if !STRING_STOP[x as usize] => {
+                        self.pos += 1;
+                        continue;
+                    }
+                    Some(&x) => c = x,
+                }
+            }
+            match c {
+                b'"' => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    return Ok(Str {
+                        start,
+                        end,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                _ => {
+                    return Err(malformed_at(
+                        b,
+                        self.pos,
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// An escape sequence at `\`.
+    fn escape(&mut self) -> Result<()> {
+        let b = self.b;
+        match b.get(self.pos + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let Some(n) = hex4(&b[self.pos + 2..]) else {
+                    return Err(malformed_at(b, self.pos, "invalid \\u escape"));
+                };
+                let lone = || {
+                    let (line, column) = line_column(b, self.pos);
+                    KernelError::invalid(format!(
+                        "json: document contains a lone UTF-16 surrogate escape at line {line} \
+                         column {column}"
+                    ))
+                };
+                match n {
+                    0xDC00..=0xDFFF => Err(lone()),
+                    0xD800..=0xDBFF => {
+                        let next = &b[self.pos + 6..];
+                        match (next.get(..2), hex4(next.get(2..).unwrap_or(&[]))) {
+                            (Some(b"\\u"), Some(0xDC00..=0xDFFF)) => {
+                                self.pos += 12;
+                                Ok(())
+                            }
+                            _ => Err(lone()),
+                        }
+                    }
+                    _ => {
+                        self.pos += 6;
+                        Ok(())
+                    }
+                }
+            }
+            None => Err(malformed_at(b, self.pos + 1, "EOF while parsing a string")),
+            _ => Err(malformed_at(b, self.pos, "invalid escape")),
+        }
+    }
+
+    /// A number at `-` or a digit: validates the grammar; returns whether it is an integer.
+    #[inline]
+    fn number(&mut self) -> Result<bool> {
+        let b = self.b;
+        let digit = |p: usize| b.get(p).is_some_and(u8::is_ascii_digit);
+        if self.peek() == b'-' {
+            self.pos += 1;
+        }
+        match self.peek() {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                self.pos += 1;
+                while digit(self.pos) {
+                    self.pos += 1;
+                }
+            }
+            _ => return Err(self.fail("invalid number")),
+        }
+        let mut int = true;
+        if self.peek() == b'.' {
+            int = false;
+            self.pos += 1;
+            if !digit(self.pos) {
+                return Err(self.fail("invalid number"));
+            }
+            while digit(self.pos) {
+                self.pos += 1;
+            }
+        }
+        if matches!(self.peek(), b'e' | b'E') {
+            int = false;
+            self.pos += 1;
+            if matches!(self.peek(), b'+' | b'-') {
+                self.pos += 1;
+            }
+            if !digit(self.pos) {
+                return Err(self.fail("invalid number"));
+            }
+            while digit(self.pos) {
+                self.pos += 1;
+            }
+        }
+        Ok(int)
+    }
+
+    /// A number's value as Python's `float(x)` would give it (correctly rounded).
+    fn number_f64(&mut self) -> Result<f64> {
+        let start = self.pos;
+        let int = self.number()?;
+        let text = &self.b[start..self.pos];
+        if int && text.len() <= 18 {
+            let (neg, digits) = match text {
+                [b'-', rest @ ..] => (true, rest),
+                _ => (false, text),
+            };
+            let v = digits
+                .iter()
+                .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+            return Ok(if neg { -v } else { v } as f64);
+        }
+        // the grammar was checked: ASCII, and a valid Rust float literal
+        let text = std::str::from_utf8(text).expect("ASCII");
+        Ok(text.parse::<f64>().unwrap_or(f64::NAN))
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<()> {
+        if self.b[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.fail("expected value"))
+        }
+    }
+
+    /// Any value; `depth` is the nesting level of the container holding it.
+    fn skip(&mut self, depth: usize) -> Result<()> {
+        match self.peek() {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'[' => self.array(depth + 1, |p, d| p.skip(d)),
+            b'{' => self.object(depth + 1, |p, _, d| p.skip(d)),
+            _ => Err(self.fail("expected value")),
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(KernelError::invalid(format!(
+                "json: document nested too deeply (more than {MAX_DEPTH} levels)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// An array at `[` at nesting level `depth`; `element` parses each element (after the
+    /// whitespace before it) and gets `depth`.
+    #[inline]
+    fn array(
+        &mut self,
+        depth: usize,
+        mut element: impl FnMut(&mut Self, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == b']' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            element(self, depth)?;
+            self.ws();
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// An object at `{` at nesting level `depth`; `member` parses each value (after the
+    /// whitespace before it) and gets its key and `depth`.
+    #[inline]
+    fn object(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, Str, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != b'"' {
+                return Err(self.fail("key must be a string"));
+            }
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':', "expected `:`")?;
+            self.ws();
+            member(self, key, depth)?;
+            self.ws();
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail("expected `,` or `}`")),
+            }
+        }
+    }
+
+    fn text(&self, s: Str) -> Cow<'a, str> {
+        let raw = &self.b[s.start..s.end];
+        if s.escaped {
+            Cow::Owned(unescape(raw))
+        } else {
+            // the whole body was checked as UTF-8 and a string ends at an ASCII quote
+            Cow::Borrowed(std::str::from_utf8(raw).expect("checked UTF-8"))
+        }
+    }
+
+    fn is(&self, s: Str, word: &str) -> bool {
+        if s.escaped {
+            self.text(s) == word
+        } else {
+            &self.b[s.start..s.end] == word.as_bytes()
+        }
     }
 }
 
-fn number_f64(n: &Number) -> f64 {
-    if let Some(i) = n.as_i64() {
-        i as f64
-    } else if let Some(u) = n.as_u64() {
-        u as f64
+/// Decode the content of a validated JSON string.
+fn unescape(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let simple = match raw[i + 1] {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(s) = simple {
+            out.push(s);
+            i += 2;
+            continue;
+        }
+        let mut n = hex4(&raw[i + 2..]).expect("validated escape");
+        i += 6;
+        if (0xD800..0xDC00).contains(&n) {
+            let low = hex4(&raw[i + 2..]).expect("validated surrogate pair");
+            n = 0x10000 + ((n - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+        }
+        let ch = char::from_u32(n).expect("validated scalar value");
+        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    String::from_utf8(out).expect("valid UTF-8 by construction")
+}
+
+fn shape_error() -> KernelError {
+    KernelError::invalid("expected a JSON object with an 'orders' array at the top level")
+}
+
+/// Insert `m` into `members[from..]`, replacing the value of an existing equal key (the last
+/// duplicate wins, at the first one's position).
+fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, m: Member) {
+    let raw = |s: Str| &p.b[s.start..s.end];
+    let existing = members[from..].iter_mut().find(|old| {
+        if old.key.escaped || m.key.escaped {
+            p.text(old.key) == p.text(m.key)
+        } else {
+            raw(old.key) == raw(m.key)
+        }
+    });
+    match existing {
+        Some(old) => *old = m,
+        None => members.push(m),
+    }
+}
+
+/// Parse and validate the grammar of a body; the schema is checked by [`transform`].
+pub fn parse(input: &[u8]) -> Result<Document<'_>> {
+    if let Err(e) = std::str::from_utf8(input) {
+        return Err(KernelError::invalid(format!(
+            "json: input is not valid UTF-8: {e}"
+        )));
+    }
+    let mut doc = Document {
+        input,
+        top: 0..0,
+        orders: None,
+        order_list: Vec::new(),
+        members: Vec::with_capacity(16),
+        items: Vec::with_capacity(input.len() / 128),
+        tags: Vec::with_capacity(input.len() / 256),
+    };
+    let mut p = Parser {
+        b: input,
+        pos: 0,
+        ws_runs: 0,
+    };
+    p.ws();
+    if p.peek() == b'{' {
+        let mut top = Vec::new();
+        p.object(1, |p, key, depth| {
+            let start = p.pos;
+            let runs = p.ws_runs;
+            let kind = if p.is(key, "orders") {
+                if p.peek() == b'[' {
+                    doc.orders = Some(parse_orders(p, &mut doc, depth)?);
+                } else {
+                    doc.orders = None;
+                    p.skip(depth)?;
+                }
+                Kind::Orders
+            } else {
+                p.skip(depth)?;
+                if p.is(key, "summary") {
+                    Kind::Summary
+                } else {
+                    Kind::Other
+                }
+            };
+            let m = Member {
+                key,
+                value: start..p.pos,
+                compact: runs == p.ws_runs,
+                kind,
+            };
+            upsert(p, &mut top, 0, m);
+            Ok(())
+        })?;
+        let from = doc.members.len();
+        doc.members.extend(top);
+        doc.top = from..doc.members.len();
     } else {
-        n.as_f64().unwrap_or(f64::NAN)
+        p.skip(0)?;
+        doc.orders = None;
     }
+    p.ws();
+    if p.pos != input.len() {
+        return Err(malformed_at(input, p.pos, "trailing characters"));
+    }
+    Ok(doc)
+}
+
+fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Range<usize>> {
+    let first = doc.order_list.len();
+    p.array(depth + 1, |p, depth| {
+        let order = if p.peek() == b'{' {
+            parse_order(p, doc, depth)?
+        } else {
+            p.skip(depth)?;
+            Order {
+                object: false,
+                members: 0..0,
+                id: Id::NotInt,
+                status: None,
+                customer: false,
+                tier: None,
+                items: None,
+                tags: None,
+            }
+        };
+        doc.order_list.push(order);
+        Ok(())
+    })?;
+    Ok(first..doc.order_list.len())
+}
+
+fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order> {
+    let from = doc.members.len();
+    let mut o = Order {
+        object: true,
+        members: 0..0,
+        id: Id::NotInt,
+        status: None,
+        customer: false,
+        tier: None,
+        items: None,
+        tags: None,
+    };
+    p.object(depth + 1, |p, key, depth| {
+        let start = p.pos;
+        let runs = p.ws_runs;
+        let c = p.peek();
+        let name: Cow<str> = p.text(key);
+        let mut kind = Kind::Other;
+        match &*name {
+            "id" => {
+                o.id = Id::NotInt;
+                if c == b'-' || c.is_ascii_digit() {
+                    if p.number()? {
+                        let text = std::str::from_utf8(&p.b[start..p.pos]).expect("ASCII");
+                        o.id = text.parse::<i64>().map_or(Id::OutOfRange, Id::Int);
+                    }
+                } else {
+                    p.skip(depth)?;
+                }
+            }
+            "status" => {
+                o.status = None;
+                if c == b'"' {
+                    let s = p.string()?;
+                    o.status = Some(p.is(s, "cancelled"));
+                } else {
+                    p.skip(depth)?;
+                }
+            }
+            "customer" => {
+                (o.customer, o.tier) = (false, None);
+                if c == b'{' {
+                    o.customer = true;
+                    let mut tier = None;
+                    p.object(depth + 1, |p, key, depth| {
+                        if p.is(key, "tier") {
+                            tier = None;
+                            if p.peek() == b'"' {
+                                tier = Some(p.string()?);
+                                return Ok(());
+                            }
+                        }
+                        p.skip(depth)
+                    })?;
+                    o.tier = tier;
+                } else {
+                    p.skip(depth)?;
+                }
+            }
+            "items" => {
+                o.items = None;
+                if c == b'[' {
+                    let first = doc.items.len();
+                    let items = &mut doc.items;
+                    p.array(depth + 1, |p, depth| {
+                        let mut item = Item {
+                            object: false,
+                            qty: None,
+                            price: None,
+                        };
+                        if p.peek() == b'{' {
+                            item.object = true;
+                            p.object(depth + 1, |p, key, depth| {
+                                let slot = if p.is(key, "qty") {
+                                    &mut item.qty
+                                } else if p.is(key, "price") {
+                                    &mut item.price
+                                } else {
+                                    return p.skip(depth);
+                                };
+                                *slot = None;
+                                if matches!(p.peek(), b'-' | b'0'..=b'9') {
+                                    *slot = Some(p.number_f64()?);
+                                    Ok(())
+                                } else {
+                                    p.skip(depth)
+                                }
+                            })?;
+                        } else {
+                            p.skip(depth)?;
+                        }
+                        items.push(item);
+                        Ok(())
+                    })?;
+                    o.items = Some(first..doc.items.len());
+                } else {
+                    p.skip(depth)?;
+                }
+            }
+            "tags" => {
+                o.tags = None;
+                kind = Kind::Tags;
+                if c == b'[' {
+                    let first = doc.tags.len();
+                    let tags = &mut doc.tags;
+                    p.array(depth + 1, |p, depth| {
+                        if p.peek() == b'"' {
+                            tags.push(Some(p.string()?));
+                        } else {
+                            p.skip(depth)?;
+                            tags.push(None);
+                        }
+                        Ok(())
+                    })?;
+                    o.tags = Some(first..doc.tags.len());
+                } else {
+                    p.skip(depth)?;
+                }
+            }
+            "total" | "item_count" => {
+                kind = Kind::Replaced;
+                p.skip(depth)?;
+            }
+            _ => p.skip(depth)?,
+        }
+        let m = Member {
+            key,
+            value: start..p.pos,
+            compact: runs == p.ws_runs,
+            kind,
+        };
+        upsert(p, &mut doc.members, from, m);
+        Ok(())
+    })?;
+    o.members = from..doc.members.len();
+    Ok(o)
 }
 
 /// Check `orders[index]` against the schema; the error names the first offending field.
-fn check_order(order: &Value, index: usize) -> Result<i64> {
+fn check_order(doc: &Document, o: &Order, index: usize) -> Result<i64> {
     let bad = |field: &str, what: &str| {
         Err(KernelError::invalid(format!(
             "orders[{index}]{field}: {what}"
         )))
     };
-    let Value::Object(order) = order else {
+    if !o.object {
         return bad("", "expected an object");
+    }
+    let id = match o.id {
+        Id::Int(id) => id,
+        Id::OutOfRange => return bad(".id", "integer out of the 64-bit range"),
+        Id::NotInt => return bad(".id", "expected an integer"),
     };
-    let id = match order.get("id") {
-        Some(Value::Number(n)) if n.is_i64() => n.as_i64().unwrap_or_default(),
-        Some(Value::Number(n)) if n.is_u64() => {
-            return bad(".id", "integer out of the 64-bit range");
-        }
-        _ => return bad(".id", "expected an integer"),
-    };
-    if !matches!(order.get("status"), Some(Value::String(_))) {
+    if o.status.is_none() {
         return bad(".status", "expected a string");
     }
-    let Some(Value::Object(customer)) = order.get("customer") else {
+    if !o.customer {
         return bad(".customer", "expected an object");
-    };
-    if !matches!(customer.get("tier"), Some(Value::String(_))) {
+    }
+    if o.tier.is_none() {
         return bad(".customer.tier", "expected a string");
     }
-    let Some(Value::Array(items)) = order.get("items") else {
+    let Some(items) = &o.items else {
         return bad(".items", "expected an array");
     };
-    for (j, item) in items.iter().enumerate() {
-        let Value::Object(item) = item else {
+    for (j, item) in doc.items[items.clone()].iter().enumerate() {
+        if !item.object {
             return bad(&format!(".items[{j}]"), "expected an object");
-        };
-        for key in ["qty", "price"] {
-            if !is_number(item.get(key)) {
-                return bad(&format!(".items[{j}].{key}"), "expected a number");
-            }
+        }
+        if item.qty.is_none() {
+            return bad(&format!(".items[{j}].qty"), "expected a number");
+        }
+        if item.price.is_none() {
+            return bad(&format!(".items[{j}].price"), "expected a number");
         }
     }
-    let Some(Value::Array(tags)) = order.get("tags") else {
+    let Some(tags) = &o.tags else {
         return bad(".tags", "expected an array");
     };
-    for (j, tag) in tags.iter().enumerate() {
-        if !tag.is_string() {
-            return bad(&format!(".tags[{j}]"), "expected a string");
-        }
+    if let Some(j) = doc.tags[tags.clone()].iter().position(Option::is_none) {
+        return bad(&format!(".tags[{j}]"), "expected a string");
     }
     Ok(id)
 }
 
-struct Kept {
-    total: f64,
-    id: i64,
-    order: Map<String, Value>,
-}
-
-/// Apply the transform to a parsed, not yet validated document.
-pub fn transform(document: Value) -> Result<Value> {
-    let shape_error =
-        || KernelError::invalid("expected a JSON object with an 'orders' array at the top level");
-    let Value::Object(mut document) = document else {
-        return Err(shape_error());
-    };
-    let orders = match document.remove("orders") {
-        Some(Value::Array(orders)) => orders,
-        _ => return Err(shape_error()),
-    };
+/// Validate every order and compute the kept orders, their order and the summary.
+pub fn transform(doc: &Document) -> Result<Plan> {
+    let orders = doc.orders.clone().ok_or_else(shape_error)?;
     let mut kept = Vec::with_capacity(orders.len());
-    for (index, order) in orders.into_iter().enumerate() {
-        let id = check_order(&order, index)?;
-        let Value::Object(mut order) = order else {
-            unreachable!("checked above")
-        };
-        if matches!(order.get("status"), Some(Value::String(s)) if s == "cancelled") {
+    for (index, o) in doc.order_list[orders.clone()].iter().enumerate() {
+        let id = check_order(doc, o, index)?;
+        if o.status == Some(true) {
             continue;
         }
         let mut total = 0.0f64;
-        let mut item_count = 0usize;
-        if let Some(Value::Array(items)) = order.get("items") {
-            item_count = items.len();
-            for item in items {
-                // Two separate roundings (multiply, then add): Rust never contracts into FMA.
-                let product = as_f64(&item["qty"]) * as_f64(&item["price"]);
-                total += product;
-            }
+        for item in &doc.items[o.items.clone().expect("checked")] {
+            // Two separate roundings (multiply, then add): Rust never contracts into FMA.
+            let product = item.qty.expect("checked") * item.price.expect("checked");
+            total += product;
         }
-        if let Some(Value::Array(tags)) = order.get_mut("tags") {
-            for tag in tags.iter_mut() {
-                if let Value::String(s) = tag {
-                    if s.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
-                        *s = s.to_lowercase();
-                    }
-                }
-            }
-        }
-        order.insert("total".to_owned(), float_value(total));
-        order.insert("item_count".to_owned(), Value::from(item_count));
-        kept.push(Kept { total, id, order });
+        kept.push((orders.start + index, total, id));
     }
     kept.sort_by(|a, b| {
-        b.total
-            .partial_cmp(&a.total)
+        b.1.partial_cmp(&a.1)
             .unwrap_or(Ordering::Equal)
-            .then(a.id.cmp(&b.id))
+            .then(a.2.cmp(&b.2))
     });
-
+    let p = Parser {
+        b: doc.input,
+        pos: 0,
+        ws_runs: 0,
+    };
     let mut revenue = 0.0f64;
     let mut by_tier: Vec<(String, f64)> = Vec::new();
-    for k in &kept {
-        revenue += k.total;
-        let tier = match k.order.get("customer").and_then(|c| c.get("tier")) {
-            Some(Value::String(t)) => t.as_str(),
-            _ => unreachable!("checked above"),
-        };
-        match by_tier.iter_mut().find(|(t, _)| t == tier) {
-            Some((_, sum)) => *sum += k.total,
-            None => by_tier.push((tier.to_owned(), k.total)),
+    let mut tier_index: HashMap<Cow<str>, usize> = HashMap::new();
+    for &(i, total, _) in &kept {
+        revenue += total;
+        let tier = p.text(doc.order_list[i].tier.expect("checked"));
+        match tier_index.get(&tier) {
+            Some(&t) => by_tier[t].1 += total,
+            None => {
+                tier_index.insert(tier.clone(), by_tier.len());
+                by_tier.push((tier.into_owned(), total));
+            }
         }
     }
-    let count = kept.len();
-    let orders: Vec<Value> = kept.into_iter().map(|k| Value::Object(k.order)).collect();
-    let mut tiers = Map::new();
-    for (tier, sum) in by_tier {
-        tiers.insert(tier, float_value(sum));
-    }
-    let mut summary = Map::new();
-    summary.insert("count".to_owned(), Value::from(count));
-    summary.insert("revenue".to_owned(), float_value(revenue));
-    summary.insert("revenue_by_tier".to_owned(), Value::Object(tiers));
-    document.insert("orders".to_owned(), Value::Array(orders));
-    document.insert("summary".to_owned(), Value::Object(summary));
-    Ok(Value::Object(document))
+    Ok(Plan {
+        kept: kept.into_iter().map(|(i, total, _)| (i, total)).collect(),
+        revenue,
+        by_tier,
+    })
 }
 
-/// A float as JSON; a non-finite total (only reachable with absurd inputs) becomes `null`.
-fn float_value(x: f64) -> Value {
-    Number::from_f64(x).map_or(Value::Null, Value::Number)
+/// Copy a value, dropping insignificant whitespace outside strings.
+fn push_compact(out: &mut Vec<u8>, raw: &[u8]) {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if in_string {
+            out.push(c);
+            match c {
+                b'\\' => {
+                    out.push(raw[i + 1]);
+                    i += 1;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = c == b'"';
+            out.push(c);
+        }
+        i += 1;
+    }
+}
+
+fn push_value(out: &mut Vec<u8>, input: &[u8], m: &Member) {
+    let raw = &input[m.value.clone()];
+    if m.compact {
+        out.extend_from_slice(raw);
+    } else {
+        push_compact(out, raw);
+    }
+}
+
+fn push_key(out: &mut Vec<u8>, input: &[u8], key: Str) {
+    out.extend_from_slice(&input[key.start - 1..key.end + 1]);
+    out.push(b':');
+}
+
+/// A string as JSON text.
+fn push_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &c in s.as_bytes() {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 15)]);
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+/// A float, shortest round-trip; a non-finite one (only reachable with absurd inputs) as `null`.
+fn push_float(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// The output document: compact JSON.
+pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
+    let input = doc.input;
+    let p = Parser {
+        b: input,
+        pos: 0,
+        ws_runs: 0,
+    };
+    let mut out = Vec::with_capacity(input.len() + 256);
+    out.push(b'{');
+    for m in &doc.members[doc.top.clone()] {
+        match m.kind {
+            Kind::Summary => continue,
+            Kind::Orders => {
+                push_key(&mut out, input, m.key);
+                out.push(b'[');
+                for (n, &(i, total)) in plan.kept.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    push_order(&mut out, &p, doc, &doc.order_list[i], total);
+                }
+                out.push(b']');
+            }
+            _ => {
+                push_key(&mut out, input, m.key);
+                push_value(&mut out, input, m);
+            }
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"summary\":{\"count\":");
+    out.extend_from_slice(itoa::Buffer::new().format(plan.kept.len()).as_bytes());
+    out.extend_from_slice(b",\"revenue\":");
+    push_float(&mut out, plan.revenue);
+    out.extend_from_slice(b",\"revenue_by_tier\":{");
+    for (n, (tier, sum)) in plan.by_tier.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        push_string(&mut out, tier);
+        out.push(b':');
+        push_float(&mut out, *sum);
+    }
+    out.extend_from_slice(b"}}}");
+    out
+}
+
+fn push_order(out: &mut Vec<u8>, p: &Parser, doc: &Document, o: &Order, total: f64) {
+    let input = doc.input;
+    out.push(b'{');
+    for m in &doc.members[o.members.clone()] {
+        match m.kind {
+            Kind::Replaced => continue,
+            Kind::Tags => {
+                push_key(out, input, m.key);
+                out.push(b'[');
+                for (n, tag) in doc.tags[o.tags.clone().expect("checked")]
+                    .iter()
+                    .enumerate()
+                {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    let tag = tag.expect("checked");
+                    let raw = &input[tag.start..tag.end];
+                    if !tag.escaped && !raw.iter().any(|&b| b.is_ascii_uppercase() || b >= 0x80) {
+                        out.extend_from_slice(&input[tag.start - 1..tag.end + 1]);
+                    } else {
+                        push_string(out, &p.text(tag).to_lowercase());
+                    }
+                }
+                out.push(b']');
+            }
+            _ => {
+                push_key(out, input, m.key);
+                push_value(out, input, m);
+            }
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"total\":");
+    push_float(out, total);
+    out.extend_from_slice(b",\"item_count\":");
+    let count = o.items.as_ref().map_or(0, |r| r.len());
+    out.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
+    out.push(b'}');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use serde_json::Value;
 
     fn run_str(s: &str) -> Result<Value> {
         run(s.as_bytes()).map(|out| serde_json::from_slice(&out).unwrap())
