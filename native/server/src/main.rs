@@ -390,7 +390,21 @@ async fn serve(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Keep large buffers in the heap instead of mmapping and unmapping them on every call: a
+/// multi-megabyte body would otherwise cost fresh page faults for every buffer of every call.
+/// Blocks up to 32 MiB (glibc's maximum for this setting) come from the heap, and freed memory
+/// is kept up to 256 MiB (RSS stays near its peak, which is what is reported anyway).
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets allocator parameters; called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 * 1024 * 1024);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(message) if message.is_empty() => {
