@@ -5,8 +5,9 @@
 //! DOM (serde_json's `Value` spent most of the time allocating `String`s and `BTreeMap` nodes
 //! for values that are only copied to the output):
 //!
-//! * the whole body is checked as UTF-8 first (as Python decodes it before parsing), then
-//!   scanned once, checking the full RFC 8259 grammar: string escapes (a `\u` escape that
+//! * the body is scanned once, checking UTF-8 (inside strings; outside them only ASCII is
+//!   grammar; on any error an invalid body is reported as not UTF-8 first, as Python decodes
+//!   before parsing) and the full RFC 8259 grammar: string escapes (a `\u` escape that
 //!   decodes to a lone UTF-16 surrogate is rejected), control characters, the number grammar,
 //!   literals, trailing text, and nesting up to [`MAX_DEPTH`] levels;
 //! * of each order only the fields the transform needs are decoded (`id`, `status`,
@@ -144,6 +145,12 @@ const fn string_stops() -> [bool; 256] {
     }
     t[b'"' as usize] = true;
     t[b'\\' as usize] = true;
+    while i < 256 {
+        if i >= 0x80 {
+            t[i] = true;
+        }
+        i += 1;
+    }
     t
 }
 static STRING_STOP: [bool; 256] = string_stops();
@@ -221,7 +228,8 @@ impl<'a> Parser<'a> {
                 let backslash = x ^ (ONES * b'\\' as u64);
                 let found = ((quote.wrapping_sub(ONES) & !quote)
                     | (backslash.wrapping_sub(ONES) & !backslash)
-                    | (x.wrapping_sub(ONES * 0x20) & !x))
+                    | (x.wrapping_sub(ONES * 0x20) & !x)
+                    | x)
                     & HIGH;
                 if found != 0 {
                     self.pos += (found.trailing_zeros() / 8) as usize;
@@ -254,6 +262,21 @@ impl<'a> Parser<'a> {
                 b'\\' => {
                     escaped = true;
                     self.escape()?;
+                }
+                0x80.. => {
+                    // one UTF-8 sequence, checked by the standard library
+                    let len = match c {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF4 => 4,
+                        _ => 0,
+                    };
+                    match b.get(self.pos..self.pos + len) {
+                        Some(seq) if len > 0 && std::str::from_utf8(seq).is_ok() => {
+                            self.pos += len;
+                        }
+                        _ => return Err(malformed_at(b, self.pos, "invalid UTF-8")),
+                    }
                 }
                 _ => {
                     return Err(malformed_at(
@@ -481,8 +504,9 @@ impl<'a> Parser<'a> {
         if s.escaped {
             Cow::Owned(unescape(raw))
         } else {
-            // the whole body was checked as UTF-8 and a string ends at an ASCII quote
-            Cow::Borrowed(std::str::from_utf8(raw).expect("checked UTF-8"))
+            // SAFETY: a `Str` is only made by `string()` after it checked every byte of the
+            // content: ASCII, or complete UTF-8 sequences validated by `str::from_utf8`.
+            Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) })
         }
     }
 
@@ -558,11 +582,16 @@ fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, m: Member) {
 
 /// Parse and validate the grammar of a body; the schema is checked by [`transform`].
 pub fn parse(input: &[u8]) -> Result<Document<'_>> {
-    if let Err(e) = std::str::from_utf8(input) {
-        return Err(KernelError::invalid(format!(
-            "json: input is not valid UTF-8: {e}"
-        )));
-    }
+    // UTF-8 is checked as the scan goes (inside strings, one sequence at a time; outside them
+    // only ASCII is grammar). Python decodes the whole body before parsing, so on any error an
+    // invalid body is reported as such first.
+    scan(input).map_err(|e| match std::str::from_utf8(input) {
+        Err(utf8) => KernelError::invalid(format!("json: input is not valid UTF-8: {utf8}")),
+        Ok(_) => e,
+    })
+}
+
+fn scan(input: &[u8]) -> Result<Document<'_>> {
     let mut doc = Document {
         input,
         top: 0..0,
@@ -1102,6 +1131,22 @@ mod tests {
         assert!(err(b"{\"orders\": [").starts_with("json: malformed JSON"));
         assert!(err(b"{\"orders\": [NaN]}").starts_with("json: malformed JSON"));
         assert!(err(b"{\"orders\": [], \"a\": \"\xff\"}").contains("not valid UTF-8"));
+        for bad in [
+            &b"{\"orders\": [], \"a\": \"\xc0\xaf\"}"[..], // overlong
+            b"{\"orders\": [], \"a\": \"\xed\xa0\x80\"}",  // encoded surrogate
+            b"{\"orders\": [], \"a\": \"\xf4\x90\x80\x80\"}", // above U+10FFFF
+            b"{\"orders\": [], \"a\": \"abc\xe2\x82\"}",   // cut sequence
+            b"{\"orders\": [], \"\xe9\": 1}",              // in a key
+            b"{\"orders\": [], \"a\": \xe9}",              // outside strings
+            b"{\"orders\": [}, \"a\": \"\xff\"}",          // malformed earlier, still UTF-8
+        ] {
+            assert!(
+                err(bad).contains("not valid UTF-8"),
+                "{bad:?}: {}",
+                err(bad)
+            );
+        }
+        assert!(run("{\"orders\": [], \"a\": \"é李😀 ΔΕΛΤΑ\"}".as_bytes()).is_ok());
         let lone = err(br#"{"orders": [], "a": "\ud800"}"#);
         assert!(lone.contains("lone UTF-16 surrogate"), "{lone}");
         assert!(err(br#"{"orders": [], "a": "\udc00x"}"#).contains("lone UTF-16 surrogate"));
