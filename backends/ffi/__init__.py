@@ -93,6 +93,9 @@ class FfiBackend(Backend):
             raise BackendError(f"cannot load {path}: {exc}") from None
         try:
             module = importlib.import_module("hybridbench.backends.ffi._hb_cffi")
+            if not hasattr(module.lib, "hb_run_into"):
+                raise ImportError("_hb_cffi was built from an older header (no hb_run_into); "
+                                  "rerun `pip install -e .`")
             self._ffi, self._lib, self._mode = module.ffi, module.lib, "api"
         except ImportError as api_error:
             # No compiled extension (or built for another interpreter): ABI mode, same header.
