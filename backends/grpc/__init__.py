@@ -55,6 +55,8 @@ DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_STARTUP_TIMEOUT_S = 20.0
 STOP_GRACE_S = 3.0
 STDERR_TAIL = 2000
+#: private directories of spawned servers: TMP_PREFIX + "<harness pid>-<backend>-<random>"
+TMP_PREFIX = "hybridbench-srv-"
 
 
 def server_binary() -> Path | None:
@@ -184,6 +186,29 @@ def _stop_all_servers() -> None:
         server.stop()
 
 
+def _sweep_stale_dirs() -> None:
+    """Remove the socket directories of harness processes that died without cleaning up
+    (SIGKILL): their servers exit by themselves, their directories stay behind."""
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(root.glob(f"{TMP_PREFIX}*"))
+    except OSError:
+        return
+    for entry in entries:
+        owner = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not owner.isdigit() or int(owner) == os.getpid():
+            continue
+        try:
+            os.kill(int(owner), 0)
+            continue  # its owner (or a process with its pid) is alive: leave it
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue
+        if entry.is_dir() and entry.stat().st_uid == os.getuid():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def _finalize(server: _Server | None, channel: grpc.Channel | None) -> None:
     if channel is not None:
         with contextlib.suppress(Exception):
@@ -267,7 +292,8 @@ class GrpcBackend(Backend):
             reason = self.unavailable_reason()
             if reason:
                 raise BackendError(f"{self.name}: {reason}")
-            tmpdir = tempfile.mkdtemp(prefix=f"hybridbench-{self.name}-")
+            _sweep_stale_dirs()
+            tmpdir = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{self.name}-")
             listen = (f"unix:{tmpdir}/server.sock" if self.listen_kind == "unix"
                       else "127.0.0.1:0")
             command = [*self.server_command(listen), "--parent-pid", str(os.getpid())]

@@ -34,6 +34,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from concurrent import futures
 from importlib import metadata
 
@@ -44,7 +45,7 @@ from hybridbench.errors import UnsupportedError, WorkloadError
 
 PR_SET_PDEATHSIG = 1
 GRACE_S = 5.0
-PARENT_POLL_S = 0.2
+PARENT_POLL_S = 0.1
 
 
 class ListenError(ValueError):
@@ -201,14 +202,6 @@ def _set_parent_death_signal() -> None:
         pass  # the getppid watchdog still covers it
 
 
-def _watch_parent(parent: int, stop: threading.Event, reason: list[str]) -> None:
-    while not stop.wait(PARENT_POLL_S):
-        if os.getppid() != parent:
-            reason.append("parent process exited")
-            stop.set()
-            return
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hybridbench.backends.grpc.pyserver",
                                      description=__doc__.split("\n\n")[0])
@@ -233,12 +226,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hybridbench-pyserver: error: {exc}", file=sys.stderr)
         return 2
 
-    stop = threading.Event()
+    # Why the server stops; appending is the only thing the signal handler does. (Setting a
+    # threading.Event there can deadlock: the handler runs on the main thread, which may hold
+    # the Event's lock at that moment.)
     reason: list[str] = []
 
     def on_signal(signum, frame):
         reason.append(signal.Signals(signum).name)
-        stop.set()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -249,9 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         if os.getppid() != parent:
             print("hybridbench-pyserver: parent already gone; exiting", file=sys.stderr)
             return 0
-        if parent > 1:
-            threading.Thread(target=_watch_parent, args=(parent, stop, reason), daemon=True,
-                             name="parent-watch").start()
+    else:
+        parent = 0
 
     server, health = build_server(args.workers)
     if address.startswith("unix:"):
@@ -274,8 +267,12 @@ def main(argv: list[str] | None = None) -> int:
         bound = f"{host}:{port}"
     print(f"listening on {bound}", flush=True)
 
-    while not stop.wait(3600):
-        pass
+    # The main thread polls: signal handlers run here at once, and the getppid() watchdog (the
+    # fallback for the death signal) needs no thread of its own.
+    while not reason:
+        time.sleep(PARENT_POLL_S)
+        if parent > 1 and os.getppid() != parent:
+            reason.append("parent process exited")
     print(f"hybridbench-pyserver: {reason[0] if reason else 'stop'}: shutting down",
           file=sys.stderr, flush=True)
     health.set_all(_proto.NOT_SERVING)
