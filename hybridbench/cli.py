@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
     run.add_argument("--no-cold-start", action="store_true",
                      help="skip the cold-start measurement (a fresh process per cell)")
-    run.add_argument("--grpc-target", help="use a gRPC server already running at this address "
-                                           "instead of spawning one")
+    run.add_argument("--grpc-target",
+                     help="the grpc backend uses the hybridbench-server already running at this "
+                          "address (unix:PATH or HOST:PORT) instead of spawning one")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
@@ -123,8 +124,8 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
               "cold_start": not args.no_cold_start}
     if args.grpc_target:
-        fields["backend_options"] = {"grpc": {"target": args.grpc_target},
-                                     "grpc-py": {"target": args.grpc_target}}
+        # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
+        fields["backend_options"] = {"grpc": {"target": args.grpc_target}}
     config = runner.RunConfig.quick(**fields) if args.quick else runner.RunConfig(**fields)
     if args.duration is not None:
         config.duration_s = args.duration

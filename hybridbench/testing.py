@@ -81,6 +81,8 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
          b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
          b'"items": [{"qty": 1, "price": true}], "tags": []}]}', r"price"),
         ("json-nan-literal", "json", b'{"orders": [], "x": NaN}', r"(?i)nan|json|invalid|expected"),
+        ("json-number-overflow", "json", b'{"orders": [], "x": [1.5, 2e400]}',
+         r"(?i)range|infinity"),
         ("json-lone-surrogate", "json",
          b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
          b'"items": [], "tags": ["\\ud800"]}]}', r"(?i)surrogate|unicode|utf|escape|json"),

@@ -29,6 +29,8 @@ message names the problem, e.g. ``orders[3].items[0].qty: expected a number``):
   booleans), and ``tags`` an array of strings;
 * the body is at most 64 MiB (``hybridbench.limits.MAX_PAYLOAD_BYTES``).
 
+Numbers: a number whose magnitude overflows an IEEE-754 double (``1e400``) is rejected
+wherever it appears; one that underflows (``1e-400``) reads as 0.0.
 Strings: escapes that decode to a lone UTF-16 surrogate (``"\\ud800"``) are rejected.
 Nesting depth: at least 128 levels must be accepted; deeper documents may be rejected with a
 ``WorkloadError``, because every parser guards its stack differently (CPython's recursion limit,
@@ -216,8 +218,12 @@ def transform(document: dict) -> dict:
         if order["status"] == "cancelled":
             continue
         total = 0.0
-        for item in order["items"]:
-            total += float(item["qty"]) * float(item["price"])
+        try:
+            for item in order["items"]:
+                total += float(item["qty"]) * float(item["price"])
+        except OverflowError:  # an integer of 309+ digits does not fit a double
+            raise WorkloadError(f"orders[{index}].items: a number is out of range "
+                                "(overflows a double)") from None
         order["total"] = total
         order["item_count"] = len(order["items"])
         order["tags"] = [tag.lower() for tag in order["tags"]]
@@ -251,10 +257,13 @@ def reference(payload: bytes) -> bytes:
         raise WorkloadError("json: document nested too deeply") from None
     except ValueError as exc:
         raise WorkloadError(f"json: malformed JSON: {exc}") from None
+    transformed = transform(document)
     try:
-        return _dumps(transform(document))
+        return _dumps(transformed)
     except UnicodeEncodeError:  # "\ud800" parses in Python but is not encodable text
         raise WorkloadError("json: document contains a lone UTF-16 surrogate escape") from None
+    except ValueError:  # json.loads turns 1e400 into inf, which is not JSON
+        raise WorkloadError("json: a number is out of range (overflows a double)") from None
 
 
 # -- verification ---------------------------------------------------------------------------------

@@ -332,9 +332,14 @@ impl<'a> Parser<'a> {
     }
 
     /// A number at `-` or a digit: validates the grammar; returns whether it is an integer.
+    ///
+    /// A float literal that overflows a double (`1e400`) is rejected wherever it stands, as
+    /// Python's parser turns it into infinity, which is not JSON. Only literals with an
+    /// exponent or more than 308 digits can overflow, so only those are converted here.
     #[inline]
     fn number(&mut self) -> Result<bool> {
         let b = self.b;
+        let start = self.pos;
         let digit = |p: usize| b.get(p).is_some_and(u8::is_ascii_digit);
         if self.peek() == b'-' {
             self.pos += 1;
@@ -372,8 +377,21 @@ impl<'a> Parser<'a> {
             while digit(self.pos) {
                 self.pos += 1;
             }
+            self.check_finite(start)?;
+        } else if !int && self.pos - start > 308 {
+            self.check_finite(start)?;
         }
         Ok(int)
+    }
+
+    /// Reject the float literal `b[start..pos]` if it overflows a double.
+    #[cold]
+    fn check_finite(&self, start: usize) -> Result<()> {
+        let text = std::str::from_utf8(&self.b[start..self.pos]).expect("ASCII");
+        if text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Ok(());
+        }
+        Err(malformed_at(self.b, start, "number out of range (overflows a double)"))
     }
 
     /// A number's value as Python's `float(x)` would give it (correctly rounded).
@@ -393,7 +411,11 @@ impl<'a> Parser<'a> {
         }
         // the grammar was checked: ASCII, and a valid Rust float literal
         let text = std::str::from_utf8(text).expect("ASCII");
-        Ok(text.parse::<f64>().unwrap_or(f64::NAN))
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            // an integer of more than 308 digits: Python's float() overflows too
+            _ => Err(malformed_at(self.b, start, "number out of range (overflows a double)")),
+        }
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {
