@@ -47,7 +47,7 @@ def test_every_cell_is_in_the_report(sample: results.Results, page: str) -> None
 
 def test_sections_the_report_promises(page: str) -> None:
     for needle in ("What the numbers say", "Crossing cost against payload size", "Environment",
-                   "Warnings", "peak RSS client + server", "P99.9", "cold start",
+                   "Warnings", "peak RSS client (growth) + server", "P99.9", "cold start",
                    "concurrency scaling", "thin tail", "PIL loaded"):
         assert needle in page, needle
 
@@ -74,8 +74,8 @@ def test_labels_are_escaped_in_tables_and_charts(sample: results.Results) -> Non
 
 def test_markdown_has_the_articles_table(sample: results.Results) -> None:
     text = markdown.render([sample])
-    assert "| backend | throughput (±95% CI) | vs inproc | peak RSS client + server | P50 | P99 |" \
-        in text
+    assert ("| backend | throughput (±95% CI) | vs inproc | peak RSS client (growth) + server "
+            "| P50 | P99 |") in text
     assert "### json 64KB" in text and "- Fastest:" in text
     assert text.count("| ffi |") >= 3
 

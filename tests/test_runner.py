@@ -147,3 +147,15 @@ def test_cold_start_is_measured_in_a_fresh_process() -> None:
                               **{**TINY, "cold_start": True})
     cell = runner.run(config).cells[0]
     assert cell.cold_start_s is not None and 0 < cell.cold_start_s < 30
+
+
+def test_peak_rss_catches_a_short_spike_in_the_client() -> None:
+    """A 200 MiB allocation that lives for a millisecond still shows in the cell's peak."""
+    from hybridbench.resources import ResourceMonitor
+
+    with ResourceMonitor({"client": __import__("os").getpid()}) as monitor:
+        spike = bytearray(200 * 1024 * 1024)
+        spike[::4096] = b"x" * len(spike[::4096])  # touch every page
+        del spike
+    usage = monitor.usage
+    assert usage.rss_peak_bytes["client"] - usage.rss_baseline_bytes["client"] > 190 * 2**20

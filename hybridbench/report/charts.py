@@ -19,7 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from hybridbench.report.formatting import duration_ns, size_bytes
+from hybridbench.report.formatting import client_growth, duration_ns, size_bytes
 from hybridbench.results import OK, Cell
 
 # Figures are made with the object API, never pyplot: no GUI backend, no figure registry to
@@ -132,9 +132,13 @@ def memory_split(cells: list[Cell], title: str) -> Figure | None:
     if not cells:
         return None
     mib = 1024 * 1024
-    parts = {role: [(c.rss_peak_bytes.get(role) or 0) / mib for c in cells]
-             for role in ("client", "server")}
-    return _stacked(cells, parts, "peak RSS (MiB): client process + server process", title)
+    parts = {
+        "client growth in the cell": [
+            (client_growth(c.rss_peak_bytes, c.rss_baseline_bytes) or 0) / mib for c in cells],
+        "server process": [(c.rss_peak_bytes.get("server") or 0) / mib for c in cells],
+    }
+    return _stacked(cells, parts, "peak memory (MiB): client growth over its baseline + whole "
+                    "server process", title)
 
 
 def cpu_per_op(cells: list[Cell], title: str) -> Figure | None:

@@ -24,10 +24,6 @@ class Row:
     cell: Cell
     speedup: float | None  # throughput over inproc's at the same size/concurrency/mode
 
-    @property
-    def memory_bytes(self) -> int:
-        return sum(v or 0 for v in self.cell.rss_peak_bytes.values())
-
 
 @dataclass
 class WorkloadSummary:

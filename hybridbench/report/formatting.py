@@ -58,3 +58,28 @@ def ci_percent(low_high: list[float] | None, centre: float | None) -> str:
     if not low_high or _missing(centre) or not centre or any(_missing(v) for v in low_high):
         return ""
     return f"±{(low_high[1] - low_high[0]) / 2 / centre:.1%}"
+
+
+def client_growth(rss_peak: dict, rss_baseline: dict) -> float | None:
+    """How much the client grew during the cell: its peak RSS over its baseline before it."""
+    peak, base = rss_peak.get("client"), rss_baseline.get("client")
+    return None if peak is None or base is None else max(0, peak - base)
+
+
+def memory(rss_peak: dict, rss_baseline: dict) -> str:
+    """``443 MiB (+8.2 MiB) + 12 MiB``: client peak (growth in the cell) + server peak.
+
+    The client is the harness process itself, which holds every input generated so far, so
+    its absolute peak grows from cell to cell; the growth is what this cell's calls cost.
+    """
+    text = size_bytes(rss_peak.get("client"))
+    growth = client_growth(rss_peak, rss_baseline)
+    if growth is not None:
+        text += f" (+{size_bytes(growth)})"
+    if rss_peak.get("server"):
+        text += f" + {size_bytes(rss_peak['server'])}"
+    return text
+
+
+def ratio(value: float | None) -> str:
+    return "-" if _missing(value) else f"{value:.3g}x"

@@ -24,7 +24,8 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_bytes,
-                    rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci)
+                    rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio)
+_ENV.globals["memory"] = fmt.memory
 
 
 def by_workload(cells: list[Cell]) -> dict[str, list[Cell]]:

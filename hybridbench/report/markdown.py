@@ -15,10 +15,8 @@ def _row(row: decision.Row) -> str:
     if cell.status != OK:
         return f"| {cell.backend} | {cell.status}: {(cell.error or '').replace('|', '/')} |||||"
     latency = cell.latency_ns or {}
-    speedup = "-" if row.speedup is None else f"{row.speedup:.2f}x"
-    memory = fmt.size_bytes(cell.rss_peak_bytes.get("client"))
-    if cell.rss_peak_bytes.get("server"):
-        memory += f" + {fmt.size_bytes(cell.rss_peak_bytes['server'])}"
+    speedup = fmt.ratio(row.speedup)
+    memory = fmt.memory(cell.rss_peak_bytes, cell.rss_baseline_bytes)
     name = cell.backend if cell.concurrency == 1 else f"{cell.backend} ×{cell.concurrency}"
     return (f"| {name} | {fmt.count(cell.throughput_ops)} ops/s "
             f"{fmt.ci_percent(cell.throughput_ci95, cell.throughput_ops)} | {speedup} | "
@@ -37,8 +35,9 @@ def render(results_list: list[Results]) -> str:
         for workload, cells in by_workload(results.cells).items():
             for summary in decision.summarise(workload, cells):
                 lines += [f"### {workload} {summary.size}", "",
-                          "| backend | throughput (±95% CI) | vs inproc | peak RSS client + "
-                          "server | P50 | P99 |", "|---|---|---|---|---|---|"]
+                          "| backend | throughput (±95% CI) | vs inproc "
+                          "| peak RSS client (growth) + server | P50 | P99 |",
+                          "|---|---|---|---|---|---|"]
                 lines += [_row(row) for row in summary.rows]
                 lines += [""] + [f"- {s}" for s in summary.sentences] + [""]
         for warning in results.warnings:

@@ -12,7 +12,7 @@ from hybridbench.results import OK, Results
 def summary_table(results: Results) -> Table:
     table = Table(title="hybridbench results", title_justify="left", header_style="bold")
     for column in ("workload", "backend", "c", "ops/s", "±CI", "bytes in/s", "P50", "P99", "P99.9",
-                   "RSS cli", "RSS srv", "samples", "cold"):
+                   "RSS cli (+cell)", "RSS srv", "samples", "cold"):
         table.add_column(column, justify="left" if column in ("workload", "backend") else "right")
     for cell in results.cells:
         lead = [f"{cell.workload} {cell.size}", cell.backend, str(cell.concurrency)]
@@ -25,11 +25,19 @@ def summary_table(results: Results) -> Table:
                                                                   cell.throughput_ops),
             fmt.rate_bytes(cell.throughput_bytes),
             fmt.duration_ns(lat.get("p50")), fmt.duration_ns(lat.get("p99")),
-            fmt.duration_ns(lat.get("p999")), fmt.size_bytes(cell.rss_peak_bytes.get("client")),
+            fmt.duration_ns(lat.get("p999")),
+            f"{fmt.size_bytes(cell.rss_peak_bytes.get('client'))} (+"
+            f"{fmt.size_bytes(fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes))})",
             fmt.size_bytes(cell.rss_peak_bytes.get("server")),
             f"{cell.samples:,}" + ("*" if cell.batch_size > 1 else ""),
             fmt.seconds(cell.cold_start_s))
     return table
+
+
+#: warning prefix -> one grouped line, so twenty thin tails do not bury the table
+_KINDS = {"thin tail": "thin tail (< 10,000 samples: P99 rests on < 100 of them)",
+          "noisy": "noisy (rounds differ by > 10%)",
+          "calls shorter": "* timed in batches (percentiles are of batch means)"}
 
 
 def print_summary(results: Results, console: Console | None = None) -> None:
@@ -39,11 +47,16 @@ def print_summary(results: Results, console: Console | None = None) -> None:
         if cell.status != OK:
             console.print(f"[yellow]{cell.workload}/{cell.size} {cell.backend}: "
                           f"{cell.status}:[/] {cell.error}")
-    if any(c.batch_size > 1 for c in results.cells):
-        console.print("* samples are means of timed batches (calls of a few microseconds)")
     for warning in results.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
+    grouped: dict[str, list[str]] = {}
     for cell in results.cells:
         for warning in cell.warnings:
-            if not warning.startswith("calls shorter"):
-                console.print(f"[yellow]{cell.workload}/{cell.size} {cell.backend}:[/] {warning}")
+            kind = next((k for k in _KINDS if warning.startswith(k)), None)
+            label = f"{cell.workload}/{cell.size} {cell.backend}"
+            if kind:
+                grouped.setdefault(_KINDS[kind], []).append(label)
+            else:
+                console.print(f"[yellow]{label}:[/] {warning}")
+    for title, labels in grouped.items():
+        console.print(f"[yellow]{title}:[/] {', '.join(labels)}")
