@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_concurrency, default=[1],
                      help="closed-loop workers, e.g. 1,2 (default 1)")
     timing = run.add_mutually_exclusive_group()
-    timing.add_argument("--duration", type=float, help="measured seconds per cell (default 3)")
+    timing.add_argument("--duration", type=float, help="measured seconds per cell (default 5)")
     timing.add_argument("--quick", action="store_true",
                         help="short cells for CI and smoke tests: numbers are indicative only")
     run.add_argument("--rounds", type=int, help="rounds per cell (default 5, quick 3)")

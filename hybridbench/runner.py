@@ -37,7 +37,7 @@ class RunConfig:
     #: workload ``{"json": "64KB"}``
     sizes: dict[str, str] | str | None = None
     concurrency: list[int] = field(default_factory=lambda: [1])
-    duration_s: float = 3.0  # measured time per cell, split into rounds
+    duration_s: float = 5.0  # measured time per cell, split into rounds of 1 s
     rounds: int = 5
     warmup_s: float = 0.5
     rate: float | None = None  # open loop at this many requests per second
@@ -222,9 +222,10 @@ def _warnings(cell: Cell, throughputs: list[float], lost: list[str]) -> list[str
     if cell.batch_size > 1:
         found.append(f"calls shorter than {measure.BATCH_THRESHOLD_NS / 1000:.0f} µs were timed "
                      f"in batches of {cell.batch_size}: percentiles are of batch means")
-    spread = stats.relative_spread(throughputs)
+    spread = stats.variation(throughputs)
     if spread > ROUND_SPREAD_WARNING:
-        found.append(f"noisy: throughput varied by {spread:.0%} between rounds (> 10%)")
+        found.append(f"noisy: round throughputs vary by {spread:.0%} (standard deviation over "
+                     "mean, > 10%)")
     if cell.unsent:
         found.append(f"open loop: {cell.unsent} scheduled calls were never sent: the backend "
                      f"cannot sustain {cell.rate} requests/s")

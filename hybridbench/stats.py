@@ -85,10 +85,14 @@ def bootstrap_ci(values: Sequence[float], confidence: float = 0.95,
     return float(low), float(high)
 
 
-def relative_spread(values: Sequence[float]) -> float:
-    """(max - min) / median: how much the rounds of one cell disagree."""
+def variation(values: Sequence[float]) -> float:
+    """Coefficient of variation (sample standard deviation / mean) of the rounds of a cell.
+
+    pyperf's instability rule: above 10% the rounds disagree too much to trust one number.
+    Chosen over (max - min) / median, which one stalled round on a shared VM pushes past 10%.
+    """
     data = np.asarray(values, dtype=float)
     if data.size < 2:
         return 0.0
-    median = float(np.median(data))
-    return float((data.max() - data.min()) / median) if median else math.inf
+    mean = float(data.mean())
+    return float(data.std(ddof=1) / mean) if mean else math.inf

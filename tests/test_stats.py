@@ -59,6 +59,7 @@ def test_bootstrap_ci_degenerate_cases() -> None:
     assert stats.bootstrap_ci([3.0, 3.0, 3.0]) == (3.0, 3.0)
 
 
-def test_relative_spread_and_tail_evidence() -> None:
-    assert stats.relative_spread([90.0, 100.0, 110.0]) == pytest.approx(0.2)
+def test_variation_and_tail_evidence() -> None:
+    assert stats.variation([90.0, 100.0, 110.0]) == pytest.approx(0.1)
+    assert stats.variation([5.0]) == 0.0
     assert stats.samples_beyond(1000, 99.0) == pytest.approx(10.0)
