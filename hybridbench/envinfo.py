@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -79,12 +80,29 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def busy_warning(load: list[float] | None = None) -> str | None:
-    """A warning when other work competes for the CPU (1-minute load above half the cores)."""
-    load = load or load_average()
-    cores = os.cpu_count() or 1
-    if load[0] > 0.5 * cores:
-        return (f"machine busy: 1-minute load average {load[0]} on {cores} cores; "
+def others_cpu_share(window_s: float = 0.5) -> float:
+    """CPU used by *other* processes over a short window, in cores (1.0 = one core busy).
+
+    The load average would also count this harness's own previous cells for a minute after
+    they ran, and so call every run busy; this looks only at the present and at others.
+    """
+    me = psutil.Process()
+    mine_before = sum(me.cpu_times()[:2])
+    total_before = psutil.cpu_times()
+    time.sleep(window_s)
+    total_after = psutil.cpu_times()
+    mine = sum(me.cpu_times()[:2]) - mine_before
+    busy = ((total_after.user + total_after.system + total_after.nice)
+            - (total_before.user + total_before.system + total_before.nice))
+    return max(0.0, (busy - mine) / window_s)
+
+
+def busy_warning(window_s: float = 0.5) -> str | None:
+    """A warning when other processes use more than half a core while we want to measure."""
+    share = others_cpu_share(window_s)
+    if share > 0.5:
+        return (f"machine busy: other processes used {share:.1f} of "
+                f"{os.cpu_count() or 1} cores just now (load average {load_average()[0]}); "
                 "numbers may be noisy")
     return None
 

@@ -102,7 +102,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     """Run every planned cell; ``progress(i, total, plan)`` is called before each."""
     cells_plan = plan(config)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
-    busy = envinfo.busy_warning(results.env["load_average"])
+    busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at start: {busy}")
     cold_cache: dict[tuple[str, str, str], float | str] = {}

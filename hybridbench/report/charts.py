@@ -17,7 +17,7 @@ from typing import Any
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from hybridbench.report.formatting import client_growth, duration_ns, size_bytes
 from hybridbench.results import OK, Cell
@@ -42,6 +42,7 @@ def colour(backend: str) -> str:
 def _log_duration_axis(axis: Any) -> None:
     """A log axis of nanosecond values labelled as durations (850 ns, 12 µs, 3 ms)."""
     axis.axes.set_yscale("log")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: duration_ns(v)))
     axis.set_minor_formatter(NullFormatter())
 
@@ -114,7 +115,7 @@ def _stacked(cells: list[Cell], parts: dict[str, list[float]], xlabel: str,
         return None  # e.g. results imported from pytest-benchmark carry no memory or CPU
     sizes = {c.size for c in cells}
     labels = [_label(c, sizes) for c in cells]
-    fig, ax = _figure(6.4, 0.45 * len(cells) + 1.1)
+    fig, ax = _figure(6.4, 0.45 * len(cells) + 1.5)
     left = [0.0] * len(cells)
     for (name, values), shade in zip(parts.items(), ("#4c72b0", "#dd8452"), strict=False):
         if any(values):  # no server bar segment when nothing ran out of process
@@ -123,7 +124,9 @@ def _stacked(cells: list[Cell], parts: dict[str, list[float]], xlabel: str,
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left")
-    ax.legend(fontsize=8, frameon=False, loc="lower left", bbox_to_anchor=(0.55, 1.0), ncol=2)
+    # below the axis label, where it can cover neither bars nor title
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28),
+              ncol=2)
     return fig
 
 
