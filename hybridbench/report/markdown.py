@@ -7,7 +7,7 @@ from pathlib import Path
 from hybridbench.report import decision
 from hybridbench.report import formatting as fmt
 from hybridbench.report.html import by_workload
-from hybridbench.results import OK, Results, write_atomic
+from hybridbench.results import OK, Cell, Results, write_atomic
 
 
 def _row(row: decision.Row) -> str:
@@ -24,6 +24,38 @@ def _row(row: decision.Row) -> str:
             f"{fmt.duration_ns(latency.get('p99'))} |")
 
 
+def _overview_cell(cell: Cell | None) -> str:
+    if cell is None:
+        return "-"
+    if cell.status != OK:
+        return cell.status
+    server = cell.rss_peak_bytes.get("server")
+    growth = fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes)
+    memory = fmt.size_bytes(server) if server else f"+{fmt.size_bytes(growth)}"
+    return (f"{fmt.count(cell.throughput_ops)}/s, P99 "
+            f"{fmt.duration_ns((cell.latency_ns or {}).get('p99'))}, {memory}")
+
+
+def overview(results: Results) -> list[str]:
+    """The articles' table: one row per workload and size, one column per backend.
+
+    Each entry: throughput, P99, and memory (the server's peak RSS for out-of-process
+    backends, the client's growth during the cell for in-process ones). Lowest concurrency.
+    """
+    backends = list(dict.fromkeys(c.backend for c in results.cells))
+    lowest = min((c.concurrency for c in results.cells), default=1)
+    rows: dict[tuple[str, str], dict[str, Cell]] = {}
+    for cell in results.cells:
+        if cell.concurrency == lowest:
+            rows.setdefault((cell.workload, cell.size), {})[cell.backend] = cell
+    lines = ["| workload | " + " | ".join(backends) + " |",
+             "|---|" + "---|" * len(backends)]
+    for (workload, size), by_backend in rows.items():
+        lines.append(f"| {workload} {size} | "
+                     + " | ".join(_overview_cell(by_backend.get(b)) for b in backends) + " |")
+    return lines
+
+
 def render(results_list: list[Results]) -> str:
     lines: list[str] = []
     for results in results_list:
@@ -32,6 +64,9 @@ def render(results_list: list[Results]) -> str:
                   f"({env.get('cores_logical', '?')} cores), Python {env.get('python', '?')}, "
                   f"PIL {env.get('pil', {}).get('version', '?')}, "
                   f"{env.get('rustc') or 'rustc ?'}.", ""]
+        lines += [*overview(results), "",
+                  "Each entry: throughput, P99 latency, memory (server peak RSS, or the "
+                  "client's growth in-process).", ""]
         for workload, cells in by_workload(results.cells).items():
             for summary in decision.summarise(workload, cells):
                 lines += [f"### {workload} {summary.size}", "",
