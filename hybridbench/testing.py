@@ -118,3 +118,22 @@ def bad_input_params() -> list:
     import pytest
 
     return [pytest.param(w, p, rx, id=i) for i, w, p, rx in bad_inputs()]
+
+
+def size_params() -> list:
+    """Every (workload, size) as ``pytest.param``s, the largest size of each marked ``slow``.
+
+    For a backend's "verifies on every workload and size" test.
+    """
+    import pytest
+
+    from hybridbench.registry import workloads
+
+    params = []
+    for name, workload in workloads().items():
+        sizes = workload.size_names()
+        largest = sizes[-1] if name != "echo" else None  # echo's 8 MB is quick everywhere
+        for size in sizes:
+            marks = [pytest.mark.slow] if size == largest else []
+            params.append(pytest.param(name, size, id=f"{name}-{size}", marks=marks))
+    return params

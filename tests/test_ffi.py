@@ -17,22 +17,13 @@ import hybridbench
 from hybridbench.backends.ffi import FfiBackend
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 from hybridbench.limits import MAX_PAYLOAD_BYTES
+from hybridbench.testing import size_params
 from hybridbench.workloads import timeseries
 
 pytestmark = pytest.mark.skipif(FfiBackend.unavailable_reason() is not None,
                                 reason=str(FfiBackend.unavailable_reason()))
 
-SLOW = {("json", "8MB"), ("timeseries", "1M"), ("image", "5MB")}
-CASES = [
-    pytest.param(w, s, marks=[pytest.mark.slow] if (w, s) in SLOW else [])
-    for w, sizes in {
-        "json": ["1KB", "64KB", "1MB", "8MB"],
-        "image": ["small", "medium", "5MB"],
-        "timeseries": ["10k", "100k", "1M"],
-        "echo": ["64B", "1KB", "64KB", "1MB", "8MB"],
-    }.items()
-    for s in sizes
-]
+CASES = size_params()
 
 
 @pytest.fixture(scope="module")

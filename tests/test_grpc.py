@@ -21,7 +21,7 @@ import pytest
 import hybridbench
 from hybridbench.backends.grpc import GrpcBackend, GrpcPyBackend, _proto, server_binary
 from hybridbench.errors import BackendError, WorkloadError
-from hybridbench.testing import bad_input_params
+from hybridbench.testing import bad_input_params, size_params
 
 BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend}
 
@@ -35,15 +35,7 @@ def _param(name: str):
 ALL = [_param(name) for name in BACKENDS]
 RUST = [_param("grpc")]
 
-SLOW = {("json", "8MB"), ("timeseries", "1M"), ("image", "5MB")}
-SIZES = {
-    "json": ["1KB", "64KB", "1MB", "8MB"],
-    "image": ["small", "medium", "5MB"],
-    "timeseries": ["10k", "100k", "1M"],
-    "echo": ["64B", "1KB", "64KB", "1MB", "8MB"],
-}
-CASES = [pytest.param(w, s, id=f"{w}-{s}", marks=[pytest.mark.slow] if (w, s) in SLOW else [])
-         for w, sizes in SIZES.items() for s in sizes]
+CASES = size_params()
 
 
 @pytest.fixture(scope="module", params=ALL)

@@ -6,13 +6,11 @@ import pytest
 
 import hybridbench
 from hybridbench import UnsupportedError, WorkloadError
-from hybridbench.testing import bad_input_params
+from hybridbench.testing import bad_input_params, size_params
 
-BIG = {"8MB", "1M", "5MB"}
-CASES = [pytest.param(b, w, s, id=f"{b}-{w}-{s}", marks=[pytest.mark.slow] if s in BIG else [])
-         for b in ("inproc", "inproc-pure")
-         for w, wl in hybridbench.registry.workloads().items() for s in wl.size_names()
-         if not (b == "inproc-pure" and w == "image")]
+CASES = [pytest.param(b, *case.values, id=f"{b}-{case.id}", marks=case.marks)
+         for b in ("inproc", "inproc-pure") for case in size_params()
+         if not (b == "inproc-pure" and case.values[0] == "image")]
 
 
 @pytest.mark.parametrize(("backend", "workload", "size"), CASES)
