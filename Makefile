@@ -31,7 +31,7 @@ run: install
 ## the whole test suite (Python, with the real Rust library and servers; then cargo test)
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	cd native && cargo test --release --quiet
+	cd native && cargo test --release --quiet --lib --bins --tests
 
 ## the fast subset for the edit-test loop
 test-fast: install
