@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
     # Piped output (CI logs, tee) gets a table wide enough to read instead of 80 columns.
-    console = Console() if sys.stdout.isatty() else Console(width=150)
+    console = Console() if sys.stdout.isatty() else Console(width=180)
     try:
         if args.command == "list":
             return cmd_list(console)

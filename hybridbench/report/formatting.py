@@ -37,7 +37,8 @@ def size_bytes(value: float | None) -> str:
     if _missing(value):
         return "-"
     assert value is not None
-    for suffix, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+    for suffix, scale in (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3),
+                          ("MiB", 1024**2), ("KiB", 1024)):
         if value >= scale:
             return f"{value / scale:.3g} {suffix}"
     return f"{value:.0f} B"

@@ -26,8 +26,8 @@ def summary_table(results: Results) -> Table:
             fmt.rate_bytes(cell.throughput_bytes),
             fmt.duration_ns(lat.get("p50")), fmt.duration_ns(lat.get("p99")),
             fmt.duration_ns(lat.get("p999")),
-            f"{fmt.size_bytes(cell.rss_peak_bytes.get('client'))} (+"
-            f"{fmt.size_bytes(fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes))})",
+            f"{fmt.size_bytes(cell.rss_peak_bytes.get('client'))} +"
+            f"{fmt.size_bytes(fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes))}",
             fmt.size_bytes(cell.rss_peak_bytes.get("server")),
             f"{cell.samples:,}" + ("*" if cell.batch_size > 1 else ""),
             fmt.seconds(cell.cold_start_s))
