@@ -65,37 +65,62 @@ class OneCall:
 
 
 class RunnerCell:
-    """What ``hybridbench run`` measures, tracked over commits (default sizes only)."""
+    """What ``hybridbench run`` measures, tracked over commits (default sizes only).
+
+    ``setup_cache`` runs every cell once (asv calls it once per environment and hands its
+    result to each ``track_``), so the four tracks share one measurement per cell.
+    """
 
     params = (WORKLOADS, BACKENDS)
     param_names = ("workload", "backend")
-    timeout = 600
+    timeout = 1200
 
-    def setup(self, workload: str, backend: str) -> None:
-        _skip_if_cannot_run(workload, backend)
-        config = runner.RunConfig(workloads=[workload], backends=[backend],
-                                  sizes=preset(workload, "default"), duration_s=TRACK_SECONDS,
-                                  rounds=3, warmup_s=0.2, cold_start=False)
-        self.cell = runner.run(config).cells[0]
-        if self.cell.status != "ok":
-            raise RuntimeError(f"{workload} on {backend}: {self.cell.status}: {self.cell.error}")
+    def setup_cache(self) -> dict[tuple[str, str], dict | str]:
+        cells: dict[tuple[str, str], dict | str] = {}
+        for workload in WORKLOADS:
+            for backend in BACKENDS:
+                try:
+                    _skip_if_cannot_run(workload, backend)
+                except NotImplementedError as exc:
+                    cells[workload, backend] = f"skip: {exc}"
+                    continue
+                config = runner.RunConfig(workloads=[workload], backends=[backend],
+                                          sizes=preset(workload, "default"),
+                                          duration_s=TRACK_SECONDS, rounds=3, warmup_s=0.2,
+                                          cold_start=False)
+                cell = runner.run(config).cells[0]
+                cells[workload, backend] = (
+                    {"throughput": cell.throughput_ops or 0.0,
+                     "p99_ms": (cell.latency_ns or {}).get("p99", 0.0) / 1e6,
+                     "server_mib": (cell.rss_peak_bytes.get("server") or 0) / 2**20,
+                     "client_mib": (cell.rss_peak_bytes.get("client") or 0) / 2**20}
+                    if cell.status == "ok" else f"{cell.status}: {cell.error}")
+        return cells
 
-    def track_throughput(self, workload: str, backend: str) -> float:
-        return self.cell.throughput_ops or 0.0
+    def setup(self, cells: dict, workload: str, backend: str) -> None:
+        found = cells[workload, backend]
+        if isinstance(found, str) and found.startswith("skip: "):
+            raise NotImplementedError(found[6:])
+        if isinstance(found, str):
+            raise RuntimeError(f"{workload} on {backend}: {found}")
+        self.cell = found
+
+    def track_throughput(self, cells: dict, workload: str, backend: str) -> float:
+        return self.cell["throughput"]
 
     track_throughput.unit = "ops/s"  # type: ignore[attr-defined]
 
-    def track_p99_latency(self, workload: str, backend: str) -> float:
-        return (self.cell.latency_ns or {}).get("p99", 0.0) / 1e6
+    def track_p99_latency(self, cells: dict, workload: str, backend: str) -> float:
+        return self.cell["p99_ms"]
 
     track_p99_latency.unit = "ms"  # type: ignore[attr-defined]
 
-    def track_server_peak_rss(self, workload: str, backend: str) -> float:
-        return (self.cell.rss_peak_bytes.get("server") or 0) / 2**20
+    def track_server_peak_rss(self, cells: dict, workload: str, backend: str) -> float:
+        return self.cell["server_mib"]
 
     track_server_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
 
-    def track_client_peak_rss(self, workload: str, backend: str) -> float:
-        return (self.cell.rss_peak_bytes.get("client") or 0) / 2**20
+    def track_client_peak_rss(self, cells: dict, workload: str, backend: str) -> float:
+        return self.cell["client_mib"]
 
     track_client_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
