@@ -109,10 +109,6 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
     ]
 
 
-def jpeg_with_size(width: int, height: int) -> bytes:
-    return _jpeg_with_size(hybridbench.make_input("image", "small"), width, height)
-
-
 def bad_input_params() -> list:
     """The cases of ``bad_inputs`` as ``pytest.param``s, for ``@pytest.mark.parametrize``."""
     import pytest

@@ -9,7 +9,6 @@ escapes it, so a label can never become markup.
 from __future__ import annotations
 
 import io
-import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -223,6 +222,3 @@ def to_png(fig: Figure, path: Path) -> Path:
     fig.savefig(path, format="png", dpi=150)
     return path
 
-
-def nice_ratio(value: float) -> str:
-    return f"{value:.2g}x" if value < 10 else f"{math.floor(value + 0.5):d}x"
