@@ -18,13 +18,17 @@ import numpy as np
 from hybridbench import coldstart, envinfo, measure, stats
 from hybridbench.backend import Backend
 from hybridbench.errors import HybridbenchError, VerificationError, WorkloadError
-from hybridbench.registry import backend_names, get_workload, open_backend, unavailable_reason
+from hybridbench.registry import (
+    backend_names,
+    get_workload,
+    open_backend,
+    unavailable_reason,
+    workload_names,
+)
 from hybridbench.resources import ResourceMonitor
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG, Cell, Results
 from hybridbench.verification import reference_output
 
-#: below this many samples, the report flags a cell's P99 as resting on a thin tail
-THIN_TAIL_SAMPLES = 10_000
 #: rounds disagreeing by more than this are flagged
 ROUND_SPREAD_WARNING = 0.10
 
@@ -74,7 +78,7 @@ def sizes_for(config: RunConfig, workload: str) -> list[str]:
 
 def plan(config: RunConfig) -> list[CellPlan]:
     """Every cell of the run, validated up front: a bad name fails before anything runs."""
-    workloads = config.workloads or list(_all_workloads())
+    workloads = config.workloads or workload_names()
     for name in workloads:
         get_workload(name)
     backends = config.backends or backend_names()
@@ -86,12 +90,6 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("concurrency must be at least 1")
     return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
             for b in backends for c in config.concurrency]
-
-
-def _all_workloads() -> list[str]:
-    from hybridbench.registry import workload_names
-
-    return workload_names()
 
 
 ProgressFn = Callable[[int, int, CellPlan], None]
@@ -215,7 +213,7 @@ def _summarise(cell: Cell, rounds: list[measure.Round], histogram: Any, batch: i
 
 def _warnings(cell: Cell, throughputs: list[float], lost: list[str]) -> list[str]:
     found = []
-    if cell.samples < THIN_TAIL_SAMPLES:
+    if cell.samples < stats.THIN_TAIL_SAMPLES:
         beyond = stats.samples_beyond(cell.samples, 99.0)
         found.append(f"thin tail: {cell.samples} samples, so P99 rests on {beyond:.1f} of them "
                      f"and P99.9 on {stats.samples_beyond(cell.samples, 99.9):.2f}")

@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from hybridbench import stats
 from hybridbench.report import charts, decision
 from hybridbench.report import formatting as fmt
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG, Cell, Results
@@ -25,7 +26,7 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_bytes,
                     rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio)
-_ENV.globals["memory"] = fmt.memory
+_ENV.globals.update(memory=fmt.memory, THIN_TAIL=stats.THIN_TAIL_SAMPLES)
 
 
 def by_workload(cells: list[Cell]) -> dict[str, list[Cell]]:
@@ -63,7 +64,8 @@ def _section(results: Results) -> dict[str, Any]:
     return {"results": results, "workloads": workloads,
             "crossing": Markup(charts.to_svg(crossing)) if crossing else None,
             "problems": problems,
-            "thin": [c for c in results.cells if c.status == OK and c.samples < 10_000],
+            "thin": [c for c in results.cells
+                     if c.status == OK and c.samples < stats.THIN_TAIL_SAMPLES],
             "noisy": [c for c in results.cells if any(w.startswith("noisy") for w in c.warnings)]}
 
 
