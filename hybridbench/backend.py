@@ -102,3 +102,20 @@ class Backend(ABC):
     def describe(self) -> dict[str, Any]:
         """Facts about this backend instance recorded with each result (versions, target...)."""
         return {}
+
+    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
+        """``run`` plus the engine's own time for this call in nanoseconds (the kernel work,
+        measured where it runs: inside the server or the native library), or None when this
+        backend cannot tell. The runner calls it in a separate breakdown phase after the timed
+        rounds, so that the extra clock reads never touch end-to-end figures.
+        """
+        return self.run(workload, payload), None
+
+    def server_resources(self) -> dict[str, dict[str, float]]:
+        """Resource figures that out-of-process engines report about themselves, by role:
+        ``{"server": {"pid": .., "rss_bytes": .., "rss_peak_bytes": .., "cpu_s": ..}}``
+        (``cpu_s`` is user + system seconds since the process started). This works for a
+        server on another machine (``--grpc-target``), where ``processes()`` has no PID to
+        sample. Empty for in-process backends.
+        """
+        return {}
