@@ -28,15 +28,12 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     #: one line for ``hybridbench list``: where the work runs and how it is reached
     summary: ClassVar[str] = ""
-    #: True when concurrent ``call``s really overlap (GIL released, or work in another
-    #: process); the runner notes it next to concurrency results
-    parallel_calls: ClassVar[bool] = False
-    #: the workloads this backend implements; others are reported unsupported with a reason
-    workloads: ClassVar[frozenset[str]] = frozenset({"json", "image", "timeseries", "echo"})
 
     def __init__(self, **options: Any) -> None:
         self.options = options
         self.started = False
+        #: workloads already checked by ``run`` (the check costs a registry lookup)
+        self._checked: set[str] = set()
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -46,10 +43,12 @@ class Backend(ABC):
         return None
 
     def unsupported_reason(self, workload: str) -> str | None:
-        """Why this backend does not implement ``workload``, or None if it does."""
-        if workload in self.workloads:
-            return None
-        return f"{self.name} does not implement {workload!r}"
+        """Why this backend does not implement ``workload`` (a registered workload), or None.
+
+        Backends learn what they implement from where the work runs (the workload registry, a
+        native library's ``hb_workloads()``, a server's ``Describe``), never from a list here.
+        """
+        return None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -73,17 +72,25 @@ class Backend(ABC):
 
     def run(self, workload: str, payload: bytes) -> bytes:
         """Run one request. The checks here are the same for every backend."""
-        if workload not in self.workloads:
-            reason = self.unsupported_reason(workload)
+        if workload not in self._checked or len(payload) > MAX_PAYLOAD_BYTES:
+            self.check_request(workload, payload)
+        return self.call(workload, payload)
+
+    def check_request(self, workload: str, payload: bytes) -> None:
+        """Raise ``WorkloadError`` for an unknown workload or an oversized body and
+        ``UnsupportedError`` for a workload this backend does not implement."""
+        if workload not in self._checked:
             from hybridbench.registry import workload_names
 
             if workload not in workload_names():
                 raise WorkloadError(f"unknown workload {workload!r}; known: "
                                     f"{', '.join(workload_names())}")
-            raise UnsupportedError(reason or f"{self.name} does not implement {workload!r}")
+            reason = self.unsupported_reason(workload)
+            if reason:
+                raise UnsupportedError(reason)
+            self._checked.add(workload)
         if len(payload) > MAX_PAYLOAD_BYTES:
             check_payload_size(workload, len(payload))
-        return self.call(workload, payload)
 
     @abstractmethod
     def call(self, workload: str, payload: bytes) -> bytes:

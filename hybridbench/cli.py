@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="workloads, sizes, backends and their availability")
 
+    new = commands.add_parser(
+        "new", help="write a plug-in project for your own hot path (Python + Rust kernel)")
+    new.add_argument("name", help="the workload name, e.g. wordcount (also the package name)")
+    new.add_argument("--dir", type=Path, help="where to write it (default ./NAME)")
+
     run = commands.add_parser("run", help="measure backends on workloads (the main job)")
     run.add_argument("-w", "--workloads", type=_csv, help="comma-separated (default: all)")
     run.add_argument("-b", "--backends", type=_csv, help="comma-separated (default: all)")
@@ -75,9 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
     run.add_argument("--no-cold-start", action="store_true",
                      help="skip the cold-start measurement (a fresh process per cell)")
+    run.add_argument("--ffi-library", type=Path,
+                     help="the ffi backend loads only this C-ABI library (any language, see "
+                          "native/sdk/include/hybridbench.h) and runs what it declares")
     run.add_argument("--grpc-target",
-                     help="the grpc backend uses the hybridbench-server already running at this "
-                          "address (unix:PATH or HOST:PORT) instead of spawning one")
+                     help="the grpc backend uses the server already running at this address "
+                          "(unix:PATH or HOST:PORT) instead of spawning one, and runs what its "
+                          "Describe declares")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
@@ -116,6 +125,40 @@ def cmd_list(console: Console) -> int:
         summary = "" if reason else registry.backend_class(name).summary
         table.add_row(name, "[green]yes[/]" if not reason else f"[red]no[/]: {reason}", summary)
     console.print(table)
+    _print_support(console)
+    return 0
+
+
+def _print_support(console: Console) -> None:
+    """Which backend implements which workload, and why not where one does not."""
+    matrix = registry.support_matrix()
+    backends = registry.backend_names()
+    table = Table(title="who implements what", title_justify="left")
+    table.add_column("workload")
+    for name in backends:
+        table.add_column(name)
+    notes: dict[str, int] = {}  # reason -> footnote number (an unavailable backend: one note)
+    for workload, row in matrix.items():
+        marks = []
+        for name in backends:
+            reason = row[name]
+            if reason is None:
+                marks.append("[green]yes[/]")
+            else:
+                number = notes.setdefault(reason, len(notes) + 1)
+                marks.append(f"[red]no[/] ({number})")
+        table.add_row(workload, *marks)
+    console.print(table)
+    for reason, number in notes.items():
+        console.print(f"({number}) {reason}", markup=False)
+
+
+def cmd_new(args: argparse.Namespace, console: Console) -> int:
+    from hybridbench import scaffold
+
+    target = scaffold.create(args.name, args.dir)
+    console.print(f"wrote {target}\nnext:\n  pip install -e {target}\n  pytest {target}/tests\n"
+                  f"  hybridbench run -w {args.name} -b inproc,ffi,grpc,grpc-py", markup=False)
     return 0
 
 
@@ -123,9 +166,16 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
               "cold_start": not args.no_cold_start}
+    options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
-        fields["backend_options"] = {"grpc": {"target": args.grpc_target}}
+        options["grpc"] = {"target": args.grpc_target}
+    if args.ffi_library:
+        if not args.ffi_library.is_file():
+            raise HybridbenchError(f"--ffi-library {args.ffi_library}: no such file")
+        options["ffi"] = {"library": str(args.ffi_library.resolve())}
+    if options:
+        fields["backend_options"] = options
     config = runner.RunConfig.quick(**fields) if args.quick else runner.RunConfig(**fields)
     if args.duration is not None:
         config.duration_s = args.duration
@@ -219,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return cmd_list(console)
+        if args.command == "new":
+            return cmd_new(args, console)
         if args.command == "run":
             return cmd_run(args, console)
         if args.command == "compare":

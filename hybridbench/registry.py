@@ -15,14 +15,16 @@ from hybridbench.workload import Workload
 
 WORKLOAD_GROUP = "hybridbench.workloads"
 BACKEND_GROUP = "hybridbench.backends"
-#: display and run order of the built-ins; plug-ins follow in name order
-_PREFERRED = ["json", "image", "timeseries", "echo",
-              "inproc", "inproc-pure", "ffi", "grpc", "grpc-py"]
+#: where plug-ins without a ``rank`` sort: after the built-ins
+DEFAULT_RANK = 1000
+#: display order of the built-in backends (plug-in backends follow by name)
+BUILTIN_BACKEND_ORDER = ["inproc", "inproc-pure", "ffi", "grpc", "grpc-py"]
 
 
-def _ordered(names: list[str]) -> list[str]:
-    rank = {n: i for i, n in enumerate(_PREFERRED)}
-    return sorted(names, key=lambda n: (rank.get(n, len(rank)), n))
+def _ordered(eps: dict[str, EntryPoint], ranks: dict[str, int]) -> list[str]:
+    """Display and run order: by the ``rank`` each workload or backend class declares (the
+    built-ins number themselves), then by name; no list of names is kept here."""
+    return sorted(eps, key=lambda name: (ranks.get(name, DEFAULT_RANK), name))
 
 
 def _entry_points(group: str) -> dict[str, EntryPoint]:
@@ -37,7 +39,9 @@ def _entry_points(group: str) -> dict[str, EntryPoint]:
 @functools.cache
 def workloads() -> dict[str, Workload]:
     eps = _entry_points(WORKLOAD_GROUP)
-    return {name: eps[name].load() for name in _ordered(list(eps))}
+    loaded: dict[str, Workload] = {name: ep.load() for name, ep in eps.items()}
+    order = _ordered(eps, {name: wl.rank for name, wl in loaded.items()})
+    return {name: loaded[name] for name in order}
 
 
 def workload_names() -> list[str]:
@@ -55,7 +59,10 @@ def get_workload(name: str) -> Workload:
 @functools.cache
 def _backend_entry_points() -> dict[str, EntryPoint]:
     eps = _entry_points(BACKEND_GROUP)
-    return {name: eps[name] for name in _ordered(list(eps))}
+    # Ranked by name, not by a class attribute: ranking by class would import every backend
+    # (grpc, cffi) wherever a name is looked up, including in lean worker processes.
+    ranks = {name: i for i, name in enumerate(BUILTIN_BACKEND_ORDER)}
+    return {name: eps[name] for name in _ordered(eps, ranks)}
 
 
 def backend_names() -> list[str]:
@@ -89,3 +96,22 @@ def open_backend(name: str, **options: object) -> Backend:
     if reason:
         raise BackendError(f"backend {name!r} is unavailable: {reason}")
     return cls(**options)
+
+
+def support_matrix() -> dict[str, dict[str, str | None]]:
+    """``{workload: {backend: None if it runs there, else why not}}`` for ``hybridbench list``.
+
+    Each backend is asked (its library, server binary or engine says what it implements); an
+    unavailable backend gives its reason for every workload.
+    """
+    matrix: dict[str, dict[str, str | None]] = {w: {} for w in workload_names()}
+    for name in backend_names():
+        reason = unavailable_reason(name)
+        backend = None if reason else open_backend(name)
+        try:
+            for workload in matrix:
+                matrix[workload][name] = reason or backend.unsupported_reason(workload)  # type: ignore[union-attr]
+        finally:
+            if backend is not None:
+                backend.stop()
+    return matrix

@@ -34,6 +34,11 @@ class Workload(ABC):
     sizes: tuple[SizePreset, ...] = ()
     #: the size a plain ``hybridbench run`` uses
     default_size: str = ""
+    #: display and run order (lower first); plug-ins keep the default and follow by name
+    rank: int = 1000
+    #: why ``reference`` cannot serve as the standard-library engine (``inproc-pure``), e.g.
+    #: because it needs a JPEG codec; None when the reference is plain standard-library Python
+    pure_unsupported: str | None = None
 
     def size_names(self) -> list[str]:
         return [s.name for s in self.sizes]
@@ -57,6 +62,15 @@ class Workload(ABC):
     @abstractmethod
     def reference(self, payload: bytes) -> bytes:
         """The reference answer. Raises WorkloadError for invalid input."""
+
+    def fast(self, payload: bytes) -> bytes:
+        """The idiomatic fast Python engine, run by ``inproc`` and inside the ``grpc-py`` server.
+
+        Defaults to the reference; a workload overrides it when a well-known library (orjson,
+        numpy...) does the same work faster. Must raise ``WorkloadError`` where the reference
+        does.
+        """
+        return self.reference(payload)
 
     @abstractmethod
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:

@@ -28,6 +28,7 @@ class EchoWorkload(Workload):
     summary = "returns its input: the bare cost of crossing the boundary"
     sizes = tuple(SizePreset(k, f"{v:,} random bytes") for k, v in SIZES.items())
     default_size = "1KB"
+    rank = 4
     #: the main job sweeps every size of this workload, not only the default
     sweep_by_default = True
 

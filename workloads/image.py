@@ -199,6 +199,8 @@ class ImageWorkload(Workload):
     sizes = (SizePreset("small", "640x480 JPEG"), SizePreset("medium", "1920x1080 JPEG"),
              SizePreset("5MB", "3840x2880 photo-like JPEG of about 5 MB"))
     default_size = "5MB"
+    rank = 2
+    pure_unsupported = "the Python standard library has no JPEG codec"
 
     def generate(self, size: str, seed: int) -> bytes:
         return generate(size, seed)

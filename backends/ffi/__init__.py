@@ -1,130 +1,240 @@
-"""``ffi``: the Rust kernels (``native/``) in this process, through their C ABI and cffi.
+"""``ffi``: native kernels in this process, through their C ABI and cffi.
 
-The library ``libhybridbench_ffi`` is built by ``pip install`` (setuptools-rust) next to this
-file. ``start()`` dlopens it (``RTLD_GLOBAL``) and imports the cffi API-mode extension
-``_hb_cffi``, whose calls go straight to ``hb_run`` (about half the per-call cost of ABI mode);
-if that extension is missing, the same header is loaded in ABI mode instead and ``describe()``
-says so. Inputs cross without a copy (``bytes`` are passed by pointer). Calls go through
-``hb_run_into`` with the workload as a small integer id: a response of at most
-``SMALL_OUTPUT`` bytes is copied by Rust into a per-thread C buffer and from there once into a
-``bytes`` (one C call, no free call); a larger one comes back as a Rust buffer that is copied
-once and freed. cffi releases the GIL for the duration of each C call, so calls from several
-threads really run in parallel (each thread has its own buffers).
+Every installed kernel package (``hybridbench.native``: the built-ins and each plug-in) brings a
+C-ABI library built by the Rust SDK (``native/sdk``, contract ``native/sdk/include/
+hybridbench.h``). ``start()`` dlopens each privately and asks it what it implements
+(``hb_workloads()``: names, id = position); a call goes to the library that declared the
+workload, by id. ``open_backend("ffi", library=PATH)`` (CLI ``--ffi-library``) loads only that
+library: one written in C, C++, Go or anything else against the same header works too.
+
+Per call: the input crosses without a copy (``bytes`` are passed by pointer); a response of at
+most ``SMALL_OUTPUT`` bytes is copied by the library into a per-thread C buffer and from there
+once into a ``bytes`` (one C call, no free call); a larger one comes back as a library buffer
+that is copied once and freed. cffi releases the GIL during each C call, so calls from several
+threads run in parallel. See ``_build.py`` for how one API-mode extension calls many libraries.
 """
 
 from __future__ import annotations
 
 import ctypes
 import importlib
-import os
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from hybridbench import native
 from hybridbench.backend import Backend
+from hybridbench.backends.builtin_native import LIBRARY_ENV, library_path
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 
-HERE = Path(__file__).resolve().parent
-LIBRARY_ENV = "HYBRIDBENCH_FFI_LIB"
+__all__ = ["LIBRARY_ENV", "FfiBackend", "library_path"]
 
-#: status codes of ``hb_run`` (native/ffi/include/hybridbench.h)
+#: status codes (native/sdk/include/hybridbench.h)
 HB_OK, HB_INVALID_INPUT, HB_UNSUPPORTED, HB_INTERNAL = 0, 1, 2, 3
-#: workload ids of ``hb_run_into`` (``HB_WORKLOAD_*`` in the header)
-WORKLOAD_IDS = {"echo": 0, "json": 1, "image": 2, "timeseries": 3}
+#: the ABI this binding speaks (``HB_ABI_VERSION``)
+ABI_VERSION = 2
 #: responses up to this many bytes are copied into a per-thread buffer instead of handed over
 SMALL_OUTPUT = 64 * 1024
 
 
-def library_path() -> Path | None:
-    """The built library: ``$HYBRIDBENCH_FFI_LIB`` if set, else the one next to this file."""
-    override = os.environ.get(LIBRARY_ENV)
-    if override:
-        return Path(override)
-    candidates = sorted(HERE.glob("libhybridbench_ffi*.so")) + sorted(
-        HERE.glob("libhybridbench_ffi*.dylib"))
-    return candidates[0] if candidates else None
+def _api_module() -> Any:
+    """The API-mode extension, or raise ImportError saying why it cannot be used."""
+    module = importlib.import_module("hybridbench.backends.ffi._hb_cffi")
+    if not hasattr(module.lib, "hb_call_run_into"):
+        raise ImportError("_hb_cffi was built from an older _build.py (no hb_call_run_into); "
+                          "rerun `pip install -e .`")
+    return module
 
 
-def _header_path() -> Path:
-    return HERE.parent.parent / "native" / "ffi" / "include" / "hybridbench.h"
+@dataclass
+class Library:
+    """One loaded kernel library and the functions the hot path calls."""
+
+    path: Path
+    name: str
+    version: str
+    workloads: list[str]
+    mode: str
+    #: ``call_into(fn, wid, data, len, dst, cap, out) -> code``: in API mode the extension's
+    #: trampoline and ``fn`` the library's ``hb_run_into``; kept apart so the hot path makes
+    #: one C call and no Python-level wrapper call
+    call_into: Any
+    fn: Any
+    buffer_free: Any  # (out) -> None
+    last_kernel_ns: Any  # () -> int
+    set_timing: Any  # (int) -> None
+    timing: bool = field(default=False)
+
+    def enable_timing(self) -> None:
+        if not self.timing:
+            self.set_timing(1)
+            self.timing = True
+
+
+def _symbols(handle: ctypes.CDLL, path: Path) -> dict[str, Any]:
+    names = ("hb_abi_version", "hb_version", "hb_library_name", "hb_workloads", "hb_run_into",
+             "hb_buffer_free", "hb_last_kernel_ns", "hb_set_kernel_timing")
+    found = {}
+    for name in names:
+        try:
+            found[name] = getattr(handle, name)
+        except AttributeError:
+            raise BackendError(f"{path} does not export {name}: it is not a hybridbench kernel "
+                               f"library of ABI version {ABI_VERSION} (rebuild it with the "
+                               f"SDK in native/sdk)") from None
+    return found
+
+
+def load_library(path: Path) -> Library:
+    """dlopen ``path`` privately, check its ABI version and read its workload table."""
+    try:
+        handle = ctypes.CDLL(str(path), mode=ctypes.RTLD_LOCAL)
+    except OSError as exc:
+        raise BackendError(f"cannot load {path}: {exc}") from None
+    sym = _symbols(handle, path)
+    sym["hb_abi_version"].restype = ctypes.c_uint32
+    abi = sym["hb_abi_version"]()
+    if abi != ABI_VERSION:
+        raise BackendError(f"{path} speaks C ABI version {abi}; this hybridbench speaks "
+                           f"{ABI_VERSION}: rebuild it against native/sdk")
+    for name in ("hb_version", "hb_library_name", "hb_workloads"):
+        sym[name].restype = ctypes.c_char_p
+    listed = (sym["hb_workloads"]() or b"").decode("utf-8", "replace")
+    common = {"path": path, "name": sym["hb_library_name"]().decode("utf-8", "replace"),
+              "version": sym["hb_version"]().decode("utf-8", "replace"),
+              "workloads": [w for w in listed.split("\n") if w]}
+    try:
+        return _bind_api(handle, common)
+    except ImportError as exc:
+        return _bind_abi(path, common, f"abi (API-mode extension unavailable: {exc})")
+
+
+def _address(handle: ctypes.CDLL, name: str) -> int:
+    address = ctypes.cast(getattr(handle, name), ctypes.c_void_p).value
+    assert address is not None
+    return address
+
+
+def _bind_api(handle: ctypes.CDLL, common: dict[str, Any]) -> Library:
+    module = _api_module()
+    ffi, lib = module.ffi, module.lib
+    run_into = ffi.cast("void *", _address(handle, "hb_run_into"))
+    free = ffi.cast("void *", _address(handle, "hb_buffer_free"))
+    last = ffi.cast("void *", _address(handle, "hb_last_kernel_ns"))
+    call_into, call_free, call_last = (lib.hb_call_run_into, lib.hb_call_buffer_free,
+                                       lib.hb_call_last_kernel_ns)
+    set_timing = handle.hb_set_kernel_timing
+    set_timing.argtypes = [ctypes.c_int32]
+    return Library(**common, mode="api", call_into=call_into, fn=run_into,
+                   buffer_free=lambda out: call_free(free, out),
+                   last_kernel_ns=lambda: call_last(last),
+                   set_timing=set_timing)
+
+
+def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
+    from hybridbench.backends.ffi._build import make_abi_ffi
+
+    try:
+        lib = make_abi_ffi().dlopen(str(path))
+    except Exception as exc:
+        raise BackendError(f"cannot bind {path} with cffi: {exc}") from None
+    run_into = lib.hb_run_into
+    return Library(**common, mode=mode, call_into=lambda _fn, *args: run_into(*args), fn=None,
+                   buffer_free=lib.hb_buffer_free, last_kernel_ns=lib.hb_last_kernel_ns,
+                   set_timing=lib.hb_set_kernel_timing)
 
 
 class FfiBackend(Backend):
     name = "ffi"
-    summary = "Rust kernels in this process through the C ABI (cffi), GIL released"
-    parallel_calls: ClassVar[bool] = True
+    summary = "native kernels in this process through the C ABI (cffi), GIL released"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
-        self._ffi: Any = None
-        self._lib: Any = None
-        self._handle: ctypes.CDLL | None = None
-        self._path: Path | None = None
-        self._mode = ""
+        self.library_option: Path | None = (Path(options["library"]) if options.get("library")
+                                            else None)
+        self._libraries: list[Library] = []
+        self._problems: list[str] = []
+        #: workload -> (call_into, fn, id, library): everything the hot path needs, one lookup
+        self._routes: dict[str, tuple[Any, Any, int, Library]] = {}
         self._local = threading.local()
-        self._names: dict[str, bytes] = {}
-        self._ids: dict[str, int] = {}
+        self._ffi: Any = None
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        path = library_path()
-        if path is None:
-            return (f"the Rust C-ABI library libhybridbench_ffi is not built (no "
-                    f"libhybridbench_ffi*.so in {HERE}); run `pip install -e .` with a Rust "
-                    f"toolchain (cargo) on PATH")
-        if not path.exists():
-            return f"{LIBRARY_ENV} points to {path}, which does not exist"
-        return None
+        kernels = native.installed()
+        if any(k.library is not None for k in kernels):
+            return None
+        problems = native.describe_problems(kernels, "library") or ["no kernel package is "
+                                                                    "registered"]
+        return "no native kernel library is built (" + "; ".join(problems) + ")"
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def _paths(self) -> list[tuple[str, Path]]:
+        if self.library_option is not None:
+            return [(str(self.library_option), self.library_option)]
+        self._problems = native.describe_problems(native.installed(), "library")
+        return [(k.name, k.library) for k in native.installed() if k.library is not None]
 
     def start(self) -> None:
         if self.started:
             return
-        reason = self.unavailable_reason()
-        if reason:
-            raise BackendError(reason)
-        path = library_path()
-        assert path is not None
-        try:
-            # RTLD_GLOBAL: the API-mode extension's hb_* symbols resolve against this library
-            self._handle = ctypes.CDLL(str(path), mode=ctypes.RTLD_GLOBAL)
-        except OSError as exc:
-            raise BackendError(f"cannot load {path}: {exc}") from None
-        try:
-            module = importlib.import_module("hybridbench.backends.ffi._hb_cffi")
-            if not hasattr(module.lib, "hb_run_into"):
-                raise ImportError("_hb_cffi was built from an older header (no hb_run_into); "
-                                  "rerun `pip install -e .`")
-            self._ffi, self._lib, self._mode = module.ffi, module.lib, "api"
-        except ImportError as api_error:
-            # No compiled extension (or built for another interpreter): ABI mode, same header.
+        libraries, routes = [], {}
+        for package, path in self._paths():
             try:
-                from hybridbench.backends.ffi._build import make_ffi
-
-                ffi = make_ffi(_header_path())
-                self._ffi, self._lib = ffi, ffi.dlopen(str(path))
-                self._mode = f"abi (API-mode extension unavailable: {api_error})"
-            except Exception as exc:
-                raise BackendError(f"cannot bind {path} with cffi: {exc}") from None
-        self._path = path
-        self._names = {w: w.encode() for w in self.workloads}
-        self._ids = {w: WORKLOAD_IDS[w] for w in self.workloads if w in WORKLOAD_IDS}
-        self._run_into = self._lib.hb_run_into
-        self._unpack = self._ffi.unpack
+                library = load_library(path)
+            except BackendError as exc:
+                if self.library_option is not None:
+                    raise
+                self._problems.append(f"{package}: {exc}")
+                continue
+            libraries.append(library)
+            for wid, workload in enumerate(library.workloads):
+                # built-ins first, then plug-ins by name: the first to declare a name wins
+                routes.setdefault(workload, (library.call_into, library.fn, wid, library))
+        if not libraries:
+            raise BackendError("ffi: no kernel library could be loaded: "
+                               + "; ".join(self._problems))
+        self._libraries, self._routes = libraries, routes
+        self._ffi = self._cffi()
         self.started = True
 
+    def _cffi(self) -> Any:
+        try:
+            return _api_module().ffi
+        except ImportError:
+            from hybridbench.backends.ffi._build import make_abi_ffi
+
+            return make_abi_ffi()
+
     def stop(self) -> None:
-        # The library stays mapped (unloading a Rust cdylib is not safe while other instances
-        # or threads may use it); only this instance's references go.
+        # Libraries stay mapped (unloading a Rust cdylib is not safe while other instances or
+        # threads may use it); only this instance's references go.
         self._local = threading.local()
         self.started = False
 
+    # -- discovery ---------------------------------------------------------------------------
+
+    def unsupported_reason(self, workload: str) -> str | None:
+        if not self.started:
+            try:
+                self.start()
+            except BackendError as exc:
+                return str(exc)
+        if workload in self._routes:
+            return None
+        declared = "; ".join(f"{lib.name} ({lib.path.name}): {', '.join(lib.workloads)}"
+                             for lib in self._libraries)
+        problems = "".join(f"; {p}" for p in self._problems)
+        return (f"ffi: no loaded kernel library implements {workload!r} (libraries: "
+                f"{declared}{problems})")
+
     # -- work --------------------------------------------------------------------------------
 
-    def _buffers(self) -> Any:
-        """This thread's ``(out, small)``: an ``hb_buffer`` and a ``char[SMALL_OUTPUT]``, reused
-        across calls (created on the thread's first call)."""
+    def _buffers(self) -> tuple[Any, Any]:
+        """This thread's ``(out, small)``: an ``hb_buffer`` and a ``char[SMALL_OUTPUT]``,
+        reused across calls (created on the thread's first call)."""
         bufs = (self._ffi.new("hb_buffer *"), self._ffi.new("char[]", SMALL_OUTPUT))
         self._local.bufs = bufs
         return bufs
@@ -136,51 +246,48 @@ class FfiBackend(Backend):
             out, small = self._local.bufs
         except AttributeError:
             out, small = self._buffers()
-        wid = self._ids.get(workload)
-        if wid is None:
-            return self._call_by_name(workload, payload)
+        call_into, fn, wid, library = self._routes[workload]
         data = payload if type(payload) is bytes else self._ffi.from_buffer(payload)
-        code = self._run_into(wid, data, len(payload), small, SMALL_OUTPUT, out)
+        code = call_into(fn, wid, data, len(payload), small, SMALL_OUTPUT, out)
         if code == HB_OK:
             n = out.len
             if n <= SMALL_OUTPUT:  # in `small`, nothing to free
-                return self._unpack(small, n)
-        return self._take(code, out)
+                return self._ffi.unpack(small, n)  # type: ignore[no-any-return]
+        return self._take(library, code, out)
 
-    def _take(self, code: int, out: Any) -> bytes:
+    def _take(self, library: Library, code: int, out: Any) -> bytes:
         """The output or error handed over in ``out`` (copied, then freed)."""
-        ffi = self._ffi
         try:
-            data = ffi.buffer(out.ptr, out.len)[:] if out.len else b""
+            data = self._ffi.buffer(out.ptr, out.len)[:] if out.len else b""
         finally:
-            self._lib.hb_buffer_free(out)
+            library.buffer_free(out)
         if code == HB_OK:
-            return data
+            return data  # type: ignore[no-any-return]
         message = data.decode("utf-8", "replace")
         if code == HB_INVALID_INPUT:
             raise WorkloadError(message)
         if code == HB_UNSUPPORTED:
-            raise UnsupportedError(f"ffi: {message}")
-        raise BackendError(f"ffi: hb_run failed with code {code}: {message}")
+            raise UnsupportedError(f"ffi: {library.name}: {message}")
+        raise BackendError(f"ffi: {library.name} ({library.path.name}) failed with code "
+                           f"{code}: {message}")
 
-    def _call_by_name(self, workload: str, payload: bytes) -> bytes:
-        """``hb_run`` with the name (workloads without an id; the kernel reports unknown ones)."""
-        ffi, lib = self._ffi, self._lib
-        out, err = ffi.new("hb_buffer *"), ffi.new("hb_buffer *")
-        name = self._names.get(workload) or workload.encode()
-        data = payload if type(payload) is bytes else ffi.from_buffer(payload)
-        code = lib.hb_run(name, len(name), data, len(payload), out, err)
-        if code == HB_OK:
-            lib.hb_buffer_free(err)
-            return self._take(code, out)
-        lib.hb_buffer_free(out)
-        return self._take(code, err)
+    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
+        self.check_request(workload, payload)
+        if not self.started:
+            self.start()
+        library = self._routes[workload][3]
+        library.enable_timing()  # the library reads its clock from now on (breakdown phase)
+        out = self.call(workload, payload)
+        return out, int(library.last_kernel_ns())
 
-    # -- measurement hooks -----------------------------------------------------------------------
+    # -- measurement hooks -------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"library": str(self._path or library_path())}
-        if self._lib is not None:
-            info["version"] = self._ffi.string(self._lib.hb_version()).decode()
-            info["cffi_mode"] = self._mode
-        return info
+        if not self._libraries:
+            return {"libraries": [str(p) for _, p in self._paths()]}
+        return {
+            "libraries": [{"name": lib.name, "version": lib.version, "path": str(lib.path),
+                           "workloads": lib.workloads, "cffi_mode": lib.mode}
+                          for lib in self._libraries],
+            "problems": self._problems,
+        }

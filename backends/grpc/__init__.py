@@ -1,228 +1,135 @@
-"""``grpc`` and ``grpc-py``: a workload server in another process, reached with grpcio.
+"""``grpc`` and ``grpc-py``: workload servers in other processes, reached with grpcio.
 
-``grpc`` spawns ``hybridbench-server`` (native/server: the Rust kernels behind tonic);
-``grpc-py`` spawns ``python -m hybridbench.backends.grpc.pyserver`` (the ``inproc`` Python
-engines behind grpcio). Both speak ``proto/hybridbench.proto`` and are driven by the same client,
-so ``grpc`` vs ``grpc-py`` compares engines over one transport and ``grpc-py`` vs ``inproc``
-isolates the transport.
+``grpc`` runs native kernels in the servers that kernel packages build with the Rust SDK
+(``hybridbench-server`` for the built-ins, one per plug-in; see ``hybridbench.native``);
+``grpc-py`` runs every registered workload's Python engine (``Workload.fast``) in
+``python -m hybridbench.backends.grpc.pyserver``. All speak ``proto/hybridbench.proto``: one
+generic ``Run(workload, data)`` method, so ``grpc`` vs ``grpc-py`` compares engines over one
+transport and ``grpc-py`` vs ``inproc`` isolates the transport.
+
+Which server runs a workload: spawned servers say what they implement before they are started
+(``SERVER --list-workloads``); the first call of a workload spawns the server that declares it
+(so a cell starts exactly one server, and cold start includes its spawn). With ``target`` the
+server already runs, possibly on another machine, and its ``Describe`` says what it has.
 
 Options (``open_backend("grpc", **options)``; the CLI's ``--grpc-target ADDR`` sets ``target``):
 
 * ``target="unix:/path"`` / ``"HOST:PORT"``: use a server that is already running (nothing is
-  spawned; ``processes()`` then has no ``server``).
+  spawned; ``processes()`` then has no ``server``, ``server_resources()`` still does).
 * ``listen="unix"`` (default: a socket in a private temp dir) or ``"tcp"`` (127.0.0.1, port 0).
 * ``timeout_s=60``: deadline of each call; ``startup_timeout_s=20``: spawn to healthy.
 * ``workers=N``: the server's kernel threads (default: the number of CPUs).
-
-Binary: ``$HYBRIDBENCH_SERVER`` if set, else ``hybridbench-server`` in this interpreter's
-``bin/`` (where ``pip install`` puts it), else a cargo build in the checkout
-(``native/target/release``), else ``PATH``.
-
-Spawned servers never outlive the harness: each runs in its own session/process group with the
-parent's PID (``--parent-pid``), sets ``PR_SET_PDEATHSIG`` itself and polls ``getppid()``, and
-``stop()`` (also run by ``atexit`` and a weakref finalizer) sends SIGTERM, waits 3 s, then
-SIGKILLs the group. When ``start()`` runs on a thread other than the main thread the death signal
-is not used (it would fire when that thread ends); the watchdog still is.
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
+import functools
 import os
-import selectors
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import weakref
-from pathlib import Path
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
 import grpc
 
+from hybridbench import native
 from hybridbench.backend import Backend
-from hybridbench.backends.grpc import _proto
+from hybridbench.backends.builtin_native import SERVER_ENV
+from hybridbench.backends.builtin_native import server_path as server_binary
+from hybridbench.backends.grpc import _proto, supervisor
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 
-HERE = Path(__file__).resolve().parent
-SERVER_ENV = "HYBRIDBENCH_SERVER"
-SERVER_NAME = "hybridbench-server"
+__all__ = ["SERVER_ENV", "GrpcBackend", "GrpcPyBackend", "server_binary"]
+
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_STARTUP_TIMEOUT_S = 20.0
-STOP_GRACE_S = 3.0
-STDERR_TAIL = 2000
-#: private directories of spawned servers: TMP_PREFIX + "<harness pid>-<backend>-<random>"
-TMP_PREFIX = "hybridbench-srv-"
 
 
-def server_binary() -> Path | None:
-    """Where ``hybridbench-server`` is (see the module docstring), or None."""
-    override = os.environ.get(SERVER_ENV)
-    if override:
-        return Path(override)
-    exe = SERVER_NAME + (".exe" if os.name == "nt" else "")
-    candidates = [shutil.which(exe, path=str(Path(sys.executable).parent))]
-    checkout = HERE.parent.parent / "native" / "target" / "release" / exe
-    if checkout.is_file() and os.access(checkout, os.X_OK):
-        candidates.append(str(checkout))
-    candidates.append(shutil.which(exe))
-    for candidate in candidates:
-        if candidate:
-            return Path(candidate)
-    return None
+@dataclass(frozen=True)
+class Provider:
+    """A server that can be spawned: its command (without ``--listen``) and its workloads."""
+
+    name: str
+    command: tuple[str, ...]
+    workloads: tuple[str, ...]
 
 
-# -- server processes: bookkeeping so that none outlives the harness ----------------------------
+class Endpoint:
+    """One connection to one server (spawned or given), with a call stub per workload."""
 
-_LIVE: set[_Server] = set()
-_LIVE_LOCK = threading.Lock()
+    def __init__(self, backend: str, address: str, server: supervisor.Server | None,
+                 timeout_s: float) -> None:
+        self.backend, self.address, self.server = backend, address, server
+        self.timeout_s = timeout_s
+        self.channel = grpc.insecure_channel(address, options=_proto.channel_options())
+        self._stubs: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}
+        self.workloads: tuple[str, ...] = ()
 
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
-class _Server:
-    """One spawned server process, its private directory and its stderr log."""
-
-    def __init__(self, command: list[str], tmpdir: str, stderr_path: Path) -> None:
-        self.tmpdir = tmpdir
-        self.stderr_path = stderr_path
-        self.command = command
-        with open(stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                start_new_session=True, close_fds=True)
-        with _LIVE_LOCK:
-            _LIVE.add(self)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def stderr_tail(self) -> str:
-        try:
-            data = self.stderr_path.read_bytes()[-STDERR_TAIL:]
-        except OSError:
-            return ""
-        return data.decode("utf-8", "replace").strip()
-
-    def exit_status(self, wait_s: float = 0.0) -> int | None:
-        try:
-            return self.proc.wait(wait_s) if wait_s else self.proc.poll()
-        except subprocess.TimeoutExpired:
-            return None
-
-    def wait_listening(self, deadline: float) -> str:
-        """Read the ``listening on ADDR`` line; return ADDR."""
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        buf = b""
-        with selectors.DefaultSelector() as sel:
-            sel.register(fd, selectors.EVENT_READ)
-            while b"\n" not in buf:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise self.failure("did not report its address within the startup timeout")
-                if not sel.select(remaining):
-                    continue
-                chunk = os.read(fd, 4096)
-                if not chunk:  # stdout closed: the process exited
-                    self.exit_status(1.0)
-                    raise self.failure("exited before listening")
-                buf += chunk
-        line = buf.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
-        prefix = "listening on "
-        if not line.startswith(prefix):
-            raise self.failure(f"printed {line!r} instead of 'listening on ADDR'")
-        return line[len(prefix):]
-
-    def failure(self, what: str) -> BackendError:
-        status = self.exit_status()
-        state = f"; {_describe_exit(status)}" if status is not None else ""
-        tail = self.stderr_tail()
-        return BackendError(f"server {self.command[0]} (pid {self.pid}) {what}{state}"
-                            + (f"; stderr:\n{tail}" if tail else ""))
-
-    def stop(self) -> None:
-        """SIGTERM, wait up to STOP_GRACE_S, then SIGKILL the process group. Never raises."""
-        try:
-            if self.proc.poll() is None:
-                with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-                    self.proc.send_signal(signal.SIGTERM)
-                    self.proc.wait(STOP_GRACE_S)
-            if self.proc.poll() is None:
-                # still not reaped, so its process group id cannot have been reused
-                with contextlib.suppress(OSError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.proc.wait(STOP_GRACE_S)
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-        except Exception:
-            pass
-        finally:
-            shutil.rmtree(self.tmpdir, ignore_errors=True)
-            with _LIVE_LOCK:
-                _LIVE.discard(self)
-
-
-@atexit.register
-def _stop_all_servers() -> None:
-    with _LIVE_LOCK:
-        servers = list(_LIVE)
-    for server in servers:
-        server.stop()
-
-
-def _sweep_stale_dirs() -> None:
-    """Remove the socket directories of harness processes that died without cleaning up
-    (SIGKILL): their servers exit by themselves, their directories stay behind."""
-    root = Path(tempfile.gettempdir())
-    try:
-        entries = list(root.glob(f"{TMP_PREFIX}*"))
-    except OSError:
-        return
-    for entry in entries:
-        owner = entry.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if not owner.isdigit() or int(owner) == os.getpid():
-            continue
-        try:
-            os.kill(int(owner), 0)
-            continue  # its owner (or a process with its pid) is alive: leave it
-        except ProcessLookupError:
-            pass
-        except OSError:
-            continue
-        if entry.is_dir() and entry.stat().st_uid == os.getuid():
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _finalize(server: _Server | None, channel: grpc.Channel | None) -> None:
-    if channel is not None:
+    def close(self) -> None:
         with contextlib.suppress(Exception):
-            channel.close()
-    if server is not None:
-        server.stop()
+            self.channel.close()
+        if self.server is not None:
+            self.server.stop()
+
+    def wait_healthy(self, deadline: float, startup_timeout_s: float) -> None:
+        check = self.channel.unary_unary(_proto.HEALTH_CHECK)
+        request = _proto.encode_health_request(_proto.SERVICE)
+        last = "no answer"
+        while True:
+            remaining = deadline - time.monotonic()
+            if self.server is not None and self.server.exit_status() is not None:
+                raise self.server.failure("exited before it was healthy")
+            if remaining <= 0:
+                what = f"not healthy within {startup_timeout_s:g} s ({last})"
+                if self.server is not None:
+                    raise self.server.failure(what)
+                raise BackendError(f"{self.backend}: server at {self.address} {what}")
+            try:
+                reply = check(request, timeout=min(max(remaining, 0.05), 2.0),
+                              wait_for_ready=True)
+                status = _proto.decode_health_response(reply)
+                if status == _proto.SERVING:
+                    return
+                last = f"health status {status}"
+            except grpc.RpcError as exc:
+                last = f"{exc.code().name}: {exc.details()}"
+                if exc.code() not in (grpc.StatusCode.UNAVAILABLE,
+                                      grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise BackendError(f"{self.backend}: health check of {self.address} "
+                                       f"failed: {last}") from None
+            time.sleep(0.005)
+
+    def stub(self, workload: str) -> Any:
+        """``stub(payload, timeout=...) -> (data, kernel_ns)`` for ``workload``."""
+        found = self._stubs.get(workload)
+        if found is None:
+            found = self.channel.unary_unary(
+                _proto.method_path(_proto.RUN),
+                request_serializer=functools.partial(_proto.encode_run_request,
+                                                     _proto.run_request_prefix(workload)),
+                response_deserializer=_proto.decode_run_reply, _registered_method=True)
+            self._stubs[workload] = found
+        return found
+
+    def unary(self, method: str, request: Any, reply_type: Any, timeout_s: float) -> Any:
+        call = self.channel.unary_unary(_proto.method_path(method),
+                                        request_serializer=type(request).SerializeToString,
+                                        response_deserializer=reply_type.FromString)
+        return call(request, timeout=timeout_s)
 
 
-# -- the backends -----------------------------------------------------------------------------
+def _close_all(endpoints: list[Endpoint]) -> None:
+    for endpoint in endpoints:
+        endpoint.close()
+
 
 class GrpcBackend(Backend):
     name = "grpc"
-    summary = "Rust kernels in a tonic server process, over gRPC (grpcio client)"
-    parallel_calls: ClassVar[bool] = True
+    summary = "native kernels in a gRPC server process (tonic), grpcio client"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -235,14 +142,13 @@ class GrpcBackend(Backend):
         self.startup_timeout_s = float(options.get("startup_timeout_s",
                                                    DEFAULT_STARTUP_TIMEOUT_S))
         self.workers: int | None = options.get("workers")
-        self._server: _Server | None = None
-        self._channel: grpc.Channel | None = None
-        self._address: str | None = None
+        self._endpoints: list[Endpoint] = []
+        self._by_workload: dict[str, Endpoint] = {}
+        #: workload -> the call stub of the endpoint serving it (the hot path's one lookup)
         self._calls: dict[str, Any] = {}
-        self._pb2: Any = None
-        self._finalizer: weakref.finalize | None = None
         self._lock = threading.Lock()
-        self._info: dict[str, Any] = {}
+        self._finalizer = weakref.finalize(self, _close_all, self._endpoints)
+        self._problems: list[str] = []
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -251,195 +157,218 @@ class GrpcBackend(Backend):
         reason = _proto.unavailable_reason()
         if reason:
             return reason
-        binary = server_binary()
-        if binary is None:
-            return (f"the Rust gRPC server {SERVER_NAME} is not built (not in "
-                    f"{Path(sys.executable).parent}, native/target/release or PATH); run "
-                    f"`pip install -e .` with a Rust toolchain (cargo) on PATH, or set "
-                    f"{SERVER_ENV}")
-        if not binary.is_file() or not os.access(binary, os.X_OK):
-            return f"{SERVER_ENV} points to {binary}, which is not an executable file"
-        return None
+        kernels = native.installed()
+        if any(k.server is not None for k in kernels):
+            return None
+        problems = native.describe_problems(kernels, "server") or ["no kernel package is "
+                                                                   "registered"]
+        return "no native gRPC server is built (" + "; ".join(problems) + ")"
 
-    def server_command(self, listen: str) -> list[str]:
-        binary = server_binary()
-        if binary is None:
-            raise BackendError(self.unavailable_reason() or "server binary not found")
-        return [str(binary), "--listen", listen]
+    def providers(self) -> list[Provider]:
+        """The servers this backend can spawn, each with what it declares."""
+        found, self._problems = [], native.describe_problems(native.installed(), "server")
+        for kernels in native.installed():
+            if kernels.server is None:
+                continue
+            try:
+                workloads = native.server_workloads(kernels.server)
+            except RuntimeError as exc:
+                self._problems.append(f"{kernels.name}: {exc}")
+                continue
+            found.append(Provider(kernels.name, (str(kernels.server),), workloads))
+        return found
+
+    def unsupported_reason(self, workload: str) -> str | None:
+        if self.target:
+            try:
+                endpoint = self._target_endpoint()
+            except BackendError as exc:
+                return str(exc)
+            if workload in endpoint.workloads:
+                return None
+            return (f"{self.name}: the server at {self.target} does not implement "
+                    f"{workload!r} (it has: {', '.join(endpoint.workloads)})")
+        providers = self.providers()
+        if any(workload in p.workloads for p in providers):
+            return None
+        declared = "; ".join(f"{p.name}: {', '.join(p.workloads)}" for p in providers)
+        problems = "".join(f"; {p}" for p in self._problems)
+        return (f"{self.name}: no installed server implements {workload!r} (servers: "
+                f"{declared or 'none'}{problems})")
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        with self._lock:
-            if self.started:
-                return
-            try:
-                self._start()
-            except BaseException:
-                self._release()
-                raise
-            self.started = True
-
-    def _start(self) -> None:
         try:
-            self._pb2 = _proto.pb2()
+            _proto.pb2()
         except ImportError as exc:
             raise BackendError(str(exc)) from None
-        deadline = time.monotonic() + self.startup_timeout_s
         if self.target:
-            address = self.target
-        else:
+            self._target_endpoint()
+        elif not self.started:
             reason = self.unavailable_reason()
             if reason:
                 raise BackendError(f"{self.name}: {reason}")
-            _sweep_stale_dirs()
-            tmpdir = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-{self.name}-")
-            listen = (f"unix:{tmpdir}/server.sock" if self.listen_kind == "unix"
-                      else "127.0.0.1:0")
-            command = [*self.server_command(listen), "--parent-pid", str(os.getpid())]
-            if self.workers:
-                command += ["--workers", str(int(self.workers))]
-            if threading.current_thread() is not threading.main_thread():
-                command.append("--no-death-signal")
-            try:
-                self._server = _Server(command, tmpdir, Path(tmpdir) / "stderr.log")
-            except OSError as exc:
-                shutil.rmtree(tmpdir, ignore_errors=True)
-                raise BackendError(f"{self.name}: cannot start {command[0]}: {exc}") from None
-            address = self._server.wait_listening(deadline)
-        self._address = address
-        self._channel = grpc.insecure_channel(address, options=_proto.channel_options())
-        self._finalizer = weakref.finalize(self, _finalize, self._server, self._channel)
-        self._wait_healthy(deadline)
-        self._calls = {
-            workload: self._channel.unary_unary(
-                _proto.method_path(method), request_serializer=_proto.encode_payload,
-                response_deserializer=_proto.decode_payload, _registered_method=True)
-            for workload, method in _proto.WORKLOAD_METHODS.items()}
+        self.started = True
 
-    def _wait_healthy(self, deadline: float) -> None:
-        assert self._channel is not None
-        check = self._channel.unary_unary(_proto.HEALTH_CHECK)
-        request = _proto.encode_health_request(_proto.SERVICE)
-        last = "no answer"
-        while True:
-            remaining = deadline - time.monotonic()
-            if self._server is not None and self._server.exit_status() is not None:
-                raise self._server.failure("exited before it was healthy")
-            if remaining <= 0:
-                message = (f"{self.name}: server at {self._address} not healthy within "
-                           f"{self.startup_timeout_s:g} s ({last})")
-                if self._server is not None:
-                    raise self._server.failure(f"not healthy within "
-                                               f"{self.startup_timeout_s:g} s ({last})")
-                raise BackendError(message)
-            try:
-                reply = check(request, timeout=min(max(remaining, 0.05), 2.0),
-                              wait_for_ready=True)
-                status = _proto.decode_health_response(reply)
-                if status == _proto.SERVING:
-                    return
-                last = f"health status {status}"
-            except grpc.RpcError as exc:
-                last = f"{exc.code().name}: {exc.details()}"
-                if exc.code() not in (grpc.StatusCode.UNAVAILABLE,
-                                      grpc.StatusCode.DEADLINE_EXCEEDED):
-                    raise BackendError(f"{self.name}: health check of {self._address} failed: "
-                                       f"{last}") from None
-            time.sleep(0.005)
+    def _target_endpoint(self) -> Endpoint:
+        with self._lock:
+            if not self._endpoints:
+                assert self.target is not None
+                self._connect(self.target, None, time.monotonic() + self.startup_timeout_s)
+            return self._endpoints[0]
 
-    def _release(self) -> None:
-        finalizer, self._finalizer = self._finalizer, None
-        if finalizer is not None:
-            finalizer()  # closes the channel, stops the server (once)
-        else:
-            _finalize(self._server, self._channel)
-        self._server = None
-        self._channel = None
-        self._calls = {}
+    def _connect(self, address: str, server: supervisor.Server | None,
+                 deadline: float) -> Endpoint:
+        endpoint = Endpoint(self.name, address, server, self.timeout_s)
+        self._endpoints.append(endpoint)  # closed by stop() or the finalizer, even on failure
+        endpoint.wait_healthy(deadline, self.startup_timeout_s)
+        reply = self._describe(endpoint)
+        endpoint.workloads = tuple(reply.workloads)
+        endpoint.info = {"server": reply.server, "server_version": reply.version,
+                         "server_workers": reply.workers, "server_pid": reply.pid,
+                         "workloads": list(reply.workloads)}
+        for workload in endpoint.workloads:
+            self._by_workload.setdefault(workload, endpoint)
+        return endpoint
+
+    def _describe(self, endpoint: Endpoint) -> Any:
+        pb2 = _proto.pb2()
+        try:
+            return endpoint.unary("Describe", pb2.DescribeRequest(), pb2.DescribeReply,
+                                  min(self.timeout_s, 10.0))
+        except grpc.RpcError as exc:
+            raise self._error(endpoint, "Describe", exc) from None
+
+    def _endpoint_for(self, workload: str) -> Endpoint:
+        """The endpoint serving ``workload``, spawning its server on first use."""
+        if self.target:
+            return self._target_endpoint()
+        with self._lock:
+            found = self._by_workload.get(workload)
+            if found is not None:
+                return found
+            provider = next((p for p in self.providers() if workload in p.workloads), None)
+            if provider is None:
+                raise UnsupportedError(self.unsupported_reason(workload) or workload)
+            deadline = time.monotonic() + self.startup_timeout_s
+            server, address = supervisor.spawn(list(provider.command),
+                                               f"{self.name}-{provider.name}",
+                                               self.listen_kind, deadline, self.workers)
+            return self._connect(address, server, deadline)
 
     def stop(self) -> None:
-        try:
-            with self._lock:
-                self._release()
-                self.started = False
-        except Exception:
-            pass
+        with self._lock:
+            endpoints = list(self._endpoints)
+            self._endpoints.clear()
+            self._by_workload.clear()
+            self._calls.clear()
+            self.started = False
+        _close_all(endpoints)
 
     # -- work --------------------------------------------------------------------------------
 
-    def call(self, workload: str, payload: bytes) -> bytes:
-        if not self.started:
-            self.start()
-        stub = self._calls[workload]
-        try:
-            return stub(payload, timeout=self.timeout_s)
-        except grpc.RpcError as exc:
-            raise self._error(workload, exc) from None
+    def _stub(self, workload: str) -> Any:
+        stub = self._calls.get(workload)
+        if stub is None:
+            if not self.started:
+                self.start()
+            stub = self._calls[workload] = self._endpoint_for(workload).stub(workload)
+        return stub
 
-    def _error(self, workload: str, exc: grpc.RpcError) -> Exception:
+    def call(self, workload: str, payload: bytes) -> bytes:
+        stub = self._calls.get(workload) or self._stub(workload)
+        try:
+            return stub(payload, timeout=self.timeout_s)[0]  # type: ignore[no-any-return]
+        except grpc.RpcError as exc:
+            raise self._error(self._by_workload.get(workload), workload, exc) from None
+
+    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
+        self.check_request(workload, payload)
+        stub = self._stub(workload)
+        try:
+            data, kernel_ns = stub(payload, timeout=self.timeout_s)
+        except grpc.RpcError as exc:
+            raise self._error(self._by_workload.get(workload), workload, exc) from None
+        return data, int(kernel_ns)
+
+    def _error(self, endpoint: Endpoint | None, workload: str, exc: grpc.RpcError) -> Exception:
         code, details = exc.code(), exc.details() or ""
         if code == grpc.StatusCode.INVALID_ARGUMENT:
             return WorkloadError(details)
         if code == grpc.StatusCode.UNIMPLEMENTED:
             return UnsupportedError(f"{self.name}: {details}")
-        server = self._server
+        server = endpoint.server if endpoint else None
         if server is not None:
             # a dead server shows up as UNAVAILABLE; give the exit status a moment to appear
             status = server.exit_status(0.5 if code == grpc.StatusCode.UNAVAILABLE else 0.0)
             if status is not None:
                 return server.failure(f"died during a {workload} call "
                                       f"({code.name}: {details})")
-        where = f" at {self._address}" if self._address else ""
+        where = f" at {endpoint.address}" if endpoint else ""
         return BackendError(f"{self.name}: {workload} call{where} failed: {code.name}: {details}")
 
     # -- measurement hooks -------------------------------------------------------------------
 
     def processes(self) -> dict[str, int]:
         procs = {"client": os.getpid()}
-        if self._server is not None:
-            procs["server"] = self._server.pid
+        spawned = [e.server for e in self._endpoints if e.server is not None]
+        for i, server in enumerate(spawned):
+            procs["server" if i == 0 else f"server{i + 1}"] = server.pid
         return procs
 
-    def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"target": self._address or self.target,
-                                "spawned": self.target is None,
-                                "timeout_s": self.timeout_s}
-        if self._server is not None:
-            info["server_command"] = " ".join(self._server.command)
-        if self.started and not self._info:
+    def server_resources(self) -> dict[str, dict[str, float]]:
+        pb2 = _proto.pb2()
+        found: dict[str, dict[str, float]] = {}
+        for i, endpoint in enumerate(self._endpoints):
             try:
-                reply = self.server_info(timeout_s=5.0)
-                self._info = {"server": reply.server, "server_version": reply.version,
-                              "server_workers": reply.workers, "server_pid": reply.pid}
-            except BackendError:
-                pass
-        info.update(self._info)
-        info["grpcio"] = grpc.__version__
+                reply = endpoint.unary("Resources", pb2.ResourcesRequest(), pb2.ResourcesReply,
+                                       5.0)
+            except grpc.RpcError:
+                continue  # an older server without the method: nothing self-reported
+            found["server" if i == 0 else f"server{i + 1}"] = {
+                "pid": reply.pid, "rss_bytes": reply.rss_bytes,
+                "rss_peak_bytes": reply.rss_peak_bytes,
+                "cpu_s": reply.cpu_user_s + reply.cpu_system_s, "calls": reply.calls}
+        return found
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"spawned": self.target is None, "timeout_s": self.timeout_s,
+                                "grpcio": grpc.__version__}
+        if self.target:
+            info["target"] = self.target
+        for i, endpoint in enumerate(self._endpoints):
+            entry = {"target": endpoint.address, **endpoint.info}
+            if endpoint.server is not None:
+                entry["server_command"] = " ".join(endpoint.server.command)
+            if i == 0:
+                info.update(entry)
+            else:
+                info.setdefault("more_servers", []).append(entry)
         return info
 
-    def server_info(self, timeout_s: float | None = None) -> Any:
-        """The server's ``DescribeReply`` (the wire-agreement test uses it)."""
+    def server_info(self, workload: str | None = None, timeout_s: float | None = None) -> Any:
+        """The ``DescribeReply`` of the server serving ``workload`` (default: the first one
+        this backend can reach); the wire-agreement test uses it."""
         if not self.started:
             self.start()
-        assert self._channel is not None
-        call = self._channel.unary_unary(
-            _proto.method_path("Describe"),
-            request_serializer=self._pb2.DescribeRequest.SerializeToString,
-            response_deserializer=self._pb2.DescribeReply.FromString)
-        try:
-            return call(self._pb2.DescribeRequest(), timeout=timeout_s or self.timeout_s)
-        except grpc.RpcError as exc:
-            raise self._error("Describe", exc) from None
+        if self.target:
+            return self._describe(self._target_endpoint())
+        return self._describe(self._endpoint_for(workload or self.providers()[0].workloads[0]))
 
 
 class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
-    summary = "the inproc Python code in a grpcio server process, same client"
+    summary = "the inproc Python engines in a grpcio server process, same client"
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
         return _proto.unavailable_reason()
 
-    def server_command(self, listen: str) -> list[str]:
-        return [sys.executable, "-m", "hybridbench.backends.grpc.pyserver", "--listen", listen]
+    def providers(self) -> list[Provider]:
+        from hybridbench.registry import workload_names
+
+        self._problems = []
+        command = (sys.executable, "-m", "hybridbench.backends.grpc.pyserver")
+        return [Provider("python", command, tuple(workload_names()))]
+

@@ -20,14 +20,12 @@ from hybridbench.limits import MAX_PAYLOAD_BYTES
 SERVICE = "hybridbench.v1.Kernels"
 HEALTH_SERVICE = "grpc.health.v1.Health"
 HEALTH_CHECK = f"/{HEALTH_SERVICE}/Check"
-HEALTH_WATCH = f"/{HEALTH_SERVICE}/Watch"
+#: the generic method: ``RunRequest{workload, data}`` -> ``RunReply{data, kernel_ns}``
+RUN = "Run"
 
 #: bodies go up to 64 MiB; the protobuf framing adds a few bytes: 80 MiB on both sides
 MAX_MESSAGE_BYTES = 80 * 1024 * 1024
 assert MAX_MESSAGE_BYTES > MAX_PAYLOAD_BYTES + 1024
-
-#: RPC method name of each workload
-WORKLOAD_METHODS = {"json": "Json", "image": "Image", "timeseries": "Timeseries", "echo": "Echo"}
 
 # grpc.health.v1.HealthCheckResponse.ServingStatus
 UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
@@ -84,33 +82,70 @@ def server_options() -> list[tuple[str, Any]]:
     ]
 
 
-# -- hybridbench.v1.Payload{bytes data = 1}, the body of every workload call -----------------
+# -- RunRequest{string workload = 1; bytes data = 2} and RunReply{bytes data = 1;
+#    uint64 kernel_ns = 2}: the body of every workload call --------------------------------------
 #
-# Encoded by hand on the hot path: the generated message costs three extra copies of the body
+# Encoded by hand on the hot path: the generated messages cost three extra copies of the body
 # (into the message, out of it, into the wire buffer), about 1.2 ms per MiB round trip with the
 # upb runtime, which would be charged to "the transport". The bytes on the wire are exactly the
-# generated message's (tests/test_grpc.py checks both directions); anything but the canonical
-# one-field form falls back to the generated parser.
+# generated messages' (tests/test_grpc.py checks both directions); anything but the canonical
+# field order falls back to the generated parser.
 
-def encode_payload(data: bytes) -> bytes:
-    """Serialize ``Payload(data=data)``: one copy of the body."""
+def run_request_prefix(workload: str) -> bytes:
+    """The encoded ``workload`` field, computed once per workload."""
+    name = workload.encode()
+    return b"\x0a" + _varint(len(name)) + name if name else b""
+
+
+def encode_run_request(prefix: bytes, data: bytes) -> bytes:
+    """Serialize ``RunRequest``: one copy of the body."""
     if not len(data):
-        return b""  # proto3 leaves an empty bytes field out
-    return b"\x0a" + _varint(len(data)) + data
+        return prefix  # proto3 leaves an empty bytes field out
+    return prefix + b"\x12" + _varint(len(data)) + data
 
 
-def decode_payload(raw: bytes) -> bytes:
-    """``Payload.FromString(raw).data``, with one copy of the body in the common case."""
-    if not raw:
-        return b""
-    if raw[0] == 0x0A:
+def decode_run_request(raw: bytes) -> tuple[str, bytes]:
+    """``(workload, data)`` of a ``RunRequest``, one copy of the body in the common case."""
+    if raw[:1] == b"\x0a":
         try:
+            n, i = _read_varint(raw, 1)
+            workload = raw[i:i + n].decode()
+            i += n
+            if i == len(raw):
+                return workload, b""
+            if raw[i] == 0x12:
+                length, start = _read_varint(raw, i + 1)
+                if start + length == len(raw):
+                    return workload, raw[start:]
+        except (ValueError, UnicodeDecodeError):
+            pass
+    message = pb2().RunRequest.FromString(raw)
+    return message.workload, message.data
+
+
+def encode_run_reply(data: bytes, kernel_ns: int) -> bytes:
+    out = b"\x0a" + _varint(len(data)) + data if len(data) else b""
+    return out + b"\x10" + _varint(kernel_ns) if kernel_ns else out
+
+
+def decode_run_reply(raw: bytes) -> tuple[bytes, int]:
+    """``(data, kernel_ns)`` of a ``RunReply``: one copy of the body in the common case."""
+    try:
+        data, i = b"", 0
+        if raw[:1] == b"\x0a":
             length, start = _read_varint(raw, 1)
-        except ValueError:
-            length, start = -1, 0
-        if start + length == len(raw):
-            return raw[start:]
-    return pb2().Payload.FromString(raw).data
+            i = start + length
+            data = raw[start:i]
+        if i == len(raw):
+            return data, 0
+        if raw[i] == 0x10:
+            kernel_ns, end = _read_varint(raw, i + 1)
+            if end == len(raw):
+                return data, kernel_ns
+    except ValueError:
+        pass
+    message = pb2().RunReply.FromString(raw)
+    return message.data, message.kernel_ns
 
 
 # -- grpc.health.v1 by hand: HealthCheckRequest{string service = 1},

@@ -8,8 +8,9 @@ shows what the transport costs::
     python -m hybridbench.backends.grpc.pyserver --listen 127.0.0.1:0 [--workers N]
 
 * prints ``listening on ADDR`` (the bound port for port 0) on stdout once it serves;
-* ``hybridbench.v1.Kernels`` (one RPC per workload, and ``Describe``) and the standard
-  ``grpc.health.v1.Health`` (``Check`` and ``Watch``);
+* ``hybridbench.v1.Kernels`` (``Run`` for every registered workload, through its Python engine
+  ``Workload.fast``; ``Describe``; ``Resources``) and the standard ``grpc.health.v1.Health``
+  (``Check`` and ``Watch``);
 * messages up to 80 MiB both ways; bad input is INVALID_ARGUMENT with the ``WorkloadError``
   message, an unsupported workload UNIMPLEMENTED, anything else INTERNAL;
 * loopback or Unix socket only unless ``--allow-remote``;
@@ -75,28 +76,55 @@ def parse_listen(spec: str, allow_remote: bool) -> str:
     return spec
 
 
-class _Engines:
-    """The inproc engines, imported once."""
+class Kernels:
+    """``Run`` and ``Resources``: the registered workloads' Python engines, timed where they run."""
 
     def __init__(self) -> None:
-        from hybridbench.backends.inproc import fast
+        from hybridbench.registry import workloads
 
-        self.engines = dict(fast._ENGINES)
+        self.engines = {name: wl.fast for name, wl in workloads().items()}
+        self.calls = 0
 
-
-def _kernel_handler(run):
-    def handle(request: bytes, context: grpc.ServicerContext) -> bytes:
+    def run(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        workload, data = _proto.decode_run_request(request)
+        engine = self.engines.get(workload)
+        if engine is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED,
+                          f"unknown workload {workload!r}; known: {', '.join(self.engines)}")
+        self.calls += 1  # a racy count is fine: it is informational
         try:
-            return run(request)
+            start = time.perf_counter_ns()
+            out = engine(data)
+            kernel_ns = time.perf_counter_ns() - start
         except WorkloadError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except UnsupportedError as exc:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
         except Exception as exc:
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-        raise AssertionError("unreachable: context.abort raises")
+        return _proto.encode_run_reply(out, kernel_ns)
 
-    return handle
+    def resources(self, request: object, context: grpc.ServicerContext) -> object:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        status = _proc_status()
+        return _proto.pb2().ResourcesReply(
+            pid=os.getpid(), rss_bytes=status.get("VmRSS", 0),
+            rss_peak_bytes=status.get("VmHWM", usage.ru_maxrss * 1024),
+            cpu_user_s=usage.ru_utime, cpu_system_s=usage.ru_stime, calls=self.calls)
+
+
+def _proc_status() -> dict[str, int]:
+    """``VmRSS`` and ``VmHWM`` of this process in bytes (Linux), else empty."""
+    found = {}
+    with contextlib.suppress(OSError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM"):
+                    found[key] = int(value.split()[0]) * 1024
+    return found
 
 
 class Health:
@@ -143,7 +171,7 @@ class Health:
                 return
 
 
-def _describe_handler(pb2, workers: int):
+def _describe_handler(pb2, workers: int, workloads: list[str]):
     from google.protobuf import descriptor_pb2
 
     fds = descriptor_pb2.FileDescriptorSet()
@@ -153,7 +181,7 @@ def _describe_handler(pb2, workers: int):
     except metadata.PackageNotFoundError:
         version = "unknown"
     reply = pb2.DescribeReply(server="hybridbench-pyserver", version=version,
-                              workloads=list(_proto.WORKLOAD_METHODS),
+                              workloads=workloads,
                               file_descriptor_set=fds.SerializeToString(), workers=workers,
                               pid=os.getpid())
 
@@ -165,16 +193,17 @@ def _describe_handler(pb2, workers: int):
 
 def build_server(workers: int) -> tuple[grpc.Server, Health]:
     pb2 = _proto.pb2()
-    engines = _Engines().engines
-    handlers = {}
-    for workload, method in _proto.WORKLOAD_METHODS.items():
-        handlers[method] = grpc.unary_unary_rpc_method_handler(
-            _kernel_handler(engines[workload]),
-            request_deserializer=_proto.decode_payload,
-            response_serializer=_proto.encode_payload)
-    handlers["Describe"] = grpc.unary_unary_rpc_method_handler(
-        _describe_handler(pb2, workers), request_deserializer=pb2.DescribeRequest.FromString,
-        response_serializer=pb2.DescribeReply.SerializeToString)
+    kernels = Kernels()
+    handlers = {
+        _proto.RUN: grpc.unary_unary_rpc_method_handler(kernels.run),
+        "Describe": grpc.unary_unary_rpc_method_handler(
+            _describe_handler(pb2, workers, list(kernels.engines)),
+            request_deserializer=pb2.DescribeRequest.FromString,
+            response_serializer=pb2.DescribeReply.SerializeToString),
+        "Resources": grpc.unary_unary_rpc_method_handler(
+            kernels.resources, request_deserializer=pb2.ResourcesRequest.FromString,
+            response_serializer=pb2.ResourcesReply.SerializeToString),
+    }
     health = Health()
     health_handlers = {
         "Check": grpc.unary_unary_rpc_method_handler(health.check),

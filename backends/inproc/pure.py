@@ -1,30 +1,32 @@
 """``inproc-pure``: the workloads in the Python standard library only.
 
-This runs the workload modules' reference implementations, which are written with the
-standard library on purpose: it is what a team gets by writing the hot path plainly in Python.
-``image`` is unsupported because the standard library has no JPEG codec.
+This runs each workload's reference implementation, which is written with the standard library
+on purpose: it is what a team gets by writing the hot path plainly in Python. A workload whose
+reference needs more (``image`` needs a JPEG codec) says so in ``pure_unsupported``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import time
 
 from hybridbench.backend import Backend
-from hybridbench.workloads import echo, json_orders, timeseries
-
-_ENGINES = {"json": json_orders.reference, "timeseries": timeseries.reference,
-            "echo": echo.reference}
+from hybridbench.registry import get_workload
 
 
 class InprocPureBackend(Backend):
     name = "inproc-pure"
     summary = "Python standard library only, in this process (json, struct, array)"
-    workloads: ClassVar[frozenset[str]] = frozenset(_ENGINES)
 
     def unsupported_reason(self, workload: str) -> str | None:
-        if workload == "image":
-            return "inproc-pure: the Python standard library has no JPEG codec"
-        return super().unsupported_reason(workload)
+        reason = get_workload(workload).pure_unsupported
+        return f"{self.name}: {reason}" if reason else None
 
     def call(self, workload: str, payload: bytes) -> bytes:
-        return _ENGINES[workload](payload)
+        return get_workload(workload).reference(payload)
+
+    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
+        self.check_request(workload, payload)
+        engine = get_workload(workload).reference
+        start = time.perf_counter_ns()
+        out = engine(payload)
+        return out, time.perf_counter_ns() - start

@@ -1,0 +1,113 @@
+"""Native kernel packages: where the C-ABI libraries and gRPC servers of installed plug-ins are.
+
+A kernel crate written with the Rust SDK (``native/sdk``) builds two artefacts from one table
+of kernels: a C-ABI library (``ffi`` loads it) and a tonic server binary (``grpc`` spawns it).
+A Python package makes them known through the entry-point group ``hybridbench.native``: the
+entry point is a callable returning a :class:`NativeKernels`. The built-in kernels register
+the same way (``hybridbench`` in ``pyproject.toml``), so the path plug-ins take is the one CI
+tests every day.
+
+Neither artefact lists its workloads here: ``ffi`` asks the library (``hb_workloads()``) and
+``grpc`` asks the server binary (``--list-workloads``) or a running server (``Describe``).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+NATIVE_GROUP = "hybridbench.native"
+#: how long ``SERVER --list-workloads`` may take (it prints and exits, no listening)
+LIST_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class NativeKernels:
+    """The artefacts of one kernel crate, as installed."""
+
+    #: the plug-in's name (its entry point), e.g. ``hybridbench`` for the built-ins
+    name: str
+    #: the C-ABI library, or None if it was not built
+    library: Path | None
+    #: the gRPC server binary, or None if it was not built
+    server: Path | None
+    #: why an artefact is missing (e.g. "cargo was not on PATH when it was installed")
+    problem: str | None = None
+
+
+def find_library(package_dir: Path, stem: str) -> Path | None:
+    """The cdylib ``stem*.so`` (or ``.dylib``) that setuptools-rust installed in a package."""
+    for pattern in (f"{stem}*.so", f"{stem}*.dylib"):
+        found = sorted(package_dir.glob(pattern))
+        if found:
+            return found[0]
+    return None
+
+
+def find_executable(name: str, near: Iterable[Path] = ()) -> Path | None:
+    """A server binary: in this interpreter's ``bin/`` (where ``pip install`` puts it), in the
+    given directories (e.g. ``TARGET/bin`` of a ``pip install --target``), else on PATH."""
+    exe = name + (".exe" if os.name == "nt" else "")
+    for directory in (Path(sys.executable).parent, *near):
+        candidate = directory / exe
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which(exe)
+    return Path(found) if found else None
+
+
+@functools.cache
+def installed() -> tuple[NativeKernels, ...]:
+    """Every registered kernel package, built-ins first, then plug-ins by name."""
+    found = []
+    for ep in sorted(entry_points(group=NATIVE_GROUP), key=lambda e: (e.name != "hybridbench",
+                                                                      e.name)):
+        try:
+            kernels = ep.load()()
+        except Exception as exc:  # a broken plug-in is reported, never fatal
+            kernels = NativeKernels(ep.name, None, None,
+                                    f"its entry point {ep.value} failed: "
+                                    f"{type(exc).__name__}: {exc}")
+        found.append(kernels)
+    return tuple(found)
+
+
+@functools.cache
+def _server_workloads(path: Path, mtime_ns: int) -> tuple[str, ...]:
+    del mtime_ns  # part of the cache key only: a rebuilt binary is asked again
+    try:
+        done = subprocess.run([str(path), "--list-workloads"], capture_output=True, text=True,
+                              timeout=LIST_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"{path} --list-workloads failed: {exc}") from None
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{path} --list-workloads exited with {done.returncode}: {tail}")
+    return tuple(line.strip() for line in done.stdout.splitlines() if line.strip())
+
+
+def server_workloads(path: Path) -> tuple[str, ...]:
+    """What a server binary implements, from ``SERVER --list-workloads`` (cached per build);
+    raises RuntimeError with the reason if the binary cannot tell."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as exc:
+        raise RuntimeError(f"server binary {path}: {exc}") from None
+    return _server_workloads(path, mtime)
+
+
+def describe_problems(kernels: Iterable[NativeKernels], artefact: str) -> list[str]:
+    """One line per package whose ``artefact`` (``library``/``server``) is missing."""
+    lines = []
+    for k in kernels:
+        if getattr(k, artefact) is None:
+            why = k.problem or f"no {artefact} was built"
+            lines.append(f"{k.name}: {why}")
+    return lines
