@@ -39,7 +39,7 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy hybridbench
+	$(BIN)/mypy hybridbench backends workloads
 	cd native && cargo clippy --release --all-targets --quiet -- -D warnings
 
 clean:

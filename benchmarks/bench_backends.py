@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hybridbench
 from hybridbench import runner
-from hybridbench.registry import backend_names, get_workload, unavailable_reason
+from hybridbench.registry import backend_names, get_workload, unavailable_reason, workload_names
 
-WORKLOADS = ["json", "image", "timeseries", "echo"]
+WORKLOADS = workload_names()
 BACKENDS = backend_names()
 TIERS = ["smallest", "default"]
 #: measured seconds per runner cell in track_ benchmarks (kept short: asv runs many)

@@ -39,11 +39,46 @@ def test_every_workload_and_size_verifies(backend, workload, size):
 
 
 def test_describe_and_mode(backend):
-    info = backend.describe()
-    assert info["version"] == "0.1.0"
-    assert info["cffi_mode"] == "api"
-    assert "libhybridbench_ffi" in info["library"]
-    assert FfiBackend.parallel_calls is True
+    builtin = backend.describe()["libraries"][0]
+    assert (builtin["name"], builtin["version"]) == ("hybridbench-kernels", "0.1.0")
+    assert builtin["cffi_mode"] == "api"
+    assert "libhybridbench_ffi" in builtin["path"]
+
+
+def test_the_library_declares_its_workloads(backend):
+    declared = backend.describe()["libraries"][0]["workloads"]
+    assert declared and len(set(declared)) == len(declared)
+    for workload in declared:  # each is registered in Python too, and runs
+        smallest = hybridbench.registry.get_workload(workload).size_names()[0]
+        payload = hybridbench.make_input(workload, smallest)
+        hybridbench.verify(workload, payload, backend.run(workload, payload))
+
+
+def test_kernel_time_is_measured_inside_the_library(backend):
+    payload = hybridbench.make_input("timeseries", "10k")
+    out, kernel_ns = backend.run_timed("timeseries", payload)
+    hybridbench.verify("timeseries", payload, out)
+    assert kernel_ns is not None and 10_000 < kernel_ns < 10**9
+    _, echo_ns = backend.run_timed("echo", b"x" * 64)
+    assert echo_ns is not None and echo_ns < kernel_ns
+
+
+def test_a_given_library_path_is_the_only_one_loaded():
+    path = FfiBackend().describe()["libraries"][0]
+    with hybridbench.open_backend("ffi", library=path) as b:
+        assert [lib["path"] for lib in b.describe()["libraries"]] == [path]
+        assert b.run("echo", b"abc") == b"abc"
+
+
+def test_a_library_that_is_not_a_kernel_library_is_refused(tmp_path):
+    import ctypes.util
+
+    libm = ctypes.util.find_library("m")
+    assert libm
+    with pytest.raises(BackendError, match="does not export hb_abi_version"):
+        hybridbench.open_backend("ffi", library=libm).start()
+    with pytest.raises(BackendError, match="cannot load"):
+        hybridbench.open_backend("ffi", library=tmp_path / "missing.so").start()
 
 
 def _order(**over):

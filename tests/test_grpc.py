@@ -75,7 +75,17 @@ def test_processes_and_describe(backend):
     assert info["server"] == {"grpc": "hybridbench-server",
                               "grpc-py": "hybridbench-pyserver"}[backend.name]
     assert info["target"].startswith("unix:")
-    assert backend.parallel_calls
+    resources = backend.server_resources()["server"]
+    assert resources["pid"] == procs["server"]
+    assert 0 < resources["rss_bytes"] <= resources["rss_peak_bytes"]
+    assert resources["cpu_s"] > 0 and resources["calls"] >= 0
+
+
+def test_kernel_time_comes_back_from_the_server(backend):
+    payload = hybridbench.make_input("json", "64KB")
+    out, kernel_ns = backend.run_timed("json", payload)
+    hybridbench.verify("json", payload, out)
+    assert kernel_ns is not None and 0 < kernel_ns < 10**9
 
 
 # -- bad input ----------------------------------------------------------------------------------
@@ -149,20 +159,31 @@ def test_wire_agreement(backend):
     assert theirs.SerializeToString(deterministic=True) == ours.SerializeToString(
         deterministic=True)
 
-    # every RPC of the service, for real
+    # every RPC of the service, for real; the server declares what it implements
     service = pb2.DESCRIPTOR.services_by_name["Kernels"]
-    methods = {m.name for m in service.methods}
-    assert methods == set(_proto.WORKLOAD_METHODS.values()) | {"Describe"}
-    assert sorted(reply.workloads) == sorted(_proto.WORKLOAD_METHODS)
+    assert {m.name for m in service.methods} == {_proto.RUN, "Describe", "Resources"}
+    assert list(reply.workloads) == list(backend.providers()[0].workloads)
     assert reply.pid == backend.processes()["server"]
-    small = {"json": "1KB", "image": "small", "timeseries": "10k", "echo": "1KB"}
-    for workload in _proto.WORKLOAD_METHODS:
-        payload = hybridbench.make_input(workload, small[workload])
+    for workload in reply.workloads:
+        smallest = hybridbench.registry.get_workload(workload).size_names()[0]
+        payload = hybridbench.make_input(workload, smallest)
         hybridbench.verify(workload, payload, backend.run(workload, payload))
+    assert backend.server_resources()["server"]["calls"] >= len(reply.workloads)
 
-    # the standard health service, overall and for the Kernels service
+    # a workload the server does not have is UNIMPLEMENTED, named in the message
     import grpc
 
+    stub = grpc.insecure_channel(backend.describe()["target"],
+                                 options=_proto.channel_options()).unary_unary(
+        _proto.method_path(_proto.RUN),
+        request_serializer=lambda d: _proto.encode_run_request(
+            _proto.run_request_prefix("no-such-workload"), d))
+    with pytest.raises(grpc.RpcError) as info:
+        stub(b"x", timeout=5)
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert "no-such-workload" in info.value.details()
+
+    # the standard health service, overall and for the Kernels service
     with grpc.insecure_channel(backend.describe()["target"],
                                options=_proto.channel_options()) as channel:
         check = channel.unary_unary(_proto.HEALTH_CHECK)
@@ -175,14 +196,21 @@ def test_wire_agreement(backend):
 
 
 @pytest.mark.parametrize("size", [0, 1, 127, 128, 16_383, 16_384, 1 << 21])
-def test_hand_encoded_payload_matches_the_generated_message(size):
+@pytest.mark.parametrize("workload", ["json", "", "w" * 200, "naïve"])
+def test_hand_encoded_run_messages_match_the_generated_ones(size, workload):
     pb2 = _proto.pb2()
     data = bytes(range(256)) * (size // 256) + bytes(size % 256)
-    generated = pb2.Payload(data=data).SerializeToString()
-    assert _proto.encode_payload(data) == generated
-    assert _proto.decode_payload(generated) == data
-    # a non-canonical encoding (an unknown field after the body) goes through the parser
-    assert _proto.decode_payload(generated + b"\x10\x01") == data
+    generated = pb2.RunRequest(workload=workload, data=data).SerializeToString()
+    assert _proto.encode_run_request(_proto.run_request_prefix(workload), data) == generated
+    assert _proto.decode_run_request(generated) == (workload, data)
+    for kernel_ns in (0, 1, 300, 2**40):
+        reply = pb2.RunReply(data=data, kernel_ns=kernel_ns).SerializeToString()
+        assert _proto.encode_run_reply(data, kernel_ns) == reply
+        assert _proto.decode_run_reply(reply) == (data, kernel_ns)
+    # non-canonical encodings (an unknown field after the body) go through the parser
+    reply = pb2.RunReply(data=data, kernel_ns=7).SerializeToString()
+    assert _proto.decode_run_reply(reply + b"\x18\x01") == (data, 7)
+    assert _proto.decode_run_request(generated + b"\x18\x01") == (workload, data)
 
 
 def test_health_codec_round_trips():
@@ -271,7 +299,7 @@ def test_server_that_fails_to_start_gives_a_clear_error(tmp_path, monkeypatch):
     fake.chmod(0o755)
     monkeypatch.setenv("HYBRIDBENCH_SERVER", str(fake))
     backend = GrpcBackend(startup_timeout_s=10)
-    with pytest.raises(BackendError, match=r"(?s)exit code 3.*cannot frobnicate"):
+    with pytest.raises(BackendError, match=r"(?s)exited with 3.*cannot frobnicate"):
         backend.start()
     backend.stop()
     backend.stop()  # idempotent
@@ -279,7 +307,8 @@ def test_server_that_fails_to_start_gives_a_clear_error(tmp_path, monkeypatch):
 
 def test_server_that_never_listens_times_out(tmp_path, monkeypatch):
     fake = tmp_path / "hybridbench-server"
-    fake.write_text("#!/bin/sh\necho 'warming up' >&2\nexec sleep 30\n")
+    fake.write_text("#!/bin/sh\n[ \"$1\" = --list-workloads ] && echo echo && exit 0\n"
+                    "echo 'warming up' >&2\nexec sleep 30\n")
     fake.chmod(0o755)
     monkeypatch.setenv("HYBRIDBENCH_SERVER", str(fake))
     backend = GrpcBackend(startup_timeout_s=0.5)

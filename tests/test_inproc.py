@@ -31,7 +31,7 @@ def test_bad_input_raises_workload_error(backend: str, workload: str, payload: b
         with pytest.raises(WorkloadError, match=pattern):
             b.run(workload, payload)
         # and the backend keeps working afterwards
-        good = hybridbench.make_input(workload, b.workloads and
+        good = hybridbench.make_input(workload,
                                       hybridbench.get_workload(workload).size_names()[0])
         hybridbench.verify(workload, good, b.run(workload, good))
 

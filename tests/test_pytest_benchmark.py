@@ -17,9 +17,9 @@ import pytest
 
 import hybridbench
 from hybridbench.backend import Backend
-from hybridbench.registry import backend_names, get_workload, unavailable_reason
+from hybridbench.registry import backend_names, get_workload, unavailable_reason, workload_names
 
-WORKLOADS = ["json", "image", "timeseries", "echo"]
+WORKLOADS = workload_names()
 
 
 @pytest.fixture(scope="module", params=backend_names())

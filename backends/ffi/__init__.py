@@ -180,7 +180,8 @@ class FfiBackend(Backend):
     def start(self) -> None:
         if self.started:
             return
-        libraries, routes = [], {}
+        libraries: list[Library] = []
+        routes: dict[str, tuple[Any, Any, int, Library]] = {}
         for package, path in self._paths():
             try:
                 library = load_library(path)
@@ -246,7 +247,10 @@ class FfiBackend(Backend):
             out, small = self._local.bufs
         except AttributeError:
             out, small = self._buffers()
-        call_into, fn, wid, library = self._routes[workload]
+        try:
+            call_into, fn, wid, library = self._routes[workload]
+        except KeyError:
+            raise UnsupportedError(self.unsupported_reason(workload) or workload) from None
         data = payload if type(payload) is bytes else self._ffi.from_buffer(payload)
         code = call_into(fn, wid, data, len(payload), small, SMALL_OUTPUT, out)
         if code == HB_OK:

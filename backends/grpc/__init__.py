@@ -68,6 +68,8 @@ class Endpoint:
         self._stubs: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self.workloads: tuple[str, ...] = ()
+        #: the kernel package whose server this is ("" for a given target)
+        self.provider = ""
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -203,13 +205,32 @@ class GrpcBackend(Backend):
             _proto.pb2()
         except ImportError as exc:
             raise BackendError(str(exc)) from None
-        if self.target:
-            self._target_endpoint()
-        elif not self.started:
-            reason = self.unavailable_reason()
-            if reason:
-                raise BackendError(f"{self.name}: {reason}")
+        try:
+            if self.target:
+                self._target_endpoint()
+            elif not self.started:
+                reason = self.unavailable_reason()
+                if reason:
+                    raise BackendError(f"{self.name}: {reason}")
+                self._spawn_wanted()
+        except BaseException:
+            self.stop()  # no half-started server or channel is left behind
+            raise
         self.started = True
+
+    def _spawn_wanted(self) -> None:
+        """Spawn the servers of the workloads this instance was opened for (the ``workloads``
+        option, e.g. the cell's one workload), or of every installed provider without it, so
+        that ``start()`` is where the servers start (cold start and ``processes()`` see them).
+        A workload whose server is not up yet is still served: its first call spawns it."""
+        wanted = self.options.get("workloads")
+        providers = self.providers()
+        if not providers:
+            raise BackendError(f"{self.name}: no usable server: " + "; ".join(self._problems))
+        for provider in providers:
+            if provider.workloads and (wanted is None
+                                       or any(w in provider.workloads for w in wanted)):
+                self._endpoint_for(provider.workloads[0])
 
     def _target_endpoint(self) -> Endpoint:
         with self._lock:
@@ -218,9 +239,10 @@ class GrpcBackend(Backend):
                 self._connect(self.target, None, time.monotonic() + self.startup_timeout_s)
             return self._endpoints[0]
 
-    def _connect(self, address: str, server: supervisor.Server | None,
-                 deadline: float) -> Endpoint:
+    def _connect(self, address: str, server: supervisor.Server | None, deadline: float,
+                 provider: str = "") -> Endpoint:
         endpoint = Endpoint(self.name, address, server, self.timeout_s)
+        endpoint.provider = provider
         self._endpoints.append(endpoint)  # closed by stop() or the finalizer, even on failure
         endpoint.wait_healthy(deadline, self.startup_timeout_s)
         reply = self._describe(endpoint)
@@ -251,11 +273,15 @@ class GrpcBackend(Backend):
             provider = next((p for p in self.providers() if workload in p.workloads), None)
             if provider is None:
                 raise UnsupportedError(self.unsupported_reason(workload) or workload)
+            if any(e.provider == provider.name for e in self._endpoints):
+                # its server is up but did not declare this workload after all
+                raise UnsupportedError(f"{self.name}: the {provider.name} server does not "
+                                       f"implement {workload!r}")
             deadline = time.monotonic() + self.startup_timeout_s
             server, address = supervisor.spawn(list(provider.command),
                                                f"{self.name}-{provider.name}",
                                                self.listen_kind, deadline, self.workers)
-            return self._connect(address, server, deadline)
+            return self._connect(address, server, deadline, provider.name)
 
     def stop(self) -> None:
         with self._lock:

@@ -91,6 +91,7 @@ class Kernels:
         if engine is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED,
                           f"unknown workload {workload!r}; known: {', '.join(self.engines)}")
+            raise AssertionError("unreachable: context.abort raises")
         self.calls += 1  # a racy count is fine: it is informational
         try:
             start = time.perf_counter_ns()
@@ -118,12 +119,11 @@ class Kernels:
 def _proc_status() -> dict[str, int]:
     """``VmRSS`` and ``VmHWM`` of this process in bytes (Linux), else empty."""
     found = {}
-    with contextlib.suppress(OSError):
-        with open("/proc/self/status") as status:
-            for line in status:
-                key, _, value = line.partition(":")
-                if key in ("VmRSS", "VmHWM"):
-                    found[key] = int(value.split()[0]) * 1024
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                found[key] = int(value.split()[0]) * 1024
     return found
 
 
