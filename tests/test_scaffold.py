@@ -1,0 +1,135 @@
+"""``hybridbench new``: the project it writes, and that project installed and measured for real.
+
+The end-to-end test builds the scaffolded Rust crate (library and server) with the release
+profile, installs the package into a temporary target directory, and runs the plug-in's own
+tests and ``hybridbench run`` on inproc, ffi, grpc and grpc-py in a fresh interpreter that sees
+it. It reuses hybridbench's cargo target directory so that only the plug-in crate itself is
+compiled (the scaffold starts from hybridbench's Cargo.lock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hybridbench import cli, scaffold
+from hybridbench.scaffold import Names, ScaffoldError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_names_follow_from_the_workload_name():
+    names = Names.of("word-count")
+    assert (names.package, names.crate, names.lib, names.server) == (
+        "word_count", "word-count-kernels", "word_count_kernels", "word-count-server")
+
+
+@pytest.mark.parametrize("bad", ["", "X", "1abc", "a", "a--b", "ab-", "ab c", "ab_c", "é" * 3,
+                                 "a" * 40, "../x"])
+def test_bad_names_are_refused_with_the_rule(bad):
+    with pytest.raises(ScaffoldError, match="invalid name"):
+        Names.of(bad)
+
+
+def test_the_project_is_complete_and_filled_in(tmp_path):
+    target = scaffold.create("wordfreq", tmp_path / "wf")
+    files = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()}
+    assert {"pyproject.toml", "setup.py", "README.md", "wordfreq/__init__.py",
+            "wordfreq/workload.py", "wordfreq/native.py", "rust/Cargo.toml", "rust/Cargo.lock",
+            "rust/src/lib.rs", "rust/src/bin/server.rs", "tests/test_wordfreq.py"} <= files
+    for name in files:
+        text = (target / name).read_text()
+        assert "${" not in text and "__pkg__" not in text, name
+    assert f'path = "{scaffold.sdk_dir()}"' in (target / "rust" / "Cargo.toml").read_text()
+    for name in files:
+        if name.endswith(".py"):
+            compile((target / name).read_text(), name, "exec")
+
+
+def test_an_existing_directory_is_not_overwritten(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(ScaffoldError, match="not empty"):
+        scaffold.create("wordfreq", tmp_path)
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_cli_new_reports_errors_without_a_traceback(tmp_path, capsys):
+    assert cli.main(["new", "Bad_Name", "--dir", str(tmp_path / "x")]) == 2
+    assert "invalid name" in capsys.readouterr().out
+    assert cli.main(["new", "okname", "--dir", str(tmp_path / "y")]) == 0
+    assert "pip install -e" in capsys.readouterr().out
+
+
+def test_the_example_workload_agrees_with_itself(tmp_path):
+    """The Python engines of the template agree on generated and awkward inputs (the Rust
+    twin is checked against them in the end-to-end test)."""
+    target = scaffold.create("wordfreq", tmp_path / "wf")
+    sys.path.insert(0, str(target))
+    try:
+        from wordfreq import workload  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(target))
+    wl = workload.WORKLOAD
+    for size in wl.size_names():
+        payload = wl.make_input(size)
+        assert abs(len(payload) - workload.SIZES[size]) < 20
+        assert wl.fast(payload) == wl.reference(payload) != b""
+    for payload in [b"", b"A a a\tB b", "Straße 42 café".encode(), b"x" * 10_000]:
+        assert wl.fast(payload) == wl.reference(payload)
+    with pytest.raises(ValueError, match=r"not valid UTF-8 \(at byte 2\)"):
+        wl.reference(b"ab\xe2\x82")
+    sys.modules.pop("wordfreq.workload", None)
+    sys.modules.pop("wordfreq", None)
+
+
+# -- end to end: build, install, test, measure --------------------------------------------------
+
+def _cargo_ok() -> str | None:
+    if shutil.which("cargo") is None:
+        return "cargo is not on PATH"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_cargo_ok() is not None, reason=str(_cargo_ok()))
+def test_scaffold_installs_and_runs_on_every_pattern(tmp_path):
+    project = scaffold.create("wordfreq", tmp_path / "wordfreq")
+    site = tmp_path / "site"
+    env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target"),
+           "PYTHONPATH": str(site)}
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--target", str(site), str(project)],
+        env=env, capture_output=True, text=True, timeout=1800)
+    assert install.returncode == 0, install.stderr[-4000:]
+    assert list(site.glob("wordfreq/libwordfreq_kernels*.so")), sorted(site.rglob("*"))[:50]
+    assert (site / "bin" / "wordfreq-server").is_file()
+
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            str(project / "tests")], env=env, capture_output=True, text=True,
+                           timeout=600, cwd=tmp_path)
+    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+
+    out = tmp_path / "run.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "hybridbench.cli", "run", "-w", "wordfreq",
+         "-b", "inproc,ffi,grpc,grpc-py", "--quick", "--no-cold-start", "-o", str(out),
+         "--report", str(tmp_path / "report.html")],
+        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    cells = json.loads(out.read_text())["cells"]
+    assert {c["backend"] for c in cells} == {"inproc", "ffi", "grpc", "grpc-py"}
+    for cell in cells:
+        assert cell["status"] == "ok" and cell["verified"], cell
+        assert cell["throughput_ops"] > 0
+
+    listing = subprocess.run([sys.executable, "-m", "hybridbench.cli", "list"], env=env,
+                             capture_output=True, text=True, timeout=120)
+    row = next(line for line in listing.stdout.splitlines() if line.startswith("│ wordfreq"))
+    assert row.count("yes") == 5, listing.stdout
