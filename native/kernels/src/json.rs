@@ -391,11 +391,7 @@ impl<'a> Parser<'a> {
         if text.parse::<f64>().is_ok_and(f64::is_finite) {
             return Ok(());
         }
-        Err(malformed_at(
-            self.b,
-            start,
-            "number out of range (overflows a double)",
-        ))
+        Err(malformed_at(self.b, start, "number out of range (overflows a double)"))
     }
 
     /// A number's value as Python's `float(x)` would give it (correctly rounded).
@@ -418,11 +414,7 @@ impl<'a> Parser<'a> {
         match text.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
             // an integer of more than 308 digits: Python's float() overflows too
-            _ => Err(malformed_at(
-                self.b,
-                start,
-                "number out of range (overflows a double)",
-            )),
+            _ => Err(malformed_at(self.b, start, "number out of range (overflows a double)")),
         }
     }
 
