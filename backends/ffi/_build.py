@@ -16,7 +16,7 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-INCLUDE_DIR = HERE.parent.parent / "native" / "ffi" / "include"
+INCLUDE_DIR = HERE.parent.parent / "native" / "sdk" / "include"
 HEADER = INCLUDE_DIR / "hybridbench.h"
 MODULE = "hybridbench.backends.ffi._hb_cffi"
 
