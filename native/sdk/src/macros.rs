@@ -20,6 +20,8 @@
 ///   `hb_c_abi`, so that the crate's `cdylib` exports the C ABI. They are expanded here, in the
 ///   kernel crate, because a `cdylib` does not reliably re-export `#[no_mangle]` functions of
 ///   an upstream rlib (with LTO they may be dropped). Each is one call into [`abi`](crate::abi).
+///   So one binary or library can hold one kernel crate only (two would define the same C
+///   symbols).
 ///
 /// The gRPC server is a binary target of the same crate:
 /// `fn main() -> std::process::ExitCode { hybridbench_sdk::server::main(&my_crate::KERNELS) }`.
