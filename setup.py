@@ -2,13 +2,17 @@
 
 ``pip install .`` and ``pip install -e .`` build, with no manual cargo step:
 
-* the Rust C-ABI library ``native/ffi`` (crate ``hybridbench-ffi``, a ``cdylib``), through
-  setuptools-rust, installed as ``hybridbench/backends/ffi/libhybridbench_ffi.so`` (release
-  profile of ``native/Cargo.toml``: opt-level 3, fat LTO, one codegen unit);
+* from the one Rust kernel crate ``native/kernels`` (crate ``hybridbench-kernels``, built on the
+  SDK ``native/sdk``), through setuptools-rust, with the release profile of
+  ``native/Cargo.toml`` (opt-level 3, fat LTO, one codegen unit):
+
+  * its ``cdylib``, the C-ABI library, installed as
+    ``hybridbench/backends/ffi/libhybridbench_ffi<EXT_SUFFIX>`` (setuptools-rust copies the
+    crate's only cdylib artefact, ``libhybridbench_kernels.so``, to the extension's name);
+  * its binary ``hybridbench-server``, the tonic gRPC server, installed into the environment's
+    ``bin/`` through ``RustBin``;
 * the cffi API-mode extension ``hybridbench.backends.ffi._hb_cffi`` from the checked-in header
-  ``native/ffi/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
-* the tonic gRPC server binary ``hybridbench-server`` (``native/server``), through
-  setuptools-rust's ``RustBin``, installed into the environment's ``bin/``;
+  ``native/sdk/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
 * the Python protobuf module ``hybridbench.backends.grpc.hybridbench_pb2`` from
   ``proto/hybridbench.proto``, with the grpcio-tools pinned in ``[build-system] requires`` (a
   ``build_py`` step, so it runs for editable installs too; see ``backends/grpc/_codegen.py``).
@@ -49,12 +53,12 @@ if native:
     kwargs["rust_extensions"] = [
         RustExtension(
             "hybridbench.backends.ffi.libhybridbench_ffi",
-            path="native/ffi/Cargo.toml",
+            path="native/kernels/Cargo.toml",
             binding=Binding.NoBinding,
             debug=False,
         ),
         # installed into the environment's bin/, where backends/grpc looks for it first
-        RustBin("hybridbench-server", path="native/server/Cargo.toml", debug=False),
+        RustBin("hybridbench-server", path="native/kernels/Cargo.toml", debug=False),
     ]
     kwargs["cffi_modules"] = ["backends/ffi/_build.py:ffibuilder"]
 

@@ -1,10 +1,11 @@
-"""The checked-in C header matches the Rust library.
+"""The checked-in C header (native/sdk/include/hybridbench.h) matches the Rust library.
 
-* every ``#[no_mangle]`` function of native/ffi/src/lib.rs is declared in the header with the
-  same number of parameters, and the status-code and workload-id macros equal the Rust
-  constants (and the Python binding's ids);
+* every export that ``hybridbench_sdk::kernels!`` expands (native/sdk/src/macros.rs) is declared
+  in the header with the same number of parameters, and the status-code and ABI-version macros
+  equal the Rust constants (native/sdk/src/abi/mod.rs);
 * a C program compiled against the header alone (``-Wall -Werror``), linked to the built
-  library, runs hb_run and hb_run_into through success and error paths and frees every buffer;
+  library, lists the workloads, runs hb_run and hb_run_into through success and error paths,
+  switches kernel timing on and off, and frees every buffer;
 * the header loads in cffi (the API-mode extension is built from it).
 """
 
@@ -21,15 +22,18 @@ from hybridbench.backends.ffi import library_path
 from hybridbench.backends.ffi._build import cdef_source
 
 ROOT = Path(__file__).resolve().parent.parent
-HEADER = ROOT / "native" / "ffi" / "include" / "hybridbench.h"
-RUST = ROOT / "native" / "ffi" / "src" / "lib.rs"
+SDK = ROOT / "native" / "sdk"
+HEADER = SDK / "include" / "hybridbench.h"
+EXPORTS = SDK / "src" / "macros.rs"
+ABI = SDK / "src" / "abi" / "mod.rs"
 
 
 def _rust_exports() -> dict[str, int]:
-    source = RUST.read_text()
+    source = EXPORTS.read_text()
     found = {}
-    for match in re.finditer(r"#\[no_mangle\]\s*pub (?:unsafe )?extern \"C\" fn (\w+)\((.*?)\)",
-                             source, re.S):
+    pattern = (r"#\[(?:unsafe\()?no_mangle\)?\]\s*pub (?:unsafe )?extern \"C\" fn (\w+)"
+               r"\((.*?)\)")
+    for match in re.finditer(pattern, source, re.S):
         params = [p for p in match.group(2).split(",") if p.strip()]
         found[match.group(1)] = len(params)
     return found
@@ -46,27 +50,17 @@ def _header_functions() -> dict[str, int]:
 
 def test_every_export_is_declared_with_its_arity():
     exports = _rust_exports()
-    assert {"hb_run", "hb_run_into", "hb_buffer_free", "hb_version",
-            "hb_max_payload"} <= exports.keys()
+    assert {"hb_abi_version", "hb_version", "hb_library_name", "hb_max_payload",
+            "hb_workloads", "hb_run", "hb_run_into", "hb_set_kernel_timing",
+            "hb_last_kernel_ns", "hb_buffer_free"} == exports.keys()
     assert _header_functions() == exports
 
 
-def test_status_codes_agree():
-    rust = dict(re.findall(r"pub const (HB_\w+): i32 = (\d+);", RUST.read_text()))
-    header = {k: v for k, v in re.findall(r"#define (HB_\w+) (\d+)", HEADER.read_text())
-              if not k.startswith("HB_WORKLOAD_")}
+def test_status_codes_and_abi_version_agree():
+    rust = dict(re.findall(r"pub const (HB_\w+): [iu]32 = (\d+);", ABI.read_text()))
+    header = dict(re.findall(r"#define (HB_\w+) (\d+)", HEADER.read_text()))
     assert rust == header == {"HB_OK": "0", "HB_INVALID_INPUT": "1", "HB_UNSUPPORTED": "2",
-                              "HB_INTERNAL": "3"}
-
-
-def test_workload_ids_agree():
-    from hybridbench.backends.ffi import WORKLOAD_IDS
-
-    rust = dict(re.findall(r"pub const (HB_WORKLOAD_\w+): u32 = (\d+);", RUST.read_text()))
-    header = dict(re.findall(r"#define (HB_WORKLOAD_\w+) (\d+)", HEADER.read_text()))
-    python = {f"HB_WORKLOAD_{name.upper()}": str(i) for name, i in WORKLOAD_IDS.items()}
-    assert rust == header == python
-    assert set(WORKLOAD_IDS) == {"echo", "json", "image", "timeseries"}
+                              "HB_INTERNAL": "3", "HB_ABI_VERSION": "2"}
 
 
 def test_header_parses_in_cffi():
@@ -109,16 +103,38 @@ static int run_into(uint32_t wl, const char *in, size_t n, size_t cap, int want)
     return 0;
 }
 
+/* The id of `name`: its 0-based position in hb_workloads(); -1 if absent. */
+static long workload_id(const char *name) {
+    const char *p = hb_workloads();
+    size_t n = strlen(name);
+    for (long id = 0;; id++) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0) return id;
+        if (!end) return -1;
+        p = end + 1;
+    }
+}
+
 int main(void) {
     int bad = 0;
-    bad |= run_into(HB_WORKLOAD_ECHO, "hello", 5, sizeof(char[16]), HB_OK);
-    bad |= run_into(HB_WORKLOAD_ECHO, "hello, world, hello", 19, 16, HB_OK);
-    bad |= run_into(HB_WORKLOAD_JSON, "[", 1, 16, HB_INVALID_INPUT);
+    if (hb_abi_version() != HB_ABI_VERSION) { printf("abi %u\n", hb_abi_version()); return 1; }
+    long echo = workload_id("echo"), json = workload_id("json");
+    if (echo < 0 || json < 0 || workload_id("nope") != -1) return 1;
+    printf("workloads %s\n", hb_workloads());
+    if (hb_last_kernel_ns() != 0) return 1;
+    bad |= run_into((uint32_t)echo, "hello", 5, sizeof(char[16]), HB_OK);
+    if (hb_last_kernel_ns() != 0) { printf("timed while off\n"); return 1; }
+    hb_set_kernel_timing(1);
+    bad |= run_into((uint32_t)echo, "hello, world, hello", 19, 16, HB_OK);
+    bad |= run_into((uint32_t)json, "[", 1, 16, HB_INVALID_INPUT);
+    if (hb_last_kernel_ns() == 0) { printf("not timed while on\n"); return 1; }
+    hb_set_kernel_timing(0);
     bad |= run_into(42, "", 0, 16, HB_UNSUPPORTED);
     bad |= run("echo", "hello", 5, HB_OK);
     bad |= run("json", "{", 1, HB_INVALID_INPUT);
     bad |= run("nope", "", 0, HB_UNSUPPORTED);
-    printf("version %s max %zu\n", hb_version(), hb_max_payload());
+    printf("%s version %s max %zu\n", hb_library_name(), hb_version(), hb_max_payload());
     return bad;
 }
 """
@@ -137,7 +153,8 @@ def test_c_program_against_the_header_and_library(tmp_path):
                    check=True, capture_output=True)
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "workloads json\nimage\ntimeseries\necho\n" in result.stdout
     assert "json: malformed JSON" in result.stdout
-    assert "unknown workload" in result.stdout
-    assert "unknown workload id 42" in result.stdout
-    assert "version 0.1.0 max 67108864" in result.stdout
+    assert 'unknown workload "nope"' in result.stdout
+    assert "unknown workload id 42; known: 0 (json), 1 (image)" in result.stdout
+    assert "hybridbench-kernels version 0.1.0 max 67108864" in result.stdout

@@ -1,13 +1,13 @@
-//! Generates the gRPC code from `proto/hybridbench.proto` without protoc: protox parses the
-//! file into a FileDescriptorSet, tonic-prost-build generates the server from it, and the
-//! encoded set is kept in OUT_DIR so that the server can return it from `Describe` (the
-//! wire-agreement test compares it with the Python side's descriptor).
+//! With feature `server`: generates the gRPC code from `proto/hybridbench.proto` without
+//! protoc: protox parses the file into a FileDescriptorSet, tonic-prost-build generates the
+//! server from it, and the encoded set is kept in OUT_DIR so that the server can return it from
+//! `Describe` (the wire-agreement test compares it with the Python side's descriptor).
 
-use std::path::PathBuf;
-
-use prost::Message;
-
+#[cfg(feature = "server")]
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use prost::Message;
+    use std::path::PathBuf;
+
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
     let proto_dir = manifest.join("../../proto");
     let proto = proto_dir.join("hybridbench.proto");
@@ -30,3 +30,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_fds(fds)?;
     Ok(())
 }
+
+#[cfg(not(feature = "server"))]
+fn main() {}

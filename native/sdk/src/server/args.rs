@@ -1,0 +1,214 @@
+//! Command line of the server binary.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+
+pub(crate) fn usage(program: &str) -> String {
+    format!(
+        "usage: {program} --listen unix:PATH|HOST:PORT [--allow-remote] [--workers N] \
+         [--parent-pid PID] [--no-death-signal] [--no-parent-watch]\n       \
+         {program} --list-workloads"
+    )
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Listen {
+    Unix(PathBuf),
+    Tcp(SocketAddr),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Options {
+    pub listen: Listen,
+    pub workers: usize,
+    /// exit when the parent process goes away (death signal + watchdog)
+    pub parent_watch: bool,
+    /// set PR_SET_PDEATHSIG (it fires when the parent *thread* exits, so a client that spawns
+    /// from a short-lived thread turns it off and relies on the watchdog)
+    pub death_signal: bool,
+    /// the parent to watch; default: the parent at start
+    pub parent_pid: Option<i32>,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Command {
+    Serve(Options),
+    /// `--list-workloads`: print the workload names and exit, without listening (the client
+    /// learns what a server binary implements without spawning a server).
+    ListWorkloads,
+    Help,
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}
+
+/// Resolve `--listen` and apply the loopback rule.
+pub(crate) fn parse_listen(spec: &str, allow_remote: bool) -> Result<Listen, String> {
+    if let Some(path) = spec.strip_prefix("unix:") {
+        if path.is_empty() {
+            return Err("--listen unix: needs a path, e.g. unix:/tmp/hb.sock".into());
+        }
+        return Ok(Listen::Unix(PathBuf::from(path)));
+    }
+    let addrs: Vec<SocketAddr> = match spec.parse::<SocketAddr>() {
+        Ok(addr) => vec![addr],
+        Err(_) => spec
+            .to_socket_addrs()
+            .map_err(|e| format!("--listen {spec:?}: not unix:PATH or HOST:PORT ({e})"))?
+            .collect(),
+    };
+    let Some(first) = addrs.first().copied() else {
+        return Err(format!(
+            "--listen {spec:?}: the name resolves to no address"
+        ));
+    };
+    if !allow_remote {
+        if let Some(remote) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(format!(
+                "refusing to listen on {remote}, which is not a loopback address: pass \
+                 --allow-remote to serve other machines (the server has no authentication)"
+            ));
+        }
+    }
+    Ok(Listen::Tcp(first))
+}
+
+fn positive<T: std::str::FromStr + PartialOrd + Default>(
+    flag: &str,
+    value: &str,
+    what: &str,
+) -> Result<T, String> {
+    value
+        .parse::<T>()
+        .ok()
+        .filter(|n| *n > T::default())
+        .ok_or_else(|| format!("{flag} {value:?}: expected {what}"))
+}
+
+/// Parse the arguments after the program name; `--flag value` and `--flag=value` both work.
+pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut listen = None;
+    let mut allow_remote = false;
+    let mut list_workloads = false;
+    let mut workers = default_workers();
+    let mut parent_watch = true;
+    let mut death_signal = true;
+    let mut parent_pid = None;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--listen" => listen = Some(value("--listen")?),
+            "--workers" => {
+                workers = positive(&flag, &value(&flag)?, "a positive integer")?;
+            }
+            "--parent-pid" => {
+                parent_pid = Some(positive(&flag, &value(&flag)?, "a process id")?);
+            }
+            "--allow-remote" => allow_remote = true,
+            "--list-workloads" => list_workloads = true,
+            "--no-death-signal" => death_signal = false,
+            "--no-parent-watch" => parent_watch = false,
+            "-h" | "--help" => return Ok(Command::Help),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if list_workloads {
+        return Ok(Command::ListWorkloads);
+    }
+    let listen = listen.ok_or_else(|| "--listen is required".to_string())?;
+    Ok(Command::Serve(Options {
+        listen: parse_listen(&listen, allow_remote)?,
+        workers,
+        parent_watch,
+        death_signal,
+        parent_pid,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn serve(list: &[&str]) -> Options {
+        match parse_args(args(list)) {
+            Ok(Command::Serve(options)) => options,
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn loopback_and_unix_are_accepted() {
+        let o = serve(&["--listen", "127.0.0.1:0"]);
+        assert_eq!(o.listen, Listen::Tcp("127.0.0.1:0".parse().unwrap()));
+        let o = serve(&["--listen=[::1]:5000"]);
+        assert_eq!(o.listen, Listen::Tcp("[::1]:5000".parse().unwrap()));
+        let o = serve(&["--listen", "unix:/tmp/x.sock", "--workers", "3"]);
+        assert_eq!(o.listen, Listen::Unix("/tmp/x.sock".into()));
+        assert_eq!(o.workers, 3);
+        assert!(o.parent_watch && o.death_signal && o.parent_pid.is_none());
+        let o = serve(&[
+            "--listen",
+            "unix:/x",
+            "--parent-pid",
+            "7",
+            "--no-death-signal",
+        ]);
+        assert_eq!((o.parent_pid, o.death_signal), (Some(7), false));
+        assert!(!serve(&["--listen", "unix:/x", "--no-parent-watch"]).parent_watch);
+        serve(&["--listen", "localhost:0"]);
+    }
+
+    #[test]
+    fn remote_needs_allow_remote() {
+        let err = parse_args(args(&["--listen", "0.0.0.0:0"])).unwrap_err();
+        assert!(err.contains("--allow-remote"), "{err}");
+        let o = serve(&["--listen", "0.0.0.0:0", "--allow-remote"]);
+        assert_eq!(o.listen, Listen::Tcp("0.0.0.0:0".parse().unwrap()));
+    }
+
+    #[test]
+    fn list_workloads_and_help_need_no_listen() {
+        assert_eq!(
+            parse_args(args(&["--list-workloads"])),
+            Ok(Command::ListWorkloads)
+        );
+        let both = args(&["--listen", "unix:/x", "--list-workloads"]);
+        assert_eq!(parse_args(both), Ok(Command::ListWorkloads));
+        assert_eq!(parse_args(args(&["--help"])), Ok(Command::Help));
+        assert_eq!(parse_args(args(&["-h", "--bogus"])), Ok(Command::Help));
+        assert!(usage("srv").contains("srv --list-workloads"));
+    }
+
+    #[test]
+    fn bad_arguments_are_reported() {
+        assert!(parse_args(args(&[])).unwrap_err().contains("--listen"));
+        assert!(parse_args(args(&["--listen", "unix:"])).is_err());
+        assert!(parse_args(args(&["--listen", "nonsense"])).is_err());
+        assert!(parse_args(args(&["--listen", "127.0.0.1:0", "--workers", "0"])).is_err());
+        assert!(parse_args(args(&["--listen", "unix:/x", "--parent-pid", "-3"])).is_err());
+        assert!(parse_args(args(&["--listen"]))
+            .unwrap_err()
+            .contains("needs a value"));
+        assert!(parse_args(args(&["--bogus"]))
+            .unwrap_err()
+            .contains("--bogus"));
+    }
+}
