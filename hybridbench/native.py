@@ -63,9 +63,9 @@ def find_executable(name: str, near: Iterable[Path] = ()) -> Path | None:
     return Path(found) if found else None
 
 
-@functools.cache
 def installed() -> tuple[NativeKernels, ...]:
-    """Every registered kernel package, built-ins first, then plug-ins by name."""
+    """Every registered kernel package, built-ins first, then plug-ins by name. Not cached:
+    it is cheap, and the paths may follow the environment (``$HYBRIDBENCH_SERVER``)."""
     found = []
     for ep in sorted(entry_points(group=NATIVE_GROUP), key=lambda e: (e.name != "hybridbench",
                                                                       e.name)):

@@ -72,7 +72,7 @@ def test_processes_and_describe(backend):
     assert server.is_running() and server.ppid() == os.getpid()
     info = backend.describe()
     assert info["server_pid"] == procs["server"]
-    assert info["server"] == {"grpc": "hybridbench-server",
+    assert info["server"] == {"grpc": "hybridbench-kernels",
                               "grpc-py": "hybridbench-pyserver"}[backend.name]
     assert info["target"].startswith("unix:")
     resources = backend.server_resources()["server"]
