@@ -144,7 +144,8 @@ def generate(size: str, seed: int) -> bytes:
     """A document whose compact UTF-8 encoding is within a few percent of the preset's size."""
     target = _TARGET_BYTES[size]
     rng = random.Random(f"json/{size}/{seed}")
-    head: dict[str, Any] = {"meta": {"generator": "hybridbench", "seed": seed, "size": size}, "orders": []}
+    head: dict[str, Any] = {"meta": {"generator": "hybridbench", "seed": seed, "size": size},
+                            "orders": []}
     used = len(_dumps(head))
     orders: list[dict[str, Any]] = []
     previous = None
