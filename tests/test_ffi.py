@@ -312,3 +312,21 @@ def test_start_stop_are_idempotent():
     assert b.run("echo", b"a") == b"a"
     b.stop()
     b.stop()
+
+
+def test_abi_mode_fallback_computes_the_same(monkeypatch):
+    """Without the API-mode extension the same header is bound in ABI mode, and works."""
+    import hybridbench.backends.ffi as ffi_backend
+
+    def missing():
+        raise ImportError("simulated: extension not built")
+
+    monkeypatch.setattr(ffi_backend, "_api_module", missing)
+    with hybridbench.open_backend("ffi") as b:
+        assert b.describe()["libraries"][0]["cffi_mode"].startswith("abi")
+        payload = hybridbench.make_input("json", "64KB")
+        hybridbench.verify("json", payload, b.run("json", payload))
+        assert b.run("echo", b"x" * 100_000) == b"x" * 100_000  # the handed-over buffer path
+        with pytest.raises(WorkloadError):
+            b.run("json", b"{")
+        assert b.run_timed("echo", b"abc")[1] is not None

@@ -17,6 +17,7 @@ threads run in parallel. See ``_build.py`` for how one API-mode extension calls 
 from __future__ import annotations
 
 import ctypes
+import functools
 import importlib
 import threading
 from dataclasses import dataclass, field
@@ -132,11 +133,17 @@ def _bind_api(handle: ctypes.CDLL, common: dict[str, Any]) -> Library:
                    set_timing=set_timing)
 
 
-def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
+@functools.cache
+def _abi_ffi() -> Any:
+    """One ABI-mode FFI for every library: cffi refuses buffers of another FFI instance."""
     from hybridbench.backends.ffi._build import make_abi_ffi
 
+    return make_abi_ffi()
+
+
+def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
     try:
-        lib = make_abi_ffi().dlopen(str(path))
+        lib = _abi_ffi().dlopen(str(path))
     except Exception as exc:
         raise BackendError(f"cannot bind {path} with cffi: {exc}") from None
     run_into = lib.hb_run_into
@@ -205,9 +212,7 @@ class FfiBackend(Backend):
         try:
             return _api_module().ffi
         except ImportError:
-            from hybridbench.backends.ffi._build import make_abi_ffi
-
-            return make_abi_ffi()
+            return _abi_ffi()
 
     def stop(self) -> None:
         # Libraries stay mapped (unloading a Rust cdylib is not safe while other instances or
