@@ -37,7 +37,8 @@ def summary_table(results: Results) -> Table:
 #: warning prefix -> one grouped line, so twenty thin tails do not bury the table
 _KINDS = {"thin tail": "thin tail (< 10,000 samples: P99 rests on < 100 of them)",
           "noisy": "noisy (round-to-round standard deviation > 10% of the mean)",
-          "calls shorter": "* timed in batches (percentiles are of batch means)"}
+          "calls shorter": "* timed in batches (percentiles are of batch means)",
+          "batched": "* timed in batches (percentiles are of batch means)"}
 
 
 def print_summary(results: Results, console: Console | None = None) -> None:
