@@ -65,10 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_concurrency, default=[1],
                      help="closed-loop workers, e.g. 1,2 (default 1)")
     timing = run.add_mutually_exclusive_group()
-    timing.add_argument("--duration", type=float, help="measured seconds per cell (default 5)")
+    timing.add_argument("--duration", type=float,
+                        help="measured seconds per cell, shared by its workers (default 3)")
     timing.add_argument("--quick", action="store_true",
                         help="short cells for CI and smoke tests: numbers are indicative only")
-    run.add_argument("--rounds", type=int, help="rounds per cell (default 5, quick 3)")
+    run.add_argument("--rounds", type=int, help="rounds per worker (default 3, quick 2)")
+    run.add_argument("--workers", type=int,
+                     help="fresh worker processes per cell, the units of the interval "
+                          "(default 3, quick 2)")
+    run.add_argument("--pin", action="store_true",
+                     help="put client workers and servers on disjoint CPUs")
     run.add_argument("--rate", type=float,
                      help="open loop at this many requests/s, latency from the intended send "
                           "time (default: closed loop)")
@@ -122,7 +128,7 @@ def cmd_list(console: Console) -> int:
 def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
-              "cold_start": not args.no_cold_start}
+              "cold_start": not args.no_cold_start, "pin": args.pin}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
         fields["backend_options"] = {"grpc": {"target": args.grpc_target}}
@@ -131,8 +137,10 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
         config.duration_s = args.duration
     if args.rounds is not None:
         config.rounds = args.rounds
-    if config.duration_s <= 0 or config.rounds < 1:
-        raise HybridbenchError("--duration must be positive and --rounds at least 1")
+    if args.workers is not None:
+        config.workers = args.workers
+    if config.duration_s <= 0 or config.rounds < 1 or config.workers < 1:
+        raise HybridbenchError("--duration must be positive, --rounds and --workers at least 1")
     return config
 
 

@@ -80,7 +80,7 @@ def timer_cost_ns(pairs: int = 20_000, read: Callable[[], int] | None = None) ->
     return {"median": float(np.median(values)), "min": float(values.min())}
 
 
-def empty_call_cost_ns(batch: int = 1, duration_s: float = 0.05) -> float:
+def empty_call_cost_ns(batch: int = 1, duration_s: float = 0.03) -> float:
     """Median per-call time of the closed loop itself with a call that does nothing:
     the floor under every latency this loop reports (timer, loop, one Python call)."""
     done = closed_loop(_nothing, 1, duration_s, batch)

@@ -16,10 +16,12 @@ Servers are not shared between workers: each worker's backend spawns its own, so
 fresh state (allocator, caches, thread pool warm-up) is part of the between-process spread
 the interval covers, and no worker measures a server another one has loaded.
 
-Default budget (2 cores): 3 workers x 1 s measured each, 0.3 s warm-up and 0.2 s of
-breakdown calls per worker. The main job (~40 cells) took 4.5 min at 5 s per cell in one
-process; a worker adds ~0.5-1 s of start-up (interpreter, imports, payload, server spawn),
-so 3 s per cell in 3 workers keeps the main job near 5 minutes.
+Default budget (2 cores): 3 workers x 1 s measured each (3 rounds of 1/3 s), 0.25 s warm-up
+and 0.15 s of breakdown calls per worker. The main job (~40 cells) took 4.5 min at 5 s per
+cell in one process; a worker adds ~0.5-1 s of its own (interpreter and imports 0.25 s,
+verification, the harness-cost probes 0.06 s, a server spawn), so 3 s per cell in 3 workers
+keeps the main job near 5 minutes. Three workers is the fewest that give a spread with two
+degrees of freedom; the price is a wide t quantile (4.30), which the interval pays honestly.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class RunConfig:
     concurrency: list[int] = field(default_factory=lambda: [1])
     duration_s: float = 3.0  # measured time per cell, over all its workers
     rounds: int = 3  # rounds per worker
-    warmup_s: float = 0.3  # per worker
+    warmup_s: float = 0.25  # per worker
     rate: float | None = None  # open loop at this many requests per second
     seed: int = 0
     cold_start: bool = True
@@ -68,7 +70,7 @@ class RunConfig:
     #: fresh processes per cell, one after another; the units of the interval
     workers: int = 3
     #: per worker, after the timed rounds: calls through ``run_timed`` for the time split
-    breakdown_s: float = 0.2
+    breakdown_s: float = 0.15
     #: client workers and servers on disjoint CPUs
     pin: bool = False
     #: None: the deterministic rule of ``measure.batch_for``
@@ -179,7 +181,7 @@ def run_harness(cells: list[Cell], config: RunConfig) -> dict[str, Any]:
     figures.update({"cells_measured": len(measured), "workers_per_cell": config.workers,
                     "measured_in": "each worker process, after verification and before "
                                    "warm-up: 20,000 perf_counter_ns pairs, and the closed "
-                                   "loop with an empty call for 50 ms"})
+                                   "loop with an empty call for 30 ms (batch 1)"})
     return figures
 
 
@@ -213,7 +215,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
         cell.status, cell.error = "failed", f"the input is not valid: {exc}"
         return cell
     outcomes = _run_workers(cell_plan, config, placement or pinning.plan(config.pin),
-                            expected)
+                            payload, expected)
     merge_workers(cell, outcomes)
     if cell.status == OK and config.cold_start:
         _attach_cold_start(cell, payload, options, cold_cache)
@@ -235,14 +237,15 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
 
 
 def _run_workers(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any],
-                 expected: bytes) -> list[dict[str, Any]]:
+                 payload: bytes, expected: bytes) -> list[dict[str, Any]]:
     """Each worker in turn; stops at the first that fails (its reason fails the cell)."""
     outcomes: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="hb-cell-") as tmp:
-        expected_path = Path(tmp) / "expected.bin"
+        expected_path, payload_path = Path(tmp) / "expected.bin", Path(tmp) / "payload.bin"
         expected_path.write_bytes(expected)
+        payload_path.write_bytes(payload)
         spec = {**worker_spec(cell_plan, config, placement),
-                "expected_path": str(expected_path)}
+                "expected_path": str(expected_path), "payload_path": str(payload_path)}
         for _ in range(config.workers):
             outcome = manager.run_worker(spec, config.worker_timeout_s)
             outcomes.append(outcome)
