@@ -216,3 +216,42 @@ def test_peak_rss_catches_a_short_spike_in_the_client() -> None:
         del spike
     usage = monitor.usage
     assert usage.rss_peak_bytes["client"] - usage.rss_baseline_bytes["client"] > 190 * 2**20
+
+
+def _available(name: str) -> None:
+    reason = runner.unavailable_reason(name)
+    if reason:
+        pytest.skip(f"{name} unavailable: {reason}")
+
+
+@pytest.mark.parametrize("name", ["ffi", "grpc"])
+def test_native_backends_in_workers(name: str) -> None:
+    """The real backends, in worker processes: ffi in-process (batched), grpc with a server
+    per worker (timed one by one, the server's figures sampled by PID)."""
+    _available(name)
+    config = runner.RunConfig(workloads=["echo"], backends=[name], sizes="64B", **TINY)
+    cell = runner.run(config).cells[0]
+    assert cell.status == OK and cell.workers == 2, cell.error
+    if name == "grpc":
+        assert cell.batch_size == 1 and cell.rss_peak_bytes["server"] > 0
+        assert cell.cpu_s_per_op["server"] > 0 and cell.resource_source["server"] == "process"
+        assert cell.cpu_affinity["shared"] is True  # not pinned: may share every core
+    else:
+        assert cell.batch_size == 100 and cell.cpu_affinity["shared"] is None
+
+
+def test_pinned_grpc_server_runs_on_the_other_cpus() -> None:
+    from hybridbench import pinning
+
+    _available("grpc")
+    if len(pinning.available_cpus()) < 2:
+        pytest.skip("pinning needs two CPUs")
+    config = runner.RunConfig(workloads=["echo"], backends=["grpc"], sizes="64B", pin=True,
+                              **TINY)
+    done = runner.run(config)
+    cell, placement = done.cells[0], done.env["cpu_affinity"]
+    assert cell.status == OK, cell.error
+    assert cell.cpu_affinity["shared"] is False
+    assert cell.cpu_affinity["client"] == placement["client"]
+    assert list(cell.cpu_affinity["server"].values()) == [placement["server"]]
+    assert not any("shared CPU cores" in w for w in done.warnings)
