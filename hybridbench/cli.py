@@ -154,7 +154,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         task = progress.add_task("starting", total=len(cells))
 
         def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
-            progress.update(task, completed=index, description=cell.label)
+            progress.update(task, completed=index, total=total, description=cell.label)
 
         done = runner.run(config, progress=on_progress)
         progress.update(task, completed=len(cells))

@@ -1,11 +1,13 @@
 """The runner: plans cells, and for each one has worker processes measure it, then merges.
 
-Order inside a cell (DESIGN.md, "Measurement rules" and "Version 2"): load the payload and
-compute the reference answer once, here; then ``workers`` fresh worker processes, one after
-another, each start a backend instance of their own, verify, warm up, freeze the heap and time
-``rounds`` rounds (``hybridbench.worker``, spawned by ``hybridbench.manager``); then their
-histograms and resource figures are merged into one cell. Any failure, in this process or in
-a worker (exception, crash, timeout), is recorded in the cell and the run goes on.
+Order (DESIGN.md, "Measurement rules" and "Version 2"): for every cell, load the payload and
+compute the reference answer once, here; then ``workers`` passes over the cells, each running
+one fresh worker process per cell, one process at a time (interleaved: see ``_passes``). A
+worker starts a backend instance of its own, verifies, warms up, freezes the heap and times
+``rounds`` rounds (``hybridbench.worker``, spawned by ``hybridbench.manager``). Finally each
+cell's histograms and resource figures are merged, and cold starts measured. Any failure, in
+this process or in a worker (exception, crash, timeout), is recorded in its cell (which gets
+no further workers) and the run goes on.
 
 Why several processes: a figure measured in one long-lived process carries that process's
 garbage-collection cost and layout luck, and an interval over its rounds misses the spread
@@ -133,7 +135,9 @@ ProgressFn = Callable[[int, int, CellPlan], None]
 
 def run(config: RunConfig, progress: ProgressFn | None = None,
         on_cell: Callable[[Cell], None] | None = None) -> Results:
-    """Run every planned cell; ``progress(i, total, plan)`` is called before each."""
+    """Run every planned cell, its workers interleaved with the other cells' (see
+    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
+    a cell is complete."""
     cells_plan = plan(config)
     placement = pinning.plan(config.pin)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
@@ -141,22 +145,84 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at start: {busy}")
-    cold_cache: dict[tuple[str, str, str], float | str] = {}
-    try:
-        for index, cell_plan in enumerate(cells_plan):
-            if progress:
-                progress(index, len(cells_plan), cell_plan)
-            cell = run_cell(cell_plan, config, cold_cache, placement)
-            results.cells.append(cell)
-            if on_cell:
-                on_cell(cell)
-    except KeyboardInterrupt:
-        # Keep what was measured: the caller saves it, marked as partial, and exits.
-        results.warnings.append(f"interrupted after {len(results.cells)} of "
-                                f"{len(cells_plan)} cells: the results are partial")
-        results.config["interrupted"] = True
+    with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
+        pending: list[PendingCell] = []
+        try:
+            for index, cell_plan in enumerate(cells_plan):
+                pending.append(prepare_cell(cell_plan, config, placement,
+                                            Path(tmp) / f"cell-{index}"))
+            _passes(pending, config, progress)
+        except KeyboardInterrupt:
+            # Keep what was measured: the caller saves it, marked as partial, and exits.
+            results.config["interrupted"] = True
+        _settle(pending, config, results, on_cell)
+    if results.config.get("interrupted"):
+        results.warnings.append(
+            f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
+            "possibly from fewer workers than asked (see each cell's workers): the results are "
+            "partial")
     _finish(results, config, placement)
     return results
+
+
+@dataclass
+class PendingCell:
+    """A cell between planning and merging: its workers' outcomes so far."""
+
+    plan: CellPlan
+    cell: Cell
+    #: what each worker gets; None when the cell was settled without one (unavailable...)
+    spec: dict[str, Any] | None = None
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def wants_worker(self) -> bool:
+        return self.spec is not None and all(o.get("status") == OK for o in self.outcomes)
+
+
+def _passes(pending: list[PendingCell], config: RunConfig,
+            progress: ProgressFn | None) -> None:
+    """Worker 1 of every cell, then worker 2 of every cell, and so on.
+
+    Interleaved rather than cell by cell so that each cell's workers are spread over the whole
+    run: a slow drift of the machine (another job starting, thermal state, a noisy
+    neighbour) then shows in the spread between a cell's workers, which is what its interval
+    is built from, instead of shifting whole cells, which no interval could see and which
+    would bias the comparison of backends measured minutes apart.
+    """
+    total = len(pending) * config.workers
+    for worker in range(config.workers):
+        for index, item in enumerate(pending):
+            if progress:
+                progress(worker * len(pending) + index, total, item.plan)
+            if item.wants_worker and item.spec is not None:
+                item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+
+
+def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
+            on_cell: Callable[[Cell], None] | None) -> None:
+    """Merge each cell's workers, then cold starts (skipped once interrupted)."""
+    settled = []
+    for item in pending:
+        if item.spec is not None:
+            if not item.outcomes:
+                continue  # interrupted before its first worker: nothing to report
+            merge_workers(item.cell, item.outcomes)
+        results.cells.append(item.cell)
+        settled.append(item)
+    cold_cache: dict[tuple[str, str, str], float | str] = {}
+    try:
+        for item in settled:
+            if (item.cell.status == OK and config.cold_start
+                    and not results.config.get("interrupted")):
+                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes()
+                                   if item.spec else b"",
+                                   config.backend_options.get(item.plan.backend, {}),
+                                   cold_cache)
+            if on_cell:
+                on_cell(item.cell)
+    except KeyboardInterrupt:
+        results.config["interrupted"] = True
 
 
 def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:
@@ -191,35 +257,56 @@ def _config_dict(config: RunConfig) -> dict[str, Any]:
     return asdict(config)
 
 
-def run_cell(cell_plan: CellPlan, config: RunConfig,
-             cold_cache: dict[tuple[str, str, str], float | str] | None = None,
-             placement: dict[str, Any] | None = None) -> Cell:
+def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any],
+                 directory: Path) -> PendingCell:
+    """The manager's part before any worker: availability, support, the payload and its
+    reference answer (written to ``directory`` for the workers, so neither stays in memory)."""
     payload = load_payload(cell_plan.workload, cell_plan.size, config.seed,
                            cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
                 concurrency=cell_plan.concurrency, mode="open" if config.rate else "closed",
                 rate=config.rate, payload_bytes=len(payload))
+    pending = PendingCell(cell_plan, cell)
     reason = unavailable_reason(cell_plan.backend)
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
-        return cell
+        return pending
     options = config.backend_options.get(cell_plan.backend, {})
     # Not started: only asked what it implements; the workers start their own.
     reason = open_backend(cell_plan.backend, **options).unsupported_reason(cell_plan.workload)
     if reason:
         cell.status, cell.error = UNSUPPORTED, reason
-        return cell
+        return pending
     try:
         expected = reference_output(cell_plan.workload, payload)
     except WorkloadError as exc:
         cell.status, cell.error = "failed", f"the input is not valid: {exc}"
-        return cell
-    outcomes = _run_workers(cell_plan, config, placement or pinning.plan(config.pin),
-                            payload, expected)
-    merge_workers(cell, outcomes)
-    if cell.status == OK and config.cold_start:
-        _attach_cold_start(cell, payload, options, cold_cache)
-    return cell
+        return pending
+    directory.mkdir(parents=True, exist_ok=True)
+    expected_path, payload_path = directory / "expected.bin", directory / "payload.bin"
+    expected_path.write_bytes(expected)
+    payload_path.write_bytes(payload)
+    pending.spec = {**worker_spec(cell_plan, config, placement),
+                    "expected_path": str(expected_path), "payload_path": str(payload_path)}
+    return pending
+
+
+def run_cell(cell_plan: CellPlan, config: RunConfig,
+             cold_cache: dict[tuple[str, str, str], float | str] | None = None,
+             placement: dict[str, Any] | None = None) -> Cell:
+    """One cell on its own, its workers one after another (``run`` interleaves cells)."""
+    placement = placement or pinning.plan(config.pin)
+    with tempfile.TemporaryDirectory(prefix="hb-cell-") as tmp:
+        pending = prepare_cell(cell_plan, config, placement, Path(tmp))
+        if pending.spec is None:
+            return pending.cell
+        while len(pending.outcomes) < config.workers and pending.wants_worker:
+            pending.outcomes.append(manager.run_worker(pending.spec, config.worker_timeout_s))
+        merge_workers(pending.cell, pending.outcomes)
+        if pending.cell.status == OK and config.cold_start:
+            _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
+                               config.backend_options.get(cell_plan.backend, {}), cold_cache)
+    return pending.cell
 
 
 def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any]
@@ -234,24 +321,6 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
             "batch": config.batch, "cpu_affinity": placement}
-
-
-def _run_workers(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any],
-                 payload: bytes, expected: bytes) -> list[dict[str, Any]]:
-    """Each worker in turn; stops at the first that fails (its reason fails the cell)."""
-    outcomes: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="hb-cell-") as tmp:
-        expected_path, payload_path = Path(tmp) / "expected.bin", Path(tmp) / "payload.bin"
-        expected_path.write_bytes(expected)
-        payload_path.write_bytes(payload)
-        spec = {**worker_spec(cell_plan, config, placement),
-                "expected_path": str(expected_path), "payload_path": str(payload_path)}
-        for _ in range(config.workers):
-            outcome = manager.run_worker(spec, config.worker_timeout_s)
-            outcomes.append(outcome)
-            if outcome.get("status") != OK:
-                break
-    return outcomes
 
 
 def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:

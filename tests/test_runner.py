@@ -255,3 +255,30 @@ def test_pinned_grpc_server_runs_on_the_other_cpus() -> None:
     assert cell.cpu_affinity["client"] == placement["client"]
     assert list(cell.cpu_affinity["server"].values()) == [placement["server"]]
     assert not any("shared CPU cores" in w for w in done.warnings)
+
+
+def test_workers_of_cells_are_interleaved() -> None:
+    """Worker 1 of every cell, then worker 2 of every cell: a cell's workers span the run."""
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
+                              sizes="64B", **TINY)
+    seen: list[tuple[str, int]] = []
+    done = runner.run(config, progress=lambda i, total, plan: seen.append((plan.backend, total)))
+    assert seen == [("inproc", 4), ("inproc-pure", 4), ("inproc", 4), ("inproc-pure", 4)]
+    first, second = ([w["pid"] for w in c.worker_results] for c in done.cells)
+    # PIDs grow in spawn order: a1 < b1 < a2 < b2
+    assert first[0] < second[0] < first[1] < second[1]
+
+
+def test_interrupt_keeps_cells_with_the_workers_they_had() -> None:
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
+                              sizes="64B", **TINY)
+
+    def interrupt_at_the_last_worker(index: int, total: int, plan: runner.CellPlan) -> None:
+        if index == total - 1:
+            raise KeyboardInterrupt
+
+    done = runner.run(config, progress=interrupt_at_the_last_worker)
+    assert done.config["interrupted"] and any("interrupted" in w for w in done.warnings)
+    assert [(c.backend, c.workers, c.status) for c in done.cells] == [
+        ("inproc", 2, OK), ("inproc-pure", 1, OK)]
+    assert done.cells[1].interval_method == stats.ROUNDS_BOOTSTRAP_METHOD
