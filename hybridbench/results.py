@@ -89,6 +89,9 @@ class Cell:
     server_reported: dict[str, dict[str, float]] = field(default_factory=dict)
     #: CPUs the client and servers ran on; shared=True when they could share cores
     cpu_affinity: dict[str, Any] = field(default_factory=dict)
+    #: how busy the machine was during the rounds, in cores: others_cores (processes not of
+    #: this cell, mean and max over workers), steal_cores (taken by the hypervisor)
+    machine_load: dict[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple:

@@ -52,6 +52,8 @@ from hybridbench.verification import reference_output
 
 #: workers (or rounds) disagreeing by more than this are flagged
 ROUND_SPREAD_WARNING = 0.10
+#: a cell timed while other processes used more cores than this is flagged
+BUSY_CORES = 0.5
 
 
 @dataclass
@@ -359,6 +361,11 @@ def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
                        for key in outcomes[0]["harness"]}
     _time_split(cell, outcomes)
     cell.cpu_affinity = _affinity(outcomes[0]["cpu_affinity"])
+    others = [o["machine"]["others_cores"] for o in outcomes]
+    cell.machine_load = {"others_cores": float(np.mean(others)),
+                         "others_cores_max": float(max(others)),
+                         "steal_cores": float(np.mean([o["machine"]["steal_cores"]
+                                                       for o in outcomes]))}
     cell.warnings.extend(_warnings(cell, lost))
 
 
@@ -463,6 +470,10 @@ def _warnings(cell: Cell, lost: list[str]) -> list[str]:
                      f"cannot sustain {cell.rate} requests/s")
     for role in lost:
         found.append(f"the {role} process disappeared during the cell")
+    busiest = cell.machine_load.get("others_cores_max", 0.0)
+    if busiest > BUSY_CORES:
+        found.append(f"busy machine: other processes used up to {busiest:.1f} cores while this "
+                     "cell was timed; its figures and interval carry that load")
     return found
 
 

@@ -22,11 +22,13 @@ import importlib
 import json
 import os
 import sys
+import time
 from array import array
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 
 from hybridbench import measure, pinning, stats
 from hybridbench.backend import Backend
@@ -107,17 +109,20 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     histogram = stats.new_histogram()
     rounds = []
     reported_before = backend.server_resources()
+    machine_before = _machine_cpu()
     with ResourceMonitor(backend.processes()) as monitor:
         for _ in range(spec["rounds"]):
             done = _run(call, spec, spec["round_s"], batch)
             stats.record_many(histogram, done.latencies_ns)
             rounds.append({"ops": done.ops, "duration_ns": done.duration_ns,
                            "unsent": done.unsent})
+    machine = _machine_load(machine_before, _machine_cpu(), monitor)
     reported_after = backend.server_resources()
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
             "cpu_affinity": affinity, "rounds": rounds,
             "latency_hdr": stats.encode_histogram(histogram),
             "resources": _resources(monitor, reported_before, reported_after),
+            "machine": machine,
             "server_reported": reported_after,
             "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"])}
 
@@ -134,6 +139,29 @@ def _run(call: measure.Call, spec: dict[str, Any], seconds: float, batch: int) -
     if spec.get("rate"):
         return measure.open_loop(call, spec["rate"], spec["concurrency"], seconds)
     return measure.closed_loop(call, spec["concurrency"], seconds, batch)
+
+
+def _machine_cpu() -> tuple[float, Any]:
+    return time.perf_counter(), psutil.cpu_times()
+
+
+def _machine_load(before: tuple[float, Any], after: tuple[float, Any],
+                  monitor: ResourceMonitor) -> dict[str, float]:
+    """How busy the machine was during the rounds, in cores, from the kernel's counters:
+    ``others_cores`` is CPU used by processes other than this cell's (client and servers),
+    ``steal_cores`` CPU the hypervisor gave to other guests. A cell measured next to a
+    compiler gets slower in CPU time too (shared caches, SMT siblings), which no interval
+    over its own workers can see; this is how the result says so."""
+    wall = max(after[0] - before[0], 1e-9)
+
+    def busy(times: Any) -> float:
+        return float(sum(getattr(times, name, 0.0) for name in
+                         ("user", "nice", "system", "irq", "softirq")))
+
+    ours = sum(monitor.usage.cpu_s.values())
+    others = max(0.0, busy(after[1]) - busy(before[1]) - ours) / wall
+    steal = (getattr(after[1], "steal", 0.0) - getattr(before[1], "steal", 0.0)) / wall
+    return {"others_cores": others, "steal_cores": max(0.0, steal)}
 
 
 def harness_cost(batch: int) -> dict[str, float]:

@@ -165,6 +165,7 @@ def _schema_2(sample: results.Results) -> results.Results:
     timed.rss_peak_bytes = {**timed.rss_peak_bytes, "server": 9 * 2**20}
     timed.cpu_s_per_op = {**timed.cpu_s_per_op, "server": 20e-6}
     timed.resource_source = {"client": "process", "server": "self-reported"}
+    timed.machine_load = {"others_cores": 0.7, "others_cores_max": 1.2, "steal_cores": 0.0}
     untimed.time_split = {"calls": 300, "end_to_end_ns": 5_000.0, "kernel_ns": None,
                           "crossing_ns": None, "client_cpu_ns": 4_000.0}
     upgraded.env["harness"] = {"timer_ns": 81.0, "timer_min_ns": 60.0, "empty_call_ns": 150.0,
@@ -181,6 +182,7 @@ def test_report_shows_interval_time_split_and_server_source(sample: results.Resu
         assert "not measured" in text
         assert "9 MiB peak, 20 µs CPU/op (self-reported)" in text
         assert "shared cores" in text
+        assert "0.7 cores (max 1.2)" in text
     page = html.render([upgraded])
     assert "harness cost" in page and "81 ns" in page and "not pinned" in page
     # a schema-1 file says what its interval was

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,8 @@ def test_real_cells_are_complete() -> None:
         assert cell.harness_ns["timer_ns"] > 0 and cell.harness_ns["empty_call_ns"] > 0
         assert cell.time_split["calls"] >= 2 and cell.time_split["kernel_ns"] is None
         assert cell.kernel_ns is None and cell.cpu_affinity["shared"] is None
+        load = cell.machine_load
+        assert 0 <= load["others_cores"] <= load["others_cores_max"] <= (os.cpu_count() or 1)
     assert done.cells[0].batch_size == 100  # a 64-byte in-process echo: the fixed rule
     assert "1,024 bytes" in done.cells[0].batch_rule
     assert any(w.startswith("batched") for w in done.cells[0].warnings)

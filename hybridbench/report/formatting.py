@@ -134,3 +134,14 @@ def placement(cell: Any) -> str:
     servers = sorted({cpu for cpus in (affinity.get("server") or {}).values() for cpu in cpus})
     cpus = f"client {affinity.get('client')}, server {servers}"
     return f"shared cores ({cpus})" if shared else f"disjoint ({cpus})"
+
+
+def machine_load(cell: Any) -> str:
+    """Other processes' CPU while the cell was timed: ``0.1 cores (max 0.3)``."""
+    load = getattr(cell, "machine_load", None) or {}
+    if "others_cores" not in load:
+        return "-"
+    text = f"{load['others_cores']:.1f} cores (max {load.get('others_cores_max', 0):.1f})"
+    if load.get("steal_cores", 0) >= 0.05:
+        text += f", steal {load['steal_cores']:.1f}"
+    return text

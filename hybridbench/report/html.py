@@ -29,7 +29,8 @@ _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_by
                     interval_label_of=fmt.interval_label)
 _ENV.globals.update(memory=fmt.memory, THIN_TAIL=stats.THIN_TAIL_SAMPLES,
                     interval_label=fmt.interval_label, time_split=fmt.time_split,
-                    server_resources=fmt.server_resources, placement=fmt.placement)
+                    server_resources=fmt.server_resources, placement=fmt.placement,
+                    machine_load=fmt.machine_load)
 
 
 def by_workload(cells: list[Cell]) -> dict[str, list[Cell]]:

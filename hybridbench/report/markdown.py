@@ -28,7 +28,7 @@ def _split_row(cell: Cell) -> str:
     split = fmt.time_split(cell)
     return (f"| {cell.backend} | {split['end_to_end']} | {split['kernel']} | "
             f"{split['crossing']} | {split['client_cpu']} | {fmt.server_resources(cell)} | "
-            f"{fmt.placement(cell)} |")
+            f"{fmt.placement(cell)} | {fmt.machine_load(cell)} |")
 
 
 def time_split_lines(cells: list[Cell]) -> list[str]:
@@ -37,7 +37,7 @@ def time_split_lines(cells: list[Cell]) -> list[str]:
     if not ok:
         return []
     return ["| backend | end-to-end | kernel | crossing + serialization | client CPU/call "
-            "| server (peak RSS, CPU/op) | CPUs |", "|---|---|---|---|---|---|---|",
+            "| server (peak RSS, CPU/op) | CPUs | others' CPU |", "|---" * 8 + "|",
             *(_split_row(c) for c in ok), ""]
 
 

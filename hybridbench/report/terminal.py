@@ -42,14 +42,15 @@ def time_split_table(results: Results) -> Table | None:
     table = Table(title="where the time goes (per call, medians)", title_justify="left",
                   header_style="bold")
     for column in ("workload", "backend", "c", "end-to-end", "kernel", "crossing+ser.",
-                   "client CPU", "server", "CPUs"):
+                   "client CPU", "server", "CPUs", "others' CPU"):
         table.add_column(column, justify="left" if column in ("workload", "backend", "server",
                                                                "CPUs") else "right")
     for cell in cells:
         split = fmt.time_split(cell)
         table.add_row(f"{cell.workload} {cell.size}", cell.backend, str(cell.concurrency),
                       split["end_to_end"], split["kernel"], split["crossing"],
-                      split["client_cpu"], fmt.server_resources(cell), fmt.placement(cell))
+                      split["client_cpu"], fmt.server_resources(cell), fmt.placement(cell),
+                      fmt.machine_load(cell))
     return table
 
 
@@ -63,7 +64,8 @@ _KINDS = {"thin tail": "thin tail (< 10,000 samples: P99 rests on < 100 of them)
           "noisy": "noisy (throughput standard deviation > 10% of the mean between workers, "
                    "or between rounds in schema-1 files)",
           "calls shorter": "* timed in batches (percentiles are of batch means)",
-          "batched": "* timed in batches (percentiles are of batch means)"}
+          "batched": "* timed in batches (percentiles are of batch means)",
+          "busy machine": "busy machine (other processes used > 0.5 cores while timed)"}
 
 
 def print_summary(results: Results, console: Console | None = None) -> None:
