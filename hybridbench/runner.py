@@ -215,10 +215,9 @@ def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
     cold_cache: dict[tuple[str, str, str], float | str] = {}
     try:
         for item in settled:
-            if (item.cell.status == OK and config.cold_start
-                    and not results.config.get("interrupted")):
-                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes()
-                                   if item.spec else b"",
+            measure_cold = config.cold_start and not results.config.get("interrupted")
+            if measure_cold and item.cell.status == OK and item.spec is not None:
+                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
                                    config.backend_options.get(item.plan.backend, {}),
                                    cold_cache)
             if on_cell:
