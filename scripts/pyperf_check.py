@@ -7,8 +7,9 @@
 
 pyperf runs each benchmark in several fresh worker processes (its own manager/worker split)
 with calibrated loops; this script gives it the same payload and the same backend call that
-hybridbench times. Compared: pyperf's mean time per call against hybridbench's mean time per
-call (1 / mean worker throughput), and pyperf's median against hybridbench's P50.
+hybridbench times. Compared: pyperf's mean time per call against hybridbench's (each worker's
+mean time per call, averaged over workers as pyperf averages its values), and pyperf's median
+against hybridbench's P50.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def _compare(pyperf_path: str, hybridbench_path: str) -> None:
         cell = cells.get((workload, size, backend))
         if cell is None or not cell.throughput_mean_ops:
             continue
-        hb_mean = 1e9 / cell.throughput_mean_ops
+        # like pyperf's mean: every process's mean time per call, weighted equally
+        hb_mean = 1e9 * sum(w["duration_s"] / w["ops"] for w in cell.worker_results) / len(
+            cell.worker_results)
         hb_p50 = (cell.latency_ns or {}).get("p50") or float("nan")
         pp_mean, pp_median = bench.mean() * 1e9, bench.median() * 1e9
         print(f"{bench.get_name():28} {pp_mean:10.0f}ns {hb_mean:10.0f}ns "

@@ -48,7 +48,7 @@ def test_real_cells_are_complete() -> None:
         ("echo", 1), ("echo", 2), ("json", 1), ("json", 2)]
     for cell in done.cells:
         assert cell.status == OK and cell.verified and cell.error is None
-        assert cell.samples > 100 and len(cell.rounds) == 4 and cell.workers == 2
+        assert cell.samples > 50 and len(cell.rounds) == 4 and cell.workers == 2
         assert len({w["pid"] for w in cell.worker_results}) == 2  # two fresh processes
         assert cell.latency_ns["p50"] <= cell.latency_ns["p99"] <= cell.latency_ns["max"]
         low, high = cell.throughput_ci95
