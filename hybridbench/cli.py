@@ -128,7 +128,7 @@ def cmd_list(console: Console) -> int:
 def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
-              "cold_start": not args.no_cold_start, "pin": args.pin}
+              "cold_start": not args.no_cold_start}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
         fields["backend_options"] = {"grpc": {"target": args.grpc_target}}
@@ -139,6 +139,7 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
         config.rounds = args.rounds
     if args.workers is not None:
         config.workers = args.workers
+    config.pin = args.pin
     if config.duration_s <= 0 or config.rounds < 1 or config.workers < 1:
         raise HybridbenchError("--duration must be positive, --rounds and --workers at least 1")
     return config
