@@ -114,7 +114,7 @@ def test_one_process_bootstrap_undercovers_by_simulation() -> None:
     covered = sum(low <= 1000.0 <= high for low, high in
                   (stats.bootstrap_ci(run[0], resamples=300, seed=i)
                    for i, run in enumerate(runs)))
-    assert covered / 300 < 0.6
+    assert covered / 300 < 0.75  # 59% with this seed, against the 95% it claims
 
 
 def test_worker_intervals_degenerate_and_known_values() -> None:
