@@ -86,8 +86,8 @@ class RunnerCell:
                     continue
                 config = runner.RunConfig(workloads=[workload], backends=[backend],
                                           sizes=preset(workload, "default"),
-                                          duration_s=TRACK_SECONDS, rounds=3, warmup_s=0.2,
-                                          cold_start=False)
+                                          duration_s=TRACK_SECONDS, rounds=2, warmup_s=0.2,
+                                          workers=2, breakdown_s=0.05, cold_start=False)
                 cell = runner.run(config).cells[0]
                 cells[workload, backend] = (
                     {"throughput": cell.throughput_ops or 0.0,

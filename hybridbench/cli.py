@@ -70,10 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_concurrency, default=[1],
                      help="closed-loop workers, e.g. 1,2 (default 1)")
     timing = run.add_mutually_exclusive_group()
-    timing.add_argument("--duration", type=float, help="measured seconds per cell (default 5)")
+    timing.add_argument("--duration", type=float,
+                        help="measured seconds per cell, shared by its workers (default 3)")
     timing.add_argument("--quick", action="store_true",
                         help="short cells for CI and smoke tests: numbers are indicative only")
-    run.add_argument("--rounds", type=int, help="rounds per cell (default 5, quick 3)")
+    run.add_argument("--rounds", type=int, help="rounds per worker (default 3, quick 2)")
+    run.add_argument("--workers", type=int,
+                     help="fresh worker processes per cell, the units of the interval "
+                          "(default 3, quick 2)")
+    run.add_argument("--pin", action="store_true",
+                     help="put client workers and servers on disjoint CPUs")
     run.add_argument("--rate", type=float,
                      help="open loop at this many requests/s, latency from the intended send "
                           "time (default: closed loop)")
@@ -181,8 +187,11 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
         config.duration_s = args.duration
     if args.rounds is not None:
         config.rounds = args.rounds
-    if config.duration_s <= 0 or config.rounds < 1:
-        raise HybridbenchError("--duration must be positive and --rounds at least 1")
+    if args.workers is not None:
+        config.workers = args.workers
+    config.pin = args.pin
+    if config.duration_s <= 0 or config.rounds < 1 or config.workers < 1:
+        raise HybridbenchError("--duration must be positive, --rounds and --workers at least 1")
     return config
 
 
@@ -196,7 +205,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         task = progress.add_task("starting", total=len(cells))
 
         def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
-            progress.update(task, completed=index, description=cell.label)
+            progress.update(task, completed=index, total=total, description=cell.label)
 
         done = runner.run(config, progress=on_progress)
         progress.update(task, completed=len(cells))

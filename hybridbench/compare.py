@@ -1,19 +1,26 @@
 """``hybridbench compare BASE NEW``: the change of every cell, with a significance test.
 
-Cells are matched by (workload, size, backend, concurrency, mode, rate). The test is a
-two-sided Mann-Whitney U on the per-round throughputs (scipy.stats.mannwhitneyu): it assumes
-nothing about their distribution, and with 5 rounds a side its smallest p-value is 0.008, so
-"significant" means every round of one run beat most rounds of the other. With fewer than 4
-rounds a side no p-value below 0.05 is possible, and the verdict says so instead of guessing.
+Cells are matched by (workload, size, backend, concurrency, mode, rate). The test runs on the
+same units as the interval: the throughput of each worker process (schema 2), with Welch's
+two-sided t-test (``stats.welch_p_value``), which needs two workers a side, so two default
+runs (3 workers per cell) can always be compared. Rounds inside one process are not
+independent (they share its heap, layout and server), so treating them as units made
+differences between runs look significant when they were run-to-run noise.
+
+Cells without worker figures (schema-1 files) fall back to the old test, Mann-Whitney U on
+per-round throughputs, which needs 4 rounds a side; the verdict names the test used.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hybridbench import stats
 from hybridbench.results import OK, Cell, Results
 
 ALPHA = 0.05
+#: units a side below which no test is attempted
+MIN_WORKERS = 2
 MIN_ROUNDS = 4
 
 
@@ -25,6 +32,7 @@ class Change:
     ratio: float | None = None  # new throughput / base throughput
     p_value: float | None = None
     verdict: str = ""
+    test: str | None = None  # which test gave p_value
 
     @property
     def label(self) -> str:
@@ -41,6 +49,26 @@ def _throughputs(cell: Cell) -> list[float]:
     return [r["throughput"] for r in cell.rounds if r.get("throughput")]
 
 
+def _worker_throughputs(cell: Cell) -> list[float]:
+    return [w["throughput"] for w in cell.worker_results if w.get("throughput")]
+
+
+def _test(base: Cell, new: Cell) -> tuple[float | None, str, str | None]:
+    """``(p-value, verdict if none, test name)`` on the finest units both cells have."""
+    a, b = _worker_throughputs(base), _worker_throughputs(new)
+    if a and b:
+        if min(len(a), len(b)) < MIN_WORKERS:
+            return None, f"too few workers to test (need {MIN_WORKERS} a side)", None
+        return stats.welch_p_value(a, b), "", "Welch t-test on worker throughputs"
+    a, b = _throughputs(base), _throughputs(new)
+    if min(len(a), len(b)) < MIN_ROUNDS:
+        return None, f"too few rounds to test (need {MIN_ROUNDS} a side)", None
+    from scipy.stats import mannwhitneyu
+
+    p_value = float(mannwhitneyu(b, a, alternative="two-sided").pvalue)
+    return p_value, "", "Mann-Whitney U on round throughputs (schema 1)"
+
+
 def compare_cells(base: Cell | None, new: Cell | None, key: tuple) -> Change:
     change = Change(key, base, new)
     if base is None or new is None:
@@ -53,13 +81,9 @@ def compare_cells(base: Cell | None, new: Cell | None, key: tuple) -> Change:
             change.verdict = f"not comparable (base {base.status}, new {new.status})"
         return change
     change.ratio = (new.throughput_ops or 0) / (base.throughput_ops or 1)
-    a, b = _throughputs(base), _throughputs(new)
-    if min(len(a), len(b)) < MIN_ROUNDS:
-        change.verdict = f"too few rounds to test (need {MIN_ROUNDS} a side)"
+    change.p_value, change.verdict, change.test = _test(base, new)
+    if change.p_value is None:
         return change
-    from scipy.stats import mannwhitneyu
-
-    change.p_value = float(mannwhitneyu(b, a, alternative="two-sided").pvalue)
     if change.p_value >= ALPHA:
         change.verdict = "no significant change"
     else:

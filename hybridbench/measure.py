@@ -45,20 +45,50 @@ class Round:
         return self.ops * 1e9 / self.duration_ns if self.duration_ns else math.nan
 
 
-def calibrate_batch(call: Call, probe_ns: int = 20_000_000) -> tuple[int, float]:
-    """Return ``(batch size, mean ns per call)`` from calling for about ``probe_ns``."""
-    calls = 0
-    start = clock()
-    while True:
-        call()
-        calls += 1
-        elapsed = clock() - start
-        if elapsed >= probe_ns or calls >= 100_000:
-            break
-    mean = elapsed / calls
-    if mean >= BATCH_THRESHOLD_NS:
-        return 1, mean
-    return max(1, math.ceil(BATCH_TARGET_NS / max(mean, 1.0))), mean
+#: in-process calls on payloads up to this many bytes are timed in batches of this many calls.
+#: A rule on what the cell *is*, never on a wall-clock probe: a 20 ms probe gave ffi echo 64B
+#: batches of 1, 4, 5, 4, 11 and 11 in six runs of the same cell. In-process calls on payloads
+#: this small take 0.1-5 µs here, where one ``perf_counter_ns`` pair (~50-100 ns) would be
+#: 2-50% of a sample; a batch of 100 (or 10) brings the timer below 1% of it. Calls that
+#: cross a process take >= 20 µs and are always timed one by one.
+SHORT_CALL_BATCHES = ((1024, 100), (64 * 1024, 10))
+
+
+def batch_for(payload_bytes: int, out_of_process: bool) -> tuple[int, str]:
+    """``(batch size, the rule that chose it)`` for a cell: deterministic, so identical runs
+    of a cell always time the same unit."""
+    if out_of_process:
+        return 1, "calls to another process are timed one by one"
+    for limit, batch in SHORT_CALL_BATCHES:
+        if payload_bytes <= limit:
+            return batch, (f"in-process call on a payload <= {limit:,} bytes: "
+                           f"batches of {batch} calls")
+    return 1, f"in-process call on a payload > {SHORT_CALL_BATCHES[-1][0]:,} bytes: one by one"
+
+
+def timer_cost_ns(pairs: int = 20_000, read: Callable[[], int] | None = None) -> dict[str, float]:
+    """What one timed span adds by itself: two back-to-back clock reads, ``pairs`` times.
+
+    The median is the typical overhead inside every sample; the minimum is the clock's floor.
+    """
+    read = read or clock
+    deltas = array("q")
+    for _ in range(pairs):
+        t0 = read()
+        deltas.append(read() - t0)
+    values = np.frombuffer(deltas, dtype=np.int64)
+    return {"median": float(np.median(values)), "min": float(values.min())}
+
+
+def empty_call_cost_ns(batch: int = 1, duration_s: float = 0.03) -> float:
+    """Median per-call time of the closed loop itself with a call that does nothing:
+    the floor under every latency this loop reports (timer, loop, one Python call)."""
+    done = closed_loop(_nothing, 1, duration_s, batch)
+    return float(np.median(done.latencies_ns))
+
+
+def _nothing() -> None:
+    return None
 
 
 def _run_workers(bodies: list[Callable[[threading.Barrier], None]], on_ready: Callable[[], None]

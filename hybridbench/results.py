@@ -18,7 +18,15 @@ from typing import Any
 
 import orjson
 
-SCHEMA = 1
+#: 2: cells measured in worker processes; adds workers, worker_results, interval_method,
+#: throughput_mean_ops, throughput_pi95, batch_rule, harness_ns, kernel_ns, kernel_hdr,
+#: time_split, resource_source, server_reported, cpu_affinity; env adds harness, cpu_affinity
+SCHEMA = 2
+#: older schemas this version still reads (their new fields stay at their defaults)
+READABLE_SCHEMAS = (1, 2)
+
+#: what a schema-1 cell's throughput_ci95 was
+SCHEMA_1_INTERVAL = "percentile bootstrap of round throughputs in one process (schema 1)"
 
 #: cell status values
 OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = "ok", "wrong", "failed", "unsupported", "unavailable"
@@ -41,9 +49,10 @@ class Cell:
     samples: int = 0
     batch_size: int = 1  # > 1: each sample is the mean of a timed batch of this many calls
     duration_s: float = 0.0
-    throughput_ops: float | None = None  # median over rounds
+    throughput_ops: float | None = None  # median over rounds (of every worker)
     throughput_bytes: float | None = None  # request bytes per second, at throughput_ops
-    throughput_ci95: list[float] | None = None  # bootstrap 95% CI of the median
+    #: 95% interval for the cell's throughput; how it was computed is in interval_method
+    throughput_ci95: list[float] | None = None
     latency_ns: dict[str, float] | None = None  # p50 p90 p99 p999 max mean
     latency_hdr: str | None = None  # the whole distribution, HdrHistogram base64 encoding
     rss_peak_bytes: dict[str, int | None] = field(default_factory=dict)  # client, server
@@ -54,6 +63,35 @@ class Cell:
     unsent: int = 0  # open loop: calls scheduled but never sent (backend too slow)
     warnings: list[str] = field(default_factory=list)
     backend_info: dict[str, Any] = field(default_factory=dict)
+    # -- schema 2 ------------------------------------------------------------------------------
+    #: worker processes whose figures make up this cell
+    workers: int = 0
+    #: per worker: pid, ops, duration_s, throughput, cpu_s, rss_peak_bytes...
+    worker_results: list[dict[str, Any]] = field(default_factory=list)
+    interval_method: str | None = None
+    #: mean of the workers' throughputs: the centre of throughput_ci95 and throughput_pi95
+    throughput_mean_ops: float | None = None
+    #: 95% prediction interval: where a repeat run's mean throughput should land
+    throughput_pi95: list[float] | None = None
+    batch_rule: str | None = None
+    #: the harness's own cost in this cell's workers: timer_ns, empty_call_ns...
+    harness_ns: dict[str, float] = field(default_factory=dict)
+    #: the engine's own time per call (reported by the backend), like latency_ns; None when
+    #: the backend cannot tell
+    kernel_ns: dict[str, float] | None = None
+    kernel_hdr: str | None = None
+    #: per call, median-based: end_to_end_ns, kernel_ns, crossing_ns (end-to-end minus
+    #: kernel: transport + serialization + client), client_cpu_ns, calls
+    time_split: dict[str, Any] = field(default_factory=dict)
+    #: per role: "process" (sampled by PID) or "self-reported" (the server's own figures)
+    resource_source: dict[str, str] = field(default_factory=dict)
+    #: what the servers said about themselves at the end of the cell (server_resources())
+    server_reported: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: CPUs the client and servers ran on; shared=True when they could share cores
+    cpu_affinity: dict[str, Any] = field(default_factory=dict)
+    #: how busy the machine was during the rounds, in cores: others_cores (processes not of
+    #: this cell, mean and max over workers), steal_cores (taken by the hypervisor)
+    machine_load: dict[str, float] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple:
@@ -76,13 +114,24 @@ class Results:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Results:
         schema = data.get("schema")
-        if schema != SCHEMA:
-            raise ValueError(f"result file has schema {schema!r}; this hybridbench reads {SCHEMA}")
+        if schema not in READABLE_SCHEMAS:
+            raise ValueError(f"result file has schema {schema!r}; this hybridbench reads "
+                             f"{', '.join(map(str, READABLE_SCHEMAS))}")
         known = {f.name for f in dataclasses.fields(Cell)}
         cells = [Cell(**{k: v for k, v in c.items() if k in known}) for c in data["cells"]]
+        if schema == 1:
+            for cell in cells:
+                _upgrade_schema_1(cell)
         return cls(env=data.get("env", {}), cells=cells, config=data.get("config", {}),
                    warnings=data.get("warnings", []), schema=schema,
                    created=data.get("created", ""))
+
+
+def _upgrade_schema_1(cell: Cell) -> None:
+    """Say what a schema-1 cell's figures were: one process, interval over its rounds."""
+    if cell.status == OK:
+        cell.workers = 1
+        cell.interval_method = SCHEMA_1_INTERVAL
 
 
 def _finite(value: Any) -> Any:

@@ -1,23 +1,45 @@
-"""The runner: plans cells, and for each one verifies, warms up, measures and summarises.
+"""The runner: plans cells, and for each one has worker processes measure it, then merges.
 
-Order inside a cell (DESIGN.md, "Measurement rules"): start a fresh backend instance; run once
-and verify against the reference (a wrong answer is reported, never timed); calibrate the
-batch size; warm up; then ``rounds`` rounds inside a resource monitor; stop the backend. Any
-failure is recorded in the cell and the run goes on with the next one.
+Order (DESIGN.md, "Measurement rules" and "Version 2"): for every cell, load the payload and
+compute the reference answer once, here; then ``workers`` passes over the cells, each running
+one fresh worker process per cell, one process at a time (interleaved: see ``_passes``). A
+worker starts a backend instance of its own, verifies, warms up, freezes the heap and times
+``rounds`` rounds (``hybridbench.worker``, spawned by ``hybridbench.manager``). Finally each
+cell's histograms and resource figures are merged, and cold starts measured. Any failure, in
+this process or in a worker (exception, crash, timeout), is recorded in its cell (which gets
+no further workers) and the run goes on.
+
+Why several processes: a figure measured in one long-lived process carries that process's
+garbage-collection cost and layout luck, and an interval over its rounds misses the spread
+between processes (measured before version 2: 35 of 72 intervals held another run's median).
+Each worker is a unit of the interval (``stats.worker_intervals``).
+
+Servers are not shared between workers: each worker's backend spawns its own, so a server's
+fresh state (allocator, caches, thread pool warm-up) is part of the between-process spread
+the interval covers, and no worker measures a server another one has loaded.
+
+Default budget (2 cores): 3 workers x 1 s measured each (3 rounds of 1/3 s), 0.25 s warm-up
+and 0.15 s of breakdown calls per worker. The main job (~40 cells) took 4.5 min at 5 s per
+cell in one process; a worker adds ~0.5-1 s of its own (interpreter and imports 0.25 s,
+verification, the harness-cost probes 0.06 s, a server spawn), so 3 s per cell in 3 workers
+keeps the main job near 5 minutes. Three workers is the fewest that give a spread with two
+degrees of freedom; the price is a wide t quantile (4.30), which the interval pays honestly.
 """
 
 from __future__ import annotations
 
-import functools
+import statistics
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, measure, stats
-from hybridbench.backend import Backend
-from hybridbench.errors import HybridbenchError, VerificationError, WorkloadError
+from hybridbench import coldstart, envinfo, manager, pinning, stats
+from hybridbench.errors import WorkloadError
+from hybridbench.payloads import load_payload
 from hybridbench.registry import (
     backend_names,
     get_workload,
@@ -25,12 +47,13 @@ from hybridbench.registry import (
     unavailable_reason,
     workload_names,
 )
-from hybridbench.resources import ResourceMonitor
-from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG, Cell, Results
+from hybridbench.results import OK, UNAVAILABLE, UNSUPPORTED, Cell, Results
 from hybridbench.verification import reference_output
 
-#: rounds disagreeing by more than this are flagged
+#: workers (or rounds) disagreeing by more than this are flagged
 ROUND_SPREAD_WARNING = 0.10
+#: a cell timed while other processes used more cores than this is flagged
+BUSY_CORES = 0.5
 
 
 @dataclass
@@ -41,18 +64,31 @@ class RunConfig:
     #: workload ``{"json": "64KB"}``
     sizes: dict[str, str] | str | None = None
     concurrency: list[int] = field(default_factory=lambda: [1])
-    duration_s: float = 5.0  # measured time per cell, split into rounds of 1 s
-    rounds: int = 5
-    warmup_s: float = 0.5
+    duration_s: float = 3.0  # measured time per cell, over all its workers
+    rounds: int = 3  # rounds per worker
+    warmup_s: float = 0.25  # per worker
     rate: float | None = None  # open loop at this many requests per second
     seed: int = 0
     cold_start: bool = True
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: fresh processes per cell, one after another; the units of the interval
+    workers: int = 3
+    #: per worker, after the timed rounds: calls through ``run_timed`` for the time split
+    breakdown_s: float = 0.15
+    #: client workers and servers on disjoint CPUs
+    pin: bool = False
+    #: None: the deterministic rule of ``measure.batch_for``
+    batch: int | None = None
+    #: None: ``manager.worker_timeout`` (planned time x 3 + 60 s)
+    worker_timeout_s: float | None = None
+    #: backend name -> "module:Class" loaded by workers instead of the registry's entry
+    backend_refs: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
         """Short cells for CI and smoke runs: numbers are indicative only."""
-        return cls(**{"duration_s": 0.6, "rounds": 3, "warmup_s": 0.1, **overrides})
+        return cls(**{"duration_s": 0.6, "rounds": 2, "warmup_s": 0.1, "workers": 2,
+                      "breakdown_s": 0.05, **overrides})
 
 
 @dataclass(frozen=True)
@@ -61,6 +97,8 @@ class CellPlan:
     size: str
     backend: str
     concurrency: int
+    #: the payload comes from this file instead of the generator; ``size`` is then its name
+    input_path: str | None = None
 
     @property
     def label(self) -> str:
@@ -88,6 +126,8 @@ def plan(config: RunConfig) -> list[CellPlan]:
             raise WorkloadError(f"unknown backend {name!r}; known: {', '.join(known)}")
     if any(c < 1 for c in config.concurrency):
         raise WorkloadError("concurrency must be at least 1")
+    if config.workers < 1:
+        raise WorkloadError("workers must be at least 1")
     return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
             for b in backends for c in config.concurrency]
 
@@ -97,31 +137,119 @@ ProgressFn = Callable[[int, int, CellPlan], None]
 
 def run(config: RunConfig, progress: ProgressFn | None = None,
         on_cell: Callable[[Cell], None] | None = None) -> Results:
-    """Run every planned cell; ``progress(i, total, plan)`` is called before each."""
+    """Run every planned cell, its workers interleaved with the other cells' (see
+    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
+    a cell is complete."""
     cells_plan = plan(config)
+    placement = pinning.plan(config.pin)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
+    results.env["cpu_affinity"] = placement
     busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at start: {busy}")
+    with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
+        pending: list[PendingCell] = []
+        try:
+            for index, cell_plan in enumerate(cells_plan):
+                pending.append(prepare_cell(cell_plan, config, placement,
+                                            Path(tmp) / f"cell-{index}"))
+            _passes(pending, config, progress)
+        except KeyboardInterrupt:
+            # Keep what was measured: the caller saves it, marked as partial, and exits.
+            results.config["interrupted"] = True
+        _settle(pending, config, results, on_cell)
+    if results.config.get("interrupted"):
+        results.warnings.append(
+            f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
+            "possibly from fewer workers than asked (see each cell's workers): the results are "
+            "partial")
+    _finish(results, config, placement)
+    return results
+
+
+@dataclass
+class PendingCell:
+    """A cell between planning and merging: its workers' outcomes so far."""
+
+    plan: CellPlan
+    cell: Cell
+    #: what each worker gets; None when the cell was settled without one (unavailable...)
+    spec: dict[str, Any] | None = None
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def wants_worker(self) -> bool:
+        return self.spec is not None and all(o.get("status") == OK for o in self.outcomes)
+
+
+def _passes(pending: list[PendingCell], config: RunConfig,
+            progress: ProgressFn | None) -> None:
+    """Worker 1 of every cell, then worker 2 of every cell, and so on.
+
+    Interleaved rather than cell by cell so that each cell's workers are spread over the whole
+    run: a slow drift of the machine (another job starting, thermal state, a noisy
+    neighbour) then shows in the spread between a cell's workers, which is what its interval
+    is built from, instead of shifting whole cells, which no interval could see and which
+    would bias the comparison of backends measured minutes apart.
+    """
+    total = len(pending) * config.workers
+    for worker in range(config.workers):
+        for index, item in enumerate(pending):
+            if progress:
+                progress(worker * len(pending) + index, total, item.plan)
+            if item.wants_worker and item.spec is not None:
+                item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+
+
+def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
+            on_cell: Callable[[Cell], None] | None) -> None:
+    """Merge each cell's workers, then cold starts (skipped once interrupted)."""
+    settled = []
+    for item in pending:
+        if item.spec is not None:
+            if not item.outcomes:
+                continue  # interrupted before its first worker: nothing to report
+            merge_workers(item.cell, item.outcomes)
+        results.cells.append(item.cell)
+        settled.append(item)
     cold_cache: dict[tuple[str, str, str], float | str] = {}
     try:
-        for index, cell_plan in enumerate(cells_plan):
-            if progress:
-                progress(index, len(cells_plan), cell_plan)
-            cell = run_cell(cell_plan, config, cold_cache)
-            results.cells.append(cell)
+        for item in settled:
+            measure_cold = config.cold_start and not results.config.get("interrupted")
+            if measure_cold and item.cell.status == OK and item.spec is not None:
+                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
+                                   config.backend_options.get(item.plan.backend, {}),
+                                   cold_cache)
             if on_cell:
-                on_cell(cell)
+                on_cell(item.cell)
     except KeyboardInterrupt:
-        # Keep what was measured: the caller saves it, marked as partial, and exits.
-        results.warnings.append(f"interrupted after {len(results.cells)} of "
-                                f"{len(cells_plan)} cells: the results are partial")
         results.config["interrupted"] = True
+
+
+def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:
     busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at end: {busy}")
     results.env["load_average_end"] = envinfo.load_average()
-    return results
+    results.env["harness"] = run_harness(results.cells, config)
+    if not placement["pinned"] and any(c.cpu_affinity.get("shared") for c in results.cells):
+        results.warnings.append("client and server processes shared CPU cores (no --pin): "
+                                "their figures include competing for them")
+
+
+def run_harness(cells: list[Cell], config: RunConfig) -> dict[str, Any]:
+    """The run's harness cost: the median over the cells measured (each the median of its
+    workers), with how the figures were obtained."""
+    measured = [c.harness_ns for c in cells if c.harness_ns]
+    keys = ("timer_ns", "timer_min_ns", "empty_call_ns")
+    figures: dict[str, Any] = {
+        key: (statistics.median(m[key] for m in measured) if measured else None)
+        for key in keys}
+    figures.update({"cells_measured": len(measured), "workers_per_cell": config.workers,
+                    "measured_in": "each worker process, after verification and before "
+                                   "warm-up: 20,000 perf_counter_ns pairs, and the closed "
+                                   "loop with an empty call for 30 ms (batch 1)"})
+    return figures
 
 
 def _config_dict(config: RunConfig) -> dict[str, Any]:
@@ -130,105 +258,221 @@ def _config_dict(config: RunConfig) -> dict[str, Any]:
     return asdict(config)
 
 
-def run_cell(cell_plan: CellPlan, config: RunConfig,
-             cold_cache: dict[tuple[str, str, str], float | str] | None = None) -> Cell:
-    workload = get_workload(cell_plan.workload)
-    payload = workload.make_input(cell_plan.size, config.seed)
+def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any],
+                 directory: Path) -> PendingCell:
+    """The manager's part before any worker: availability, support, the payload and its
+    reference answer (written to ``directory`` for the workers, so neither stays in memory)."""
+    payload = load_payload(cell_plan.workload, cell_plan.size, config.seed,
+                           cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
                 concurrency=cell_plan.concurrency, mode="open" if config.rate else "closed",
                 rate=config.rate, payload_bytes=len(payload))
+    pending = PendingCell(cell_plan, cell)
     reason = unavailable_reason(cell_plan.backend)
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
-        return cell
+        return pending
     options = config.backend_options.get(cell_plan.backend, {})
-    backend = open_backend(cell_plan.backend, **options)
-    reason = backend.unsupported_reason(cell_plan.workload)
+    # Not started: only asked what it implements; the workers start their own.
+    reason = open_backend(cell_plan.backend, **options).unsupported_reason(cell_plan.workload)
     if reason:
         cell.status, cell.error = UNSUPPORTED, reason
-        return cell
+        return pending
     try:
-        backend.start()
-        cell.backend_info = backend.describe()
         expected = reference_output(cell_plan.workload, payload)
-        workload.verify(payload, backend.run(cell_plan.workload, payload), expected)
-        cell.verified = True
-        _measure(cell, backend, payload, config)
-    except VerificationError as exc:
-        cell.status, cell.error = WRONG, f"output differs from the reference: {exc}"
-    except (HybridbenchError, OSError) as exc:
-        cell.status, cell.error = FAILED, f"{type(exc).__name__}: {exc}"
-    finally:
-        backend.stop()
-    if cell.status == OK and config.cold_start:
-        _attach_cold_start(cell, payload, options, cold_cache)
-    return cell
+    except WorkloadError as exc:
+        cell.status, cell.error = "failed", f"the input is not valid: {exc}"
+        return pending
+    directory.mkdir(parents=True, exist_ok=True)
+    expected_path, payload_path = directory / "expected.bin", directory / "payload.bin"
+    expected_path.write_bytes(expected)
+    payload_path.write_bytes(payload)
+    pending.spec = {**worker_spec(cell_plan, config, placement),
+                    "expected_path": str(expected_path), "payload_path": str(payload_path)}
+    return pending
 
 
-def _measure(cell: Cell, backend: Backend, payload: bytes, config: RunConfig) -> None:
-    call = functools.partial(backend.run, cell.workload, payload)
-    batch = 1
-    if config.rate is None:
-        batch, _ = measure.calibrate_batch(call)
-        measure.closed_loop(call, cell.concurrency, config.warmup_s, batch)
-    else:
-        measure.open_loop(call, config.rate, cell.concurrency, config.warmup_s)
+def run_cell(cell_plan: CellPlan, config: RunConfig,
+             cold_cache: dict[tuple[str, str, str], float | str] | None = None,
+             placement: dict[str, Any] | None = None) -> Cell:
+    """One cell on its own, its workers one after another (``run`` interleaves cells)."""
+    placement = placement or pinning.plan(config.pin)
+    with tempfile.TemporaryDirectory(prefix="hb-cell-") as tmp:
+        pending = prepare_cell(cell_plan, config, placement, Path(tmp))
+        if pending.spec is None:
+            return pending.cell
+        while len(pending.outcomes) < config.workers and pending.wants_worker:
+            pending.outcomes.append(manager.run_worker(pending.spec, config.worker_timeout_s))
+        merge_workers(pending.cell, pending.outcomes)
+        if pending.cell.status == OK and config.cold_start:
+            _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
+                               config.backend_options.get(cell_plan.backend, {}), cold_cache)
+    return pending.cell
+
+
+def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any]
+                ) -> dict[str, Any]:
+    """What a worker needs to measure its share of the cell (JSON)."""
+    return {"workload": cell_plan.workload, "size": cell_plan.size, "seed": config.seed,
+            "input_path": cell_plan.input_path, "backend": cell_plan.backend,
+            "backend_ref": config.backend_refs.get(cell_plan.backend),
+            "options": config.backend_options.get(cell_plan.backend, {}),
+            "concurrency": cell_plan.concurrency, "rate": config.rate,
+            "rounds": config.rounds,
+            "round_s": config.duration_s / config.workers / config.rounds,
+            "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
+            "batch": config.batch, "cpu_affinity": placement}
+
+
+def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+    """One cell from its workers' figures; the first failure, if any, fails it."""
+    cell.verified = bool(outcomes) and all(o.get("verified") for o in outcomes)
+    for index, outcome in enumerate(outcomes):
+        if outcome.get("backend_info"):
+            cell.backend_info = outcome["backend_info"]
+        if outcome.get("status") != OK:
+            cell.status = outcome.get("status") or "failed"
+            cell.error = f"{outcome.get('error')} (worker {index + 1} of {len(outcomes)})"
+            cell.verified = any(o.get("verified") for o in outcomes)
+            return
+    _summarise(cell, outcomes)
+
+
+def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
     histogram = stats.new_histogram()
-    rounds: list[measure.Round] = []
-    round_s = config.duration_s / config.rounds
-    with ResourceMonitor(backend.processes()) as monitor:
-        for _ in range(config.rounds):
-            if config.rate is None:
-                done = measure.closed_loop(call, cell.concurrency, round_s, batch)
-            else:
-                done = measure.open_loop(call, config.rate, cell.concurrency, round_s)
-            stats.record_many(histogram, done.latencies_ns)
-            rounds.append(done)
-    _summarise(cell, rounds, histogram, batch, monitor)
-
-
-def _summarise(cell: Cell, rounds: list[measure.Round], histogram: Any, batch: int,
-               monitor: ResourceMonitor) -> None:
-    ops = sum(r.ops for r in rounds)
-    throughputs = [r.throughput for r in rounds]
+    for outcome in outcomes:
+        histogram.add(stats.decode_histogram(outcome["latency_hdr"]))
+    cell.rounds = [_round(index, r) for index, o in enumerate(outcomes) for r in o["rounds"]]
+    cell.worker_results = [_worker_summary(o) for o in outcomes]
+    cell.workers = len(outcomes)
+    ops = int(sum(r["ops"] for r in cell.rounds))
     cell.samples = int(histogram.get_total_count())
-    cell.batch_size = batch
-    cell.duration_s = sum(r.duration_ns for r in rounds) / 1e9
-    cell.throughput_ops = float(np.median(throughputs))
+    cell.batch_size, cell.batch_rule = outcomes[0]["batch"], outcomes[0]["batch_rule"]
+    cell.duration_s = sum(r["duration_s"] for r in cell.rounds)
+    cell.throughput_ops = float(np.median([r["throughput"] for r in cell.rounds]))
     cell.throughput_bytes = cell.throughput_ops * cell.payload_bytes
-    cell.throughput_ci95 = list(stats.bootstrap_ci(throughputs))
+    _interval(cell)
     cell.latency_ns = stats.latency_summary(histogram)
     cell.latency_hdr = stats.encode_histogram(histogram)
-    cell.rounds = [{"ops": r.ops, "duration_s": r.duration_ns / 1e9, "throughput": r.throughput,
-                    "unsent": r.unsent} for r in rounds]
-    cell.unsent = sum(r.unsent for r in rounds)
-    usage = monitor.usage
-    roles = ("client", "server")
-    cell.rss_peak_bytes = {role: usage.rss_peak_bytes.get(role) for role in roles}
-    cell.rss_baseline_bytes = {role: usage.rss_baseline_bytes.get(role) for role in roles}
-    cell.cpu_s_per_op = {role: (usage.cpu_s[role] / ops if role in usage.cpu_s and ops else None)
-                         for role in roles}
-    cell.warnings.extend(_warnings(cell, throughputs, usage.lost))
+    cell.unsent = int(sum(r["unsent"] for r in cell.rounds))
+    lost = _merge_resources(cell, outcomes, ops)
+    cell.harness_ns = {key: statistics.median(o["harness"][key] for o in outcomes)
+                       for key in outcomes[0]["harness"]}
+    _time_split(cell, outcomes)
+    cell.cpu_affinity = _affinity(outcomes[0]["cpu_affinity"])
+    others = [o["machine"]["others_cores"] for o in outcomes]
+    cell.machine_load = {"others_cores": float(np.mean(others)),
+                         "others_cores_max": float(max(others)),
+                         "steal_cores": float(np.mean([o["machine"]["steal_cores"]
+                                                       for o in outcomes]))}
+    cell.warnings.extend(_warnings(cell, lost))
 
 
-def _warnings(cell: Cell, throughputs: list[float], lost: list[str]) -> list[str]:
+def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
+    duration_ns = data["duration_ns"]
+    return {"worker": worker, "ops": data["ops"], "duration_s": duration_ns / 1e9,
+            "throughput": data["ops"] * 1e9 / duration_ns if duration_ns else float("nan"),
+            "unsent": data["unsent"]}
+
+
+def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
+    ops = sum(r["ops"] for r in outcome["rounds"])
+    duration_s = sum(r["duration_ns"] for r in outcome["rounds"]) / 1e9
+    resources = outcome["resources"]
+    return {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
+            "throughput": ops / duration_s if duration_s else float("nan"),
+            "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
+            "cpu_affinity": outcome["cpu_affinity"]}
+
+
+def _interval(cell: Cell) -> None:
+    """Between workers when there are several; else over one worker's rounds, labelled so."""
+    throughputs = [w["throughput"] for w in cell.worker_results]
+    cell.throughput_mean_ops = float(np.mean(throughputs))
+    if len(throughputs) >= 2:
+        ci, pi = stats.worker_intervals(throughputs)
+        cell.throughput_ci95 = [max(0.0, ci[0]), ci[1]]
+        cell.throughput_pi95 = [max(0.0, pi[0]), pi[1]]
+        cell.interval_method = stats.WORKER_T_METHOD
+    else:
+        cell.throughput_ci95 = list(stats.bootstrap_ci([r["throughput"] for r in cell.rounds]))
+        cell.throughput_pi95 = None
+        cell.interval_method = stats.ROUNDS_BOOTSTRAP_METHOD
+
+
+def _merge_resources(cell: Cell, outcomes: list[dict[str, Any]], ops: int) -> list[str]:
+    """Peak: the highest of any worker; baseline: the lowest; CPU: total over total ops."""
+    resources = [o["resources"] for o in outcomes]
+    roles = dict.fromkeys(["client", "server", *(r for res in resources
+                                                 for r in res["rss_peak_bytes"])])
+    for role in roles:
+        peaks = [r["rss_peak_bytes"][role] for r in resources if role in r["rss_peak_bytes"]]
+        bases = [r["rss_baseline_bytes"][role] for r in resources
+                 if role in r["rss_baseline_bytes"]]
+        cpus = [r["cpu_s"][role] for r in resources if role in r["cpu_s"]]
+        cell.rss_peak_bytes[role] = max(peaks) if peaks else None
+        cell.rss_baseline_bytes[role] = min(bases) if bases else None
+        complete = len(cpus) == len(resources) and ops
+        cell.cpu_s_per_op[role] = sum(cpus) / ops if complete else None
+        sources = [r["source"][role] for r in resources if role in r["source"]]
+        if sources:
+            cell.resource_source[role] = sources[0]
+    cell.server_reported = outcomes[-1].get("server_reported") or {}
+    return sorted({role for r in resources for role in r["lost"]})
+
+
+def _time_split(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+    """Kernel time (the engine's own), crossing + serialization (end-to-end minus kernel,
+    the median of the per-call differences), and client CPU per call."""
+    parts = [o["breakdown"] for o in outcomes]
+    end_to_end = np.concatenate([np.asarray(p["end_to_end_ns"], dtype=np.int64) for p in parts])
+    client_cpu = cell.cpu_s_per_op.get("client")
+    split: dict[str, Any] = {
+        "calls": int(end_to_end.size), "end_to_end_ns": float(np.median(end_to_end)),
+        "kernel_ns": None, "crossing_ns": None,
+        "client_cpu_ns": client_cpu * 1e9 if client_cpu is not None else None}
+    if all(p["kernel_ns"] is not None for p in parts) and end_to_end.size:
+        kernel = np.concatenate([np.asarray(p["kernel_ns"], dtype=np.int64) for p in parts])
+        histogram = stats.new_histogram()
+        stats.record_many(histogram, kernel)
+        cell.kernel_ns = stats.latency_summary(histogram)
+        cell.kernel_hdr = stats.encode_histogram(histogram)
+        split["kernel_ns"] = float(np.median(kernel))
+        split["crossing_ns"] = float(np.median(end_to_end - kernel))
+    cell.time_split = split
+
+
+def _affinity(placed: dict[str, Any]) -> dict[str, Any]:
+    """CPUs the client and its servers were allowed on; ``shared`` is None without a server
+    process to share with (in-process, or a remote target)."""
+    servers = placed.get("server") or {}
+    server_cpus = {cpu for cpus in servers.values() for cpu in cpus}
+    shared = bool(server_cpus & set(placed["client"])) if servers else None
+    return {"client": placed["client"], "server": servers or None, "shared": shared}
+
+
+def _warnings(cell: Cell, lost: list[str]) -> list[str]:
     found = []
     if cell.samples < stats.THIN_TAIL_SAMPLES:
         beyond = stats.samples_beyond(cell.samples, 99.0)
         found.append(f"thin tail: {cell.samples} samples, so P99 rests on {beyond:.1f} of them "
                      f"and P99.9 on {stats.samples_beyond(cell.samples, 99.9):.2f}")
     if cell.batch_size > 1:
-        found.append(f"calls shorter than {measure.BATCH_THRESHOLD_NS / 1000:.0f} µs were timed "
-                     f"in batches of {cell.batch_size}: percentiles are of batch means")
-    spread = stats.variation(throughputs)
+        found.append(f"batched: timed in batches of {cell.batch_size} calls ({cell.batch_rule}): "
+                     "percentiles are of batch means")
+    spread = stats.variation([w["throughput"] for w in cell.worker_results])
     if spread > ROUND_SPREAD_WARNING:
-        found.append(f"noisy: round throughputs vary by {spread:.0%} (standard deviation over "
+        found.append(f"noisy: worker throughputs vary by {spread:.0%} (standard deviation over "
                      "mean, > 10%)")
     if cell.unsent:
         found.append(f"open loop: {cell.unsent} scheduled calls were never sent: the backend "
                      f"cannot sustain {cell.rate} requests/s")
     for role in lost:
         found.append(f"the {role} process disappeared during the cell")
+    busiest = cell.machine_load.get("others_cores_max", 0.0)
+    if busiest > BUSY_CORES:
+        found.append(f"busy machine: other processes used up to {busiest:.1f} cores while this "
+                     "cell was timed; its figures and interval carry that load")
     return found
 
 

@@ -98,3 +98,55 @@ def variation(values: Sequence[float]) -> float:
         return 0.0
     mean = float(data.mean())
     return float(data.std(ddof=1) / mean) if mean else math.inf
+
+
+#: ``interval_method`` of cells measured in worker processes (schema 2)
+WORKER_T_METHOD = "student-t over worker-process means"
+#: ``interval_method`` when a cell has one worker: rounds of one process, which miss the
+#: between-process spread (labelled so, never passed off as the worker interval)
+ROUNDS_BOOTSTRAP_METHOD = "percentile bootstrap of round throughputs in one process"
+
+
+def worker_intervals(worker_means: Sequence[float], confidence: float = 0.95
+                     ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """``(confidence interval of the mean, prediction interval of a repeat run's mean)``.
+
+    The unit is the worker process: each worker's throughput already averages its rounds, so
+    its spread contains both the between-process component (layout, hash seeds, a server's
+    fresh state) and the between-round one divided by the number of rounds. The mean of k
+    such values has variance s^2/k, and Student's t with k-1 degrees of freedom accounts for
+    s itself being estimated from k values (with k = 3, t = 4.30, not 1.96).
+
+    The prediction interval answers "where will the same measurement land next time?": the
+    difference of two independent k-worker means has variance 2 s^2/k, hence the sqrt(2).
+    A confidence interval of the mean contains another run's mean only ~83% of the time even
+    when the model holds; the coverage test in tests/test_stats.py checks both by simulation.
+    With fewer than two workers there is no spread to estimate: both intervals are NaN.
+    """
+    data = np.asarray(worker_means, dtype=float)
+    if data.size < 2:
+        nan = (math.nan, math.nan)
+        return nan, nan
+    from scipy.stats import t as student_t
+
+    centre = float(data.mean())
+    sem = float(data.std(ddof=1)) / math.sqrt(data.size)
+    quantile = float(student_t.ppf(0.5 + confidence / 2, data.size - 1))
+    ci = (centre - quantile * sem, centre + quantile * sem)
+    pi = (centre - quantile * sem * math.sqrt(2), centre + quantile * sem * math.sqrt(2))
+    return ci, pi
+
+
+def welch_p_value(base: Sequence[float], new: Sequence[float]) -> float:
+    """Two-sided Welch t-test on per-worker throughputs (unequal variances allowed).
+
+    Chosen over Mann-Whitney because with 3 workers a side the smallest Mann-Whitney p-value
+    is 0.1: no change could ever be called significant. Welch's test uses the sizes of the
+    differences, not only their order, and stays valid when the two runs vary differently.
+    """
+    from scipy.stats import ttest_ind
+
+    a, b = np.asarray(base, dtype=float), np.asarray(new, dtype=float)
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        return 1.0 if a[0] == b[0] else 0.0
+    return float(ttest_ind(b, a, equal_var=False).pvalue)

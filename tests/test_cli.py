@@ -24,11 +24,13 @@ def test_list_shows_workloads_sizes_and_backend_availability() -> None:
 def test_run_writes_results_and_report(tmp_path: Path) -> None:
     out, report = tmp_path / "r.json", tmp_path / "index.html"
     done = hb("run", "-w", "echo,json", "-b", "inproc,inproc-pure", "--size", "echo=64B,json=1KB",
-              "--duration", "0.3", "--rounds", "2", "--no-cold-start", "-o", str(out),
-              "--report", str(report))
+              "--duration", "0.3", "--rounds", "2", "--workers", "2", "--no-cold-start",
+              "-o", str(out), "--report", str(report))
     assert done.returncode == 0, done.stdout + done.stderr
     loaded = results.load(out)
     assert len(loaded.cells) == 4 and all(c.status == "ok" for c in loaded.cells)
+    assert all(c.workers == 2 and len(c.rounds) == 4 for c in loaded.cells)
+    assert "where the time goes" in done.stdout and "Student t over 2 worker" in done.stdout
     assert "hybridbench results" in done.stdout and "P99" in done.stdout
     page = report.read_text()
     assert "<table>" in page and "inproc-pure" in page

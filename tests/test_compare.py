@@ -57,3 +57,38 @@ def test_fail_on_regression_exit_code(tmp_path: Path) -> None:
     assert _cli(base, slower, tmp_path, "--fail-on-regression", "25%").returncode == 0
     same = _results(_cell("a", 100, seed=3))
     assert _cli(base, same, tmp_path, "--fail-on-regression", "10%").returncode == 0
+
+
+def _worker_cell(backend: str, mean: float, workers: int = 3, seed: int = 0,
+                 spread: float = 0.02) -> Cell:
+    """A schema-2 cell: throughput per worker process, three rounds each."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(mean, mean * spread, workers)
+    rounds = [{"worker": i, "ops": 1, "duration_s": 1.0, "throughput": float(m)}
+              for i, m in enumerate(means) for _ in range(3)]
+    return Cell(workload="json", size="1MB", backend=backend, workers=workers,
+                throughput_ops=float(np.median(means)), rounds=rounds,
+                worker_results=[{"throughput": float(m)} for m in means])
+
+
+def test_worker_cells_are_tested_between_workers() -> None:
+    """Two default runs (3 workers a side) are comparable: no "too few rounds"."""
+    base = _results(_worker_cell("a", 100), _worker_cell("b", 100), _worker_cell("c", 100),
+                    _worker_cell("d", 100, workers=1))
+    new = _results(_worker_cell("a", 120, seed=1), _worker_cell("b", 80, seed=1),
+                   _worker_cell("c", 100, seed=1), _worker_cell("d", 50, workers=1, seed=1))
+    changes = {c.key[2]: c for c in compare.compare(base, new)}
+    assert changes["a"].verdict == "faster" and changes["a"].test.startswith("Welch")
+    assert changes["b"].verdict == "slower"
+    assert changes["c"].verdict == "no significant change"
+    assert changes["d"].verdict.startswith("too few workers")
+
+
+def test_rounds_of_one_worker_are_not_independent_units() -> None:
+    """Worker means differ (between-process spread) while rounds inside each agree closely:
+    Mann-Whitney on the 9 rounds would call a 3% change significant; Welch on 3 workers does
+    not, because that is within the workers' own spread."""
+    base, new = _worker_cell("a", 100, seed=5, spread=0.05), _worker_cell("a", 103, seed=6,
+                                                                            spread=0.05)
+    change = compare.compare(_results(base), _results(new))[0]
+    assert change.verdict == "no significant change"

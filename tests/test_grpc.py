@@ -250,10 +250,11 @@ def test_killed_server_gives_backend_error(name):
 
 
 def _kill_first_server_during_the_cell(stop: threading.Event, killed: list[int]) -> None:
-    """Find the first server this process spawns, let it work a moment, SIGKILL it."""
+    """Find the first server this process (or its worker processes) spawns, let it work a
+    moment, SIGKILL it."""
     me = psutil.Process()
     while not stop.is_set():
-        for child in me.children():
+        for child in me.children(recursive=True):
             try:
                 if child.name().startswith("hybridbench-ser"):
                     time.sleep(0.4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -26,16 +27,48 @@ def test_closed_loop_counts_every_call() -> None:
     assert 0.19e9 <= done.duration_ns < 1e9
 
 
-def test_short_calls_are_batched_and_divided() -> None:
-    batch, mean_ns = measure.calibrate_batch(lambda: None)
-    assert batch > 1 and mean_ns < measure.BATCH_THRESHOLD_NS
-    done = measure.closed_loop(lambda: None, 1, 0.05, batch=batch)
-    assert done.ops == done.latencies_ns.size * batch
-    assert np.median(done.latencies_ns) < 5_000  # per call, not per batch
+class FakeClock:
+    """A clock seam: every read advances by ``step`` ns, so costs come out exact."""
+
+    def __init__(self, step: int) -> None:
+        self._next = itertools.count(0, step)  # next() on a count is atomic under the GIL
+
+    def __call__(self) -> int:
+        return next(self._next)
 
 
-def test_slow_calls_are_not_batched() -> None:
-    assert measure.calibrate_batch(lambda: time.sleep(0.0002), probe_ns=5_000_000)[0] == 1
+def test_batched_samples_are_divided_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(measure, "clock", FakeClock(1000))
+    done = measure.closed_loop(lambda: None, 1, 20e-6, batch=10)
+    assert done.ops == done.latencies_ns.size * 10
+    assert np.all(done.latencies_ns == 100)  # one batch spans one 1000 ns step: 100 per call
+
+
+def test_batch_size_is_a_rule_on_the_cell_not_a_probe() -> None:
+    # the same cell always gets the same batch, whatever the machine is doing
+    assert {measure.batch_for(64, out_of_process=False) for _ in range(5)} == {
+        (100, "in-process call on a payload <= 1,024 bytes: batches of 100 calls")}
+    assert measure.batch_for(1024, False)[0] == 100
+    assert measure.batch_for(1025, False)[0] == 10
+    assert measure.batch_for(64 * 1024, False)[0] == 10
+    assert measure.batch_for(64 * 1024 + 1, False)[0] == 1
+    assert measure.batch_for(64, out_of_process=True)[0] == 1
+
+
+def test_timer_cost_with_a_fake_clock() -> None:
+    cost = measure.timer_cost_ns(pairs=1000, read=FakeClock(42))
+    assert cost == {"median": 42.0, "min": 42.0}
+
+
+def test_empty_call_cost_is_the_loop_floor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(measure, "clock", FakeClock(80))
+    assert measure.empty_call_cost_ns(1, duration_s=2e-6) == 80.0
+    assert measure.empty_call_cost_ns(8, duration_s=2e-6) == 10.0
+
+
+def test_real_timer_cost_is_plausible() -> None:
+    cost = measure.timer_cost_ns(pairs=2000)
+    assert 0 <= cost["min"] <= cost["median"] < 10_000
 
 
 def test_open_loop_charges_queueing_to_the_backend() -> None:

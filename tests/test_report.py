@@ -150,3 +150,42 @@ def test_pytest_benchmark_json_renders(tmp_path: Path) -> None:
     assert all(c.workload == "echo" and c.size == "64B" and c.throughput_ops for c in loaded.cells)
     page = html.render([loaded])
     assert "echo 64B" in page and "pytest-benchmark" in page
+
+
+def _schema_2(sample: results.Results) -> results.Results:
+    """The fixture with schema-2 figures on two cells: one whose backend times its kernel and
+    whose server reports itself, one that cannot tell (kernel not measured)."""
+    upgraded = copy.deepcopy(sample)
+    timed, untimed = [c for c in upgraded.cells if c.status == OK][:2]
+    for cell in (timed, untimed):
+        cell.workers, cell.interval_method = 3, "student-t over worker-process means"
+        cell.cpu_affinity = {"client": [0], "server": {"server": [0, 1]}, "shared": True}
+    timed.time_split = {"calls": 300, "end_to_end_ns": 107_000.0, "kernel_ns": 12_000.0,
+                        "crossing_ns": 95_000.0, "client_cpu_ns": 150_000.0}
+    timed.rss_peak_bytes = {**timed.rss_peak_bytes, "server": 9 * 2**20}
+    timed.cpu_s_per_op = {**timed.cpu_s_per_op, "server": 20e-6}
+    timed.resource_source = {"client": "process", "server": "self-reported"}
+    timed.machine_load = {"others_cores": 0.7, "others_cores_max": 1.2, "steal_cores": 0.0}
+    untimed.time_split = {"calls": 300, "end_to_end_ns": 5_000.0, "kernel_ns": None,
+                          "crossing_ns": None, "client_cpu_ns": 4_000.0}
+    upgraded.env["harness"] = {"timer_ns": 81.0, "timer_min_ns": 60.0, "empty_call_ns": 150.0,
+                               "measured_in": "each worker"}
+    upgraded.env["cpu_affinity"] = {"pinned": False, "available": [0, 1], "reason": None}
+    return upgraded
+
+
+def test_report_shows_interval_time_split_and_server_source(sample: results.Results,
+                                                           page: str) -> None:
+    upgraded = _schema_2(sample)
+    upgraded_page = html.render([upgraded])
+    for text in (upgraded_page, markdown.render([upgraded])):
+        assert "Student t over 3 worker processes" in text
+        assert "12 µs" in text and "95 µs" in text and "150 µs" in text  # kernel, crossing, CPU
+        assert "not measured" in text
+        assert "9 MiB peak, 20 µs CPU/op (self-reported)" in text
+        assert "shared cores" in text
+        assert "0.7 cores (max 1.2)" in text
+    assert "harness cost" in upgraded_page and "81 ns" in upgraded_page
+    assert "not pinned" in upgraded_page
+    # a schema-1 file says what its interval was
+    assert "bootstrap of round throughputs in one process (schema 1)" in page

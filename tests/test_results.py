@@ -85,3 +85,26 @@ def test_process_killed_mid_write_leaves_previous_file(tmp_path: Path) -> None:
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert path.read_bytes() == b'{"old": true}'
+
+
+def test_schema_1_files_are_read_and_labelled() -> None:
+    sample = Path(__file__).parent / "data" / "sample-results.json"
+    loaded = results.load(sample)
+    assert loaded.schema == 1
+    ok = [c for c in loaded.cells if c.status == results.OK]
+    assert ok and all(c.interval_method == results.SCHEMA_1_INTERVAL for c in ok)
+    assert all(c.workers == 1 and c.kernel_ns is None for c in ok)
+
+
+def test_schema_2_fields_round_trip(tmp_path: Path) -> None:
+    sample = _sample()
+    cell = sample.cells[0]
+    cell.workers, cell.interval_method = 3, "student-t over worker-process means"
+    cell.throughput_pi95 = [1100.0, 1300.0]
+    cell.kernel_ns = {"p50": 500.0}
+    cell.time_split = {"kernel_ns": 500.0, "crossing_ns": None, "calls": 10}
+    cell.cpu_affinity = {"client": [0], "server": {"server": [1]}, "shared": False}
+    loaded = results.load(results.save(sample, tmp_path / "r.json")).cells[0]
+    assert loaded.workers == 3 and loaded.throughput_pi95 == [1100.0, 1300.0]
+    assert loaded.time_split == cell.time_split and loaded.cpu_affinity == cell.cpu_affinity
+    assert loaded.interval_method == cell.interval_method

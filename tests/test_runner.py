@@ -2,63 +2,26 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import os
+from pathlib import Path
 
 import pytest
+from fake_backends import FAKES, KERNEL_NS, REFS, SERVER_RSS, SERVER_RSS_PEAK
 
 import hybridbench
-from hybridbench import runner
+from hybridbench import runner, stats
 from hybridbench.backend import Backend
-from hybridbench.errors import BackendError, WorkloadError
+from hybridbench.errors import WorkloadError
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG
 
-TINY = dict(duration_s=0.15, rounds=3, warmup_s=0.02, cold_start=False)
-
-
-class Wrong(Backend):
-    name = "wrong"
-    calls = 0
-
-    def call(self, workload: str, payload: bytes) -> bytes:
-        Wrong.calls += 1
-        return payload[:-1]
-
-
-class DiesMidRun(Backend):
-    name = "dies"
-    calls = 0
-
-    def call(self, workload: str, payload: bytes) -> bytes:
-        DiesMidRun.calls += 1
-        if DiesMidRun.calls > 50:
-            raise BackendError("server exited with signal 9")
-        return payload
-
-
-class EchoOnly(Backend):
-    name = "echo-only"
-    workloads: ClassVar[frozenset[str]] = frozenset({"echo"})
-
-    def call(self, workload: str, payload: bytes) -> bytes:
-        return bytes(payload)
-
-
-class Missing(Backend):
-    name = "missing"
-
-    @classmethod
-    def unavailable_reason(cls) -> str | None:
-        return "libfoo.so is not built"
-
-    def call(self, workload: str, payload: bytes) -> bytes:
-        raise AssertionError("never called")
-
-
-FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, EchoOnly, Missing)}
+TINY = dict(duration_s=0.3, rounds=2, warmup_s=0.02, workers=2, breakdown_s=0.02,
+            cold_start=False)
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-ins of fake_backends.py, in this process and in the workers."""
     real_class = runner.open_backend
 
     def open_backend(name: str, **options: object) -> Backend:
@@ -70,6 +33,11 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda n: FAKES[n].unavailable_reason() if n in FAKES else real_reason(n))
     monkeypatch.setattr(runner, "backend_names",
                         lambda: [*hybridbench.backend_names(), *FAKES])
+    monkeypatch.setenv("PYTHONPATH", str(TESTS))
+
+
+def fake_config(**fields: object) -> runner.RunConfig:
+    return runner.RunConfig(**{**TINY, "backend_refs": REFS, **fields})
 
 
 def test_real_cells_are_complete() -> None:
@@ -80,50 +48,142 @@ def test_real_cells_are_complete() -> None:
         ("echo", 1), ("echo", 2), ("json", 1), ("json", 2)]
     for cell in done.cells:
         assert cell.status == OK and cell.verified and cell.error is None
-        assert cell.samples > 100 and len(cell.rounds) == 3
+        assert cell.samples > 50 and len(cell.rounds) == 4 and cell.workers == 2
+        assert len({w["pid"] for w in cell.worker_results}) == 2  # two fresh processes
         assert cell.latency_ns["p50"] <= cell.latency_ns["p99"] <= cell.latency_ns["max"]
         low, high = cell.throughput_ci95
-        assert low <= cell.throughput_ops <= high
+        assert low <= cell.throughput_mean_ops <= high
+        pi_low, pi_high = cell.throughput_pi95
+        assert pi_low <= low and high <= pi_high  # a repeat run varies more than its mean
+        assert cell.interval_method == stats.WORKER_T_METHOD
         assert cell.rss_peak_bytes["client"] >= cell.rss_baseline_bytes["client"] > 0
         assert cell.rss_peak_bytes["server"] is None
         assert cell.cpu_s_per_op["client"] > 0
-    assert done.cells[0].batch_size > 1  # a 64-byte in-process echo takes < 1 µs
-    assert any("batches" in w for w in done.cells[0].warnings)
+        assert cell.harness_ns["timer_ns"] > 0 and cell.harness_ns["empty_call_ns"] > 0
+        assert cell.time_split["calls"] >= 2 and cell.time_split["kernel_ns"] is None
+        assert cell.kernel_ns is None and cell.cpu_affinity["shared"] is None
+        load = cell.machine_load
+        assert 0 <= load["others_cores"] <= load["others_cores_max"] <= (os.cpu_count() or 1)
+    assert done.cells[0].batch_size == 100  # a 64-byte in-process echo: the fixed rule
+    assert "1,024 bytes" in done.cells[0].batch_rule
+    assert any(w.startswith("batched") for w in done.cells[0].warnings)
     assert done.env["python"] and "pil" in done.env
+    assert done.env["harness"]["timer_ns"] > 0 and done.env["harness"]["cells_measured"] == 4
+    assert done.env["cpu_affinity"]["pinned"] is False
 
 
 def test_wrong_answer_is_reported_not_timed(fakes: None) -> None:
-    Wrong.calls = 0
-    cell = runner.run(runner.RunConfig(workloads=["echo"], backends=["wrong"], sizes="64B",
-                                       **TINY)).cells[0]
+    cell = runner.run(fake_config(workloads=["echo"], backends=["wrong"], sizes="64B")).cells[0]
     assert cell.status == WRONG and not cell.verified and "differs" in (cell.error or "")
-    assert Wrong.calls == 1 and cell.samples == 0 and cell.throughput_ops is None
+    assert cell.samples == 0 and cell.throughput_ops is None
+    assert "worker 1 of 1" in (cell.error or "")  # the first worker's failure stops the cell
 
 
 def test_backend_dying_mid_run_fails_its_cell_only(fakes: None) -> None:
-    DiesMidRun.calls = 0
-    config = runner.RunConfig(workloads=["echo"], backends=["dies", "inproc"], sizes="1KB", **TINY)
+    config = fake_config(workloads=["echo"], backends=["dies", "inproc"], sizes="1KB")
     first, second = runner.run(config).cells
     assert first.status == FAILED and "signal 9" in (first.error or "")
     assert first.verified  # it answered correctly before it died
     assert second.status == OK
 
 
+def test_crashing_worker_fails_its_cell_with_the_reason(fakes: None) -> None:
+    config = fake_config(workloads=["echo"], backends=["crashes", "inproc"], sizes="64B")
+    first, second = runner.run(config).cells
+    assert first.status == FAILED and "status 3" in (first.error or "")
+    assert second.status == OK
+
+
+def test_hanging_worker_is_killed_at_its_timeout(fakes: None) -> None:
+    config = fake_config(workloads=["echo"], backends=["hangs"], sizes="64B",
+                         worker_timeout_s=4.0)
+    cell = runner.run(config).cells[0]
+    assert cell.status == FAILED and "timed out after 4 s" in (cell.error or "")
+
+
+def test_kernel_time_and_self_reported_server_resources(fakes: None) -> None:
+    """A backend that times its own kernel and reports its server's figures (a remote target:
+    no PID to sample) fills the time split and the server's memory and CPU."""
+    config = fake_config(workloads=["echo"], backends=["timed"], sizes="1KB")
+    cell = runner.run(config).cells[0]
+    assert cell.status == OK and cell.batch_size == 1  # out of process: one by one
+    assert cell.kernel_ns["p50"] == pytest.approx(KERNEL_NS, rel=2e-3)
+    assert cell.kernel_hdr and stats.decode_histogram(cell.kernel_hdr).get_total_count() > 0
+    split = cell.time_split
+    assert split["kernel_ns"] == KERNEL_NS
+    assert split["crossing_ns"] == pytest.approx(split["end_to_end_ns"] - KERNEL_NS, rel=0.5)
+    assert split["client_cpu_ns"] == pytest.approx(cell.cpu_s_per_op["client"] * 1e9)
+    assert cell.resource_source == {"client": "process", "server": "self-reported"}
+    assert cell.rss_peak_bytes["server"] == SERVER_RSS_PEAK
+    assert cell.rss_baseline_bytes["server"] == SERVER_RSS
+    # the fake server's CPU grows at half the client's: so must its CPU per op
+    ratio = cell.cpu_s_per_op["server"] / cell.cpu_s_per_op["client"]
+    assert 0.3 < ratio < 0.7
+    assert cell.server_reported["server"]["pid"] == 4242
+
+
 def test_unsupported_and_unavailable_are_reported_with_reasons(fakes: None) -> None:
-    config = runner.RunConfig(workloads=["json"], backends=["echo-only", "missing"],
-                              sizes="1KB", **TINY)
+    config = fake_config(workloads=["json"], backends=["echo-only", "missing"], sizes="1KB")
     unsupported, unavailable = runner.run(config).cells
     assert unsupported.status == UNSUPPORTED and "'json'" in (unsupported.error or "")
     assert unavailable.status == UNAVAILABLE and "libfoo.so" in (unavailable.error or "")
 
 
 def test_open_loop_cell(fakes: None) -> None:
-    config = runner.RunConfig(workloads=["echo"], backends=["echo-only"], sizes="64B", rate=2000,
-                              **TINY)
+    config = fake_config(workloads=["echo"], backends=["echo-only"], sizes="64B", rate=2000)
     cell = runner.run(config).cells[0]
     assert cell.mode == "open" and cell.rate == 2000 and cell.status == OK
     assert cell.batch_size == 1 and cell.unsent == 0
     assert cell.throughput_ops == pytest.approx(2000, rel=0.25)
+
+
+def test_payload_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "mine.bin"
+    path.write_bytes(b"x" * 3000)
+    cell_plan = runner.CellPlan("echo", "mine.bin", "inproc", 1, input_path=str(path))
+    cell = runner.run_cell(cell_plan, runner.RunConfig(**TINY))
+    assert cell.status == OK and cell.payload_bytes == 3000 and cell.size == "mine.bin"
+    assert cell.batch_size == 10  # in-process, <= 64 KiB
+
+
+def test_pinning_places_client_workers_and_is_recorded() -> None:
+    from hybridbench import pinning
+
+    cpus = pinning.available_cpus()
+    if len(cpus) < 2:
+        pytest.skip("pinning needs two CPUs")
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc"], sizes="64B", pin=True,
+                              **TINY)
+    done = runner.run(config)
+    placement = done.env["cpu_affinity"]
+    assert placement["pinned"] and not set(placement["client"]) & set(placement["server"])
+    assert done.cells[0].cpu_affinity["client"] == placement["client"]
+
+
+def test_interrupt_kills_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while a worker measures: the worker's process group is killed, then the
+    KeyboardInterrupt goes on (the runner saves what it has)."""
+    import os
+    import subprocess
+
+    from hybridbench import manager
+
+    spawned: list[int] = []
+    real_communicate = subprocess.Popen.communicate
+
+    def interrupted(self: subprocess.Popen, *args: object, **kwargs: object) -> object:
+        if not spawned:
+            spawned.append(self.pid)
+            raise KeyboardInterrupt
+        return real_communicate(self, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "communicate", interrupted)
+    spec = runner.worker_spec(runner.CellPlan("echo", "64B", "inproc", 1),
+                              runner.RunConfig(**TINY), {"pinned": False})
+    with pytest.raises(KeyboardInterrupt):
+        manager.run_worker({**spec, "expected_path": "/nonexistent"})
+    with pytest.raises(ProcessLookupError):
+        os.kill(spawned[0], 0)
 
 
 def test_bad_names_fail_before_anything_runs() -> None:
@@ -159,3 +219,69 @@ def test_peak_rss_catches_a_short_spike_in_the_client() -> None:
         del spike
     usage = monitor.usage
     assert usage.rss_peak_bytes["client"] - usage.rss_baseline_bytes["client"] > 190 * 2**20
+
+
+def _available(name: str) -> None:
+    reason = runner.unavailable_reason(name)
+    if reason:
+        pytest.skip(f"{name} unavailable: {reason}")
+
+
+@pytest.mark.parametrize("name", ["ffi", "grpc"])
+def test_native_backends_in_workers(name: str) -> None:
+    """The real backends, in worker processes: ffi in-process (batched), grpc with a server
+    per worker (timed one by one, the server's figures sampled by PID)."""
+    _available(name)
+    config = runner.RunConfig(workloads=["echo"], backends=[name], sizes="64B", **TINY)
+    cell = runner.run(config).cells[0]
+    assert cell.status == OK and cell.workers == 2, cell.error
+    if name == "grpc":
+        assert cell.batch_size == 1 and cell.rss_peak_bytes["server"] > 0
+        assert cell.cpu_s_per_op["server"] > 0 and cell.resource_source["server"] == "process"
+        assert cell.cpu_affinity["shared"] is True  # not pinned: may share every core
+    else:
+        assert cell.batch_size == 100 and cell.cpu_affinity["shared"] is None
+
+
+def test_pinned_grpc_server_runs_on_the_other_cpus() -> None:
+    from hybridbench import pinning
+
+    _available("grpc")
+    if len(pinning.available_cpus()) < 2:
+        pytest.skip("pinning needs two CPUs")
+    config = runner.RunConfig(workloads=["echo"], backends=["grpc"], sizes="64B", pin=True,
+                              **TINY)
+    done = runner.run(config)
+    cell, placement = done.cells[0], done.env["cpu_affinity"]
+    assert cell.status == OK, cell.error
+    assert cell.cpu_affinity["shared"] is False
+    assert cell.cpu_affinity["client"] == placement["client"]
+    assert list(cell.cpu_affinity["server"].values()) == [placement["server"]]
+    assert not any("shared CPU cores" in w for w in done.warnings)
+
+
+def test_workers_of_cells_are_interleaved() -> None:
+    """Worker 1 of every cell, then worker 2 of every cell: a cell's workers span the run."""
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
+                              sizes="64B", **TINY)
+    seen: list[tuple[str, int]] = []
+    done = runner.run(config, progress=lambda i, total, plan: seen.append((plan.backend, total)))
+    assert seen == [("inproc", 4), ("inproc-pure", 4), ("inproc", 4), ("inproc-pure", 4)]
+    first, second = ([w["pid"] for w in c.worker_results] for c in done.cells)
+    # PIDs grow in spawn order: a1 < b1 < a2 < b2
+    assert first[0] < second[0] < first[1] < second[1]
+
+
+def test_interrupt_keeps_cells_with_the_workers_they_had() -> None:
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
+                              sizes="64B", **TINY)
+
+    def interrupt_at_the_last_worker(index: int, total: int, plan: runner.CellPlan) -> None:
+        if index == total - 1:
+            raise KeyboardInterrupt
+
+    done = runner.run(config, progress=interrupt_at_the_last_worker)
+    assert done.config["interrupted"] and any("interrupted" in w for w in done.warnings)
+    assert [(c.backend, c.workers, c.status) for c in done.cells] == [
+        ("inproc", 2, OK), ("inproc-pure", 1, OK)]
+    assert done.cells[1].interval_method == stats.ROUNDS_BOOTSTRAP_METHOD

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 def _missing(value: float | None) -> bool:
@@ -84,3 +85,63 @@ def memory(rss_peak: dict, rss_baseline: dict) -> str:
 
 def ratio(value: float | None) -> str:
     return "-" if _missing(value) else f"{value:.3g}x"
+
+
+def interval_label(cell: Any) -> str:
+    """What a cell's throughput_ci95 is, in words: the method and its units."""
+    method = getattr(cell, "interval_method", None)
+    workers = getattr(cell, "workers", 0) or 0
+    if not method:
+        return "95% interval (method not recorded)"
+    if method.startswith("student-t") and workers > 1:
+        return f"95% CI of the mean, Student t over {workers} worker processes"
+    return f"95% interval: {method}"
+
+
+def time_split(cell: Any) -> dict[str, str]:
+    """Per call, medians: end-to-end, kernel (the engine's own time), crossing +
+    serialization (end-to-end minus kernel), client CPU; "not measured" where the backend
+    cannot tell its engine's time."""
+    split = getattr(cell, "time_split", None) or {}
+    missing = "not measured"
+    return {
+        "end_to_end": duration_ns(split.get("end_to_end_ns")),
+        "kernel": missing if split.get("kernel_ns") is None else duration_ns(split["kernel_ns"]),
+        "crossing": (missing if split.get("crossing_ns") is None
+                     else duration_ns(split["crossing_ns"])),
+        "client_cpu": duration_ns(split.get("client_cpu_ns")),
+    }
+
+
+def server_resources(cell: Any) -> str:
+    """``12 MiB peak, 35 µs CPU/op (self-reported)``, or ``-`` without a server."""
+    peak = cell.rss_peak_bytes.get("server")
+    cpu = cell.cpu_s_per_op.get("server")
+    if peak is None and cpu is None:
+        return "-"
+    text = f"{size_bytes(peak)} peak, {seconds(cpu)} CPU/op"
+    if (getattr(cell, "resource_source", None) or {}).get("server") == "self-reported":
+        text += " (self-reported)"
+    return text
+
+
+def placement(cell: Any) -> str:
+    """Which CPUs the client and its servers ran on, and whether they shared any."""
+    affinity = getattr(cell, "cpu_affinity", None) or {}
+    shared = affinity.get("shared")
+    if shared is None:
+        return "-"
+    servers = sorted({cpu for cpus in (affinity.get("server") or {}).values() for cpu in cpus})
+    cpus = f"client {affinity.get('client')}, server {servers}"
+    return f"shared cores ({cpus})" if shared else f"disjoint ({cpus})"
+
+
+def machine_load(cell: Any) -> str:
+    """Other processes' CPU while the cell was timed: ``0.1 cores (max 0.3)``."""
+    load = getattr(cell, "machine_load", None) or {}
+    if "others_cores" not in load:
+        return "-"
+    text = f"{load['others_cores']:.1f} cores (max {load.get('others_cores_max', 0):.1f})"
+    if load.get("steal_cores", 0) >= 0.05:
+        text += f", steal {load['steal_cores']:.1f}"
+    return text

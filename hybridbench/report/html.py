@@ -25,8 +25,12 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 )
 _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_bytes,
-                    rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio)
-_ENV.globals.update(memory=fmt.memory, THIN_TAIL=stats.THIN_TAIL_SAMPLES)
+                    rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio,
+                    interval_label_of=fmt.interval_label)
+_ENV.globals.update(memory=fmt.memory, THIN_TAIL=stats.THIN_TAIL_SAMPLES,
+                    interval_label=fmt.interval_label, time_split=fmt.time_split,
+                    server_resources=fmt.server_resources, placement=fmt.placement,
+                    machine_load=fmt.machine_load)
 
 
 def by_workload(cells: list[Cell]) -> dict[str, list[Cell]]:

@@ -24,6 +24,23 @@ def _row(row: decision.Row) -> str:
             f"{fmt.duration_ns(latency.get('p99'))} |")
 
 
+def _split_row(cell: Cell) -> str:
+    split = fmt.time_split(cell)
+    return (f"| {cell.backend} | {split['end_to_end']} | {split['kernel']} | "
+            f"{split['crossing']} | {split['client_cpu']} | {fmt.server_resources(cell)} | "
+            f"{fmt.placement(cell)} | {fmt.machine_load(cell)} |")
+
+
+def time_split_lines(cells: list[Cell]) -> list[str]:
+    """Where the time goes per call (medians), for the cells that were measured."""
+    ok = [c for c in cells if c.status == OK and c.time_split]
+    if not ok:
+        return []
+    return ["| backend | end-to-end | kernel | crossing + serialization | client CPU/call "
+            "| server (peak RSS, CPU/op) | CPUs | others' CPU |", "|---" * 8 + "|",
+            *(_split_row(c) for c in ok), ""]
+
+
 def _overview_cell(cell: Cell | None) -> str:
     if cell is None:
         return "-"
@@ -74,6 +91,11 @@ def render(results_list: list[Results]) -> str:
                           "| peak RSS client (growth) + server | P50 | P99 |",
                           "|---|---|---|---|---|---|"]
                 lines += [_row(row) for row in summary.rows]
+                labels = dict.fromkeys(fmt.interval_label(r.cell) for r in summary.rows
+                                       if r.cell.status == OK)
+                if labels:
+                    lines += ["", "Intervals: " + "; ".join(labels) + ".", ""]
+                lines += time_split_lines([r.cell for r in summary.rows])
                 lines += [""] + [f"- {s}" for s in summary.sentences] + [""]
         for warning in results.warnings:
             lines.append(f"> warning: {warning}")

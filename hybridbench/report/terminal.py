@@ -34,15 +34,49 @@ def summary_table(results: Results) -> Table:
     return table
 
 
+def time_split_table(results: Results) -> Table | None:
+    """Per call, medians: the engine's own time, the rest of the call, and who paid CPU."""
+    cells = [c for c in results.cells if c.status == OK and c.time_split]
+    if not cells:
+        return None
+    table = Table(title="where the time goes (per call, medians)", title_justify="left",
+                  header_style="bold")
+    for column in ("workload", "backend", "c", "end-to-end", "kernel", "crossing+ser.",
+                   "client CPU", "server", "CPUs", "others' CPU"):
+        table.add_column(column, justify="left" if column in ("workload", "backend", "server",
+                                                               "CPUs") else "right")
+    for cell in cells:
+        split = fmt.time_split(cell)
+        table.add_row(f"{cell.workload} {cell.size}", cell.backend, str(cell.concurrency),
+                      split["end_to_end"], split["kernel"], split["crossing"],
+                      split["client_cpu"], fmt.server_resources(cell), fmt.placement(cell),
+                      fmt.machine_load(cell))
+    return table
+
+
+def interval_note(results: Results) -> str | None:
+    labels = dict.fromkeys(fmt.interval_label(c) for c in results.cells if c.status == OK)
+    return "±CI: " + "; ".join(labels) if labels else None
+
+
 #: warning prefix -> one grouped line, so twenty thin tails do not bury the table
 _KINDS = {"thin tail": "thin tail (< 10,000 samples: P99 rests on < 100 of them)",
-          "noisy": "noisy (round-to-round standard deviation > 10% of the mean)",
-          "calls shorter": "* timed in batches (percentiles are of batch means)"}
+          "noisy": "noisy (throughput standard deviation > 10% of the mean between workers, "
+                   "or between rounds in schema-1 files)",
+          "calls shorter": "* timed in batches (percentiles are of batch means)",
+          "batched": "* timed in batches (percentiles are of batch means)",
+          "busy machine": "busy machine (other processes used > 0.5 cores while timed)"}
 
 
 def print_summary(results: Results, console: Console | None = None) -> None:
     console = console or Console()
     console.print(summary_table(results))
+    note = interval_note(results)
+    if note:
+        console.print(note)
+    split = time_split_table(results)
+    if split is not None:
+        console.print(split)
     for cell in results.cells:
         if cell.status != OK:
             console.print(f"[yellow]{cell.workload}/{cell.size} {cell.backend}: "

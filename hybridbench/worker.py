@@ -1,0 +1,244 @@
+"""A worker process: measures one cell once, in a fresh interpreter (pyperf's worker role).
+
+The manager (``hybridbench.manager``) writes a JSON spec and runs
+``python -m hybridbench.worker SPEC.json``; the worker writes its figures as JSON to
+``spec["result_path"]`` and exits 0, also when the cell failed (the failure is in the JSON).
+A crash or a hang is the manager's to detect.
+
+Order, as in pyperf: place the process (``--pin``); load the payload; start a backend instance
+of its own; run once and verify the answer (a wrong answer is reported, never timed); measure
+the harness's own cost; warm up; ``gc.collect(); gc.freeze()`` so that everything allocated so
+far (imports, the payload, the backend) is never scanned again by the collector; then the
+timed rounds inside a resource monitor; then a short breakdown phase with ``run_timed`` that
+records the engine's own time per call. Only what the cell needs is imported: no scipy, no
+report, no CLI, so the heap the collector walks is the cell's, not the harness's.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import importlib
+import json
+import os
+import sys
+import time
+from array import array
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+from hybridbench import measure, pinning, stats
+from hybridbench.backend import Backend
+from hybridbench.errors import HybridbenchError, VerificationError
+from hybridbench.payloads import load_payload
+from hybridbench.registry import backend_class, get_workload
+from hybridbench.resources import ResourceMonitor
+
+#: the breakdown phase stops after this many calls or ``breakdown_s``, whichever comes first
+BREAKDOWN_MAX_CALLS = 2000
+
+
+def open_backend(spec: dict[str, Any]) -> Backend:
+    """The backend named in the spec; ``backend_ref`` ("module:Class") overrides the registry
+    so that tests and unregistered plug-ins can run in a worker too."""
+    ref = spec.get("backend_ref")
+    if ref:
+        module, _, name = ref.partition(":")
+        cls = getattr(importlib.import_module(module), name)
+    else:
+        cls = backend_class(spec["backend"])
+    return cls(**spec.get("options", {}))
+
+
+def out_of_process(backend: Backend) -> bool:
+    """True when the work runs in another process (a spawned server, or a remote target)."""
+    return bool(set(backend.processes()) - {"client"}) or bool(backend.server_resources())
+
+
+def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
+    """Everything one worker measures for its cell, or ``{"status": ..., "error": ...}``."""
+    placement = spec.get("cpu_affinity") or {}
+    if placement.get("pinned"):
+        pinning.pin_self(placement["client"])
+    workload = spec["workload"]
+    # The manager hands over the bytes it verified against (payload_path): generating the
+    # 5 MB image takes ~4 s, which every worker of every backend would otherwise repeat.
+    payload = load_payload(workload, spec["size"], spec["seed"],
+                           spec.get("payload_path") or spec.get("input_path"))
+    expected = Path(spec["expected_path"]).read_bytes()
+    backend = open_backend(spec)
+    result: dict[str, Any] = {"pid": os.getpid(), "verified": False}
+    try:
+        backend.start()
+        result["backend_info"] = backend.describe()
+        get_workload(workload).verify(payload, backend.run(workload, payload), expected)
+        result["verified"] = True
+        result.update(_timed(backend, workload, payload, spec))
+        result["status"], result["error"] = "ok", None
+    except VerificationError as exc:
+        result["status"], result["error"] = "wrong", f"output differs from the reference: {exc}"
+    except (HybridbenchError, OSError) as exc:
+        result["status"], result["error"] = "failed", f"{type(exc).__name__}: {exc}"
+    finally:
+        backend.stop()
+    return result
+
+
+def _place_servers(backend: Backend, placement: dict[str, Any]) -> dict[str, Any]:
+    servers = {role: pid for role, pid in backend.processes().items() if role != "client"}
+    if placement.get("pinned"):
+        for pid in servers.values():
+            pinning.pin_process_tree(pid, placement["server"])
+    return {"client": pinning.current(0),
+            "server": {role: pinning.current(pid) for role, pid in servers.items()} or None}
+
+
+def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
+           ) -> dict[str, Any]:
+    remote = out_of_process(backend)
+    affinity = _place_servers(backend, spec.get("cpu_affinity") or {})
+    batch, rule = _batch(spec, len(payload), remote)
+    call = functools.partial(backend.run, workload, payload)
+    harness = harness_cost(batch)
+    _run(call, spec, spec["warmup_s"], batch)
+    gc.collect()
+    gc.freeze()  # everything so far is long-lived: the collector skips it from now on
+    histogram = stats.new_histogram()
+    rounds = []
+    reported_before = backend.server_resources()
+    machine_before = _machine_cpu()
+    with ResourceMonitor(backend.processes()) as monitor:
+        for _ in range(spec["rounds"]):
+            done = _run(call, spec, spec["round_s"], batch)
+            stats.record_many(histogram, done.latencies_ns)
+            rounds.append({"ops": done.ops, "duration_ns": done.duration_ns,
+                           "unsent": done.unsent})
+    machine = _machine_load(machine_before, _machine_cpu(), monitor)
+    reported_after = backend.server_resources()
+    return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
+            "cpu_affinity": affinity, "rounds": rounds,
+            "latency_hdr": stats.encode_histogram(histogram),
+            "resources": _resources(monitor, reported_before, reported_after),
+            "machine": machine,
+            "server_reported": reported_after,
+            "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"])}
+
+
+def _batch(spec: dict[str, Any], payload_bytes: int, remote: bool) -> tuple[int, str]:
+    if spec.get("rate"):
+        return 1, "open loop: every call is timed from its due time"
+    if spec.get("batch"):
+        return int(spec["batch"]), "fixed by the caller"
+    return measure.batch_for(payload_bytes, remote)
+
+
+def _run(call: measure.Call, spec: dict[str, Any], seconds: float, batch: int) -> measure.Round:
+    if spec.get("rate"):
+        return measure.open_loop(call, spec["rate"], spec["concurrency"], seconds)
+    return measure.closed_loop(call, spec["concurrency"], seconds, batch)
+
+
+def _machine_cpu() -> tuple[float, Any]:
+    return time.perf_counter(), psutil.cpu_times()
+
+
+def _machine_load(before: tuple[float, Any], after: tuple[float, Any],
+                  monitor: ResourceMonitor) -> dict[str, float]:
+    """How busy the machine was during the rounds, in cores, from the kernel's counters:
+    ``others_cores`` is CPU used by processes other than this cell's (client and servers),
+    ``steal_cores`` CPU the hypervisor gave to other guests. A cell measured next to a
+    compiler gets slower in CPU time too (shared caches, SMT siblings), which no interval
+    over its own workers can see; this is how the result says so."""
+    wall = max(after[0] - before[0], 1e-9)
+
+    def busy(times: Any) -> float:
+        return float(sum(getattr(times, name, 0.0) for name in
+                         ("user", "nice", "system", "irq", "softirq")))
+
+    ours = sum(monitor.usage.cpu_s.values())
+    others = max(0.0, busy(after[1]) - busy(before[1]) - ours) / wall
+    steal = (getattr(after[1], "steal", 0.0) - getattr(before[1], "steal", 0.0)) / wall
+    return {"others_cores": others, "steal_cores": max(0.0, steal)}
+
+
+def harness_cost(batch: int) -> dict[str, float]:
+    """The harness's own cost in this process: the timer pair, and the timing loop with an
+    empty call (per call, at batch 1 and at the cell's batch)."""
+    timer = measure.timer_cost_ns()
+    cost = {"timer_ns": timer["median"], "timer_min_ns": timer["min"],
+            "empty_call_ns": measure.empty_call_cost_ns(1)}
+    cost["empty_call_batched_ns"] = (measure.empty_call_cost_ns(batch) if batch > 1
+                                     else cost["empty_call_ns"])
+    return cost
+
+
+def _resources(monitor: ResourceMonitor, before: dict[str, dict[str, float]],
+               after: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Per role: the monitor's figures, completed from the server's own report for roles the
+    monitor has no PID for (``--grpc-target``, a server on another machine)."""
+    usage = monitor.usage
+    baseline, peak = dict(usage.rss_baseline_bytes), dict(usage.rss_peak_bytes)
+    cpu, source = dict(usage.cpu_s), {role: "process" for role in usage.cpu_s}
+    for role, figures in after.items():
+        if role in cpu or role in usage.lost:
+            continue
+        start = before.get(role, {})
+        if figures.get("cpu_s") is not None and start.get("cpu_s") is not None:
+            cpu[role] = float(figures["cpu_s"]) - float(start["cpu_s"])
+        if figures.get("rss_peak_bytes") is not None:
+            peak[role] = int(figures["rss_peak_bytes"])
+        if start.get("rss_bytes") is not None:
+            baseline[role] = int(start["rss_bytes"])
+        source[role] = "self-reported"
+    return {"rss_baseline_bytes": baseline, "rss_peak_bytes": peak, "cpu_s": cpu,
+            "lost": list(usage.lost), "source": source}
+
+
+def breakdown(backend: Backend, workload: str, payload: bytes, seconds: float
+              ) -> dict[str, Any]:
+    """End-to-end and engine (kernel) time of the same calls, through ``run_timed``.
+
+    Run after the timed rounds so that its extra work never touches their figures. Bounded by
+    ``seconds`` and BREAKDOWN_MAX_CALLS, and at least one call. ``kernel_ns`` is None when the
+    backend cannot tell its engine's time.
+    """
+    clock = measure.clock
+    end_to_end, kernel = array("q"), array("q")
+    known = True
+    deadline = clock() + int(seconds * 1e9)
+    while True:
+        t0 = clock()
+        _, kernel_ns = backend.run_timed(workload, payload)
+        end_to_end.append(clock() - t0)
+        if kernel_ns is None:
+            known = False
+        elif known:
+            kernel.append(int(kernel_ns))
+        if clock() >= deadline or len(end_to_end) >= BREAKDOWN_MAX_CALLS:
+            break
+    return {"calls": len(end_to_end), "end_to_end_ns": list(end_to_end),
+            "kernel_ns": list(kernel) if known else None}
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text())
+    result = measure_cell(spec)
+    # Written whole and renamed, so the manager never reads half a result.
+    target = Path(spec["result_path"])
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, default=_json_default))
+    os.replace(tmp, target)
+    return 0
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

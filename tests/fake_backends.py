@@ -1,0 +1,102 @@
+"""Stand-in backends for the runner's tests. Workers load them by "fake_backends:Class"
+(``RunConfig.backend_refs``), so this directory must be on the workers' PYTHONPATH."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import ClassVar
+
+from hybridbench.backend import Backend
+from hybridbench.errors import BackendError
+
+#: what the Timed backend says its kernel took, and its server's memory
+KERNEL_NS = 700
+SERVER_RSS = 20 * 1024 * 1024
+SERVER_RSS_PEAK = 30 * 1024 * 1024
+
+
+class Wrong(Backend):
+    name = "wrong"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        return payload[:-1]
+
+
+class DiesMidRun(Backend):
+    name = "dies"
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(**options)
+        self.calls = 0
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        self.calls += 1
+        if self.calls > 50:
+            raise BackendError("server exited with signal 9")
+        return payload
+
+
+class Crashes(Backend):
+    """The worker process itself dies (a segfault in a native library looks like this)."""
+
+    name = "crashes"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        if self.started and getattr(self, "verified", False):
+            os._exit(3)
+        self.verified = True
+        return payload
+
+
+class Hangs(Backend):
+    """Answers once (verification), then never again."""
+
+    name = "hangs"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        if getattr(self, "answered", False):
+            time.sleep(3600)
+        self.answered = True
+        return payload
+
+
+class EchoOnly(Backend):
+    name = "echo-only"
+    workloads: ClassVar[frozenset[str]] = frozenset({"echo"})
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        return bytes(payload)
+
+
+class Missing(Backend):
+    name = "missing"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        return "libfoo.so is not built"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        raise AssertionError("never called")
+
+
+class Timed(Backend):
+    """Reports a kernel time per call and its server's own resources, like a remote target:
+    a server with no PID here whose CPU time grows at half this process's."""
+
+    name = "timed"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        return bytes(payload)
+
+    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
+        return self.run(workload, payload), KERNEL_NS
+
+    def server_resources(self) -> dict[str, dict[str, float]]:
+        return {"server": {"pid": 4242, "rss_bytes": SERVER_RSS,
+                           "rss_peak_bytes": SERVER_RSS_PEAK,
+                           "cpu_s": time.process_time() / 2}}
+
+
+FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, Crashes, Hangs, EchoOnly, Missing, Timed)}
+REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}
