@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="measure backends on workloads (the main job)")
     run.add_argument("-w", "--workloads", type=_csv, help="comma-separated (default: all)")
     run.add_argument("-b", "--backends", type=_csv, help="comma-separated (default: all)")
+    run.add_argument("--input", action="append", metavar="FILE", dest="inputs",
+                     help="measure on this payload file (or every file in this directory) "
+                          "instead of generated inputs; repeatable; each file is a size of "
+                          "its own, checked against the reference before anything is timed")
     run.add_argument("--size", type=_sizes,
                      help="size preset for every workload, or json=1MB,echo=64B "
                           "(default: each workload's default; echo sweeps all its sizes)")
@@ -170,6 +174,7 @@ def cmd_new(args: argparse.Namespace, console: Console) -> int:
 
 def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
+              "inputs": args.inputs,
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
               "cold_start": not args.no_cold_start}
     options: dict[str, dict[str, object]] = {}

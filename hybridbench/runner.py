@@ -39,6 +39,7 @@ import numpy as np
 
 from hybridbench import coldstart, envinfo, manager, pinning, stats
 from hybridbench.errors import WorkloadError
+from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
     backend_names,
@@ -83,6 +84,9 @@ class RunConfig:
     worker_timeout_s: float | None = None
     #: backend name -> "module:Class" loaded by workers instead of the registry's entry
     backend_refs: dict[str, str] = field(default_factory=dict)
+    #: the user's own payload files (or directories of them) instead of generated inputs;
+    #: each file is a size of its own, labelled with its name
+    inputs: list[str] | None = None
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -128,8 +132,66 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("concurrency must be at least 1")
     if config.workers < 1:
         raise WorkloadError("workers must be at least 1")
+    if config.inputs:
+        return _plan_inputs(config, workloads, backends)
     return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
             for b in backends for c in config.concurrency]
+
+
+def input_files(paths: list[str]) -> list[Path]:
+    """The files named, with each directory replaced by the regular files in it (sorted)."""
+    found: list[Path] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.is_file()))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise WorkloadError(f"--input {name}: no such file or directory")
+    if not found:
+        raise WorkloadError(f"--input {', '.join(paths)}: no files in it")
+    return found
+
+
+def _labels(files: list[Path]) -> list[str]:
+    """A size label per file: its name, made unique where two files share one."""
+    labels: list[str] = []
+    for file in files:
+        label, n = file.name, 2
+        while label in labels:
+            label, n = f"{file.name}#{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+def _plan_inputs(config: RunConfig, workloads: list[str], backends: list[str]
+                 ) -> list[CellPlan]:
+    """Cells over the user's files; every file is checked against each workload's reference
+    first, so a file the reference rejects is reported (with its message) before anything
+    is timed."""
+    if config.sizes is not None:
+        raise WorkloadError("--input and --size exclude each other: a file is its own size")
+    files = input_files(config.inputs or [])
+    for workload in workloads:
+        for file in files:
+            payload = file.read_bytes()
+            try:
+                check_payload_size(workload, len(payload))
+                reference_output(workload, payload)
+            except WorkloadError as exc:
+                raise WorkloadError(f"--input {file}: the {workload} reference rejects it: "
+                                    f"{exc}") from None
+    return [CellPlan(w, label, b, c, input_path=str(file.resolve()))
+            for w in workloads for file, label in zip(files, _labels(files), strict=True)
+            for b in backends for c in config.concurrency]
+
+
+def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
+    """The backend's options for this cell: the user's, plus the workload it is opened for
+    (so a gRPC backend spawns exactly the server that serves it)."""
+    return {**config.backend_options.get(cell_plan.backend, {}),
+            "workloads": [cell_plan.workload]}
 
 
 ProgressFn = Callable[[int, int, CellPlan], None]
@@ -218,8 +280,7 @@ def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
             measure_cold = config.cold_start and not results.config.get("interrupted")
             if measure_cold and item.cell.status == OK and item.spec is not None:
                 _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
-                                   config.backend_options.get(item.plan.backend, {}),
-                                   cold_cache)
+                                   backend_options(config, item.plan), cold_cache)
             if on_cell:
                 on_cell(item.cell)
     except KeyboardInterrupt:
@@ -272,9 +333,13 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
         return pending
-    options = config.backend_options.get(cell_plan.backend, {})
+    options = backend_options(config, cell_plan)
     # Not started: only asked what it implements; the workers start their own.
-    reason = open_backend(cell_plan.backend, **options).unsupported_reason(cell_plan.workload)
+    backend = open_backend(cell_plan.backend, **options)
+    try:
+        reason = backend.unsupported_reason(cell_plan.workload)
+    finally:
+        backend.stop()
     if reason:
         cell.status, cell.error = UNSUPPORTED, reason
         return pending
@@ -306,7 +371,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
         merge_workers(pending.cell, pending.outcomes)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
-                               config.backend_options.get(cell_plan.backend, {}), cold_cache)
+                               backend_options(config, cell_plan), cold_cache)
     return pending.cell
 
 
@@ -316,7 +381,7 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
     return {"workload": cell_plan.workload, "size": cell_plan.size, "seed": config.seed,
             "input_path": cell_plan.input_path, "backend": cell_plan.backend,
             "backend_ref": config.backend_refs.get(cell_plan.backend),
-            "options": config.backend_options.get(cell_plan.backend, {}),
+            "options": backend_options(config, cell_plan),
             "concurrency": cell_plan.concurrency, "rate": config.rate,
             "rounds": config.rounds,
             "round_s": config.duration_s / config.workers / config.rounds,
