@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import time
-from typing import ClassVar
 
 from hybridbench.backend import Backend
 from hybridbench.errors import BackendError
@@ -63,7 +62,9 @@ class Hangs(Backend):
 
 class EchoOnly(Backend):
     name = "echo-only"
-    workloads: ClassVar[frozenset[str]] = frozenset({"echo"})
+
+    def unsupported_reason(self, workload: str) -> str | None:
+        return None if workload == "echo" else f"echo-only does not implement {workload!r}"
 
     def call(self, workload: str, payload: bytes) -> bytes:
         return bytes(payload)

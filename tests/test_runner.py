@@ -60,8 +60,10 @@ def test_real_cells_are_complete() -> None:
         assert cell.rss_peak_bytes["server"] is None
         assert cell.cpu_s_per_op["client"] > 0
         assert cell.harness_ns["timer_ns"] > 0 and cell.harness_ns["empty_call_ns"] > 0
-        assert cell.time_split["calls"] >= 2 and cell.time_split["kernel_ns"] is None
-        assert cell.kernel_ns is None and cell.cpu_affinity["shared"] is None
+        # in process, the kernel is the engine call itself, timed around it
+        split = cell.time_split
+        assert split["calls"] >= 2 and 0 < split["kernel_ns"] <= split["end_to_end_ns"]
+        assert cell.kernel_ns["p50"] > 0 and cell.cpu_affinity["shared"] is None
         load = cell.machine_load
         assert 0 <= load["others_cores"] <= load["others_cores_max"] <= (os.cpu_count() or 1)
     assert done.cells[0].batch_size == 100  # a 64-byte in-process echo: the fixed rule
