@@ -330,3 +330,21 @@ def test_abi_mode_fallback_computes_the_same(monkeypatch):
         with pytest.raises(WorkloadError):
             b.run("json", b"{")
         assert b.run_timed("echo", b"abc")[1] is not None
+
+
+def test_a_plugin_whose_rust_part_failed_to_build_is_named_with_the_cause(monkeypatch):
+    from hybridbench import native
+
+    builtin = native.installed()[0]
+    broken = native.NativeKernels("wordfreq", None, None,
+                                  "the Rust part of wordfreq is not built (cargo not found)")
+    monkeypatch.setattr(native, "installed", lambda: (builtin, broken))
+    with hybridbench.open_backend("ffi") as b:
+        reason = b.unsupported_reason("wordfreq")
+        assert reason and "wordfreq: the Rust part of wordfreq is not built" in reason
+        assert "cargo not found" in reason
+        assert b.unsupported_reason("json") is None  # the built-ins still run
+    from hybridbench.backends.grpc import GrpcBackend
+
+    grpc_reason = GrpcBackend().unsupported_reason("wordfreq")
+    assert grpc_reason and "cargo not found" in grpc_reason
