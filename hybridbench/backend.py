@@ -17,6 +17,17 @@ from hybridbench.errors import UnsupportedError, WorkloadError
 from hybridbench.limits import MAX_PAYLOAD_BYTES, check_payload_size
 
 
+def as_bytes(payload: object) -> bytes:
+    """A request body as ``bytes``: a ``bytearray`` or ``memoryview`` is copied once, anything
+    else (``str``, ``None``, a number...) is a ``WorkloadError``, the same from every backend."""
+    if isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, bytearray | memoryview):
+        return bytes(payload)
+    raise WorkloadError(f"a request body must be bytes (or bytearray/memoryview), not "
+                        f"{type(payload).__name__}")
+
+
 class Backend(ABC):
     """Base class of every backend.
 
@@ -72,13 +83,17 @@ class Backend(ABC):
 
     def run(self, workload: str, payload: bytes) -> bytes:
         """Run one request. The checks here are the same for every backend."""
+        if type(payload) is not bytes:
+            payload = as_bytes(payload)
         if workload not in self._checked or len(payload) > MAX_PAYLOAD_BYTES:
             self.check_request(workload, payload)
         return self.call(workload, payload)
 
     def check_request(self, workload: str, payload: bytes) -> None:
-        """Raise ``WorkloadError`` for an unknown workload or an oversized body and
-        ``UnsupportedError`` for a workload this backend does not implement."""
+        """Raise ``WorkloadError`` for an unknown workload, a body that is not bytes or is
+        oversized, and ``UnsupportedError`` for a workload this backend does not implement."""
+        if type(payload) is not bytes:
+            as_bytes(payload)
         if workload not in self._checked:
             from hybridbench.registry import workload_names
 

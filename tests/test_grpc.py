@@ -449,3 +449,71 @@ def test_stop_is_idempotent_and_removes_the_socket_dir():
     # a stopped backend starts again on demand
     assert b.run("echo", b"again") == b"again"
     b.stop()
+
+
+# -- a --grpc-target that is not usable fails fast, saying why ------------------------------------
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _assert_fails_fast(target: str, pattern: str) -> None:
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match=pattern):
+        GrpcBackend(target=target).start()
+    assert time.monotonic() - t0 < 6
+
+
+def test_target_refused_is_named():
+    _assert_fails_fast(f"127.0.0.1:{_free_port()}", r"cannot connect \(Connection refused\)")
+
+
+def test_target_missing_socket_file_is_named(tmp_path):
+    _assert_fails_fast(f"unix:{tmp_path}/nope.sock", "no socket file")
+
+
+def test_target_that_is_not_grpc_is_named():
+    import http.server
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _assert_fails_fast(f"127.0.0.1:{server.server_address[1]}", "does not speak gRPC")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_target_that_never_answers_is_named():
+    import socket
+
+    with socket.socket() as silent:  # accepts into the backlog, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        _assert_fails_fast(f"127.0.0.1:{silent.getsockname()[1]}",
+                           "no gRPC answer within 2 s")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_server_enforces_the_payload_limit_itself(name):
+    """Sent past the client's own check: the server refuses it, and keeps serving."""
+    import grpc
+
+    from hybridbench.limits import MAX_PAYLOAD_BYTES
+
+    with hybridbench.open_backend(name, workloads=["echo"]) as b:
+        stub = grpc.insecure_channel(b.describe()["target"],
+                                     options=_proto.channel_options()).unary_unary(
+            _proto.method_path(_proto.RUN),
+            request_serializer=lambda d: _proto.encode_run_request(
+                _proto.run_request_prefix("echo"), d))
+        with pytest.raises(grpc.RpcError) as info:
+            stub(bytes(MAX_PAYLOAD_BYTES + 1), timeout=30)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "exceeds the limit" in info.value.details()
+        assert b.run("echo", b"ok") == b"ok"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import socket
 import sys
 import threading
 import time
@@ -46,6 +47,8 @@ __all__ = ["SERVER_ENV", "GrpcBackend", "GrpcPyBackend", "server_binary"]
 
 DEFAULT_TIMEOUT_S = 60.0
 DEFAULT_STARTUP_TIMEOUT_S = 20.0
+#: how long a server that should already be running (``target``) gets to show it is one
+TARGET_PROBE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,55 @@ class Endpoint:
                                         request_serializer=type(request).SerializeToString,
                                         response_deserializer=reply_type.FromString)
         return call(request, timeout=timeout_s)
+
+
+def diagnose_target(address: str, timeout_s: float) -> str | None:
+    """Why a server that should already run cannot be used, within ``timeout_s``, or None:
+    no such socket file, nothing listening, an answer that is not gRPC, or no answer."""
+    problem = _probe_socket(address, timeout_s)
+    if problem:
+        return problem
+    with grpc.insecure_channel(address, options=_proto.channel_options()) as channel:
+        check = channel.unary_unary(_proto.HEALTH_CHECK)
+        try:
+            check(_proto.encode_health_request(""), timeout=timeout_s)
+        except grpc.RpcError as exc:
+            code, details = exc.code(), exc.details() or ""
+            if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                return f"it accepted the connection but gave no gRPC answer within {timeout_s:g} s"
+            if code == grpc.StatusCode.UNAVAILABLE:
+                return f"something listens there, but it does not speak gRPC ({details})"
+            if code != grpc.StatusCode.UNIMPLEMENTED:  # no health service: Describe decides
+                return f"its health check failed: {code.name}: {details}"
+    return None
+
+
+def _probe_socket(address: str, timeout_s: float) -> str | None:
+    """A plain connect first: refused and missing sockets are named at once."""
+    if address.startswith("unix:"):
+        path = address.removeprefix("unix:")
+        if not os.path.exists(path):
+            return f"no socket file {path}"
+        family, target = socket.AF_UNIX, path
+    else:
+        host, _, port = address.rpartition(":")
+        if not host or not port.isdigit():
+            return "the address is not unix:PATH or HOST:PORT"
+        try:
+            connection = socket.create_connection((host.strip("[]"), int(port)), timeout_s)
+        except TimeoutError:
+            return f"no connection within {timeout_s:g} s"
+        except OSError as exc:
+            return f"cannot connect ({exc.strerror or exc})"
+        connection.close()
+        return None
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        try:
+            sock.connect(target)
+        except OSError as exc:
+            return f"cannot connect ({exc.strerror or exc})"
+    return None
 
 
 def _close_all(endpoints: list[Endpoint]) -> None:
@@ -236,6 +288,11 @@ class GrpcBackend(Backend):
         with self._lock:
             if not self._endpoints:
                 assert self.target is not None
+                problem = diagnose_target(self.target, min(self.startup_timeout_s,
+                                                           TARGET_PROBE_S))
+                if problem:
+                    raise BackendError(f"{self.name}: cannot use the server at {self.target}: "
+                                       f"{problem}")
                 self._connect(self.target, None, time.monotonic() + self.startup_timeout_s)
             return self._endpoints[0]
 

@@ -43,6 +43,7 @@ import grpc
 
 from hybridbench.backends.grpc import _proto
 from hybridbench.errors import UnsupportedError, WorkloadError
+from hybridbench.limits import check_payload_size
 
 PR_SET_PDEATHSIG = 1
 GRACE_S = 5.0
@@ -94,6 +95,8 @@ class Kernels:
             raise AssertionError("unreachable: context.abort raises")
         self.calls += 1  # a racy count is fine: it is informational
         try:
+            # enforced here too, not only by the client: a server may be reached by anyone
+            check_payload_size(workload, len(data))
             start = time.perf_counter_ns()
             out = engine(data)
             kernel_ns = time.perf_counter_ns() - start
