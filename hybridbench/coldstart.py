@@ -9,6 +9,7 @@ extension modules happens in ``start()`` for the built-ins, and so is inside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -62,10 +63,8 @@ def _kill_group(child: subprocess.Popen[str]) -> None:
     was reaped: ``killpg`` then raises ProcessLookupError, which must not replace the
     interrupt being handled (the runner saves the cells measured so far on KeyboardInterrupt).
     """
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
         os.killpg(child.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass  # the whole group is gone already
     child.communicate()
 
 
