@@ -335,13 +335,20 @@ def load_any(path: Path) -> results.Results:
     """A hybridbench result file, or pytest-benchmark's JSON (converted)."""
     from hybridbench.report import pytest_benchmark
 
-    if pytest_benchmark.is_pytest_benchmark(path):
+    if not pytest_benchmark.is_pytest_benchmark(path):
+        return results.load(path)
+    try:
         return pytest_benchmark.load(path)
-    return results.load(path)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # The converter reads the file as pytest-benchmark writes it; anything else in it
+        # is a file of the wrong shape, not a bug to show as a traceback.
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise results.ResultFileError(
+            f"{path}: not a pytest-benchmark file hybridbench can read: {what}") from None
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    changes = compare.compare(results.load(args.base), results.load(args.new))
+    changes = compare.compare(load_any(args.base), load_any(args.new))
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
     for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")

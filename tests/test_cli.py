@@ -173,3 +173,24 @@ def test_run_with_one_cell_measured_exits_0(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(c.status for c in results.load(out).cells) == ["ok", "unsupported"]
     assert "no cell was measured" not in done.stdout
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (b"[1,2]", "got list"),
+    (b'{"schema":1}', "no 'cells'"),
+    (b'{"schema":2,"cells":[{"workload":1}]}', "cells[0]: no 'size', 'backend'"),
+    (b"not json", "not a hybridbench result file"),
+    (b"", "not a hybridbench result file"),
+    (b'{"benchmarks": [{"name": "x"}], "machine_info": {}}', "not a pytest-benchmark file"),
+])
+def test_report_and_compare_refuse_wrong_shape_files_naming_them(
+        in_process: Callable[..., tuple[int, str]], tmp_path: Path, content: bytes,
+        what: str) -> None:
+    odd, good = tmp_path / "odd.json", tmp_path / "good.json"
+    odd.write_bytes(content)
+    results.save(results.Results(env={}), good)
+    for args in (("report", str(odd), "-o", str(tmp_path / "i.html")),
+                 ("compare", str(good), str(odd)), ("compare", str(odd), str(good))):
+        code, text = in_process(*args)
+        assert code == 2, text
+        assert str(odd) in text and what in text and "Traceback" not in text
