@@ -347,8 +347,36 @@ def load_any(path: Path) -> results.Results:
             f"{path}: not a pytest-benchmark file hybridbench can read: {what}") from None
 
 
+#: unmatched cells listed by name; beyond that, counted
+UNMATCHED_LISTED = 10
+
+
+def _print_mismatch(changes: list[compare.Change], base: results.Results,
+                    new: results.Results, console: Console) -> None:
+    """Say when the two runs are not measurements of the same thing."""
+    only_base, only_new = compare.unmatched(changes)
+    if only_base or only_new:
+        matched = len(changes) - len(only_base) - len(only_new)
+        console.print(f"[yellow]warning:[/] {matched} of {len(changes)} cells matched",
+                      highlight=False)
+        for where, cells in (("base", only_base), ("new", only_new)):
+            if cells:
+                names = ", ".join(c.label for c in cells[:UNMATCHED_LISTED])
+                more = len(cells) - UNMATCHED_LISTED
+                names += f" and {more} more" if more > 0 else ""
+                console.print(f"  only in {where} ({len(cells)}): {escape(names)}",
+                              highlight=False)
+    differences = compare.setting_differences(base, new)
+    if differences:
+        listed = "; ".join(f"{key} {before!r} -> {after!r}"
+                           for key, (before, after) in differences.items())
+        console.print(f"[yellow]warning:[/] the runs differ in {escape(listed)}: a change "
+                      "between them is not the code's alone", highlight=False)
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    changes = compare.compare(load_any(args.base), load_any(args.new))
+    base, new = load_any(args.base), load_any(args.new)
+    changes = compare.compare(base, new)
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
     for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
@@ -362,6 +390,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
             "-" if change.p_value is None else f"{change.p_value:.3f}",
             f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
     console.print(table)
+    _print_mismatch(changes, base, new, console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)
         for change in bad:
