@@ -63,9 +63,12 @@ def _concurrency(text: str) -> list[int]:
 
 def _percent(text: str) -> float:
     try:
-        return float(text.rstrip("%")) / 100.0
+        value = float(text.rstrip("%")) / 100.0
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage like 10%: {text!r}") from None
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a percentage like 10%, got {text!r}")
+    return value
 
 
 def _sizes(text: str) -> str | dict[str, str]:

@@ -194,3 +194,12 @@ def test_report_and_compare_refuse_wrong_shape_files_naming_them(
         code, text = in_process(*args)
         assert code == 2, text
         assert str(odd) in text and what in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("threshold", ["-10%", "ten", "nan%"])
+def test_regression_threshold_must_be_a_percentage(in_process: Callable[..., tuple[int, str]],
+                                                   tmp_path: Path, threshold: str) -> None:
+    good = tmp_path / "good.json"
+    results.save(results.Results(env={}), good)
+    code, text = in_process("compare", str(good), str(good), f"--fail-on-regression={threshold}")
+    assert code == 2 and "--fail-on-regression" in text and "percentage like 10%" in text
