@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import os
 import signal
 import sys
+import tempfile
+from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -24,27 +29,60 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    # NaN fails the comparison; infinity would never end a cell or divide to zero.
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def _concurrency(text: str) -> list[int]:
     try:
-        return [int(part) for part in _csv(text)]
+        levels = [int(part) for part in _csv(text)]
     except ValueError:
+        levels = []
+    if not levels or min(levels) < 1:
         raise argparse.ArgumentTypeError(
-            f"--concurrency takes integers like 1,2: {text!r}") from None
+            f"expected positive integers like 1,2, got {text!r}")
+    return levels
 
 
 def _percent(text: str) -> float:
     try:
-        return float(text.rstrip("%")) / 100.0
+        value = float(text.rstrip("%")) / 100.0
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage like 10%: {text!r}") from None
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"expected a percentage like 10%, got {text!r}")
+    return value
 
 
 def _sizes(text: str) -> str | dict[str, str]:
     """``1MB`` for every workload, or ``json=1MB,echo=64B`` per workload."""
     if "=" not in text:
         return text
-    pairs = [part.split("=", 1) for part in _csv(text)]
-    return {name.strip(): size.strip() for name, size in pairs}
+    sizes: dict[str, str] = {}
+    for part in _csv(text):
+        name, _, size = (piece.strip() for piece in part.partition("="))
+        if not name or not size:
+            raise argparse.ArgumentTypeError(
+                f"expected WORKLOAD=SIZE pairs like json=1MB,echo=64B, got {part!r}")
+        sizes[name] = size
+    return sizes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -74,17 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_concurrency, default=[1],
                      help="closed-loop workers, e.g. 1,2 (default 1)")
     timing = run.add_mutually_exclusive_group()
-    timing.add_argument("--duration", type=float,
+    timing.add_argument("--duration", type=_positive_float,
                         help="measured seconds per cell, shared by its workers (default 3)")
     timing.add_argument("--quick", action="store_true",
                         help="short cells for CI and smoke tests: numbers are indicative only")
-    run.add_argument("--rounds", type=int, help="rounds per worker (default 3, quick 2)")
-    run.add_argument("--workers", type=int,
+    run.add_argument("--rounds", type=_positive_int, help="rounds per worker (default 3, quick 2)")
+    run.add_argument("--workers", type=_positive_int,
                      help="fresh worker processes per cell, the units of the interval "
                           "(default 3, quick 2)")
     run.add_argument("--pin", action="store_true",
                      help="put client workers and servers on disjoint CPUs")
-    run.add_argument("--rate", type=float,
+    run.add_argument("--rate", type=_positive_float,
                      help="open loop at this many requests/s, latency from the intended send "
                           "time (default: closed loop)")
     run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
@@ -195,15 +233,64 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     if args.workers is not None:
         config.workers = args.workers
     config.pin = args.pin
-    if config.duration_s <= 0 or config.rounds < 1 or config.workers < 1:
-        raise HybridbenchError("--duration must be positive, --rounds and --workers at least 1")
+    _check_sizes(args.size)
     return config
+
+
+def _check_sizes(sizes: str | dict[str, str] | None) -> None:
+    """Every ``--size WORKLOAD=SIZE`` names a known workload and one of its sizes, even for
+    a workload not selected by ``-w`` (the runner checks only the ones it runs)."""
+    if not isinstance(sizes, dict):
+        return  # one size for all: the runner checks it against every workload it runs
+    known = registry.workload_names()
+    for name, size in sizes.items():
+        if name not in known:
+            raise HybridbenchError(f"--size {name}={size}: unknown workload {name!r}; "
+                                   f"known: {', '.join(known)}")
+        try:
+            registry.get_workload(name).check_size(size)
+        except HybridbenchError as exc:
+            raise HybridbenchError(f"--size {name}={size}: {exc}") from None
+
+
+def check_writable(path: Path, option: str) -> None:
+    """Fail now, naming the path the user gave, rather than after minutes of measuring.
+
+    Creates the parent directory, then creates and removes a probe file in it: the atomic
+    write needs exactly that (a temporary file next to the target, then a rename), and a
+    permission test would say yes to root in a read-only place such as /proc.
+    """
+    try:
+        if path.is_dir():
+            raise IsADirectoryError(21, "it is a directory")
+        if path.parent.exists() and not path.parent.is_dir():
+            raise NotADirectoryError(20, f"{path.parent} is not a directory")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise HybridbenchError(f"{option} {path}: cannot write there: "
+                               f"{exc.strerror or exc}") from None
+
+
+def _all_failed_line(done: results.Results) -> str | None:
+    """None when at least one cell was measured; else what became of every cell."""
+    if any(cell.status == results.OK for cell in done.cells):
+        return None
+    counts = Counter(cell.status for cell in done.cells)
+    what = ", ".join(f"{n} {status}" for status, n in counts.items()) or "no cells"
+    return f"no cell was measured ({what}): exit 1"
 
 
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     config = _config(args)
     cells = runner.plan(config)  # fail on bad names before printing a progress bar
     output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    check_writable(output, "-o/--output")
+    check_writable(args.report, "--report")
+    if args.markdown:
+        check_writable(args.markdown, "--markdown")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -220,10 +307,21 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         markdown.write([done], args.markdown)
     terminal.print_summary(done, console)
     console.print(f"results: {output}\nreport:  {args.report}")
-    return 130 if done.config.get("interrupted") else 0
+    if done.config.get("interrupted"):
+        return 130
+    failed = _all_failed_line(done)
+    if failed:
+        console.print(f"[red]{failed}[/]")
+        return 1
+    return 0
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    check_writable(args.output, "-o/--output")
+    if args.markdown:
+        check_writable(args.markdown, "--markdown")
+    if args.png_dir:
+        check_writable(args.png_dir / "chart.png", "--png-dir")
     loaded = [load_any(path) for path in args.results]
     html.write(loaded, args.output)
     console.print(f"report: {args.output}")
@@ -240,13 +338,48 @@ def load_any(path: Path) -> results.Results:
     """A hybridbench result file, or pytest-benchmark's JSON (converted)."""
     from hybridbench.report import pytest_benchmark
 
-    if pytest_benchmark.is_pytest_benchmark(path):
+    if not pytest_benchmark.is_pytest_benchmark(path):
+        return results.load(path)
+    try:
         return pytest_benchmark.load(path)
-    return results.load(path)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        # The converter reads the file as pytest-benchmark writes it; anything else in it
+        # is a file of the wrong shape, not a bug to show as a traceback.
+        what = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise results.ResultFileError(
+            f"{path}: not a pytest-benchmark file hybridbench can read: {what}") from None
+
+
+#: unmatched cells listed by name; beyond that, counted
+UNMATCHED_LISTED = 10
+
+
+def _print_mismatch(changes: list[compare.Change], base: results.Results,
+                    new: results.Results, console: Console) -> None:
+    """Say when the two runs are not measurements of the same thing."""
+    only_base, only_new = compare.unmatched(changes)
+    if only_base or only_new:
+        matched = len(changes) - len(only_base) - len(only_new)
+        console.print(f"[yellow]warning:[/] {matched} of {len(changes)} cells matched",
+                      highlight=False)
+        for where, cells in (("base", only_base), ("new", only_new)):
+            if cells:
+                names = ", ".join(c.label for c in cells[:UNMATCHED_LISTED])
+                more = len(cells) - UNMATCHED_LISTED
+                names += f" and {more} more" if more > 0 else ""
+                console.print(f"  only in {where} ({len(cells)}): {escape(names)}",
+                              highlight=False)
+    differences = compare.setting_differences(base, new)
+    if differences:
+        listed = "; ".join(f"{key} {before!r} -> {after!r}"
+                           for key, (before, after) in differences.items())
+        console.print(f"[yellow]warning:[/] the runs differ in {escape(listed)}: a change "
+                      "between them is not the code's alone", highlight=False)
 
 
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
-    changes = compare.compare(results.load(args.base), results.load(args.new))
+    base, new = load_any(args.base), load_any(args.new)
+    changes = compare.compare(base, new)
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
     for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
@@ -260,6 +393,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
             "-" if change.p_value is None else f"{change.p_value:.3f}",
             f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
     console.print(table)
+    _print_mismatch(changes, base, new, console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)
         for change in bad:
@@ -291,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_compare(args, console)
         return cmd_report(args, console)
     except (HybridbenchError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {escape(str(exc))}")
         return 2
     except KeyboardInterrupt:
         console.print("[red]interrupted[/]")

@@ -9,6 +9,7 @@ extension modules happens in ``start()`` for the built-ins, and so is inside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -37,12 +38,11 @@ def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any]
         try:
             out, err = child.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.communicate()
+            _kill_group(child)
             raise RuntimeError(f"cold start did not finish within {TIMEOUT_S:.0f} s") from None
         except BaseException:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.communicate()
+            # Ctrl-C or SIGTERM: kill the child's group, then let the interrupt go on.
+            _kill_group(child)
             raise
     finally:
         Path(payload_file).unlink(missing_ok=True)
@@ -54,6 +54,18 @@ def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any]
     if report.get("error"):
         raise RuntimeError(f"cold start: {report['error']}")
     return float(report["cold_start_s"])
+
+
+def _kill_group(child: subprocess.Popen[str]) -> None:
+    """Kill the child's process group and reap the child, if anything is left of it.
+
+    An interrupt in the last moments of a measurement can arrive after the child exited and
+    was reaped: ``killpg`` then raises ProcessLookupError, which must not replace the
+    interrupt being handled (the runner saves the cells measured so far on KeyboardInterrupt).
+    """
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
+        os.killpg(child.pid, signal.SIGKILL)
+    child.communicate()
 
 
 def _child(spec: dict[str, Any]) -> dict[str, Any]:

@@ -14,11 +14,16 @@ per-round throughputs, which needs 4 rounds a side; the verdict names the test u
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from hybridbench import stats
 from hybridbench.results import OK, Cell, Results
 
 ALPHA = 0.05
+#: run settings (``config``) and machine facts (``env``) that change what a figure means:
+#: when they differ, a change between the runs is not the code's alone
+CONFIG_KEYS = ("duration_s", "workers", "rounds", "concurrency", "rate", "seed")
+ENV_KEYS = ("cpu_model", "cores_logical")
 #: units a side below which no test is attempted
 MIN_WORKERS = 2
 MIN_ROUNDS = 4
@@ -103,3 +108,23 @@ def regressions(changes: list[Change], threshold: float) -> list[Change]:
     return [c for c in changes
             if c.verdict.startswith("broken")
             or (c.verdict == "slower" and c.change is not None and -c.change > threshold)]
+
+
+def unmatched(changes: list[Change]) -> tuple[list[Change], list[Change]]:
+    """The cells found only in the base file, and only in the new one."""
+    return ([c for c in changes if c.new is None], [c for c in changes if c.base is None])
+
+
+def setting_differences(base: Results, new: Results) -> dict[str, tuple[Any, Any]]:
+    """``{key: (base value, new value)}`` for the settings and machine facts that differ.
+
+    A key absent from both files (a pytest-benchmark file has no run settings) is no
+    difference; absent from one only, it is.
+    """
+    found: dict[str, tuple[Any, Any]] = {}
+    for source, keys in (("config", CONFIG_KEYS), ("env", ENV_KEYS)):
+        for key in keys:
+            before, after = getattr(base, source).get(key), getattr(new, source).get(key)
+            if before != after:
+                found[key] = (before, after)
+    return found

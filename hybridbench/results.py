@@ -12,11 +12,15 @@ import datetime as dt
 import math
 import os
 import tempfile
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from hybridbench.errors import HybridbenchError
 
 #: 2: cells measured in worker processes; adds workers, worker_results, interval_method,
 #: throughput_mean_ops, throughput_pi95, batch_rule, harness_ns, kernel_ns, kernel_hdr,
@@ -30,6 +34,10 @@ SCHEMA_1_INTERVAL = "percentile bootstrap of round throughputs in one process (s
 
 #: cell status values
 OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = "ok", "wrong", "failed", "unsupported", "unavailable"
+
+
+class ResultFileError(HybridbenchError, ValueError):
+    """A file this version cannot read as results; the message says where and what is wrong."""
 
 
 @dataclass
@@ -112,19 +120,85 @@ class Results:
         return _finite(dataclasses.asdict(self))
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Results:
+    def from_dict(cls, data: Any) -> Results:
+        """Results from parsed JSON; ResultFileError naming the first field of the wrong
+        shape, so that no report or comparison fails later on a half-read file."""
+        if not isinstance(data, dict):
+            raise ResultFileError(f"expected a JSON object with schema and cells, got "
+                                  f"{type(data).__name__} {_excerpt(data)}")
         schema = data.get("schema")
-        if schema not in READABLE_SCHEMAS:
-            raise ValueError(f"result file has schema {schema!r}; this hybridbench reads "
-                             f"{', '.join(map(str, READABLE_SCHEMAS))}")
+        if type(schema) is not int or schema not in READABLE_SCHEMAS:  # True == 1: no bools
+            raise ResultFileError(f"result file has schema {schema!r}; this hybridbench reads "
+                                  f"{', '.join(map(str, READABLE_SCHEMAS))}")
+        _check_fields(cls, data, required=("cells",), where="")
         known = {f.name for f in dataclasses.fields(Cell)}
-        cells = [Cell(**{k: v for k, v in c.items() if k in known}) for c in data["cells"]]
+        cells = []
+        for index, raw in enumerate(data["cells"]):
+            _check_fields(Cell, raw, required=("workload", "size", "backend"),
+                          where=f"cells[{index}]")
+            cells.append(Cell(**{k: v for k, v in raw.items() if k in known}))
         if schema == 1:
             for cell in cells:
                 _upgrade_schema_1(cell)
         return cls(env=data.get("env", {}), cells=cells, config=data.get("config", {}),
                    warnings=data.get("warnings", []), schema=schema,
                    created=data.get("created", ""))
+
+
+def _check_fields(cls: type, data: Any, required: tuple[str, ...], where: str) -> None:
+    """Every ``required`` key present and every known field of the type its annotation says
+    (unknown keys are left alone: files only grow)."""
+    if not isinstance(data, dict):
+        raise ResultFileError(f"{where or 'top level'}: expected a JSON object, got "
+                              f"{_excerpt(data)}")
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ResultFileError(f"{where or 'top level'}: no {', '.join(map(repr, missing))}")
+    hints = typing.get_type_hints(cls)
+    for item in dataclasses.fields(cls):
+        hint = list[Any] if item.name == "cells" else hints[item.name]  # cells: one by one
+        if item.name in data and not _matches(data[item.name], hint):
+            name = f"{where}.{item.name}" if where else item.name
+            raise ResultFileError(f"{name}: expected {_describe(hint)}, got "
+                                  f"{_excerpt(data[item.name])}")
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether parsed JSON ``value`` fits the annotation ``hint``, containers included.
+
+    Floats accept null (NaN and infinities are written as null) and integers; no number
+    accepts a bool.
+    """
+    if hint is Any:
+        return True
+    if isinstance(hint, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(hint))
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is float:
+        return value is None or (isinstance(value, int | float) and not isinstance(value, bool))
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is type(None):
+        return value is None
+    if origin is list:
+        return isinstance(value, list) and all(_matches(v, args[0]) for v in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(_matches(v, args[1]) for v in value.values())
+    return isinstance(value, origin or hint)
+
+
+def _describe(hint: Any) -> str:
+    """An annotation in the words of JSON: ``dict[str, float] | None`` -> object or null."""
+    words = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             dict: "an object", list: "a list", type(None): "null"}
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    described = (words.get(typing.get_origin(o) or o, str(o)) for o in options)
+    return " or ".join(dict.fromkeys(described))
+
+
+def _excerpt(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _upgrade_schema_1(cell: Cell) -> None:
@@ -150,8 +224,19 @@ def dumps(results: Results) -> bytes:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never half."""
+    """Write ``data`` to ``path`` so that readers see the old file or the new, never half.
+
+    A failure is an OSError naming ``path``: the temporary file is no name of the user's.
+    """
     target = Path(path)
+    try:
+        _write_via_temporary(target, data)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _write_via_temporary(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -164,7 +249,6 @@ def write_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return target
 
 
 def _umask() -> int:
@@ -178,8 +262,13 @@ def save(results: Results, path: str | os.PathLike[str]) -> Path:
 
 
 def load(path: str | os.PathLike[str]) -> Results:
+    """A result file; ResultFileError naming ``path`` when it is not JSON or not of the
+    shape of results."""
     try:
         data = orjson.loads(Path(path).read_bytes())
     except orjson.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not a hybridbench result file: {exc}") from None
-    return Results.from_dict(data)
+        raise ResultFileError(f"{path}: not a hybridbench result file: {exc}") from None
+    try:
+        return Results.from_dict(data)
+    except ResultFileError as exc:
+        raise ResultFileError(f"{path}: not a hybridbench result file: {exc}") from None

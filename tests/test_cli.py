@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from hybridbench import results
+import pytest
+
+from hybridbench import cli, results
 
 
 def hb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -66,3 +71,135 @@ def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> 
     assert any("interrupted" in w for w in partial.warnings)
     assert 1 <= len(partial.cells) < 6
     assert all(cell.status == "ok" for cell in partial.cells)
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> Callable[..., tuple[int, str]]:
+    """``cli.main`` in this process, failing the test if anything gets measured; returns
+    (exit code, everything printed)."""
+    def measured(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cell was measured before the arguments were checked")
+
+    monkeypatch.setattr(cli.runner, "run", measured)
+    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # keep pytest's handlers
+
+    def call(*args: str) -> tuple[int, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:  # argparse
+                code = int(exc.code or 0)
+        return code, out.getvalue() + err.getvalue()
+    return call
+
+
+QUICK = ("run", "-w", "echo", "-b", "inproc", "--size", "64B", "--no-cold-start")
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (("--rate", "0"), ["--rate", "positive number", "'0'"]),
+    (("--rate", "-5"), ["--rate", "positive number", "'-5'"]),
+    (("--rate", "nan"), ["--rate", "positive number"]),
+    (("--concurrency", "0"), ["--concurrency", "positive integers"]),
+    (("--concurrency", "1,-2"), ["--concurrency", "positive integers"]),
+    (("--duration", "0"), ["--duration", "positive number"]),
+    (("--duration", "-1"), ["--duration", "positive number"]),
+    (("--rounds", "0"), ["--rounds", "positive integer"]),
+    (("--workers", "0"), ["--workers", "positive integer"]),
+    (("--workers", "two"), ["--workers", "positive integer"]),
+    (("--size", "json="), ["--size", "WORKLOAD=SIZE"]),
+])
+def test_non_positive_values_are_refused_before_anything_runs(
+        in_process: Callable[..., tuple[int, str]], args: tuple[str, ...],
+        needles: list[str]) -> None:
+    code, text = in_process(*QUICK, *args)
+    assert code == 2, text
+    assert all(needle in text for needle in needles), text
+    assert "Traceback" not in text
+
+
+def test_size_for_an_unknown_workload_names_the_known_ones(
+        in_process: Callable[..., tuple[int, str]]) -> None:
+    code, text = in_process("run", "-w", "echo", "-b", "inproc", "--size", "nosuch=1MB")
+    assert code == 2
+    assert "unknown workload 'nosuch'" in text and "json, image, timeseries, echo" in text
+
+
+def test_unknown_size_lists_the_workloads_sizes_even_when_not_selected(
+        in_process: Callable[..., tuple[int, str]]) -> None:
+    code, text = in_process("run", "-w", "echo", "-b", "inproc", "--size", "json=XL")
+    assert code == 2
+    assert "--size json=XL" in text and "1KB, 64KB, 1MB, 8MB" in text
+
+
+@pytest.mark.parametrize("option", ["-o", "--report", "--markdown"])
+@pytest.mark.parametrize("where", ["/proc/hb-x.json", "file/x.json"])
+def test_unwritable_output_fails_at_once_naming_the_users_path(
+        in_process: Callable[..., tuple[int, str]], tmp_path: Path, option: str,
+        where: str) -> None:
+    (tmp_path / "file").write_text("a file, so no directory can be made here")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    outputs = {"-o": str(tmp_path / "r.json"), "--report": str(tmp_path / "i.html"),
+               option: target}
+    code, text = in_process(*QUICK, *(part for pair in outputs.items() for part in pair))
+    assert code == 2, text
+    assert f"{option}" in text and target in text and "cannot write" in text
+    assert ".probe" not in text and ".tmp" not in text and "Traceback" not in text
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_report_refuses_an_unwritable_output_before_reading(
+        in_process: Callable[..., tuple[int, str]], tmp_path: Path) -> None:
+    code, text = in_process("report", str(tmp_path / "missing.json"), "-o", "/proc/hb.html")
+    assert code == 2 and "/proc/hb.html" in text and "missing.json" not in text
+
+
+def test_run_whose_cells_all_failed_exits_1_and_still_saves(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "dir" / "r.json"  # parents are created, not an error
+    done = hb("run", "-w", "image", "-b", "inproc-pure", "--size", "image=small",
+              "--no-cold-start", "-o", str(out), "--report", str(tmp_path / "deep" / "i.html"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "no cell was measured (1 unsupported)" in done.stdout
+    assert [c.status for c in results.load(out).cells] == ["unsupported"]
+    assert (tmp_path / "deep" / "i.html").is_file()
+
+
+def test_run_with_one_cell_measured_exits_0(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    done = hb("run", "-w", "image,echo", "-b", "inproc-pure", "--size", "image=small,echo=64B",
+              "--quick", "--workers", "1", "--no-cold-start", "-o", str(out),
+              "--report", str(tmp_path / "i.html"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(c.status for c in results.load(out).cells) == ["ok", "unsupported"]
+    assert "no cell was measured" not in done.stdout
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (b"[1,2]", "got list"),
+    (b'{"schema":1}', "no 'cells'"),
+    (b'{"schema":2,"cells":[{"workload":1}]}', "cells[0]: no 'size', 'backend'"),
+    (b"not json", "not a hybridbench result file"),
+    (b"", "not a hybridbench result file"),
+    (b'{"benchmarks": [{"name": "x"}], "machine_info": {}}', "not a pytest-benchmark file"),
+])
+def test_report_and_compare_refuse_wrong_shape_files_naming_them(
+        in_process: Callable[..., tuple[int, str]], tmp_path: Path, content: bytes,
+        what: str) -> None:
+    odd, good = tmp_path / "odd.json", tmp_path / "good.json"
+    odd.write_bytes(content)
+    results.save(results.Results(env={}), good)
+    for args in (("report", str(odd), "-o", str(tmp_path / "i.html")),
+                 ("compare", str(good), str(odd)), ("compare", str(odd), str(good))):
+        code, text = in_process(*args)
+        assert code == 2, text
+        assert str(odd) in text and what in text and "Traceback" not in text
+
+
+@pytest.mark.parametrize("threshold", ["-10%", "ten", "nan%"])
+def test_regression_threshold_must_be_a_percentage(in_process: Callable[..., tuple[int, str]],
+                                                   tmp_path: Path, threshold: str) -> None:
+    good = tmp_path / "good.json"
+    results.save(results.Results(env={}), good)
+    code, text = in_process("compare", str(good), str(good), f"--fail-on-regression={threshold}")
+    assert code == 2 and "--fail-on-regression" in text and "percentage like 10%" in text

@@ -92,3 +92,42 @@ def test_rounds_of_one_worker_are_not_independent_units() -> None:
                                                                             spread=0.05)
     change = compare.compare(_results(base), _results(new))[0]
     assert change.verdict == "no significant change"
+
+
+def _sized(size: str, backend: str = "a") -> Cell:
+    cell = _cell(backend, 100)
+    cell.size = size
+    return cell
+
+
+def test_unmatched_cells_and_differing_settings_are_found() -> None:
+    base = Results(env={"cpu_model": "Xeon", "cores_logical": 2},
+                   config={"duration_s": 3.0, "workers": 3, "seed": 0},
+                   cells=[_sized("1MB"), _sized("8MB")])
+    new = Results(env={"cpu_model": "EPYC", "cores_logical": 2},
+                  config={"duration_s": 0.6, "workers": 3, "seed": 0},
+                  cells=[_sized("1MB"), _sized("1KB")])
+    only_base, only_new = compare.unmatched(compare.compare(base, new))
+    assert [c.key[1] for c in only_base] == ["8MB"] and [c.key[1] for c in only_new] == ["1KB"]
+    assert compare.setting_differences(base, new) == {"duration_s": (3.0, 0.6),
+                                                      "cpu_model": ("Xeon", "EPYC")}
+
+
+def test_cli_says_how_many_cells_matched_and_which_settings_differ(tmp_path: Path) -> None:
+    base = Results(env={"cpu_model": "Xeon"}, config={"workers": 3, "rate": None},
+                   cells=[_sized("1MB"), *(_sized(f"{n}KB") for n in range(12))])
+    new = Results(env={"cpu_model": "Xeon"}, config={"workers": 2, "rate": 100.0},
+                  cells=[_sized("1MB"), _sized("9MB")])
+    done = _cli(base, new, tmp_path)
+    assert done.returncode == 0, done.stdout  # a warning, not a failure
+    assert "1 of 14 cells matched" in done.stdout
+    assert "only in base (12): json 0KB a c=1" in done.stdout and "and 2 more" in done.stdout
+    assert "only in new (1): json 9MB a c=1" in done.stdout
+    assert "workers 3 -> 2" in done.stdout and "rate None -> 100.0" in done.stdout
+    assert "cpu_model" not in done.stdout
+
+
+def test_cli_is_quiet_about_matching_runs(tmp_path: Path) -> None:
+    same = Results(env={"cpu_model": "Xeon"}, config={"workers": 3}, cells=[_sized("1MB")])
+    done = _cli(same, same, tmp_path)
+    assert done.returncode == 0 and "warning" not in done.stdout

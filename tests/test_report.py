@@ -189,3 +189,27 @@ def test_report_shows_interval_time_split_and_server_source(sample: results.Resu
     assert "not pinned" in upgraded_page
     # a schema-1 file says what its interval was
     assert "bootstrap of round throughputs in one process (schema 1)" in page
+
+
+def _table_columns(line: str) -> int:
+    """Columns of a Markdown table row: the ``|`` not escaped by a backslash, minus one."""
+    return len(re.findall(r"(?<!\\)\|", line)) - 1
+
+
+def test_markdown_escapes_hostile_labels_and_messages(sample: results.Results) -> None:
+    hostile = copy.deepcopy(sample)
+    ok = next(c for c in hostile.cells if c.status == OK)
+    broken = next(c for c in hostile.cells if c.status != OK)
+    ok.backend = "<script>alert(1)</script>|`x`"
+    broken.error = "<img src=x onerror=alert(2)> a|b\n## not a heading `code` [l](javascript:1)"
+    hostile.warnings.append("<b>bold</b>\n| fake | row |")
+    text = markdown.render([hostile])
+    assert "<script" not in text and "<img" not in text and "<b>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;\\|\\`x\\`" in text
+    assert "&lt;img src=x onerror=alert(2)&gt; a\\|b \\#\\# not a heading" in text
+    assert "\\[l\\](javascript:1)" in text
+    assert "> warning: &lt;b&gt;bold&lt;/b&gt; \\| fake \\| row \\|" in text
+    for block in text.split("\n\n"):  # every table keeps the same number of columns
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        assert len({_table_columns(line) for line in rows}) <= 1, rows
+    assert not any(line.startswith("## not") for line in text.splitlines())

@@ -108,3 +108,51 @@ def test_schema_2_fields_round_trip(tmp_path: Path) -> None:
     assert loaded.workers == 3 and loaded.throughput_pi95 == [1100.0, 1300.0]
     assert loaded.time_split == cell.time_split and loaded.cpu_affinity == cell.cpu_affinity
     assert loaded.interval_method == cell.interval_method
+
+
+@pytest.mark.parametrize(("content", "what"), [
+    (b"[1, 2]", "expected a JSON object with schema and cells, got list"),
+    (b'{"schema": 1}', "top level: no 'cells'"),
+    (b'{"schema": true, "cells": []}', "schema True"),
+    (b'{"schema": 2, "cells": {}}', "cells: expected a list"),
+    (b'{"schema": 2, "cells": [7]}', "cells[0]: expected a JSON object, got 7"),
+    (b'{"schema": 2, "cells": [{"workload": 1}]}', "cells[0]: no 'size', 'backend'"),
+    (b'{"schema": 2, "cells": [{"workload": 1, "size": "s", "backend": "b"}]}',
+     "cells[0].workload: expected a string, got 1"),
+    (b'{"schema": 2, "cells": [{"workload": "w", "size": "s", "backend": "b", '
+     b'"latency_ns": {"p50": "fast"}}]}',
+     "cells[0].latency_ns: expected an object or null, got {'p50': 'fast'}"),
+    (b'{"schema": 2, "env": [], "cells": []}', "env: expected an object"),
+    (b"not json", "not a hybridbench result file"),
+    (b"", "not a hybridbench result file"),
+])
+def test_wrong_shape_is_refused_naming_file_and_field(tmp_path: Path, content: bytes,
+                                                      what: str) -> None:
+    path = tmp_path / "odd.json"
+    path.write_bytes(content)
+    with pytest.raises(results.ResultFileError) as caught:
+        results.load(path)
+    assert str(path) in str(caught.value) and what in str(caught.value)
+
+
+def test_nulls_where_numbers_were_nan_and_unknown_keys_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_bytes(b'{"schema": 2, "future": 1, "cells": [{"workload": "w", "size": "s", '
+                     b'"backend": "b", "throughput_ops": null, "latency_ns": {"mean": null}, '
+                     b'"new_field": [1]}]}')
+    cell = results.load(path).cells[0]
+    assert cell.throughput_ops is None and cell.latency_ns == {"mean": None}
+
+
+def test_failed_write_names_the_target_not_the_temporary_file(tmp_path: Path,
+                                                              monkeypatch) -> None:
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    target = tmp_path / "r.json"
+    with pytest.raises(OSError) as caught:
+        results.save(_sample(), target)
+    assert str(target) in str(caught.value) and "No space left" in str(caught.value)
+    assert ".tmp" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
