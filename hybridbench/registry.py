@@ -110,8 +110,16 @@ def support_matrix() -> dict[str, dict[str, str | None]]:
         backend = None if reason else open_backend(name)
         try:
             for workload in matrix:
-                matrix[workload][name] = reason or backend.unsupported_reason(workload)  # type: ignore[union-attr]
+                matrix[workload][name] = reason or _unsupported(backend, workload)
         finally:
             if backend is not None:
                 backend.stop()
     return matrix
+
+
+def _unsupported(backend: Backend | None, workload: str) -> str | None:
+    assert backend is not None
+    try:
+        return backend.unsupported_reason(workload)
+    except BackendError as exc:  # e.g. a --grpc-target that cannot be reached
+        return str(exc)

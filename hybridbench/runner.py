@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from hybridbench import coldstart, envinfo, manager, pinning, stats
-from hybridbench.errors import WorkloadError
+from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
@@ -48,7 +48,7 @@ from hybridbench.registry import (
     unavailable_reason,
     workload_names,
 )
-from hybridbench.results import OK, UNAVAILABLE, UNSUPPORTED, Cell, Results
+from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, Cell, Results
 from hybridbench.verification import reference_output
 
 #: workers (or rounds) disagreeing by more than this are flagged
@@ -338,6 +338,9 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     backend = open_backend(cell_plan.backend, **options)
     try:
         reason = backend.unsupported_reason(cell_plan.workload)
+    except BackendError as exc:  # the engine cannot even be asked (an unreachable target)
+        cell.status, cell.error = FAILED, f"BackendError: {exc}"
+        return pending
     finally:
         backend.stop()
     if reason:

@@ -6,6 +6,7 @@ generated protobuf module missing).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -517,3 +518,15 @@ def test_every_server_enforces_the_payload_limit_itself(name):
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "exceeds the limit" in info.value.details()
         assert b.run("echo", b"ok") == b"ok"
+
+
+def test_a_run_against_an_unreachable_target_fails_its_cells_and_exits_1(tmp_path, capsys):
+    from hybridbench import cli
+
+    out = tmp_path / "r.json"
+    code = cli.main(["run", "-w", "echo", "--size", "64B", "-b", "grpc", "--grpc-target",
+                     f"127.0.0.1:{_free_port()}", "--quick", "--no-cold-start", "-o", str(out),
+                     "--report", str(tmp_path / "r.html")])
+    assert code == 1
+    cell = json.loads(out.read_text())["cells"][0]
+    assert cell["status"] == "failed" and "Connection refused" in cell["error"]

@@ -234,10 +234,8 @@ class GrpcBackend(Backend):
 
     def unsupported_reason(self, workload: str) -> str | None:
         if self.target:
-            try:
-                endpoint = self._target_endpoint()
-            except BackendError as exc:
-                return str(exc)
+            # An unreachable target is a failure (BackendError), not a missing feature.
+            endpoint = self._target_endpoint()
             if workload in endpoint.workloads:
                 return None
             return (f"{self.name}: the server at {self.target} does not implement "
