@@ -103,6 +103,16 @@ def server_workloads(path: Path) -> tuple[str, ...]:
     return _server_workloads(path, mtime)
 
 
+def unbuilt_reason(artefact: str, what: str) -> str | None:
+    """None if some installed package has its ``artefact`` (``library``/``server``), else
+    why none has: what a backend that needs one reports as its unavailability."""
+    kernels = installed()
+    if any(getattr(k, artefact) is not None for k in kernels):
+        return None
+    problems = describe_problems(kernels, artefact) or ["no kernel package is registered"]
+    return f"no {what} is built (" + "; ".join(problems) + ")"
+
+
 def describe_problems(kernels: Iterable[NativeKernels], artefact: str) -> list[str]:
     """One line per package whose ``artefact`` (``library``/``server``) is missing."""
     lines = []

@@ -169,12 +169,7 @@ class FfiBackend(Backend):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        kernels = native.installed()
-        if any(k.library is not None for k in kernels):
-            return None
-        problems = native.describe_problems(kernels, "library") or ["no kernel package is "
-                                                                    "registered"]
-        return "no native kernel library is built (" + "; ".join(problems) + ")"
+        return native.unbuilt_reason("library", "native kernel library")
 
     # -- lifecycle ---------------------------------------------------------------------------
 

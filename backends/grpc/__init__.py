@@ -208,15 +208,8 @@ class GrpcBackend(Backend):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        reason = _proto.unavailable_reason()
-        if reason:
-            return reason
-        kernels = native.installed()
-        if any(k.server is not None for k in kernels):
-            return None
-        problems = native.describe_problems(kernels, "server") or ["no kernel package is "
-                                                                   "registered"]
-        return "no native gRPC server is built (" + "; ".join(problems) + ")"
+        return _proto.unavailable_reason() or native.unbuilt_reason("server",
+                                                                    "native gRPC server")
 
     def providers(self) -> list[Provider]:
         """The servers this backend can spawn, each with what it declares."""

@@ -8,6 +8,7 @@ so a workload registered once in Python runs here with no code in this backend.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from hybridbench.backend import Backend
 from hybridbench.registry import get_workload
@@ -20,11 +21,14 @@ class InprocBackend(Backend):
     def call(self, workload: str, payload: bytes) -> bytes:
         return get_workload(workload).fast(payload)
 
+    def engine(self, workload: str) -> Callable[[bytes], bytes]:
+        return get_workload(workload).fast
+
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
         # In process there is no boundary: the kernel is the engine call itself, timed around
         # it alone so that the split means the same as for the native backends.
         self.check_request(workload, payload)
-        engine = get_workload(workload).fast
+        engine = self.engine(workload)
         start = time.perf_counter_ns()
         out = engine(payload)
         return out, time.perf_counter_ns() - start

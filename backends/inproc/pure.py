@@ -7,13 +7,13 @@ reference needs more (``image`` needs a JPEG codec) says so in ``pure_unsupporte
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 
-from hybridbench.backend import Backend
+from hybridbench.backends.inproc.fast import InprocBackend
 from hybridbench.registry import get_workload
 
 
-class InprocPureBackend(Backend):
+class InprocPureBackend(InprocBackend):
     name = "inproc-pure"
     summary = "Python standard library only, in this process (json, struct, array)"
 
@@ -24,9 +24,5 @@ class InprocPureBackend(Backend):
     def call(self, workload: str, payload: bytes) -> bytes:
         return get_workload(workload).reference(payload)
 
-    def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
-        self.check_request(workload, payload)
-        engine = get_workload(workload).reference
-        start = time.perf_counter_ns()
-        out = engine(payload)
-        return out, time.perf_counter_ns() - start
+    def engine(self, workload: str) -> Callable[[bytes], bytes]:
+        return get_workload(workload).reference
