@@ -33,6 +33,10 @@ class Backend(ABC):
 
     Subclasses implement ``call`` (and ``start``/``stop`` when they hold resources). ``call``
     raises ``WorkloadError`` for bad input and ``BackendError`` when the engine itself fails.
+
+    Options are the backend's own (``target=`` for gRPC, ``library=`` for FFI...), plus one
+    every backend may use: ``workloads=[...]``, the workloads this instance is opened for (the
+    runner passes the cell's), so that ``start()`` acquires only what they need.
     """
 
     #: registry name, e.g. ``"ffi"``
