@@ -299,7 +299,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
             progress.update(task, completed=index, total=total, description=cell.label)
 
-        done = runner.run(config, progress=on_progress)
+        done = runner.run(config, progress=on_progress, cells_plan=cells)
         progress.update(task, completed=len(cells))
     results.save(done, output)
     html.write([done], args.report)

@@ -173,9 +173,9 @@ def _plan_inputs(config: RunConfig, workloads: list[str], backends: list[str]
     if config.sizes is not None:
         raise WorkloadError("--input and --size exclude each other: a file is its own size")
     files = input_files(config.inputs or [])
-    for workload in workloads:
-        for file in files:
-            payload = file.read_bytes()
+    for file in files:
+        payload = file.read_bytes()  # once per file, checked against every workload
+        for workload in workloads:
             try:
                 check_payload_size(workload, len(payload))
                 reference_output(workload, payload)
@@ -198,11 +198,14 @@ ProgressFn = Callable[[int, int, CellPlan], None]
 
 
 def run(config: RunConfig, progress: ProgressFn | None = None,
-        on_cell: Callable[[Cell], None] | None = None) -> Results:
+        on_cell: Callable[[Cell], None] | None = None,
+        cells_plan: list[CellPlan] | None = None) -> Results:
     """Run every planned cell, its workers interleaved with the other cells' (see
     ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
-    a cell is complete."""
-    cells_plan = plan(config)
+    a cell is complete. ``cells_plan`` is ``plan(config)`` when the caller has it already
+    (planning checks ``--input`` files against the references: not worth doing twice)."""
+    if cells_plan is None:
+        cells_plan = plan(config)
     placement = pinning.plan(config.pin)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
     results.env["cpu_affinity"] = placement

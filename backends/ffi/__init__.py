@@ -176,8 +176,9 @@ class FfiBackend(Backend):
     def _paths(self) -> list[tuple[str, Path]]:
         if self.library_option is not None:
             return [(str(self.library_option), self.library_option)]
-        self._problems = native.describe_problems(native.installed(), "library")
-        return [(k.name, k.library) for k in native.installed() if k.library is not None]
+        installed = native.installed()
+        self._problems = native.describe_problems(installed, "library")
+        return [(k.name, k.library) for k in installed if k.library is not None]
 
     def start(self) -> None:
         if self.started:

@@ -63,12 +63,9 @@ class Provider:
 class Endpoint:
     """One connection to one server (spawned or given), with a call stub per workload."""
 
-    def __init__(self, backend: str, address: str, server: supervisor.Server | None,
-                 timeout_s: float) -> None:
+    def __init__(self, backend: str, address: str, server: supervisor.Server | None) -> None:
         self.backend, self.address, self.server = backend, address, server
-        self.timeout_s = timeout_s
         self.channel = grpc.insecure_channel(address, options=_proto.channel_options())
-        self._stubs: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
         self.workloads: tuple[str, ...] = ()
         #: the kernel package whose server this is ("" for a given target)
@@ -109,16 +106,13 @@ class Endpoint:
             time.sleep(0.005)
 
     def stub(self, workload: str) -> Any:
-        """``stub(payload, timeout=...) -> (data, kernel_ns)`` for ``workload``."""
-        found = self._stubs.get(workload)
-        if found is None:
-            found = self.channel.unary_unary(
-                _proto.method_path(_proto.RUN),
-                request_serializer=functools.partial(_proto.encode_run_request,
-                                                     _proto.run_request_prefix(workload)),
-                response_deserializer=_proto.decode_run_reply, _registered_method=True)
-            self._stubs[workload] = found
-        return found
+        """``stub(payload, timeout=...) -> (data, kernel_ns)`` for ``workload`` (the backend
+        keeps one per workload)."""
+        return self.channel.unary_unary(
+            _proto.method_path(_proto.RUN),
+            request_serializer=functools.partial(_proto.encode_run_request,
+                                                 _proto.run_request_prefix(workload)),
+            response_deserializer=_proto.decode_run_reply, _registered_method=True)
 
     def unary(self, method: str, request: Any, reply_type: Any, timeout_s: float) -> Any:
         call = self.channel.unary_unary(_proto.method_path(method),
@@ -213,8 +207,9 @@ class GrpcBackend(Backend):
 
     def providers(self) -> list[Provider]:
         """The servers this backend can spawn, each with what it declares."""
-        found, self._problems = [], native.describe_problems(native.installed(), "server")
-        for kernels in native.installed():
+        installed = native.installed()
+        found, self._problems = [], native.describe_problems(installed, "server")
+        for kernels in installed:
             if kernels.server is None:
                 continue
             try:
@@ -252,9 +247,6 @@ class GrpcBackend(Backend):
             if self.target:
                 self._target_endpoint()
             elif not self.started:
-                reason = self.unavailable_reason()
-                if reason:
-                    raise BackendError(f"{self.name}: {reason}")
                 self._spawn_wanted()
         except BaseException:
             self.stop()  # no half-started server or channel is left behind
@@ -269,11 +261,13 @@ class GrpcBackend(Backend):
         wanted = self.options.get("workloads")
         providers = self.providers()
         if not providers:
-            raise BackendError(f"{self.name}: no usable server: " + "; ".join(self._problems))
-        for provider in providers:
-            if provider.workloads and (wanted is None
-                                       or any(w in provider.workloads for w in wanted)):
-                self._endpoint_for(provider.workloads[0])
+            raise BackendError(f"{self.name}: no usable server: "
+                               + "; ".join(self._problems or ["no kernel package is registered"]))
+        with self._lock:
+            for provider in providers:
+                if provider.workloads and (wanted is None
+                                           or any(w in provider.workloads for w in wanted)):
+                    self._spawn(provider)
 
     def _target_endpoint(self) -> Endpoint:
         with self._lock:
@@ -289,7 +283,7 @@ class GrpcBackend(Backend):
 
     def _connect(self, address: str, server: supervisor.Server | None, deadline: float,
                  provider: str = "") -> Endpoint:
-        endpoint = Endpoint(self.name, address, server, self.timeout_s)
+        endpoint = Endpoint(self.name, address, server)
         endpoint.provider = provider
         self._endpoints.append(endpoint)  # closed by stop() or the finalizer, even on failure
         endpoint.wait_healthy(deadline, self.startup_timeout_s)
@@ -325,11 +319,15 @@ class GrpcBackend(Backend):
                 # its server is up but did not declare this workload after all
                 raise UnsupportedError(f"{self.name}: the {provider.name} server does not "
                                        f"implement {workload!r}")
-            deadline = time.monotonic() + self.startup_timeout_s
-            server, address = supervisor.spawn(list(provider.command),
-                                               f"{self.name}-{provider.name}",
-                                               self.listen_kind, deadline, self.workers)
-            return self._connect(address, server, deadline, provider.name)
+            return self._spawn(provider)
+
+    def _spawn(self, provider: Provider) -> Endpoint:
+        """Spawn ``provider``'s server and connect to it (the caller holds the lock)."""
+        deadline = time.monotonic() + self.startup_timeout_s
+        server, address = supervisor.spawn(list(provider.command),
+                                           f"{self.name}-{provider.name}",
+                                           self.listen_kind, deadline, self.workers)
+        return self._connect(address, server, deadline, provider.name)
 
     def stop(self) -> None:
         with self._lock:
