@@ -44,6 +44,22 @@ class Backend(ABC):
     #: one line for ``hybridbench list``: where the work runs and how it is reached
     summary: ClassVar[str] = ""
 
+    # The pattern this backend stands for, recorded with every cell (``describe()["profile"]``)
+    # so that reports choose baselines and word decisions from it, never from names: a
+    # plug-in backend that fills these in gets the same sentences as the built-ins.
+    #: where the work runs: "in-process" or "service" (None: unknown; a report then infers
+    #: "service" from a recorded server process)
+    placement: ClassVar[str | None] = None
+    #: what kind of engine does the work: "python" or "native"
+    engine_kind: ClassVar[str | None] = None
+    #: the engine in words, e.g. "Rust kernels", "orjson, numpy, pillow-simd"
+    engine_name: ClassVar[str] = ""
+    #: how a call reaches the engine, e.g. "FFI", "gRPC" (empty: a plain call)
+    transport: ClassVar[str] = ""
+    #: the incumbent: what a team runs when it keeps the hot path where it is; reports use it
+    #: as the baseline unless ``--baseline`` names another
+    incumbent: ClassVar[bool] = False
+
     def __init__(self, **options: Any) -> None:
         self.options = options
         self.started = False
@@ -125,9 +141,17 @@ class Backend(ABC):
         """
         return {"client": os.getpid()}
 
+    @classmethod
+    def profile(cls) -> dict[str, Any]:
+        """The pattern metadata above, as recorded in results."""
+        return {"placement": cls.placement, "engine_kind": cls.engine_kind,
+                "engine": cls.engine_name, "transport": cls.transport, "incumbent": cls.incumbent,
+                "summary": cls.summary}
+
     def describe(self) -> dict[str, Any]:
-        """Facts about this backend instance recorded with each result (versions, target...)."""
-        return {}
+        """Facts about this backend instance recorded with each result (versions, target...).
+        Subclasses add to ``super().describe()``, which carries the ``profile``."""
+        return {"profile": self.profile()}
 
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
         """``run`` plus the engine's own time for this call in nanoseconds (the kernel work,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import math
 import os
 import tempfile
@@ -25,15 +26,75 @@ from hybridbench.errors import HybridbenchError
 #: 2: cells measured in worker processes; adds workers, worker_results, interval_method,
 #: throughput_mean_ops, throughput_pi95, batch_rule, harness_ns, kernel_ns, kernel_hdr,
 #: time_split, resource_source, server_reported, cpu_affinity; env adds harness, cpu_affinity
-SCHEMA = 2
+#: 3: warnings are typed (``Notice``: kind, message, data) in cells and at the top level
+SCHEMA = 3
 #: older schemas this version still reads (their new fields stay at their defaults)
-READABLE_SCHEMAS = (1, 2)
+READABLE_SCHEMAS = (1, 2, 3)
 
 #: what a schema-1 cell's throughput_ci95 was
 SCHEMA_1_INTERVAL = "percentile bootstrap of round throughputs in one process (schema 1)"
 
-#: cell status values
-OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = "ok", "wrong", "failed", "unsupported", "unavailable"
+
+
+class Status(enum.StrEnum):
+    """A cell's outcome. A ``str``: files store the plain value, and ``cell.status == "ok"``
+    keeps working."""
+
+    OK = "ok"  # measured and verified
+    WRONG = "wrong"  # the backend's answer differed from the reference: never timed
+    FAILED = "failed"  # the backend or a worker failed (message in ``error``)
+    UNSUPPORTED = "unsupported"  # the backend does not implement the workload
+    UNAVAILABLE = "unavailable"  # the backend cannot run on this machine
+
+
+OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = (Status.OK, Status.WRONG, Status.FAILED,
+                                               Status.UNSUPPORTED, Status.UNAVAILABLE)
+
+
+class Kind:
+    """Kinds of ``Notice``. Open: a plug-in may record kinds of its own; reporters group by
+    kind and print the message, so an unknown kind still reads."""
+
+    THIN_TAIL = "thin_tail"  # data: samples, beyond_p99, beyond_p999, threshold
+    BATCHED = "batched"  # data: batch_size, rule
+    NOISY = "noisy"  # data: spread, threshold
+    UNSENT = "unsent"  # data: unsent, rate
+    PROCESS_LOST = "process_lost"  # data: role
+    BUSY_MACHINE = "busy_machine"  # data: cores_max, threshold (a cell) / when (the run)
+    COLD_START_MISSING = "cold_start_missing"  # data: reason
+    SHARED_CPUS = "shared_cpus"  # client and servers could share cores
+    INTERRUPTED = "interrupted"  # data: cells, planned
+    IMPORTED = "imported"  # converted from another tool's file; data: source
+    NO_INTERVAL = "no_interval"  # the data has no spread to build an interval from
+    NOTE = "note"  # free text: every warning of a file older than schema 3
+
+
+@dataclass
+class Notice:
+    """A typed warning: what kind (``Kind``), the sentence to show, and its figures."""
+
+    kind: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+    @classmethod
+    def of(cls, value: Any) -> Notice:
+        """A ``Notice`` from a stored one, or from free text (older files, a plug-in that
+        appended a string): free text is a ``Kind.NOTE``."""
+        if isinstance(value, Notice):
+            return value
+        if isinstance(value, dict) and isinstance(value.get("message"), str):
+            data = value.get("data")
+            return cls(str(value.get("kind") or Kind.NOTE), value["message"],
+                       data if isinstance(data, dict) else {})
+        return cls(Kind.NOTE, str(value))
+
+
+def notices(values: list[Any]) -> list[Notice]:
+    return [Notice.of(v) for v in values]
 
 
 class ResultFileError(HybridbenchError, ValueError):
@@ -69,7 +130,8 @@ class Cell:
     cold_start_s: float | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)  # ops, duration_s, throughput
     unsent: int = 0  # open loop: calls scheduled but never sent (backend too slow)
-    warnings: list[str] = field(default_factory=list)
+    #: typed (schema 3); free text in older files becomes ``Kind.NOTE``
+    warnings: list[Notice] = field(default_factory=list)
     backend_info: dict[str, Any] = field(default_factory=dict)
     # -- schema 2 ------------------------------------------------------------------------------
     #: worker processes whose figures make up this cell
@@ -101,6 +163,14 @@ class Cell:
     #: this cell, mean and max over workers), steal_cores (taken by the hypervisor)
     machine_load: dict[str, float] = field(default_factory=dict)
 
+    def warn(self, kind: str, message: str, **data: Any) -> Notice:
+        notice = Notice(kind, message, data)
+        self.warnings.append(notice)
+        return notice
+
+    def has(self, kind: str) -> bool:
+        return any(Notice.of(w).kind == kind for w in self.warnings)
+
     @property
     def key(self) -> tuple:
         return (self.workload, self.size, self.backend, self.concurrency, self.mode, self.rate)
@@ -111,12 +181,21 @@ class Results:
     env: dict[str, Any]
     cells: list[Cell] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     schema: int = SCHEMA
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
+    def warn(self, kind: str, message: str, **data: Any) -> Notice:
+        notice = Notice(kind, message, data)
+        self.warnings.append(notice)
+        return notice
+
     def to_dict(self) -> dict[str, Any]:
+        # Typed on the way out, whatever was appended (a plug-in may append plain text).
+        self.warnings = notices(self.warnings)
+        for cell in self.cells:
+            cell.warnings = notices(cell.warnings)
         return _finite(dataclasses.asdict(self))
 
     @classmethod
@@ -136,13 +215,24 @@ class Results:
         for index, raw in enumerate(data["cells"]):
             _check_fields(Cell, raw, required=("workload", "size", "backend"),
                           where=f"cells[{index}]")
-            cells.append(Cell(**{k: v for k, v in raw.items() if k in known}))
+            cell = Cell(**{k: v for k, v in raw.items() if k in known})
+            cell.status = _status(cell.status, f"cells[{index}].status")
+            cell.warnings = notices(cell.warnings)
+            cells.append(cell)
         if schema == 1:
             for cell in cells:
                 _upgrade_schema_1(cell)
         return cls(env=data.get("env", {}), cells=cells, config=data.get("config", {}),
-                   warnings=data.get("warnings", []), schema=schema,
+                   warnings=notices(data.get("warnings", [])), schema=schema,
                    created=data.get("created", ""))
+
+
+def _status(value: str, where: str) -> Status:
+    try:
+        return Status(value)
+    except ValueError:
+        raise ResultFileError(f"{where}: unknown status {value!r}; known: "
+                              f"{', '.join(Status)}") from None
 
 
 def _check_fields(cls: type, data: Any, required: tuple[str, ...], where: str) -> None:
@@ -171,6 +261,9 @@ def _matches(value: Any, hint: Any) -> bool:
     """
     if hint is Any:
         return True
+    if hint is Notice:  # free text (schema < 3) or {kind, message, data}
+        return isinstance(value, str) or (isinstance(value, dict)
+                                          and isinstance(value.get("message"), str))
     if isinstance(hint, types.UnionType):
         return any(_matches(value, option) for option in typing.get_args(hint))
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -190,7 +283,8 @@ def _matches(value: Any, hint: Any) -> bool:
 def _describe(hint: Any) -> str:
     """An annotation in the words of JSON: ``dict[str, float] | None`` -> object or null."""
     words = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             dict: "an object", list: "a list", type(None): "null"}
+             dict: "an object", list: "a list", type(None): "null",
+             Notice: "a warning (text, or an object with kind and message)"}
     options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     described = (words.get(typing.get_origin(o) or o, str(o)) for o in options)
     return " or ".join(dict.fromkeys(described))

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, manager, pinning, stats
+from hybridbench import coldstart, envinfo, manager, pinning, stats, thresholds
 from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
@@ -48,13 +48,13 @@ from hybridbench.registry import (
     unavailable_reason,
     workload_names,
 )
-from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, Cell, Results
+from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, Cell, Kind, Results
 from hybridbench.verification import reference_output
 
-#: workers (or rounds) disagreeing by more than this are flagged
-ROUND_SPREAD_WARNING = 0.10
+#: workers (or rounds) disagreeing by more than this are flagged (defined in thresholds)
+ROUND_SPREAD_WARNING = thresholds.NOISY_SPREAD
 #: a cell timed while other processes used more cores than this is flagged
-BUSY_CORES = 0.5
+BUSY_CORES = thresholds.BUSY_CORES
 
 
 @dataclass
@@ -211,7 +211,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     results.env["cpu_affinity"] = placement
     busy = envinfo.busy_warning()
     if busy:
-        results.warnings.append(f"at start: {busy}")
+        results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
     with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
         pending: list[PendingCell] = []
         try:
@@ -224,10 +224,11 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
             results.config["interrupted"] = True
         _settle(pending, config, results, on_cell)
     if results.config.get("interrupted"):
-        results.warnings.append(
+        results.warn(
+            Kind.INTERRUPTED,
             f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
             "possibly from fewer workers than asked (see each cell's workers): the results are "
-            "partial")
+            "partial", cells=len(results.cells), planned=len(cells_plan))
     _finish(results, config, placement)
     return results
 
@@ -293,12 +294,12 @@ def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
 def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:
     busy = envinfo.busy_warning()
     if busy:
-        results.warnings.append(f"at end: {busy}")
+        results.warn(Kind.BUSY_MACHINE, f"at end: {busy}", when="end")
     results.env["load_average_end"] = envinfo.load_average()
     results.env["harness"] = run_harness(results.cells, config)
     if not placement["pinned"] and any(c.cpu_affinity.get("shared") for c in results.cells):
-        results.warnings.append("client and server processes shared CPU cores (no --pin): "
-                                "their figures include competing for them")
+        results.warn(Kind.SHARED_CPUS, "client and server processes shared CPU cores (no "
+                     "--pin): their figures include competing for them")
 
 
 def run_harness(cells: list[Cell], config: RunConfig) -> dict[str, Any]:
@@ -436,7 +437,7 @@ def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
                          "others_cores_max": float(max(others)),
                          "steal_cores": float(np.mean([o["machine"]["steal_cores"]
                                                        for o in outcomes]))}
-    cell.warnings.extend(_warnings(cell, lost))
+    _warn(cell, lost)
 
 
 def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -522,29 +523,42 @@ def _affinity(placed: dict[str, Any]) -> dict[str, Any]:
     return {"client": placed["client"], "server": servers or None, "shared": shared}
 
 
-def _warnings(cell: Cell, lost: list[str]) -> list[str]:
-    found = []
-    if cell.samples < stats.THIN_TAIL_SAMPLES:
-        beyond = stats.samples_beyond(cell.samples, 99.0)
-        found.append(f"thin tail: {cell.samples} samples, so P99 rests on {beyond:.1f} of them "
-                     f"and P99.9 on {stats.samples_beyond(cell.samples, 99.9):.2f}")
+def thin_tail_message(samples: int) -> str:
+    """How many samples lie beyond P99 and P99.9, in words a reader can weigh (``fewer than
+    one`` rather than ``0.4 of them``)."""
+    def beyond(percentile: float) -> str:
+        n = stats.samples_beyond(samples, percentile)
+        return "fewer than one sample" if n < 1 else f"{n:,.0f} samples"
+    return (f"thin tail: {samples:,} samples, so {beyond(99.0)} lie beyond P99 and "
+            f"{beyond(99.9)} beyond P99.9: read those percentiles as indicative")
+
+
+def _warn(cell: Cell, lost: list[str]) -> None:
+    """The cell's typed warnings, each with the figures it was decided on."""
+    if cell.samples < thresholds.THIN_TAIL_SAMPLES:
+        cell.warn(Kind.THIN_TAIL, thin_tail_message(cell.samples), samples=cell.samples,
+                  threshold=thresholds.THIN_TAIL_SAMPLES)
     if cell.batch_size > 1:
-        found.append(f"batched: timed in batches of {cell.batch_size} calls ({cell.batch_rule}): "
-                     "percentiles are of batch means")
+        cell.warn(Kind.BATCHED, f"batched: timed in batches of {cell.batch_size} calls "
+                  f"({cell.batch_rule}): percentiles are of batch means",
+                  batch_size=cell.batch_size, rule=cell.batch_rule)
     spread = stats.variation([w["throughput"] for w in cell.worker_results])
-    if spread > ROUND_SPREAD_WARNING:
-        found.append(f"noisy: worker throughputs vary by {spread:.0%} (standard deviation over "
-                     "mean, > 10%)")
+    if spread > thresholds.NOISY_SPREAD:
+        cell.warn(Kind.NOISY, f"noisy: worker throughputs vary by {spread:.0%} (standard "
+                  f"deviation over mean, > {thresholds.NOISY_SPREAD:.0%})", spread=spread,
+                  threshold=thresholds.NOISY_SPREAD)
     if cell.unsent:
-        found.append(f"open loop: {cell.unsent} scheduled calls were never sent: the backend "
-                     f"cannot sustain {cell.rate} requests/s")
+        cell.warn(Kind.UNSENT, f"open loop: {cell.unsent} scheduled calls were never sent: the "
+                  f"backend cannot sustain {cell.rate} requests/s", unsent=cell.unsent,
+                  rate=cell.rate)
     for role in lost:
-        found.append(f"the {role} process disappeared during the cell")
+        cell.warn(Kind.PROCESS_LOST, f"the {role} process disappeared during the cell",
+                  role=role)
     busiest = cell.machine_load.get("others_cores_max", 0.0)
-    if busiest > BUSY_CORES:
-        found.append(f"busy machine: other processes used up to {busiest:.1f} cores while this "
-                     "cell was timed; its figures and interval carry that load")
-    return found
+    if busiest > thresholds.BUSY_CORES:
+        cell.warn(Kind.BUSY_MACHINE, f"busy machine: other processes used up to {busiest:.1f} "
+                  "cores while this cell was timed; its figures and interval carry that load",
+                  cores_max=busiest, threshold=thresholds.BUSY_CORES)
 
 
 def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],
@@ -560,6 +574,6 @@ def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],
     else:
         value = cache[key]
     if isinstance(value, str):
-        cell.warnings.append(f"cold start not measured: {value}")
+        cell.warn(Kind.COLD_START_MISSING, f"cold start not measured: {value}", reason=value)
     else:
         cell.cold_start_s = value

@@ -14,10 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
+from hybridbench.thresholds import THIN_TAIL_SAMPLES  # noqa: F401  (re-exported: stats.THIN_TAIL_SAMPLES)
+
 #: 1 ns to 1 hour, 3 significant figures
 LOWEST_NS, HIGHEST_NS, SIGNIFICANT_FIGURES = 1, 3_600_000_000_000, 3
-#: below this many samples a P99 rests on fewer than 100 values: flagged as a thin tail
-THIN_TAIL_SAMPLES = 10_000
 #: percentiles stored in every cell, by key
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p99": 99.0, "p999": 99.9}
 

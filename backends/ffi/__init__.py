@@ -155,6 +155,7 @@ def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
 class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
+    placement, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -289,8 +290,9 @@ class FfiBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         if not self._libraries:
-            return {"libraries": [str(p) for _, p in self._paths()]}
+            return {**super().describe(), "libraries": [str(p) for _, p in self._paths()]}
         return {
+            **super().describe(),
             "libraries": [{"name": lib.name, "version": lib.version, "path": str(lib.path),
                            "workloads": lib.workloads, "cffi_mode": lib.mode}
                           for lib in self._libraries],

@@ -178,6 +178,7 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
+    placement, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -405,8 +406,8 @@ class GrpcBackend(Backend):
         return found
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"spawned": self.target is None, "timeout_s": self.timeout_s,
-                                "grpcio": grpc.__version__}
+        info: dict[str, Any] = {**super().describe(), "spawned": self.target is None,
+                                "timeout_s": self.timeout_s, "grpcio": grpc.__version__}
         if self.target:
             info["target"] = self.target
         for i, endpoint in enumerate(self._endpoints):
@@ -432,6 +433,7 @@ class GrpcBackend(Backend):
 class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
     summary = "the inproc Python engines in a grpcio server process, same client"
+    engine_kind, engine_name = "python", "orjson, numpy, pillow-simd"
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

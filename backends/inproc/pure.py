@@ -16,6 +16,8 @@ from hybridbench.registry import get_workload
 class InprocPureBackend(InprocBackend):
     name = "inproc-pure"
     summary = "Python standard library only, in this process (json, struct, array)"
+    engine_name = "Python standard library"
+    incumbent = False
 
     def unsupported_reason(self, workload: str) -> str | None:
         reason = get_workload(workload).pure_unsupported

@@ -1,213 +1,302 @@
-"""Charts for the report, drawn with matplotlib (Agg) as inline SVG or PNG.
+"""Charts for the report, drawn with matplotlib (Agg) as inline SVG or PNG, from the model.
 
-Each function takes cells and returns a ``Figure`` or None when there is nothing to draw; the
-HTML reporter inlines ``to_svg(fig)``, ``--png-dir`` saves ``to_png(fig, path)``. Text stays
-text in the SVG (``svg.fonttype = none``): smaller files, selectable labels, and matplotlib
-escapes it, so a label can never become markup.
+Each function takes a part of the report model and returns a ``Figure``, or None when there is
+nothing to draw. Colours come from the model (one per backend, the same in every chart); the
+process role (client, server) is a hatch, never a colour. A workload measured at several sizes
+gets small multiples: one panel per size, each with its own scale. Axes are labelled in the
+unit their largest value calls for (ms rather than 80000 µs). Text stays text in the SVG
+(``svg.fonttype = none``), escaped by matplotlib, so a label can never become markup.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-from hybridbench.report.formatting import client_growth, duration_ns, size_bytes
-from hybridbench.results import OK, Cell
+from hybridbench.report import formatting as fmt
+from hybridbench.report.model import Entry, Group, RunView, WorkloadView
 
 # Figures are made with the object API, never pyplot: no GUI backend, no figure registry to
 # leak, safe in any thread. The style is read at draw and save time, hence global.
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
                             "axes.spines.right": False, "svg.hashsalt": "hybridbench"})
 
-#: one colour per backend, stable across charts and reports
-PALETTE = {"inproc": "#4c72b0", "inproc-pure": "#8c8c8c", "ffi": "#dd8452", "grpc": "#55a868",
-           "grpc-py": "#c44e52"}
-_EXTRA = ["#8172b3", "#937860", "#da8bc3", "#ccb974", "#64b5cd"]
+#: the server's share of a bar: hatched, in the backend's colour
+SERVER_HATCH = "////"
+NA_COLOUR = "#6b6b6b"
+WIDTH, WIDE = 6.4, 10.0
 
 
-def colour(backend: str) -> str:
-    if backend in PALETTE:
-        return PALETTE[backend]
-    return _EXTRA[sum(map(ord, backend)) % len(_EXTRA)]
+def _measured(group: Group) -> list[Entry]:
+    return [e for e in group.lowest if e.ok]
 
 
-def _log_duration_axis(axis: Any) -> None:
-    """A log axis of nanosecond values labelled as durations (850 ns, 12 µs, 3 ms)."""
-    axis.axes.set_yscale("log")
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: duration_ns(v)))
+def _panels(groups: list[Group], rows_per_panel: Callable[[Group], int],
+            ) -> tuple[Figure, list[tuple[Group, Axes]]]:
+    """One panel per group (size), two columns when there are several."""
+    ncols = 1 if len(groups) == 1 else 2
+    nrows = math.ceil(len(groups) / ncols)
+    tallest = max(rows_per_panel(g) for g in groups)
+    fig = Figure(figsize=(WIDTH if ncols == 1 else WIDE, nrows * (0.32 * tallest + 1.0) + 0.7),
+                 layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(groups):]:
+        ax.set_visible(False)
+    return fig, list(zip(groups, axes, strict=False))
+
+
+def _titled(fig: Figure, panels: list[tuple[Group, Axes]], title: str) -> None:
+    fig.suptitle(title, x=0.01, ha="left", fontsize=10)
+    if len(panels) > 1:
+        for group, ax in panels:
+            ax.set_title(group.size, loc="left", fontsize=9)
+
+
+def _backend_axis(ax: Axes, entries: list[Entry]) -> None:
+    ax.set_yticks(range(len(entries)), [e.cell.backend for e in entries])
+    ax.set_ylim(len(entries) - 0.5, -0.5)
+
+
+def _duration_formatter(scale: float, unit: str) -> FuncFormatter:
+    return FuncFormatter(lambda v, _: f"{v / scale:g} {unit}" if v else "0")
+
+
+def _log_duration_axis(axis: Any, low: float, high: float) -> None:
+    """A log axis of nanosecond values labelled as durations (850 ns, 12 µs, 3 ms): ticks at
+    1-2-5 over up to two decades, at powers of ten beyond (their labels would collide)."""
+    decades = math.log10(max(high, 1.0) / max(low, 1.0))
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 2 else (1.0,)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: fmt.duration_ns(v)))
     axis.set_minor_formatter(NullFormatter())
 
 
-def _figure(width: float, height: float) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(width, height), layout="tight")
-    return fig, fig.subplots()
-
-
-def _ok(cells: list[Cell]) -> list[Cell]:
-    return [c for c in cells if c.status == OK and c.throughput_ops]
-
-
-def _label(cell: Cell, sizes: set[str]) -> str:
-    return cell.backend if len(sizes) == 1 else f"{cell.backend} {cell.size}"
-
-
-def _single_concurrency(cells: list[Cell]) -> list[Cell]:
-    """The cells of the lowest concurrency: the per-backend charts compare like with like."""
-    lowest = min((c.concurrency for c in cells), default=1)
-    return [c for c in cells if c.concurrency == lowest]
-
-
-def throughput_bars(cells: list[Cell], title: str) -> Figure | None:
-    cells = _single_concurrency(_ok(cells))
-    if not cells:
+def throughput(workload: WorkloadView) -> Figure | None:
+    groups = [g for g in workload.groups if _measured(g)]
+    if not groups:
         return None
-    sizes = {c.size for c in cells}
-    fig, ax = _figure(6.4, 0.45 * len(cells) + 1.1)
-    labels = [_label(c, sizes) for c in cells]
-    values = [c.throughput_ops or 0.0 for c in cells]
-    errors = [[v - (c.throughput_ci95 or [v, v])[0] for c, v in zip(cells, values, strict=True)],
-              [(c.throughput_ci95 or [v, v])[1] - v for c, v in zip(cells, values, strict=True)]]
-    ax.barh(labels, values, xerr=errors, color=[colour(c.backend) for c in cells],
-            error_kw={"ecolor": "#222", "capsize": 3, "elinewidth": 1})
-    ax.invert_yaxis()
-    ax.set_xlabel("operations per second (median of rounds, bar: 95% CI)")
-    ax.set_title(title, loc="left")
-    if max(values) / max(min(values), 1e-9) > 50:
+    fig, panels = _panels(groups, lambda g: len(_measured(g)))
+    for group, ax in panels:
+        entries = _measured(group)
+        values = [e.throughput.value for e in entries]  # type: ignore[union-attr]
+        low = [v - (e.throughput.low if e.throughput.has_interval else v)  # type: ignore[union-attr]
+               for e, v in zip(entries, values, strict=True)]
+        high = [(e.throughput.high if e.throughput.has_interval else v) - v  # type: ignore[union-attr]
+                for e, v in zip(entries, values, strict=True)]
+        ax.barh(range(len(entries)), values, xerr=[low, high],
+                color=[e.colour for e in entries],
+                error_kw={"ecolor": "#222", "capsize": 3, "elinewidth": 1})
+        _backend_axis(ax, entries)
+        if max(values) / max(min(values), 1e-9) > 50:
+            ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.count(v)))
+        ax.set_xlabel("operations per second (bar: 95% interval)")
+    _titled(fig, panels, f"{workload.name}: throughput")
+    return fig
+
+
+def latency(workload: WorkloadView) -> Figure | None:
+    """P50 (dot) to P99 (tick) per backend, log scale: two percentiles that read, rather
+    than five lines per backend."""
+    groups = [g for g in workload.groups if any((e.cell.latency_ns or {}).get("p50")
+                                                for e in _measured(g))]
+    if not groups:
+        return None
+    fig, panels = _panels(groups, lambda g: len(_measured(g)))
+    for group, ax in panels:
+        entries = _measured(group)
+        for row, entry in enumerate(entries):
+            lat = entry.cell.latency_ns or {}
+            p50, p99 = lat.get("p50"), lat.get("p99")
+            if p50 and p99:
+                ax.plot([p50, p99], [row, row], color=entry.colour, linewidth=2.5, alpha=0.5)
+                ax.plot([p99], [row], marker="|", markersize=12, color=entry.colour)
+            if p50:
+                ax.plot([p50], [row], marker="o", color=entry.colour,
+                        fillstyle="none" if entry.cell.batch_size > 1 else "full")
+        _backend_axis(ax, entries)
         ax.set_xscale("log")
+        _log_duration_axis(ax.xaxis, *ax.get_xlim())
+        ax.grid(axis="x", which="major", alpha=0.25)
+        ax.set_xlabel("latency per call (log scale)")
+    fig.legend(handles=[
+        matplotlib.lines.Line2D([], [], marker="o", linestyle="", color="#444", label="P50"),
+        matplotlib.lines.Line2D([], [], marker="|", markersize=12, linestyle="",
+                                color="#444", label="P99"),
+        matplotlib.lines.Line2D([], [], marker="o", fillstyle="none", linestyle="",
+                                color="#444", label="P50 of batch means")],
+        loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    _titled(fig, panels, f"{workload.name}: latency, P50 to P99")
     return fig
 
 
-def latency_percentiles(cells: list[Cell], title: str) -> Figure | None:
-    cells = _single_concurrency(_ok(cells))
-    if not cells:
-        return None
-    sizes = {c.size for c in cells}
-    keys, names = ["p50", "p90", "p99", "p999", "max"], ["P50", "P90", "P99", "P99.9", "max"]
-    fig, ax = _figure(6.4, 3.4)
-    for cell in cells:
-        latency = cell.latency_ns or {}
-        ys = [latency.get(k) for k in keys]
-        points = [(i, y) for i, y in enumerate(ys) if y]
-        if points:
-            ax.plot(*zip(*points, strict=True), marker="o", color=colour(cell.backend),
-                    label=_label(cell, sizes), linestyle="--" if cell.batch_size > 1 else "-")
-    ax.set_xticks(range(len(names)), names)
-    _log_duration_axis(ax.yaxis)
-    ax.set_ylabel("latency (log scale)")
-    ax.set_title(title, loc="left")
-    ax.grid(axis="y", which="both", alpha=0.25)
-    ax.legend(fontsize=8, frameon=False)
-    return fig
+def _value_label(ax: Axes, y: float, value: float | None, scale: float, text: str,
+                 missing: str) -> None:
+    """The figure at the end of its bar, or why there is no bar ("n/a: ...")."""
+    if value is None:
+        ax.text(0, y, f" n/a: {missing}", va="center", fontsize=7, color=NA_COLOUR)
+    else:
+        ax.text(value / scale, y, f" {text}", va="center", fontsize=7, color="#333")
 
 
-def _stacked(cells: list[Cell], parts: dict[str, list[float]], xlabel: str,
-             title: str) -> Figure | None:
-    if not any(any(values) for values in parts.values()):
+def _role_bars(workload: WorkloadView, title: str, xlabel: str,
+               value: Callable[[Entry, str], float | None],
+               units: tuple[tuple[str, float], ...],
+               label: Callable[[float | None], str]) -> Figure | None:
+    """Client (solid) and server (hatched) bars per backend, in the backend's colour; "n/a"
+    where a backend has no server process."""
+    groups = [g for g in workload.groups
+              if any(value(e, role) for e in _measured(g) for role in ("client", "server"))]
+    if not groups:
         return None  # e.g. results imported from pytest-benchmark carry no memory or CPU
-    sizes = {c.size for c in cells}
-    labels = [_label(c, sizes) for c in cells]
-    fig, ax = _figure(6.4, 0.45 * len(cells) + 1.5)
-    left = [0.0] * len(cells)
-    for (name, values), shade in zip(parts.items(), ("#4c72b0", "#dd8452"), strict=False):
-        if any(values):  # no server bar segment when nothing ran out of process
-            ax.barh(labels, values, left=left, color=shade, label=name)
-            left = [a + b for a, b in zip(left, values, strict=True)]
-    ax.invert_yaxis()
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left")
-    # below the axis label, where it can cover neither bars nor title
-    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.28),
-              ncol=2)
+    fig, panels = _panels(groups, lambda g: len(_measured(g)) * 2)
+    for group, ax in panels:
+        entries = _measured(group)
+        largest = max((value(e, r) or 0.0) for e in entries for r in ("client", "server"))
+        unit, scale = fmt.axis_unit(largest, units)
+        for row, entry in enumerate(entries):
+            client = value(entry, "client")
+            server = value(entry, "server") if entry.has_server else None
+            ax.barh(row - 0.2, (client or 0.0) / scale, height=0.38, color=entry.colour)
+            _value_label(ax, row - 0.2, client, scale, label(client), "not measured")
+            if entry.has_server:
+                ax.barh(row + 0.2, (server or 0.0) / scale, height=0.38, color="white",
+                        edgecolor=entry.colour, hatch=SERVER_HATCH, linewidth=0.8)
+            _value_label(ax, row + 0.2, server, scale, label(server),
+                         "no server process" if not entry.has_server else "not measured")
+        _backend_axis(ax, entries)
+        ax.set_xlim(0, largest / scale * 1.25 or 1)  # room for the value labels
+        ax.set_xlabel(f"{xlabel} ({unit})")
+    fig.legend(handles=[Patch(facecolor="#888", label="client (this process)"),
+                        Patch(facecolor="white", edgecolor="#444", hatch=SERVER_HATCH,
+                              label="server process")],
+               loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    _titled(fig, panels, title)
     return fig
 
 
-def memory_split(cells: list[Cell], title: str) -> Figure | None:
-    cells = _single_concurrency(_ok(cells))
-    if not cells:
-        return None
-    mib = 1024 * 1024
-    parts = {
-        "client growth in the cell": [
-            (client_growth(c.rss_peak_bytes, c.rss_baseline_bytes) or 0) / mib for c in cells],
-        "server process": [(c.rss_peak_bytes.get("server") or 0) / mib for c in cells],
-    }
-    return _stacked(cells, parts, "peak memory (MiB): client growth over its baseline + whole "
-                    "server process", title)
+def memory(workload: WorkloadView) -> Figure | None:
+    def value(entry: Entry, role: str) -> float | None:
+        cell = entry.cell
+        if role == "client":
+            return fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes)
+        return cell.rss_peak_bytes.get(role)
+    return _role_bars(workload, f"{workload.name}: peak memory",
+                      "client growth in the cell, server peak RSS", value, fmt.SIZE_UNITS,
+                      fmt.size_bytes)
 
 
-def cpu_per_op(cells: list[Cell], title: str) -> Figure | None:
-    cells = _single_concurrency(_ok(cells))
-    if not cells:
-        return None
-    parts = {role: [(c.cpu_s_per_op.get(role) or 0) * 1e6 for c in cells]
-             for role in ("client", "server")}
-    return _stacked(cells, parts, "CPU time per operation (µs, user+system): client + server",
-                    title)
+def cpu(workload: WorkloadView) -> Figure | None:
+    def value(entry: Entry, role: str) -> float | None:
+        seconds = entry.cell.cpu_s_per_op.get(role)
+        return None if seconds is None else seconds * 1e9
+    return _role_bars(workload, f"{workload.name}: CPU per operation",
+                      "CPU per operation, user + system", value, fmt.DURATION_UNITS,
+                      fmt.duration_ns)
 
 
-def cold_start(cells: list[Cell], title: str) -> Figure | None:
-    seen: dict[str, float] = {}
-    for cell in _ok(cells):
-        if cell.cold_start_s is not None:
-            seen.setdefault(cell.backend, cell.cold_start_s)
+def cold_start(workload: WorkloadView) -> Figure | None:
+    seen: dict[str, tuple[float, str]] = {}
+    for group in workload.groups:
+        for entry in _measured(group):
+            if entry.cell.cold_start_s is not None:
+                seen.setdefault(entry.cell.backend, (entry.cell.cold_start_s * 1e9,
+                                                     entry.colour))
     if not seen:
         return None
-    fig, ax = _figure(6.4, 0.45 * len(seen) + 1.1)
-    ax.barh(list(seen), [v * 1e3 for v in seen.values()], color=[colour(b) for b in seen])
-    ax.invert_yaxis()
-    ax.set_xlabel("cold start: start() to first verified answer (ms)")
-    ax.set_title(title, loc="left")
+    fig = Figure(figsize=(WIDTH, 0.32 * len(seen) + 1.3), layout="constrained")
+    ax = fig.subplots()
+    unit, scale = fmt.axis_unit(max(v for v, _ in seen.values()), fmt.DURATION_UNITS)
+    ax.barh(range(len(seen)), [v / scale for v, _ in seen.values()],
+            color=[c for _, c in seen.values()])
+    ax.set_yticks(range(len(seen)), list(seen))
+    ax.set_ylim(len(seen) - 0.5, -0.5)
+    ax.set_xlabel(f"start() to first verified answer ({unit})")
+    ax.set_title(f"{workload.name}: cold start", loc="left", fontsize=10)
     return fig
 
 
-def crossing_cost(cells: list[Cell]) -> Figure | None:
-    """Echo P50 latency against payload size, log-log: where the boundary stops mattering."""
-    series: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for cell in _single_concurrency(_ok([c for c in cells if c.workload == "echo"])):
-        if cell.latency_ns and cell.latency_ns.get("p50"):
-            series[cell.backend].append((cell.payload_bytes, cell.latency_ns["p50"]))
+def concurrency_scaling(workload: WorkloadView) -> Figure | None:
+    series: dict[tuple[str, str], list[tuple[int, float]]] = defaultdict(list)
+    colours: dict[str, str] = {}
+    for group in workload.groups:
+        for entry in group.entries:
+            if entry.ok:
+                series[(entry.cell.backend, group.size)].append(
+                    (entry.cell.concurrency, entry.throughput.value))  # type: ignore[union-attr]
+                colours[entry.cell.backend] = entry.colour
     if not any(len(points) > 1 for points in series.values()):
         return None
-    fig, ax = _figure(6.4, 3.6)
-    for backend, points in series.items():
+    fig = Figure(figsize=(WIDTH, 3.6), layout="constrained")
+    ax = fig.subplots()
+    sizes = {size for _, size in series}
+    for (backend, size), points in series.items():
         points.sort()
-        ax.plot(*zip(*points, strict=True), marker="o", color=colour(backend), label=backend)
-    ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: size_bytes(v)))
-    _log_duration_axis(ax.yaxis)
-    ax.set_xlabel("payload (log scale)")
-    ax.set_ylabel("echo P50 latency (log scale)")
-    ax.set_title("crossing cost against payload size", loc="left")
-    ax.grid(which="both", alpha=0.25)
-    ax.legend(fontsize=8, frameon=False)
-    return fig
-
-
-def concurrency_scaling(cells: list[Cell], title: str) -> Figure | None:
-    series: dict[str, list[tuple[int, float]]] = defaultdict(list)
-    for cell in _ok(cells):
-        series[f"{cell.backend} {cell.size}"].append((cell.concurrency, cell.throughput_ops or 0))
-    if not any(len(points) > 1 for points in series.values()):
-        return None
-    fig, ax = _figure(6.4, 3.4)
-    for name, points in series.items():
-        points.sort()
-        ax.plot(*zip(*points, strict=True), marker="o", color=colour(name.split(" ")[0]),
-                label=name)
+        ax.plot(*zip(*points, strict=True), marker="o", color=colours[backend],
+                label=backend if len(sizes) == 1 else f"{backend} {size}")
     ax.set_xlabel("concurrent callers")
     ax.set_ylabel("operations per second")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.count(v)))
     ax.set_xticks(sorted({c for points in series.values() for c, _ in points}))
-    ax.set_title(title, loc="left")
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_title(f"{workload.name}: concurrency scaling", loc="left", fontsize=10)
+    fig.legend(loc="outside right upper", frameon=False, fontsize=8)
     return fig
+
+
+def size_sweep(run: RunView, workload: WorkloadView) -> Figure | None:
+    """P50 (solid) and P99 (dashed) against payload size, log-log, for a workload measured at
+    several sizes: where the boundary stops mattering next to moving the bytes."""
+    series: dict[str, list[tuple[int, float, float | None]]] = defaultdict(list)
+    for group in workload.groups:
+        for entry in _measured(group):
+            lat = entry.cell.latency_ns or {}
+            if lat.get("p50") and entry.cell.payload_bytes:
+                series[entry.cell.backend].append((entry.cell.payload_bytes, lat["p50"],
+                                                   lat.get("p99")))
+    if not any(len(points) > 1 for points in series.values()):
+        return None
+    fig = Figure(figsize=(WIDTH + 1.6, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for backend, points in series.items():
+        points.sort()
+        xs = [p[0] for p in points]
+        colour = run.colours[backend]
+        ax.plot(xs, [p[1] for p in points], marker="o", color=colour, label=f"{backend} P50")
+        tails = [(x, p[2]) for x, p in zip(xs, points, strict=True) if p[2]]
+        if tails:
+            ax.plot(*zip(*tails, strict=True), linestyle="--", color=colour, alpha=0.7,
+                    label=f"{backend} P99")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.size_bytes(v)))
+    ax.set_yscale("log")
+    _log_duration_axis(ax.yaxis, *ax.get_ylim())
+    ax.set_xlabel("payload (log scale)")
+    ax.set_ylabel("latency per call (log scale)")
+    ax.set_title(f"{workload.name}: latency against payload size", loc="left", fontsize=10)
+    ax.grid(which="major", alpha=0.25)
+    fig.legend(loc="outside right upper", frameon=False, fontsize=8)
+    return fig
+
+
+def workload_charts(workload: WorkloadView) -> dict[str, Figure | None]:
+    """Figures of one workload by name (None where there is nothing to draw)."""
+    return {"throughput": throughput(workload), "latency": latency(workload),
+            "memory": memory(workload), "cpu": cpu(workload), "cold_start": cold_start(workload),
+            "scaling": concurrency_scaling(workload)}
+
+
+def is_wide(fig: Figure) -> bool:
+    return bool(fig.get_figwidth() > WIDTH + 0.5)
 
 
 def to_svg(fig: Figure) -> str:
@@ -221,4 +310,3 @@ def to_png(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png", dpi=150)
     return path
-

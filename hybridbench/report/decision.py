@@ -1,110 +1,174 @@
-"""The plain-words summary per workload, computed from the numbers (never written by hand).
+"""The rules that turn figures into words, as small pure functions (unit-tested one by one).
 
-The rules are deliberately simple and stated in the sentences themselves, so a reader can
-check them against the table: speedups are ratios of median throughput, "clearly" means the
-95% intervals do not overlap, and transport cost is the P50 difference between ``grpc`` and
-``ffi`` (same Rust kernels, different way in).
+Nothing here knows a backend's name: what is compared is described by its ``Profile`` (the
+pattern metadata every backend records), and every threshold comes from
+``hybridbench.thresholds``. The rules, as the sentences state them:
+
+* a speed-up is the ratio of median throughputs; its interval, when both cells have one, runs
+  from the lowest to the highest ratio their 95% intervals allow (conservative);
+* "clearly faster" means the intervals do not overlap; without intervals (imported data) the
+  words say the data cannot tell how sure the difference is;
+* a pattern is *worth moving to* when it beats the baseline by ``WORTH_IT`` and clearly;
+* the boundary cost of a service is the per-call time (1 / throughput, one caller) of the
+  service minus that of the in-process backend running the *same engine*; it is *affordable*
+  when it is at most ``AFFORDABLE_SHARE`` of a service call, *dominant* above
+  ``DOMINANT_SHARE``, *sizeable* in between. A cost whose interval includes zero is "not
+  measurable"; a negative cost is never printed as a cost.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from hybridbench import thresholds
 from hybridbench.report import formatting as fmt
-from hybridbench.results import OK, Cell
-
-#: a native backend must beat inproc by this factor to be called worth moving for
-WORTH_IT = 1.5
 
 
-@dataclass
-class Row:
-    """One line of the articles' table: a backend at one size."""
+@dataclass(frozen=True)
+class Estimate:
+    """A figure with its 95% interval (``low``/``high`` None: the data has no interval)."""
 
-    cell: Cell
-    speedup: float | None  # throughput over inproc's at the same size/concurrency/mode
+    value: float
+    low: float | None = None
+    high: float | None = None
 
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
 
-@dataclass
-class WorkloadSummary:
-    workload: str
-    size: str
-    rows: list[Row] = field(default_factory=list)
-    sentences: list[str] = field(default_factory=list)
-
-
-def _clearly_faster(a: Cell, b: Cell) -> bool:
-    """a's 95% interval lies entirely above b's."""
-    if not a.throughput_ci95 or not b.throughput_ci95:
-        return False
-    return a.throughput_ci95[0] > b.throughput_ci95[1]
+    @classmethod
+    def of(cls, value: float | None, interval: list[float] | None) -> Estimate | None:
+        if value is None or value != value:  # None or NaN
+            return None
+        if interval and len(interval) == 2 and all(v is not None and v == v for v in interval):
+            return cls(value, float(interval[0]), float(interval[1]))
+        return cls(value)
 
 
-def table_rows(cells: list[Cell]) -> list[Row]:
-    base = {(c.size, c.concurrency, c.mode): c.throughput_ops for c in cells
-            if c.backend == "inproc" and c.status == OK}
-    rows = []
-    for cell in cells:
-        reference = base.get((cell.size, cell.concurrency, cell.mode))
-        ok = cell.status == OK and reference and cell.throughput_ops
-        rows.append(Row(cell, cell.throughput_ops / reference if ok else None))  # type: ignore[operator]
-    return rows
+def ratio(a: Estimate, b: Estimate) -> Estimate | None:
+    """a / b, with the widest interval the two allow."""
+    if b.value <= 0:
+        return None
+    if a.has_interval and b.has_interval and b.low and b.low > 0:
+        return Estimate(a.value / b.value, a.low / b.high, a.high / b.low)  # type: ignore[operator]
+    return Estimate(a.value / b.value)
 
 
-def summarise(workload: str, cells: list[Cell]) -> list[WorkloadSummary]:
-    """One summary per size: every cell in the table, sentences at the lowest concurrency."""
-    lowest = min((c.concurrency for c in cells), default=1)
-    summaries = []
-    for size in dict.fromkeys(c.size for c in cells):
-        at_size = sorted((c for c in cells if c.size == size), key=lambda c: c.concurrency)
-        summary = WorkloadSummary(workload, size, table_rows(at_size))
-        summary.sentences = _sentences(workload, [c for c in at_size if c.concurrency == lowest])
-        summaries.append(summary)
-    return summaries
+def per_call_ns(throughput: Estimate) -> Estimate | None:
+    """Time per call (one caller) from throughput: 1e9 / ops; the interval flips."""
+    if throughput.value <= 0:
+        return None
+    if throughput.has_interval and throughput.low and throughput.low > 0:
+        return Estimate(1e9 / throughput.value, 1e9 / throughput.high,  # type: ignore[operator]
+                        1e9 / throughput.low)
+    return Estimate(1e9 / throughput.value)
 
 
-def _p50(cell: Cell) -> float | None:
-    return (cell.latency_ns or {}).get("p50")
+def difference(a: Estimate, b: Estimate) -> Estimate:
+    """a - b, with the widest interval the two allow."""
+    if a.has_interval and b.has_interval:
+        return Estimate(a.value - b.value, a.low - b.high, a.high - b.low)  # type: ignore[operator]
+    return Estimate(a.value - b.value)
 
 
-def _sentences(workload: str, cells: list[Cell]) -> list[str]:
-    ok = {c.backend: c for c in cells if c.status == OK and c.throughput_ops}
-    if not ok:
-        return ["No backend produced a verified measurement here."]
-    out = []
-    best = max(ok.values(), key=lambda c: c.throughput_ops or 0)
-    inproc = ok.get("inproc")
-    lead = f"Fastest: {best.backend} at {fmt.count(best.throughput_ops)} ops/s"
-    if inproc and best is not inproc:
-        ratio = (best.throughput_ops or 0) / (inproc.throughput_ops or 1)
-        certainty = "clearly" if _clearly_faster(best, inproc) else "not clearly (95% CIs overlap)"
-        out.append(f"{lead}, {fmt.count(ratio)}x inproc, {certainty} ahead.")
-    else:
-        out.append(f"{lead}.")
-    if inproc and workload != "echo":
-        native = [ok[b] for b in ("ffi", "grpc") if b in ok]
-        gains = [(c.throughput_ops or 0) / (inproc.throughput_ops or 1) for c in native]
-        if native and max(gains) < WORTH_IT:
-            out.append(f"No native backend beats idiomatic Python by {WORTH_IT}x here: the "
-                       "Rust hot path does not pay for its build and deployment cost.")
-        elif native:
-            out.append(f"Moving this hot path to Rust pays: up to {fmt.count(max(gains))}x the "
-                       "throughput of idiomatic Python.")
-    ffi, grpc = ok.get("ffi"), ok.get("grpc")
-    if ffi and grpc and _p50(ffi) and _p50(grpc):
-        extra = _p50(grpc) - _p50(ffi)  # type: ignore[operator]
-        share = extra / _p50(grpc)  # type: ignore[operator]
-        out.append(f"gRPC instead of FFI costs {fmt.duration_ns(extra)} per call at P50 "
-                   f"({share:.0%} of a gRPC call): "
-                   + ("the transport dominates, call in-process if you can."
-                      if share > 0.5 else "the work dominates, the service boundary is "
-                                          "affordable."))
-    pyserver = ok.get("grpc-py")
-    if grpc and pyserver:
-        ratio = (grpc.throughput_ops or 0) / (pyserver.throughput_ops or 1)
-        out.append(f"Behind the same gRPC transport, the Rust engine does {fmt.count(ratio)}x "
-                   "the Python engine's throughput (grpc vs grpc-py).")
-    if grpc and (grpc.rss_peak_bytes.get("server") or 0):
-        out.append(f"The gRPC server process adds "
-                   f"{fmt.size_bytes(grpc.rss_peak_bytes.get('server'))} of peak RSS.")
-    return out
+# -- speed ------------------------------------------------------------------------------------
+
+CLEARLY_FASTER, CLEARLY_SLOWER, OVERLAP, NO_INTERVAL = (
+    "clearly faster", "clearly slower", "overlap", "no interval")
+
+
+def separation(a: Estimate, b: Estimate) -> str:
+    """Whether a's throughput interval lies above b's, below it, overlaps it, or cannot say."""
+    if not (a.has_interval and b.has_interval):
+        return NO_INTERVAL
+    if a.low > b.high:  # type: ignore[operator]
+        return CLEARLY_FASTER
+    if a.high < b.low:  # type: ignore[operator]
+        return CLEARLY_SLOWER
+    return OVERLAP
+
+
+def certainty_words(how: str) -> str:
+    return {CLEARLY_FASTER: "clearly (95% intervals apart)",
+            CLEARLY_SLOWER: "clearly (95% intervals apart)",
+            OVERLAP: "not clearly (95% intervals overlap)",
+            NO_INTERVAL: "by point estimates only (the data has no intervals to say how "
+                         "sure)"}[how]
+
+
+def certainty_short(how: str) -> str:
+    return {CLEARLY_FASTER: "clearly", CLEARLY_SLOWER: "clearly",
+            OVERLAP: "not clearly: the 95% intervals overlap",
+            NO_INTERVAL: "point estimates only, no interval"}[how]
+
+
+def worth_moving(speedup: Estimate, how: str) -> bool:
+    """Beats the baseline by WORTH_IT, and clearly when intervals exist to say so."""
+    return speedup.value >= thresholds.WORTH_IT and how in (CLEARLY_FASTER, NO_INTERVAL)
+
+
+def speedup_text(speedup: Estimate) -> str:
+    """``9.7x (95%: 8.1x-11.2x)`` or ``9.7x`` without an interval."""
+    text = fmt.ratio(speedup.value)
+    if speedup.has_interval:
+        low = fmt.ratio(speedup.low)
+        text += f" (95%: {low.removesuffix('x')}–{fmt.ratio(speedup.high)})"
+    return text
+
+
+# -- the boundary -----------------------------------------------------------------------------
+
+AFFORDABLE, SIZEABLE, DOMINANT, NOT_MEASURABLE, SERVICE_FASTER, CANNOT_TELL = (
+    "affordable", "sizeable", "dominant", "not measurable", "service faster", "cannot tell")
+
+
+def boundary_verdict(cost_ns: Estimate, service_call_ns: float) -> str:
+    """What the service boundary's cost per call means next to a whole service call."""
+    if not cost_ns.has_interval:
+        if cost_ns.value <= 0:
+            return CANNOT_TELL
+    elif cost_ns.low <= 0 <= cost_ns.high:  # type: ignore[operator]
+        return NOT_MEASURABLE
+    elif cost_ns.high < 0:  # type: ignore[operator]
+        return SERVICE_FASTER
+    share = cost_ns.value / service_call_ns
+    if share <= thresholds.AFFORDABLE_SHARE:
+        return AFFORDABLE
+    return SIZEABLE if share <= thresholds.DOMINANT_SHARE else DOMINANT
+
+
+def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
+                      service_call_ns: float) -> str:
+    """One sentence: what calling ``service`` instead of ``in_process`` (same engine) costs,
+    and whether that is affordable. Never a negative cost, never an interval that is not
+    there."""
+    verdict = boundary_verdict(cost_ns, service_call_ns)
+    lead = f"{service} instead of {in_process}"
+    if verdict == CANNOT_TELL:
+        return (f"{lead}: the service was not slower in this data, which has no intervals: "
+                "it cannot tell what the boundary costs.")
+    if verdict == NOT_MEASURABLE:
+        return (f"{lead}: no measurable cost per call (the 95% interval of the difference, "
+                f"{_signed(cost_ns.low)} to {_signed(cost_ns.high)}, includes zero).")
+    if verdict == SERVICE_FASTER:
+        return (f"{lead}: the service path was faster here, by "
+                f"{fmt.duration_ns(-cost_ns.value)} per call: the in-process engine pays for "
+                "something the service does not (e.g. the GIL or its copies).")
+    share = cost_ns.value / service_call_ns
+    cost = fmt.duration_ns(cost_ns.value)
+    if cost_ns.has_interval:
+        cost += (f" (95%: {fmt.duration_ns(max(cost_ns.low, 0.0))}–"  # type: ignore[type-var]
+                 f"{fmt.duration_ns(cost_ns.high)})")
+    how = {AFFORDABLE: (f"at most {thresholds.AFFORDABLE_SHARE:.0%} of a call: the work "
+                        "dominates and the service boundary is affordable."),
+           SIZEABLE: ("a sizeable share: a service is a measurably slower path, so choose it "
+                      "for deployment reasons, not for speed."),
+           DOMINANT: (f"more than {thresholds.DOMINANT_SHARE:.0%} of a call: the boundary "
+                      "dominates the work; call in-process if you can.")}[verdict]
+    return f"{lead} costs {cost} per call, {share:.0%} of a service call: {how}"
+
+
+def _signed(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return ("-" if value < 0 else "") + fmt.duration_ns(abs(value))

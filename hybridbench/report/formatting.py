@@ -84,7 +84,42 @@ def memory(rss_peak: dict, rss_baseline: dict) -> str:
 
 
 def ratio(value: float | None) -> str:
-    return "-" if _missing(value) else f"{value:.3g}x"
+    """``9.7x``, ``0.52x``, ``1,240x``; below 0.01 as a fraction (``1/14.6k``): never
+    scientific notation."""
+    if _missing(value):
+        return "-"
+    assert value is not None
+    if value <= 0:
+        return "0x"
+    if value < 0.01:
+        return f"1/{count(1 / value)}"
+    if value >= 1000:
+        return f"{value:,.0f}x"
+    return f"{value:.3g}x" if value >= 0.1 else f"{value:.2f}x"
+
+
+def env_value(value: object) -> str:
+    """An environment fact as text; None (not found on this machine) is ``unknown``."""
+    if value is None or value == "":
+        return "unknown"
+    if isinstance(value, list | tuple):
+        return ", ".join(env_value(v) for v in value)
+    return str(value)
+
+
+#: (unit, nanoseconds per unit), largest first
+DURATION_UNITS = (("s", 1e9), ("ms", 1e6), ("µs", 1e3), ("ns", 1.0))
+#: (unit, bytes per unit), largest first
+SIZE_UNITS = (("GiB", 1024.0**3), ("MiB", 1024.0**2), ("KiB", 1024.0), ("B", 1.0))
+
+
+def axis_unit(largest: float, units: tuple[tuple[str, float], ...]) -> tuple[str, float]:
+    """The unit an axis reading up to ``largest`` is labelled in (12 ms rather than
+    12000 µs or 80000 us)."""
+    for unit, scale in units:
+        if largest >= scale:
+            return unit, scale
+    return units[-1]
 
 
 def interval_label(cell: Any) -> str:
@@ -145,3 +180,52 @@ def machine_load(cell: Any) -> str:
     if load.get("steal_cores", 0) >= 0.05:
         text += f", steal {load['steal_cores']:.1f}"
     return text
+
+
+# -- table cells of the report model's entries (shared by HTML, Markdown and terminal) --------
+
+NOT_APPLICABLE = "n/a"
+
+
+def speedup_cell(entry: Any) -> str:
+    """``9.7x`` against the baseline, or ``-`` without one (the baseline itself: ``1x``)."""
+    return ratio(entry.speedup.value) if entry.speedup is not None else "-"
+
+
+def interval_cell(entry: Any) -> str:
+    """The throughput's 95% interval, or what the data cannot tell."""
+    estimate = entry.throughput
+    if estimate is None:
+        return ""
+    if not estimate.has_interval:
+        return "no interval"
+    return f"[{count(estimate.low)}, {count(estimate.high)}]"
+
+
+def client_memory(cell: Any) -> str:
+    """``443 MiB (+8.2 MiB)``: the client's peak (its growth during the cell)."""
+    peak = cell.rss_peak_bytes.get("client")
+    if peak is None:
+        return NOT_APPLICABLE if not cell.rss_peak_bytes else "-"
+    growth = client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes)
+    return size_bytes(peak) + (f" (+{size_bytes(growth)})" if growth is not None else "")
+
+
+def server_memory(cell: Any) -> str:
+    """The server's peak RSS, or ``n/a`` for a backend without a server process."""
+    peak = cell.rss_peak_bytes.get("server")
+    return NOT_APPLICABLE if peak is None else size_bytes(peak)
+
+
+def cpu_role(cell: Any, role: str) -> str:
+    value = cell.cpu_s_per_op.get(role)
+    if value is None:
+        return NOT_APPLICABLE if role != "client" or not cell.cpu_s_per_op else "-"
+    return seconds(value)
+
+
+def byte_rate(entry: Any) -> str:
+    """Request bytes per second, or ``zero-copy`` when the bytes cannot have been copied."""
+    if entry.zero_copy:
+        return "zero-copy"
+    return rate_bytes(entry.cell.throughput_bytes)

@@ -1,22 +1,23 @@
 """The self-contained HTML report: one file, charts inline as SVG, nothing fetched.
 
-Jinja2 with autoescape on (backend and workload names are data, never markup); the only
-unescaped content is the SVG that matplotlib wrote, in which matplotlib escaped the text.
+Renders the report model (``model.build``): the headline, the tables, the decisions and the
+warnings are the model's; this module only lays them out. Jinja2 with autoescape on (backend
+and workload names are data, never markup); the only unescaped content is the SVG that
+matplotlib wrote, in which matplotlib escaped the text.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
-from hybridbench import stats
-from hybridbench.report import charts, decision
+from hybridbench import thresholds
+from hybridbench.report import charts, model
 from hybridbench.report import formatting as fmt
-from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG, Cell, Results
+from hybridbench.results import FAILED, WRONG, Results
 from hybridbench.results import write_atomic as _write_atomic
 
 _ENV = jinja2.Environment(
@@ -27,73 +28,55 @@ _ENV = jinja2.Environment(
 _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_bytes,
                     rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio,
                     interval_label_of=fmt.interval_label)
-_ENV.globals.update(memory=fmt.memory, THIN_TAIL=stats.THIN_TAIL_SAMPLES,
+_ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     interval_label=fmt.interval_label, time_split=fmt.time_split,
                     server_resources=fmt.server_resources, placement=fmt.placement,
-                    machine_load=fmt.machine_load)
+                    machine_load=fmt.machine_load, speedup=fmt.speedup_cell,
+                    interval=fmt.interval_cell, client_memory=fmt.client_memory,
+                    server_memory=fmt.server_memory, cpu_role=fmt.cpu_role,
+                    byte_rate=fmt.byte_rate, kind_title=model.KIND_TITLES.get,
+                    BAD=(WRONG, FAILED), WORTH_IT=thresholds.WORTH_IT,
+                    AFFORDABLE=thresholds.AFFORDABLE_SHARE, DOMINANT=thresholds.DOMINANT_SHARE,
+                    BUSY=thresholds.BUSY_CORES)
 
 
-def by_workload(cells: list[Cell]) -> dict[str, list[Cell]]:
-    grouped: dict[str, list[Cell]] = defaultdict(list)
-    for cell in cells:
-        grouped[cell.workload].append(cell)
-    return dict(grouped)
+def _figure(fig: Any) -> dict[str, Any]:
+    return {"svg": Markup(charts.to_svg(fig)), "wide": charts.is_wide(fig)}
 
 
-def workload_charts(workload: str, cells: list[Cell]) -> dict[str, Any]:
-    """Figures of one workload by name (None where there is nothing to draw)."""
-    return {
-        "throughput": charts.throughput_bars(cells, f"{workload}: throughput"),
-        "latency": charts.latency_percentiles(cells, f"{workload}: latency percentiles"),
-        "memory": charts.memory_split(cells, f"{workload}: peak memory"),
-        "cpu": charts.cpu_per_op(cells, f"{workload}: CPU per operation"),
-        "cold_start": charts.cold_start(cells, f"{workload}: cold start"),
-        "scaling": charts.concurrency_scaling(cells, f"{workload}: concurrency scaling"),
-    }
+def _charts(run: model.RunView, workload: model.WorkloadView) -> list[dict[str, Any]]:
+    figures = [*charts.workload_charts(workload).values(), charts.size_sweep(run, workload)]
+    return [_figure(fig) for fig in figures if fig is not None]
 
 
-def _svg(figures: dict[str, Any]) -> dict[str, Markup]:
-    return {name: Markup(charts.to_svg(fig)) for name, fig in figures.items() if fig is not None}
+def render_report(report: model.Report) -> str:
+    sections = [{"run": run, "charts": {w.name: _charts(run, w) for w in run.workloads}}
+                for run in report.runs]
+    return _ENV.get_template("report.html.j2").render(sections=sections)
 
 
-def _section(results: Results) -> dict[str, Any]:
-    grouped = by_workload(results.cells)
-    workloads = []
-    for name, cells in grouped.items():
-        workloads.append({"name": name, "summaries": decision.summarise(name, cells),
-                          "rows": decision.table_rows(cells),
-                          "charts": _svg(workload_charts(name, cells))})
-    crossing = charts.crossing_cost(results.cells)
-    problems = [c for c in results.cells if c.status != OK]
-    return {"results": results, "workloads": workloads,
-            "crossing": Markup(charts.to_svg(crossing)) if crossing else None,
-            "problems": problems,
-            "thin": [c for c in results.cells
-                     if c.status == OK and c.samples < stats.THIN_TAIL_SAMPLES],
-            "noisy": [c for c in results.cells if any(w.startswith("noisy") for w in c.warnings)]}
+def render(results_list: list[Results], baseline: str | None = None) -> str:
+    return render_report(model.build(results_list, baseline))
 
 
-def render(results_list: list[Results]) -> str:
-    sections = [_section(r) for r in results_list]
-    return _ENV.get_template("report.html.j2").render(
-        sections=sections, OK=OK, WRONG=WRONG, FAILED=FAILED, UNSUPPORTED=UNSUPPORTED,
-        UNAVAILABLE=UNAVAILABLE)
+def write(results_list: list[Results], path: str | Path, baseline: str | None = None) -> Path:
+    return _write_atomic(path, render(results_list, baseline).encode("utf-8"))
 
 
-def write(results_list: list[Results], path: str | Path) -> Path:
-    return _write_atomic(path, render(results_list).encode("utf-8"))
+def write_report(report: model.Report, path: str | Path) -> Path:
+    return _write_atomic(path, render_report(report).encode("utf-8"))
 
 
-def write_pngs(results_list: list[Results], directory: Path) -> list[Path]:
+def write_pngs(report: model.Report, directory: Path) -> list[Path]:
     """Every chart of the report as a PNG file, for slides and pull requests."""
     written = []
-    for index, results in enumerate(results_list):
-        prefix = f"run{index + 1}-" if len(results_list) > 1 else ""
-        for workload, cells in by_workload(results.cells).items():
-            for name, fig in workload_charts(workload, cells).items():
+    for index, run in enumerate(report.runs):
+        prefix = f"run{index + 1}-" if len(report.runs) > 1 else ""
+        for workload in run.workloads:
+            figures = {**charts.workload_charts(workload),
+                       "crossing-cost": charts.size_sweep(run, workload)}
+            for name, fig in figures.items():
                 if fig is not None:
-                    written.append(charts.to_png(fig, directory / f"{prefix}{workload}-{name}.png"))
-        crossing = charts.crossing_cost(results.cells)
-        if crossing is not None:
-            written.append(charts.to_png(crossing, directory / f"{prefix}echo-crossing-cost.png"))
+                    written.append(charts.to_png(
+                        fig, directory / f"{prefix}{workload.name}-{name}.png"))
     return written

@@ -1,0 +1,527 @@
+"""The report model: everything a reporter shows, computed once from result files.
+
+``build(results_list, baseline=None)`` groups the cells per workload and size, describes each
+backend by the pattern it recorded (``Profile``: placement, engine, transport), chooses the
+baseline, assigns one colour per backend, and words the decisions (``decision``'s rules).
+HTML, Markdown, terminal and CSV render this model and compute nothing of their own, so they
+cannot disagree, and no reporter knows a backend by its name.
+
+The baseline is, in order: the backend named by ``--baseline``; the one whose recorded profile
+says it is the incumbent (the Python a team keeps: ``Backend.incumbent``); the first Python
+in-process backend of the run. Files older than schema 3 recorded no profile: for them the
+profile of the backend class installed under the same name is used, and said so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hybridbench import thresholds
+from hybridbench.errors import HybridbenchError
+from hybridbench.report import decision
+from hybridbench.report import formatting as fmt
+from hybridbench.report.decision import Estimate
+from hybridbench.results import OK, Cell, Kind, Notice, Results
+
+#: colour-blind-safe (Okabe-Ito, then Tol's muted), assigned to backends in run order
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#999933",
+           "#882255", "#44aa99", "#332288")
+
+ProfileLookup = Callable[[str], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a backend stands for, from the metadata it recorded (never from its name)."""
+
+    backend: str
+    placement: str | None = None  # "in-process" | "service" | None (unknown)
+    engine_kind: str | None = None  # "python" | "native" | None
+    engine: str = ""
+    transport: str = ""
+    incumbent: bool = False
+    #: "recorded" (in the result file), "installed" (older file: the installed class's),
+    #: "inferred" (placement from a recorded server process), "unknown"
+    source: str = "unknown"
+
+    @property
+    def tier(self) -> str:
+        """``python in-process``, ``native in-process (FFI)``, ``native service (gRPC)``."""
+        words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
+        return f"{words} ({self.transport})" if self.transport else words
+
+    @property
+    def same_engine_key(self) -> tuple[str | None, str]:
+        return (self.engine_kind, self.engine)
+
+    @property
+    def tier_words(self) -> str:
+        """The tier in a sentence: ``native in-process via FFI``."""
+        words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
+        return f"{words} via {self.transport}" if self.transport else words
+
+    def short(self) -> str:
+        """``ffi (Rust kernels)``: where the tier is said already."""
+        return f"{self.backend} ({self.engine})" if self.engine else self.backend
+
+    def described(self) -> str:
+        """``ffi (Rust kernels, native in-process via FFI)``: what is compared, in words."""
+        inner = ", ".join(w for w in (self.engine, self.tier_words) if w)
+        return f"{self.backend} ({inner})"
+
+
+@dataclass
+class Entry:
+    """One cell as the report shows it."""
+
+    cell: Cell
+    profile: Profile
+    colour: str
+    throughput: Estimate | None = None
+    per_call_ns: Estimate | None = None
+    #: against the baseline at the same size, concurrency and mode
+    speedup: Estimate | None = None
+    notices: list[Notice] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.cell.status == OK and self.throughput is not None
+
+    @property
+    def thin_tail(self) -> bool:
+        return self.ok and self.cell.samples < thresholds.THIN_TAIL_SAMPLES
+
+    @property
+    def zero_copy(self) -> bool:
+        """The bytes cannot have been copied: payload / time per call beats any memory copy
+        (then a bytes-per-second figure would be meaningless)."""
+        if not self.ok or not self.cell.payload_bytes or self.per_call_ns is None:
+            return False
+        rate = self.cell.payload_bytes / (self.per_call_ns.value / 1e9)
+        return rate > thresholds.COPY_CEILING_BYTES_PER_S
+
+    @property
+    def has_server(self) -> bool:
+        return self.cell.rss_peak_bytes.get("server") is not None
+
+    def has(self, kind: str) -> bool:
+        return any(n.kind == kind for n in self.notices)
+
+
+@dataclass
+class Group:
+    """One workload at one size: the table, and the decision at the lowest concurrency."""
+
+    workload: str
+    size: str
+    entries: list[Entry]
+    baseline: Entry | None = None
+    recommended: Profile | None = None
+    #: "move", "stay", "undecided", "no data"
+    verdict: str = "no data"
+    #: the recommendation in a few words (``native in-process (FFI)``, ``stay: python
+    #: in-process``) and the deciding figures in one sentence or two
+    pattern: str = ""
+    headline: str = ""
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def lowest(self) -> list[Entry]:
+        low = min((e.cell.concurrency for e in self.entries), default=1)
+        return [e for e in self.entries if e.cell.concurrency == low]
+
+    @property
+    def several_concurrencies(self) -> bool:
+        return len({e.cell.concurrency for e in self.entries}) > 1
+
+
+@dataclass
+class WorkloadView:
+    name: str
+    groups: list[Group]
+
+
+@dataclass
+class RunView:
+    """One result file."""
+
+    results: Results
+    profiles: dict[str, Profile]
+    colours: dict[str, str]
+    baseline: str | None
+    baseline_reason: str
+    workloads: list[WorkloadView]
+    overall: str
+    #: kind -> notices, each prefixed with the cell it is about
+    notices: dict[str, list[tuple[str, Notice]]]
+    problems: list[Entry]
+    env: list[tuple[str, str]]
+
+    @property
+    def groups(self) -> list[Group]:
+        return [g for w in self.workloads for g in w.groups]
+
+    @property
+    def entries(self) -> list[Entry]:
+        return [e for g in self.groups for e in g.entries]
+
+
+@dataclass
+class Report:
+    runs: list[RunView]
+
+
+class BaselineError(HybridbenchError, ValueError):
+    """``--baseline`` names a backend that is not in the results."""
+
+
+# -- profiles ---------------------------------------------------------------------------------
+
+def installed_profile(backend: str) -> dict[str, Any] | None:
+    """The profile of the backend class installed under ``backend`` (for files that predate
+    recorded profiles), or None when no such backend is installed."""
+    from hybridbench import registry
+
+    try:
+        return registry.backend_class(backend).profile()
+    except Exception:  # not installed, or its plug-in fails to import: no profile
+        return None
+
+
+def _profile(backend: str, cells: list[Cell], lookup: ProfileLookup) -> Profile:
+    recorded = next((c.backend_info["profile"] for c in cells
+                     if isinstance(c.backend_info.get("profile"), dict)), None)
+    source = "recorded"
+    if recorded is None:
+        recorded, source = lookup(backend), "installed"
+    if recorded is None:
+        served = any(c.rss_peak_bytes.get("server") is not None for c in cells)
+        return Profile(backend, "service" if served else None, source="inferred"
+                       if served else "unknown")
+    placement = recorded.get("placement")
+    if placement is None and any(c.rss_peak_bytes.get("server") is not None for c in cells):
+        placement, source = "service", f"{source}, placement inferred"
+    return Profile(backend, placement, recorded.get("engine_kind"),
+                   str(recorded.get("engine") or ""), str(recorded.get("transport") or ""),
+                   bool(recorded.get("incumbent")), source)
+
+
+def profiles(cells: list[Cell], lookup: ProfileLookup = installed_profile
+             ) -> dict[str, Profile]:
+    backends = dict.fromkeys(c.backend for c in cells)
+    return {b: _profile(b, [c for c in cells if c.backend == b], lookup) for b in backends}
+
+
+def colours(backends: list[str]) -> dict[str, str]:
+    """One colour per backend, by order of first appearance: the same in every chart."""
+    ordered = list(dict.fromkeys(backends))
+    return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(ordered)}
+
+
+def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[str | None, str]:
+    """The baseline backend and why it was chosen (see the module docstring)."""
+    if requested:
+        if requested not in found:
+            raise BaselineError(f"--baseline {requested}: not in the results; they have "
+                                f"{', '.join(found) or 'no backends'}")
+        return requested, "chosen with --baseline"
+    incumbent = next((p for p in found.values() if p.incumbent), None)
+    if incumbent:
+        return incumbent.backend, "the incumbent its profile declares (the Python a team keeps)"
+    python = next((p for p in found.values()
+                   if p.engine_kind == "python" and p.placement == "in-process"), None)
+    if python:
+        return python.backend, "the first Python in-process backend of the run"
+    return None, "no backend declares itself the incumbent and none is Python in-process: " \
+                 "pass --baseline BACKEND for ratios"
+
+
+# -- building ---------------------------------------------------------------------------------
+
+def build(results_list: list[Results], baseline: str | None = None,
+          lookup: ProfileLookup = installed_profile) -> Report:
+    return Report([build_run(r, baseline, lookup) for r in results_list])
+
+
+def build_run(results: Results, baseline: str | None = None,
+              lookup: ProfileLookup = installed_profile) -> RunView:
+    found = profiles(results.cells, lookup)
+    chosen, reason = choose_baseline(found, baseline)
+    palette = colours(list(found))
+    entries = [_entry(c, found[c.backend], palette[c.backend]) for c in results.cells]
+    workloads: dict[str, dict[str, list[Entry]]] = {}
+    for entry in entries:
+        workloads.setdefault(entry.cell.workload, {}).setdefault(entry.cell.size, []).append(entry)
+    views = []
+    for name, sizes in workloads.items():
+        groups = [_group(name, size, members, chosen) for size, members in sizes.items()]
+        views.append(WorkloadView(name, groups))
+    run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
+                  [e for e in entries if e.cell.status != OK], env_rows(results.env))
+    run.overall = overall(run)
+    return run
+
+
+def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
+    throughput = (Estimate.of(cell.throughput_ops, cell.throughput_ci95)
+                  if cell.status == OK else None)
+    entry = Entry(cell, profile, colour, throughput, notices=[Notice.of(w)
+                                                             for w in cell.warnings])
+    if throughput is not None:
+        entry.per_call_ns = decision.per_call_ns(throughput)
+    return entry
+
+
+def _group(workload: str, size: str, entries: list[Entry], baseline: str | None) -> Group:
+    entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
+    group = Group(workload, size, entries)
+    for entry in entries:
+        base = next((b for b in entries if b.cell.backend == baseline and b.ok
+                     and (b.cell.concurrency, b.cell.mode) == (entry.cell.concurrency,
+                                                                entry.cell.mode)), None)
+        if base is not None and entry.ok:
+            entry.speedup = decision.ratio(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    group.baseline = next((e for e in group.lowest if e.cell.backend == baseline and e.ok), None)
+    _decide(group)
+    return group
+
+
+# -- deciding ---------------------------------------------------------------------------------
+
+def _decide(group: Group) -> None:
+    ok = [e for e in group.lowest if e.ok]
+    if not ok:
+        group.pattern = "no verified measurement"
+        group.headline = "No backend produced a verified measurement."
+        group.sentences = ["No backend produced a verified measurement here."]
+        return
+    best = max(ok, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
+    base = group.baseline
+    sentences = [f"Fastest: {best.profile.described()} at "
+                 f"{fmt.count(best.throughput.value)} ops/s."]  # type: ignore[union-attr]
+    if base is None:
+        group.verdict, group.recommended = "undecided", best.profile
+        group.pattern = f"fastest: {best.profile.tier}"
+        group.headline = (f"{best.profile.described()} did "
+                          f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
+                          "compare with (pass --baseline BACKEND).")
+        group.sentences = sentences + _boundaries(ok)
+        return
+    movers = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None
+              and decision.worth_moving(e.speedup, decision.separation(e.throughput,  # type: ignore[arg-type]
+                                                                       base.throughput))]  # type: ignore[arg-type]
+    if movers:
+        pick = max(movers, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
+        group.verdict, group.recommended = "move", pick.profile
+        group.pattern = pick.profile.tier
+        group.headline = _versus(pick, base) + _also(movers, pick, base)
+    else:
+        group.verdict, group.recommended = "stay", base.profile
+        group.pattern = f"stay: {base.profile.tier}"
+        group.headline = _no_mover(ok, base)
+    sentences += [_compare_sentence(e, base) for e in ok if e is not base]
+    group.sentences = sentences + _boundaries(ok) + _servers(ok)
+
+
+def _versus(entry: Entry, base: Entry) -> str:
+    how = decision.separation(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    return (f"{entry.profile.short()} does {fmt.count(entry.throughput.value)} ops/s, "  # type: ignore[union-attr]
+            f"{decision.speedup_text(entry.speedup)} the throughput of "  # type: ignore[arg-type]
+            f"{base.profile.described()}, {decision.certainty_short(how)}.")
+
+
+def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
+    """The best worth-moving alternative of another tier (e.g. the service next to FFI)."""
+    others = [e for e in movers if e.profile.tier != pick.profile.tier]
+    if not others:
+        return ""
+    other = max(others, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
+    return (f" As {other.profile.tier_words}, {other.cell.backend} keeps "
+            f"{decision.speedup_text(other.speedup)}.")  # type: ignore[arg-type]
+
+
+def _no_mover(ok: list[Entry], base: Entry) -> str:
+    text = ""
+    peers = [e for e in ok if e is not base and e.profile.tier == base.profile.tier
+             and e.speedup is not None and e.speedup.value > 1]
+    if peers:
+        peer = max(peers, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
+        how = decision.separation(peer.throughput, base.throughput)  # type: ignore[arg-type]
+        text = (f"Within that tier {peer.profile.short()} was faster: "
+                f"{decision.speedup_text(peer.speedup)} "  # type: ignore[arg-type]
+                f"the throughput of {base.cell.backend}, "
+                f"{decision.certainty_short(how)}. ")
+    others = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None]
+    if not others:
+        return text + "No other pattern was measured."
+    best = max(others, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
+    how = decision.separation(best.throughput, base.throughput)  # type: ignore[arg-type]
+    figures = (f"{best.profile.described()}, does "
+               f"{decision.speedup_text(best.speedup)} "  # type: ignore[arg-type]
+               f"the throughput of {base.cell.backend}, "
+               f"{decision.certainty_short(how)}")
+    if best.speedup.value < 1:  # type: ignore[union-attr]
+        return text + f"Every other pattern is slower; the fastest of them, {figures}."
+    return text + (f"The best other pattern, {figures}: not the {thresholds.WORTH_IT}x, "
+                   "clearly, that a move needs.")
+
+
+def _compare_sentence(entry: Entry, base: Entry) -> str:
+    if entry.speedup is None:
+        return f"{entry.cell.backend}: no ratio to {base.cell.backend}."
+    how = decision.separation(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    slower = " (slower)" if entry.speedup.value < 1 else ""
+    return (f"{entry.cell.backend} ({entry.profile.tier_words}) does "
+            f"{decision.speedup_text(entry.speedup)} the throughput of {base.cell.backend}"
+            f"{slower}, {decision.certainty_words(how)}.")
+
+
+def _servers(entries: list[Entry]) -> list[str]:
+    """What a server process costs in memory, where one was recorded."""
+    return [f"The server process of {e.profile.described()} peaked at "
+            f"{fmt.size_bytes(e.cell.rss_peak_bytes['server'])} RSS."
+            for e in entries if e.cell.rss_peak_bytes.get("server")]
+
+
+def boundary_pairs(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
+    """(service, in-process) pairs running the same engine: the same work, a different way
+    in, so their difference is the boundary's cost."""
+    pairs = []
+    for service in entries:
+        if service.profile.placement != "service" or not service.profile.engine:
+            continue
+        twin = next((e for e in entries if e.profile.placement == "in-process"
+                     and e.profile.same_engine_key == service.profile.same_engine_key), None)
+        if twin is not None:
+            pairs.append((service, twin))
+    return pairs
+
+
+def boundary_cost(service: Entry, twin: Entry) -> tuple[Estimate, float] | None:
+    if service.per_call_ns is None or twin.per_call_ns is None:
+        return None
+    return decision.difference(service.per_call_ns, twin.per_call_ns), service.per_call_ns.value
+
+
+def _boundaries(entries: list[Entry]) -> list[str]:
+    out = []
+    for service, twin in boundary_pairs(entries):
+        cost = boundary_cost(service, twin)
+        if cost is not None:
+            out.append(decision.boundary_sentence(service.profile.described(),
+                                                  twin.profile.described(), *cost))
+    return out
+
+
+def boundary_verdicts(group: Group) -> list[tuple[str, str]]:
+    """(``service vs twin``, verdict) for each same-engine pair of the group."""
+    found = []
+    for service, twin in boundary_pairs([e for e in group.lowest if e.ok]):
+        cost = boundary_cost(service, twin)
+        if cost is not None:
+            found.append((f"{service.cell.backend} vs {twin.cell.backend}",
+                          decision.boundary_verdict(*cost)))
+    return found
+
+
+def overall(run: RunView) -> str:
+    """One paragraph over every workload and size, from the groups' verdicts."""
+    groups = [g for g in run.groups if g.verdict != "no data"]
+    if not groups:
+        return "No cell produced a verified measurement: there is nothing to decide."
+    if run.baseline is None:
+        return (f"No baseline ({run.baseline_reason}), so no pattern is recommended; the "
+                "tables give each backend's figures.")
+    base = run.profiles[run.baseline]
+    parts = [f"Baseline: {base.described()}."]
+    move = [g for g in groups if g.verdict == "move"]
+    stay = [g for g in groups if g.verdict == "stay"]
+    if move:
+        tiers = dict.fromkeys(g.recommended.tier for g in move if g.recommended)
+        parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(groups)} "
+                     f"workload sizes), best as {' or '.join(tiers)}.")
+    if stay:
+        parts.append(f"{base.tier.capitalize()} stays best on {_names(stay, run)}: no other "
+                     f"pattern beats it by {thresholds.WORTH_IT}x clearly.")
+    verdicts = [(g, pair, v) for g in groups for pair, v in boundary_verdicts(g)]
+    if verdicts:
+        phrases = []
+        for pair in dict.fromkeys(p for _, p, _ in verdicts):
+            found = {v: [g for g, p, w in verdicts if p == pair and w == v]
+                     for v in dict.fromkeys(w for _, p, w in verdicts if p == pair)}
+            phrases.append(f"{pair}, " + ", ".join(f"{v} on {_names(gs, run)}"
+                                                  for v, gs in found.items()))
+        parts.append("The service boundary (same engine, another way in): "
+                     + "; ".join(phrases) + ".")
+    if any(not e.throughput.has_interval for g in groups for e in g.lowest  # type: ignore[union-attr]
+           if e.ok):
+        parts.append("Some figures have no interval (imported data): their comparisons are "
+                     "point estimates.")
+    return " ".join(parts)
+
+
+def _names(groups: list[Group], run: RunView) -> str:
+    """``json 1MB, echo (all 5 sizes)``: a workload whose every size is listed is named once."""
+    parts = []
+    for workload in run.workloads:
+        sizes = [g.size for g in groups if g.workload == workload.name]
+        if not sizes:
+            continue
+        every = len(sizes) == len(workload.groups) > 1
+        parts.append(f"{workload.name} (all {len(sizes)} sizes)" if every
+                     else f"{workload.name} {', '.join(sizes)}")
+    return ", ".join(parts)
+
+
+# -- notices and environment ------------------------------------------------------------------
+
+#: how each kind is headed when grouped (a kind not listed is headed by its own name)
+KIND_TITLES = {
+    Kind.THIN_TAIL: f"thin tail (fewer than {thresholds.THIN_TAIL_SAMPLES:,} samples: read P99 "
+                    "and P99.9 as indicative)",
+    Kind.NOISY: f"noisy (throughput varies by more than {thresholds.NOISY_SPREAD:.0%} between "
+                "workers)",
+    Kind.BATCHED: "timed in batches (percentiles are of batch means)",
+    Kind.BUSY_MACHINE: f"busy machine (other processes used more than "
+                       f"{thresholds.BUSY_CORES} cores)",
+    Kind.COLD_START_MISSING: "cold start not measured",
+    Kind.NOTE: "notes",
+}
+
+
+def _notices(results: Results, entries: list[Entry]) -> dict[str, list[tuple[str, Notice]]]:
+    grouped: dict[str, list[tuple[str, Notice]]] = {}
+    for notice in (Notice.of(w) for w in results.warnings):
+        grouped.setdefault(notice.kind, []).append(("run", notice))
+    for entry in entries:
+        cell = entry.cell
+        where = f"{cell.workload} {cell.size} on {cell.backend}" + (
+            f" ×{cell.concurrency}" if cell.concurrency > 1 else "")
+        for notice in entry.notices:
+            grouped.setdefault(notice.kind, []).append((where, notice))
+    return grouped
+
+
+ENV_KEYS = ("hostname", "cpu_model", "cores_logical", "cores_physical", "cpu_governor",
+            "memory_bytes", "os", "python", "rustc", "git_commit", "git_dirty", "load_average",
+            "load_average_end", "source")
+
+
+def env_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
+    """The environment as (name, text): None is ``unknown``, memory in bytes units."""
+    rows = []
+    for key in ENV_KEYS:
+        if key in env:
+            value = env[key]
+            text = fmt.size_bytes(value) if key == "memory_bytes" and value else \
+                fmt.env_value(value)
+            rows.append((key, text))
+    pil = env.get("pil")
+    if isinstance(pil, dict):
+        rows.append(("PIL loaded", ", ".join(f"{k} {fmt.env_value(v)}" for k, v in pil.items())))
+    libraries = env.get("libraries")
+    if isinstance(libraries, dict):
+        rows.append(("libraries", ", ".join(f"{k} {v}" for k, v in libraries.items() if v)))
+    return rows
