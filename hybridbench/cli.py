@@ -19,10 +19,13 @@ from rich.table import Table
 
 from hybridbench import compare, registry, results, runner
 from hybridbench.errors import HybridbenchError
+from hybridbench.report import csv_export, html, markdown, model, terminal
 from hybridbench.report import formatting as fmt
-from hybridbench.report import html, markdown, terminal
 
 DEFAULT_REPORT = Path("reports/index.html")
+BASELINE_HELP = ("compare every backend with this one (default: the backend whose recorded "
+                 "profile declares it the incumbent, e.g. inproc; else the first Python "
+                 "in-process one)")
 
 
 def _csv(text: str) -> list[str]:
@@ -140,12 +143,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
                      help=f"HTML report path (default {DEFAULT_REPORT})")
     run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
+    run.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
     report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
     report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
+    report.add_argument("--csv", type=Path,
+                        help="also write one row per cell, raw numbers, here (CSV)")
+    report.add_argument("--terminal", action="store_true",
+                        help="also print the headline and tables on the terminal")
     report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
+    report.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
 
     comp = commands.add_parser("compare", help="change per cell between two result files")
     comp.add_argument("base", type=Path)
@@ -286,6 +295,9 @@ def _all_failed_line(done: results.Results) -> str | None:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     config = _config(args)
     cells = runner.plan(config)  # fail on bad names before printing a progress bar
+    if args.baseline and args.baseline not in {c.backend for c in cells}:
+        raise HybridbenchError(f"--baseline {args.baseline}: not among the backends run "
+                               f"({', '.join(dict.fromkeys(c.backend for c in cells))})")
     output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     check_writable(output, "-o/--output")
     check_writable(args.report, "--report")
@@ -302,10 +314,11 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         done = runner.run(config, progress=on_progress, cells_plan=cells)
         progress.update(task, completed=len(cells))
     results.save(done, output)
-    html.write([done], args.report)
+    report = model.build([done], args.baseline)
+    html.write_report(report, args.report)
     if args.markdown:
-        markdown.write([done], args.markdown)
-    terminal.print_summary(done, console)
+        markdown.write_report(report, args.markdown)
+    terminal.print_report(report, console)
     console.print(f"results: {output}\nreport:  {args.report}")
     if done.config.get("interrupted"):
         return 130
@@ -320,16 +333,24 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
     check_writable(args.output, "-o/--output")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
+    if args.csv:
+        check_writable(args.csv, "--csv")
     if args.png_dir:
         check_writable(args.png_dir / "chart.png", "--png-dir")
     loaded = [load_any(path) for path in args.results]
-    html.write(loaded, args.output)
+    report = model.build(loaded, args.baseline)  # once: every format renders this model
+    if args.terminal:
+        terminal.print_report(report, console)
+    html.write_report(report, args.output)
     console.print(f"report: {args.output}")
     if args.markdown:
-        markdown.write(loaded, args.markdown)
+        markdown.write_report(report, args.markdown)
         console.print(f"markdown: {args.markdown}")
+    if args.csv:
+        csv_export.write_report(report, args.csv)
+        console.print(f"csv: {args.csv}")
     if args.png_dir:
-        written = html.write_pngs(loaded, args.png_dir)
+        written = html.write_pngs(report, args.png_dir)
         console.print(f"charts: {len(written)} PNG files in {args.png_dir}")
     return 0
 

@@ -93,7 +93,7 @@ class Notice:
         return cls(Kind.NOTE, str(value))
 
 
-def notices(values: list[Any]) -> list[Notice]:
+def notices(values: list[Any]) -> list[Notice | str]:
     return [Notice.of(v) for v in values]
 
 
@@ -130,8 +130,9 @@ class Cell:
     cold_start_s: float | None = None
     rounds: list[dict[str, float]] = field(default_factory=list)  # ops, duration_s, throughput
     unsent: int = 0  # open loop: calls scheduled but never sent (backend too slow)
-    #: typed (schema 3); free text in older files becomes ``Kind.NOTE``
-    warnings: list[Notice] = field(default_factory=list)
+    #: typed (schema 3). Text is still accepted (older files, code that appends a string) and
+    #: becomes a ``Kind.NOTE`` when read or saved: a file always holds typed notices
+    warnings: list[Notice | str] = field(default_factory=list)
     backend_info: dict[str, Any] = field(default_factory=dict)
     # -- schema 2 ------------------------------------------------------------------------------
     #: worker processes whose figures make up this cell
@@ -181,7 +182,7 @@ class Results:
     env: dict[str, Any]
     cells: list[Cell] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
-    warnings: list[Notice] = field(default_factory=list)
+    warnings: list[Notice | str] = field(default_factory=list)  # as Cell.warnings
     schema: int = SCHEMA
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from hybridbench import results
-from hybridbench.report import html, markdown
+from hybridbench.report import html, markdown, model
 from hybridbench.results import OK
 
 FIXTURE = Path(__file__).parent / "data" / "sample-results.json"
@@ -47,7 +47,8 @@ def test_every_cell_is_in_the_report(sample: results.Results, page: str) -> None
 
 def test_sections_the_report_promises(page: str) -> None:
     for needle in ("What the numbers say", "Crossing cost against payload size", "Environment",
-                   "Warnings", "peak RSS client (growth) + server", "P99.9", "cold start",
+                   "Warnings", "client peak RSS (growth)", "server peak RSS", "P99.9",
+                   "cold start", "Headline",
                    "concurrency scaling", "thin tail", "PIL loaded"):
         assert needle in page, needle
 
@@ -74,14 +75,15 @@ def test_labels_are_escaped_in_tables_and_charts(sample: results.Results) -> Non
 
 def test_markdown_has_the_articles_table(sample: results.Results) -> None:
     text = markdown.render([sample])
-    assert ("| backend | throughput (±95% CI) | vs inproc | peak RSS client (growth) + server "
-            "| P50 | P99 |") in text
+    assert ("| backend | pattern | throughput (±95% CI) | vs inproc "
+            "| peak RSS client (growth) + server | P50 | P99 | request bytes/s |") in text
+    assert text.startswith("## Headline")
     assert "### json 64KB" in text and "- Fastest:" in text
     assert text.count("| ffi |") >= 3
 
 
 def test_png_export(sample: results.Results, tmp_path: Path) -> None:
-    written = html.write_pngs([sample], tmp_path)
+    written = html.write_pngs(model.build([sample]), tmp_path)
     assert (tmp_path / "echo-crossing-cost.png") in written
     from PIL import Image
 
@@ -90,13 +92,11 @@ def test_png_export(sample: results.Results, tmp_path: Path) -> None:
 
 
 def test_decision_sentences_follow_the_numbers(sample: results.Results) -> None:
-    from hybridbench.report import decision
-
     ts = [c for c in sample.cells if c.workload == "timeseries"]
-    summary = decision.summarise("timeseries", ts)[0]
+    group = next(g for g in model.build_run(sample).groups if g.workload == "timeseries")
     best = max((c for c in ts if c.status == OK and c.concurrency == 1),
                key=lambda c: c.throughput_ops)
-    assert summary.sentences[0].startswith(f"Fastest: {best.backend}")
+    assert group.sentences[0].startswith(f"Fastest: {best.backend}")
 
 
 def _chromium() -> str | None:
@@ -118,7 +118,7 @@ def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
     dom = subprocess.run([*common, "--dump-dom", report.as_uri()], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     # the browser built the page we meant: title, tables and inline charts are in its DOM
-    assert "Python, Rust over gRPC, or Rust through FFI?" in dom
+    assert "Python, a native service, or native code in-process?" in dom
     assert dom.count("<svg") == page.count("<svg") and "<table>" in dom
     from PIL import Image
 
@@ -178,11 +178,13 @@ def test_report_shows_interval_time_split_and_server_source(sample: results.Resu
                                                            page: str) -> None:
     upgraded = _schema_2(sample)
     upgraded_page = html.render([upgraded])
-    for text in (upgraded_page, markdown.render([upgraded])):
+    markdown_text = markdown.render([upgraded])
+    assert "9 MiB peak, 20 µs CPU/op (self-reported)" in markdown_text
+    assert "9 MiB <span class=\"small muted\">(self-reported)</span>" in upgraded_page
+    for text in (upgraded_page, markdown_text):
         assert "Student t over 3 worker processes" in text
         assert "12 µs" in text and "95 µs" in text and "150 µs" in text  # kernel, crossing, CPU
         assert "not measured" in text
-        assert "9 MiB peak, 20 µs CPU/op (self-reported)" in text
         assert "shared cores" in text
         assert "0.7 cores (max 1.2)" in text
     assert "harness cost" in upgraded_page and "81 ns" in upgraded_page

@@ -32,7 +32,8 @@ def test_round_trip(tmp_path: Path) -> None:
     assert loaded.cells[0].throughput_ops == 1234.5
     assert loaded.cells[0].latency_ns["mean"] is None  # NaN is written as null
     assert loaded.cells[0].key == _sample().cells[0].key
-    assert loaded.schema == results.SCHEMA and loaded.warnings == ["w"]
+    assert loaded.schema == results.SCHEMA
+    assert loaded.warnings == [results.Notice(results.Kind.NOTE, "w")]  # free text: a note
 
 
 def test_unknown_schema_is_refused(tmp_path: Path) -> None:

@@ -80,6 +80,15 @@ def _log_duration_axis(axis: Any, low: float, high: float) -> None:
     axis.set_minor_formatter(NullFormatter())
 
 
+def _bounds(entry: Entry) -> tuple[float, float]:
+    """The throughput interval, or the point itself when there is none (no error bar)."""
+    estimate = entry.throughput
+    assert estimate is not None
+    if estimate.low is None or estimate.high is None:
+        return estimate.value, estimate.value
+    return estimate.low, estimate.high
+
+
 def throughput(workload: WorkloadView) -> Figure | None:
     groups = [g for g in workload.groups if _measured(g)]
     if not groups:
@@ -88,10 +97,9 @@ def throughput(workload: WorkloadView) -> Figure | None:
     for group, ax in panels:
         entries = _measured(group)
         values = [e.throughput.value for e in entries]  # type: ignore[union-attr]
-        low = [v - (e.throughput.low if e.throughput.has_interval else v)  # type: ignore[union-attr]
-               for e, v in zip(entries, values, strict=True)]
-        high = [(e.throughput.high if e.throughput.has_interval else v) - v  # type: ignore[union-attr]
-                for e, v in zip(entries, values, strict=True)]
+        bounds = [_bounds(e) for e in entries]
+        low = [v - lo for (lo, _), v in zip(bounds, values, strict=True)]
+        high = [hi - v for (_, hi), v in zip(bounds, values, strict=True)]
         ax.barh(range(len(entries)), values, xerr=[low, high],
                 color=[e.colour for e in entries],
                 error_kw={"ecolor": "#222", "capsize": 3, "elinewidth": 1})

@@ -18,6 +18,7 @@ pattern metadata every backend records), and every threshold comes from
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from hybridbench import thresholds
@@ -49,8 +50,10 @@ def ratio(a: Estimate, b: Estimate) -> Estimate | None:
     """a / b, with the widest interval the two allow."""
     if b.value <= 0:
         return None
-    if a.has_interval and b.has_interval and b.low and b.low > 0:
-        return Estimate(a.value / b.value, a.low / b.high, a.high / b.low)  # type: ignore[operator]
+    if a.has_interval and b.has_interval:
+        # b's interval may reach zero (clamped): the ratio is then unbounded above
+        high = a.high / b.low if b.low > 0 else math.inf  # type: ignore[operator]
+        return Estimate(a.value / b.value, a.low / b.high, high)  # type: ignore[operator]
     return Estimate(a.value / b.value)
 
 
@@ -58,9 +61,10 @@ def per_call_ns(throughput: Estimate) -> Estimate | None:
     """Time per call (one caller) from throughput: 1e9 / ops; the interval flips."""
     if throughput.value <= 0:
         return None
-    if throughput.has_interval and throughput.low and throughput.low > 0:
-        return Estimate(1e9 / throughput.value, 1e9 / throughput.high,  # type: ignore[operator]
-                        1e9 / throughput.low)
+    if throughput.has_interval:
+        low, high = throughput.low, throughput.high
+        return Estimate(1e9 / throughput.value, 1e9 / high if high else math.inf,  # type: ignore[operator]
+                        1e9 / low if low else math.inf)  # an interval reaching 0 ops/s: unbounded
     return Estimate(1e9 / throughput.value)
 
 
@@ -111,6 +115,10 @@ def speedup_text(speedup: Estimate) -> str:
     """``9.7x (95%: 8.1x-11.2x)`` or ``9.7x`` without an interval."""
     text = fmt.ratio(speedup.value)
     if speedup.has_interval:
+        if math.isinf(speedup.high):  # type: ignore[arg-type]
+            if not speedup.low:
+                return text + " (95% interval unbounded: too wide to say)"
+            return text + f" (95%: at least {fmt.ratio(speedup.low)}, no upper bound)"
         low = fmt.ratio(speedup.low)
         text += f" (95%: {low.removesuffix('x')}–{fmt.ratio(speedup.high)})"
     return text
@@ -147,6 +155,9 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
     if verdict == CANNOT_TELL:
         return (f"{lead}: the service was not slower in this data, which has no intervals: "
                 "it cannot tell what the boundary costs.")
+    if verdict == NOT_MEASURABLE and math.isinf(cost_ns.low) and math.isinf(cost_ns.high):  # type: ignore[arg-type]
+        return (f"{lead}: no measurable cost per call (the 95% interval of the difference is "
+                "unbounded: the throughput intervals are too wide to say).")
     if verdict == NOT_MEASURABLE:
         return (f"{lead}: no measurable cost per call (the 95% interval of the difference, "
                 f"{_signed(cost_ns.low)} to {_signed(cost_ns.high)}, includes zero).")
@@ -158,7 +169,7 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
     cost = fmt.duration_ns(cost_ns.value)
     if cost_ns.has_interval:
         cost += (f" (95%: {fmt.duration_ns(max(cost_ns.low, 0.0))}–"  # type: ignore[type-var]
-                 f"{fmt.duration_ns(cost_ns.high)})")
+                 f"{_signed(cost_ns.high)})")
     how = {AFFORDABLE: (f"at most {thresholds.AFFORDABLE_SHARE:.0%} of a call: the work "
                         "dominates and the service boundary is affordable."),
            SIZEABLE: ("a sizeable share: a service is a measurably slower path, so choose it "
@@ -171,4 +182,6 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
 def _signed(value: float | None) -> str:
     if value is None:
         return "?"
+    if math.isinf(value):
+        return "unbounded" if value > 0 else "-unbounded"
     return ("-" if value < 0 else "") + fmt.duration_ns(abs(value))

@@ -44,14 +44,18 @@ def _figure(fig: Any) -> dict[str, Any]:
     return {"svg": Markup(charts.to_svg(fig)), "wide": charts.is_wide(fig)}
 
 
-def _charts(run: model.RunView, workload: model.WorkloadView) -> list[dict[str, Any]]:
-    figures = [*charts.workload_charts(workload).values(), charts.size_sweep(run, workload)]
-    return [_figure(fig) for fig in figures if fig is not None]
+def _charts(workload: model.WorkloadView) -> list[dict[str, Any]]:
+    return [_figure(fig) for fig in charts.workload_charts(workload).values() if fig is not None]
+
+
+def _sweeps(run: model.RunView) -> dict[str, dict[str, Any]]:
+    found = {w.name: charts.size_sweep(run, w) for w in run.workloads}
+    return {name: _figure(fig) for name, fig in found.items() if fig is not None}
 
 
 def render_report(report: model.Report) -> str:
-    sections = [{"run": run, "charts": {w.name: _charts(run, w) for w in run.workloads}}
-                for run in report.runs]
+    sections = [{"run": run, "charts": {w.name: _charts(w) for w in run.workloads},
+                 "sweeps": _sweeps(run)} for run in report.runs]
     return _ENV.get_template("report.html.j2").render(sections=sections)
 
 

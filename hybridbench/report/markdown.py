@@ -1,4 +1,5 @@
-"""Markdown export: the articles' table and the decision summary, for READMEs and PRs.
+"""Markdown export of the report model: the headline, the articles' table and the decision
+summary, for READMEs and PRs.
 
 Every label and message comes from a result file (backend and workload names, error
 messages, warnings), which may come from anywhere: all of it goes through ``text`` so it
@@ -10,9 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from hybridbench.report import decision
 from hybridbench.report import formatting as fmt
-from hybridbench.report.html import by_workload
+from hybridbench.report import model
 from hybridbench.results import OK, Cell, Results, write_atomic
 
 #: HTML's own characters become entities; Markdown's are backslash-escaped
@@ -32,17 +32,26 @@ def table_row(*values: object) -> str:
     return "| " + " | ".join(text(value) for value in values) + " |"
 
 
-def _row(row: decision.Row) -> str:
-    cell = row.cell
-    if cell.status != OK:
-        return table_row(cell.backend, f"{cell.status}: {cell.error or ''}", "", "", "", "")
+def _row(entry: model.Entry, baseline: str | None) -> str:
+    cell = entry.cell
+    if not entry.ok:
+        return table_row(cell.backend, entry.profile.tier, f"{cell.status}: {cell.error or ''}",
+                         "", "", "", "", "")
     latency = cell.latency_ns or {}
     name = cell.backend if cell.concurrency == 1 else f"{cell.backend} ×{cell.concurrency}"
-    return table_row(name, f"{fmt.count(cell.throughput_ops)} ops/s "
-                           f"{fmt.ci_percent(cell.throughput_ci95, cell.throughput_ops)}",
-                     fmt.ratio(row.speedup),
-                     fmt.memory(cell.rss_peak_bytes, cell.rss_baseline_bytes),
-                     fmt.duration_ns(latency.get("p50")), fmt.duration_ns(latency.get("p99")))
+    return table_row(name, entry.profile.tier,
+                     f"{fmt.count(cell.throughput_ops)} ops/s {_interval(entry)}".strip(),
+                     fmt.speedup_cell(entry),
+                     f"{fmt.client_memory(cell)} + {fmt.server_memory(cell)}",
+                     fmt.duration_ns(latency.get("p50")), fmt.duration_ns(latency.get("p99")),
+                     fmt.byte_rate(entry))
+
+
+def _interval(entry: model.Entry) -> str:
+    estimate = entry.throughput
+    if estimate is None or not estimate.has_interval:
+        return "(no interval)"
+    return fmt.ci_percent([estimate.low, estimate.high], estimate.value)  # type: ignore[list-item]
 
 
 def _split_row(cell: Cell) -> str:
@@ -62,11 +71,12 @@ def time_split_lines(cells: list[Cell]) -> list[str]:
             *(_split_row(c) for c in ok), ""]
 
 
-def _overview_cell(cell: Cell | None) -> str:
-    if cell is None:
+def _overview_cell(entry: model.Entry | None) -> str:
+    if entry is None:
         return "-"
-    if cell.status != OK:
-        return cell.status
+    cell = entry.cell
+    if not entry.ok:
+        return str(cell.status)
     server = cell.rss_peak_bytes.get("server")
     growth = fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes)
     memory = fmt.size_bytes(server) if server else f"+{fmt.size_bytes(growth)}"
@@ -74,53 +84,78 @@ def _overview_cell(cell: Cell | None) -> str:
             f"{fmt.duration_ns((cell.latency_ns or {}).get('p99'))}, {memory}")
 
 
-def overview(results: Results) -> list[str]:
+def overview(run: model.RunView) -> list[str]:
     """The articles' table: one row per workload and size, one column per backend.
 
     Each entry: throughput, P99, and memory (the server's peak RSS for out-of-process
     backends, the client's growth during the cell for in-process ones). Lowest concurrency.
     """
-    backends = list(dict.fromkeys(c.backend for c in results.cells))
-    lowest = min((c.concurrency for c in results.cells), default=1)
-    rows: dict[tuple[str, str], dict[str, Cell]] = {}
-    for cell in results.cells:
-        if cell.concurrency == lowest:
-            rows.setdefault((cell.workload, cell.size), {})[cell.backend] = cell
+    backends = list(run.profiles)
     lines = [table_row("workload", *backends), "|---|" + "---|" * len(backends)]
-    for (workload, size), by_backend in rows.items():
-        lines.append(table_row(f"{workload} {size}",
+    for group in run.groups:
+        by_backend = {e.cell.backend: e for e in group.lowest}
+        lines.append(table_row(f"{group.workload} {group.size}",
                                *(_overview_cell(by_backend.get(b)) for b in backends)))
     return lines
 
 
-def render(results_list: list[Results]) -> str:
+def headline(run: model.RunView) -> list[str]:
+    lines = ["## Headline", "", text(run.overall), ""]
+    lines += [f"- **{text(g.workload)} {text(g.size)} → {text(g.pattern)}**: {text(g.headline)}"
+              for g in run.groups]
+    return [*lines, ""]
+
+
+def _group_lines(group: model.Group, baseline: str | None) -> list[str]:
+    lines = [f"### {text(group.workload)} {text(group.size)}", "",
+             table_row("backend", "pattern", "throughput (±95% CI)",
+                       f"vs {baseline or 'baseline'}", "peak RSS client (growth) + server",
+                       "P50", "P99", "request bytes/s"),
+             "|---" * 8 + "|"]
+    lines += [_row(e, baseline) for e in group.entries]
+    labels = dict.fromkeys(fmt.interval_label(e.cell) for e in group.entries if e.ok)
+    if labels:
+        lines += ["", text("Intervals: " + "; ".join(labels) + "."), ""]
+    lines += time_split_lines([e.cell for e in group.entries])
+    return lines + [""] + [f"- {text(s)}" for s in group.sentences] + [""]
+
+
+def _warning_lines(run: model.RunView) -> list[str]:
+    lines = []
+    for kind, items in run.notices.items():
+        title = model.KIND_TITLES.get(kind, kind)
+        for where, notice in items:
+            prefix = "" if where == "run" else f"{where}: "
+            lines.append(f"> warning ({text(title)}): {text(prefix + notice.message)}"
+                         if kind != "note" else f"> warning: {text(prefix + notice.message)}")
+    return lines
+
+
+def render_report(report: model.Report) -> str:
     lines: list[str] = []
-    for results in results_list:
-        env = results.env
-        lines += [text(f"Measured {results.created} on {env.get('cpu_model', '?')} "
+    for run in report.runs:
+        env = run.results.env
+        lines += headline(run)
+        lines += [text(f"Measured {run.results.created} on {env.get('cpu_model', '?')} "
                        f"({env.get('cores_logical', '?')} cores), Python "
                        f"{env.get('python', '?')}, PIL {env.get('pil', {}).get('version', '?')}, "
                        f"{env.get('rustc') or 'rustc ?'}."), ""]
-        lines += [*overview(results), "",
+        lines += [*overview(run), "",
                   "Each entry: throughput, P99 latency, memory (server peak RSS, or the "
                   "client's growth in-process).", ""]
-        for workload, cells in by_workload(results.cells).items():
-            for summary in decision.summarise(workload, cells):
-                lines += [f"### {text(workload)} {text(summary.size)}", "",
-                          "| backend | throughput (±95% CI) | vs inproc "
-                          "| peak RSS client (growth) + server | P50 | P99 |",
-                          "|---|---|---|---|---|---|"]
-                lines += [_row(row) for row in summary.rows]
-                labels = dict.fromkeys(fmt.interval_label(r.cell) for r in summary.rows
-                                       if r.cell.status == OK)
-                if labels:
-                    lines += ["", text("Intervals: " + "; ".join(labels) + "."), ""]
-                lines += time_split_lines([r.cell for r in summary.rows])
-                lines += [""] + [f"- {text(s)}" for s in summary.sentences] + [""]
-        for warning in results.warnings:
-            lines.append(f"> warning: {text(warning)}")
+        for group in run.groups:
+            lines += _group_lines(group, run.baseline)
+        lines += _warning_lines(run)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write(results_list: list[Results], path: str | Path) -> Path:
-    return write_atomic(path, render(results_list).encode("utf-8"))
+def render(results_list: list[Results], baseline: str | None = None) -> str:
+    return render_report(model.build(results_list, baseline))
+
+
+def write(results_list: list[Results], path: str | Path, baseline: str | None = None) -> Path:
+    return write_atomic(path, render(results_list, baseline).encode("utf-8"))
+
+
+def write_report(report: model.Report, path: str | Path) -> Path:
+    return write_atomic(path, render_report(report).encode("utf-8"))

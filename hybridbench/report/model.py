@@ -364,8 +364,8 @@ def _no_mover(ok: list[Entry], base: Entry) -> str:
                f"{decision.certainty_short(how)}")
     if best.speedup.value < 1:  # type: ignore[union-attr]
         return text + f"Every other pattern is slower; the fastest of them, {figures}."
-    return text + (f"The best other pattern, {figures}: not the {thresholds.WORTH_IT}x, "
-                   "clearly, that a move needs.")
+    return text + (f"The best other pattern, {figures}; a move needs "
+                   f"{thresholds.WORTH_IT}x, clearly.")
 
 
 def _compare_sentence(entry: Entry, base: Entry) -> str:
