@@ -529,8 +529,8 @@ def thin_tail_message(samples: int) -> str:
     def beyond(percentile: float) -> str:
         n = stats.samples_beyond(samples, percentile)
         return "fewer than one sample" if n < 1 else f"{n:,.0f} samples"
-    return (f"thin tail: {samples:,} samples, so {beyond(99.0)} lie beyond P99 and "
-            f"{beyond(99.9)} beyond P99.9: read those percentiles as indicative")
+    return (f"thin tail: {samples:,} samples, so P99 rests on {beyond(99.0)} beyond it and "
+            f"P99.9 on {beyond(99.9)}: read those percentiles as indicative")
 
 
 def _warn(cell: Cell, lost: list[str]) -> None:

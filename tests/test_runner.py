@@ -9,7 +9,7 @@ import pytest
 from fake_backends import FAKES, KERNEL_NS, REFS, SERVER_RSS, SERVER_RSS_PEAK
 
 import hybridbench
-from hybridbench import runner, stats
+from hybridbench import results, runner, stats
 from hybridbench.backend import Backend
 from hybridbench.errors import WorkloadError
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG
@@ -68,7 +68,12 @@ def test_real_cells_are_complete() -> None:
         assert 0 <= load["others_cores"] <= load["others_cores_max"] <= (os.cpu_count() or 1)
     assert done.cells[0].batch_size == 100  # a 64-byte in-process echo: the fixed rule
     assert "1,024 bytes" in done.cells[0].batch_rule
-    assert any(w.startswith("batched") for w in done.cells[0].warnings)
+    batched = next(w for w in done.cells[0].warnings
+                   if isinstance(w, results.Notice) and w.kind == results.Kind.BATCHED)
+    assert batched.message.startswith("batched") and batched.data["batch_size"] == 100
+    # the backend's pattern is recorded with the cell, for the report's baseline and words
+    assert done.cells[0].backend_info["profile"]["placement"] == "in-process"
+    assert done.cells[0].backend_info["profile"]["incumbent"] is True
     assert done.env["python"] and "pil" in done.env
     assert done.env["harness"]["timer_ns"] > 0 and done.env["harness"]["cells_measured"] == 4
     assert done.env["cpu_affinity"]["pinned"] is False

@@ -126,6 +126,9 @@ def interval_label(cell: Any) -> str:
     """What a cell's throughput_ci95 is, in words: the method and its units."""
     method = getattr(cell, "interval_method", None)
     workers = getattr(cell, "workers", 0) or 0
+    if not getattr(cell, "throughput_ci95", None):
+        return ("no interval: the data has no spread between independent runs"
+                + (f" ({method})" if method else ""))
     if not method:
         return "95% interval (method not recorded)"
     if method.startswith("student-t") and workers > 1:
