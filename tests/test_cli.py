@@ -68,7 +68,7 @@ def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> 
     stdout, _ = child.communicate(timeout=60)
     assert child.returncode == 130, stdout
     partial = results.load(out)
-    assert any("interrupted" in w for w in partial.warnings)
+    assert any("interrupted" in str(w) for w in partial.warnings)
     assert 1 <= len(partial.cells) < 6
     assert all(cell.status == "ok" for cell in partial.cells)
 
