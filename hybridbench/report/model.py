@@ -345,7 +345,9 @@ def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
 def _no_mover(ok: list[Entry], base: Entry) -> str:
     text = ""
     peers = [e for e in ok if e is not base and e.profile.tier == base.profile.tier
-             and e.speedup is not None and e.speedup.value > 1]
+             and e.speedup is not None and e.speedup.value > 1
+             and decision.separation(e.throughput, base.throughput)  # type: ignore[arg-type]
+             in (decision.CLEARLY_FASTER, decision.NO_INTERVAL)]  # only a difference it shows
     if peers:
         peer = max(peers, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
         how = decision.separation(peer.throughput, base.throughput)  # type: ignore[arg-type]
