@@ -170,13 +170,18 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
     if cost_ns.has_interval:
         cost += (f" (95%: {fmt.duration_ns(max(cost_ns.low, 0.0))}–"  # type: ignore[type-var]
                  f"{_signed(cost_ns.high)})")
-    how = {AFFORDABLE: (f"at most {thresholds.AFFORDABLE_SHARE:.0%} of a call: the work "
-                        "dominates and the service boundary is affordable."),
-           SIZEABLE: ("a sizeable share: a service is a measurably slower path, so choose it "
-                      "for deployment reasons, not for speed."),
-           DOMINANT: (f"more than {thresholds.DOMINANT_SHARE:.0%} of a call: the boundary "
-                      "dominates the work; call in-process if you can.")}[verdict]
-    return f"{lead} costs {cost} per call, {share:.0%} of a service call: {how}"
+    low, high = f"{thresholds.AFFORDABLE_SHARE:.0%}", f"{thresholds.DOMINANT_SHARE:.0%}"
+    how = {AFFORDABLE: (f"That is at most {low} of a call: the work dominates and the service "
+                        "boundary is affordable."),
+           SIZEABLE: (f"That is a sizeable share ({low}–{high}): a service is a measurably "
+                      "slower path, so choose it for deployment reasons, not for speed."),
+           DOMINANT: (f"That is more than {high} of a call: the boundary dominates the work; "
+                      "call in-process if you can.")}[verdict]
+    spread = ""
+    if cost_ns.has_interval and not math.isinf(cost_ns.high):  # type: ignore[arg-type]
+        spread = (f" (95%: {max(cost_ns.low, 0.0) / service_call_ns:.0%}–"  # type: ignore[type-var, operator]
+                  f"{cost_ns.high / service_call_ns:.0%})")  # type: ignore[operator]
+    return f"{lead} costs {cost} per call, {share:.0%}{spread} of a service call. {how}"
 
 
 def _signed(value: float | None) -> str:
