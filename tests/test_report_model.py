@@ -114,6 +114,8 @@ def test_boundary_without_intervals_or_with_zero_inside_says_so() -> None:
     assert "cannot tell" in negative and "-59" not in negative and "CI" not in negative
     overlap = decision.boundary_sentence("svc", "ffi", Estimate(1e5, -2e5, 4e5), 1e6)
     assert "no measurable cost" in overlap and "includes zero" in overlap
+    open_ended = decision.boundary_sentence("svc", "ffi", Estimate(1e5, -math.inf, 4e5), 1e6)
+    assert "up to 400 µs with no lower bound" in open_ended and "-" not in open_ended
     faster = decision.boundary_sentence("svc", "ffi", Estimate(-3e5, -4e5, -2e5), 1e6)
     assert "faster" in faster and "-300" not in faster and "costs" not in faster
 

@@ -160,7 +160,7 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
                 "unbounded: the throughput intervals are too wide to say).")
     if verdict == NOT_MEASURABLE:
         return (f"{lead}: no measurable cost per call (the 95% interval of the difference, "
-                f"{_signed(cost_ns.low)} to {_signed(cost_ns.high)}, includes zero).")
+                f"{_span(cost_ns)}, includes zero).")
     if verdict == SERVICE_FASTER:
         return (f"{lead}: the service path was faster here, by "
                 f"{fmt.duration_ns(-cost_ns.value)} per call: the in-process engine pays for "
@@ -182,6 +182,17 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
         spread = (f" (95%: {max(cost_ns.low, 0.0) / service_call_ns:.0%}–"  # type: ignore[type-var, operator]
                   f"{cost_ns.high / service_call_ns:.0%})")  # type: ignore[operator]
     return f"{lead} costs {cost} per call, {share:.0%}{spread} of a service call. {how}"
+
+
+def _span(estimate: Estimate) -> str:
+    """``-3.09 ms to 22.2 ms``; an infinite end is said in words."""
+    low, high = estimate.low, estimate.high
+    assert low is not None and high is not None
+    if math.isinf(low):
+        return f"up to {_signed(high)} with no lower bound"
+    if math.isinf(high):
+        return f"from {_signed(low)} with no upper bound"
+    return f"{_signed(low)} to {_signed(high)}"
 
 
 def _signed(value: float | None) -> str:
