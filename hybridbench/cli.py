@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import compare, registry, results, runner
+from hybridbench import compare, merge, payloads, registry, results, runner
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import formatting as fmt
 from hybridbench.report import html, markdown, terminal
@@ -146,6 +146,22 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
     report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
     report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
+
+    combine = commands.add_parser(
+        "merge", help="one result file from several (client machines, CI jobs, per-backend runs)")
+    combine.add_argument("results", nargs="+", type=Path)
+    combine.add_argument("-o", "--output", type=Path, required=True, help="merged result file")
+
+    body = commands.add_parser(
+        "payload", help="write a workload's request body for another load generator (ghz, k6)")
+    body.add_argument("workload")
+    body.add_argument("size", nargs="?", help="a size preset (default: the workload's default)")
+    body.add_argument("--format", choices=payloads.EXPORT_FORMATS, default="raw",
+                      help="raw: the body; proto: the serialized RunRequest (ghz "
+                           "--binary-file); json: RunRequest as protobuf JSON (ghz --data-file, "
+                           "k6) (default raw)")
+    body.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
+    body.add_argument("-o", "--output", type=Path, required=True)
 
     comp = commands.add_parser("compare", help="change per cell between two result files")
     comp.add_argument("base", type=Path)
@@ -377,6 +393,26 @@ def _print_mismatch(changes: list[compare.Change], base: results.Results,
                       "between them is not the code's alone", highlight=False)
 
 
+def cmd_merge(args: argparse.Namespace, console: Console) -> int:
+    check_writable(args.output, "-o/--output")
+    merged = merge.merge_files(args.results, load_any)
+    results.save(merged, args.output)
+    console.print(f"merged {len(args.results)} files, {len(merged.cells)} cells: {args.output}")
+    return 0
+
+
+def cmd_payload(args: argparse.Namespace, console: Console) -> int:
+    workload = registry.get_workload(args.workload)
+    size = args.size or workload.default_size
+    workload.check_size(size)
+    check_writable(args.output, "-o/--output")
+    body = payloads.export(args.workload, payloads.load_payload(args.workload, size, args.seed),
+                           args.format)
+    results.write_atomic(args.output, body)
+    console.print(f"{args.workload} {size} ({args.format}, {len(body)} bytes): {args.output}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     base, new = load_any(args.base), load_any(args.new)
     changes = compare.compare(base, new)
@@ -423,6 +459,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, console)
         if args.command == "compare":
             return cmd_compare(args, console)
+        if args.command == "merge":
+            return cmd_merge(args, console)
+        if args.command == "payload":
+            return cmd_payload(args, console)
         return cmd_report(args, console)
     except (HybridbenchError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")
