@@ -259,7 +259,8 @@ def _merge_time_split(merged: Cell, cells: list[Cell]) -> None:
             continue
         values = [split.get(key) for split in splits]
         merged.time_split[key] = (None if any(v is None for v in values) else
-                                  float(np.average(values, weights=calls)))
+                                  float(np.average(np.asarray(values, dtype=float),
+                                                   weights=calls)))
     client_cpu = merged.cpu_s_per_op.get("client")
     if "client_cpu_ns" in merged.time_split:
         merged.time_split["client_cpu_ns"] = client_cpu * 1e9 if client_cpu is not None else None
