@@ -126,7 +126,7 @@ def _services() -> dict[str, dict[str, Any]]:
 def test_tcp_targets_are_services_whose_ports_reach_the_server():
     services = _services()
     server_ports = {}
-    for spec, container in _containers(SERVER_IMAGE):
+    for _spec, container in _containers(SERVER_IMAGE):
         listen = _option(container["args"], "--listen")
         if listen.startswith("unix:"):
             continue
