@@ -120,6 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int,
                      help="fresh worker processes per cell, the units of the interval "
                           "(default 3, quick 2)")
+    run.add_argument("--processes", type=_positive_int, default=1,
+                     help="client processes driving each backend together, each with the "
+                          "--concurrency (open loop: the --rate split between them); a "
+                          "spawned server is shared by them (default 1)")
     run.add_argument("--pin", action="store_true",
                      help="put client workers and servers on disjoint CPUs")
     run.add_argument("--rate", type=_positive_float,
@@ -230,7 +234,7 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "inputs": args.inputs,
               "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
-              "cold_start": not args.no_cold_start}
+              "cold_start": not args.no_cold_start, "processes": args.processes}
     options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.

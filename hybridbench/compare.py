@@ -22,7 +22,7 @@ from hybridbench.results import OK, Cell, Results
 ALPHA = 0.05
 #: run settings (``config``) and machine facts (``env``) that change what a figure means:
 #: when they differ, a change between the runs is not the code's alone
-CONFIG_KEYS = ("duration_s", "workers", "rounds", "concurrency", "rate", "seed")
+CONFIG_KEYS = ("duration_s", "workers", "rounds", "concurrency", "rate", "seed", "processes")
 ENV_KEYS = ("cpu_model", "cores_logical")
 #: units a side below which no test is attempted
 MIN_WORKERS = 2

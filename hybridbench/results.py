@@ -100,6 +100,9 @@ class Cell:
     #: how busy the machine was during the rounds, in cores: others_cores (processes not of
     #: this cell, mean and max over workers), steal_cores (taken by the hypervisor)
     machine_load: dict[str, float] = field(default_factory=dict)
+    #: client processes that drove the backend together (``--processes``); each worker
+    #: of the cell was then a group of this many, listed per worker in worker_results
+    processes: int = 1
 
     @property
     def key(self) -> tuple:

@@ -28,17 +28,18 @@ degrees of freedom; the price is a wide t quantile (4.30), which the interval pa
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, manager, pinning, stats
-from hybridbench.errors import BackendError, WorkloadError
+from hybridbench import coldstart, envinfo, group, manager, pinning, stats
+from hybridbench.errors import BackendError, HybridbenchError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
@@ -50,6 +51,7 @@ from hybridbench.registry import (
 )
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, Cell, Results
 from hybridbench.verification import reference_output
+from hybridbench.worker import open_backend as open_worker_backend
 
 #: workers (or rounds) disagreeing by more than this are flagged
 ROUND_SPREAD_WARNING = 0.10
@@ -87,6 +89,8 @@ class RunConfig:
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
+    #: client processes driving the backend together (a group per worker; see group.py)
+    processes: int = 1
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -132,6 +136,8 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("concurrency must be at least 1")
     if config.workers < 1:
         raise WorkloadError("workers must be at least 1")
+    if config.processes < 1:
+        raise WorkloadError("processes must be at least 1")
     if config.inputs:
         return _plan_inputs(config, workloads, backends)
     return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
@@ -263,7 +269,45 @@ def _passes(pending: list[PendingCell], config: RunConfig,
             if progress:
                 progress(worker * len(pending) + index, total, item.plan)
             if item.wants_worker and item.spec is not None:
-                item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+                item.outcomes.append(run_unit(item.spec, config))
+
+
+def run_unit(spec: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    """One unit of a cell's interval: a worker, or with ``--processes N`` a group of N workers
+    driving one backend together (the manager spawns the group's server)."""
+    if config.processes == 1:
+        return manager.run_worker(spec, config.worker_timeout_s)
+    try:
+        with _group_server(spec) as (target, shared), \
+                tempfile.TemporaryDirectory(prefix="hb-group-") as barrier:
+            specs = group.member_specs(spec, config.processes, Path(barrier), target)
+            outcomes = manager.run_workers_together(specs, config.worker_timeout_s)
+    except (HybridbenchError, OSError) as exc:
+        return {"status": FAILED, "verified": False,
+                "error": f"the group's server did not start: {type(exc).__name__}: {exc}"}
+    combined = group.combine(outcomes, shared_server=shared)
+    if target is not None and combined.get("backend_info"):
+        combined["backend_info"]["server_shared_by"] = (
+            f"{config.processes} client processes (spawned once per group by the harness)")
+    return combined
+
+
+@contextlib.contextmanager
+def _group_server(spec: dict[str, Any]) -> Iterator[tuple[str | None, bool]]:
+    """``(address for the members, whether they share a server)``: a backend that spawns a
+    server spawns it once here; a --grpc-target is shared already; in-process engines are
+    not shared (each member runs its own)."""
+    backend = open_worker_backend(spec)
+    backend.start()
+    try:
+        info = backend.describe()
+        spawned = bool(set(backend.processes()) - {"client"})
+        if spawned and info.get("target"):
+            yield str(info["target"]), True
+        else:
+            yield None, info.get("spawned") is False
+    finally:
+        backend.stop()
 
 
 def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
@@ -330,7 +374,7 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
                            cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
                 concurrency=cell_plan.concurrency, mode="open" if config.rate else "closed",
-                rate=config.rate, payload_bytes=len(payload))
+                rate=config.rate, payload_bytes=len(payload), processes=config.processes)
     pending = PendingCell(cell_plan, cell)
     reason = unavailable_reason(cell_plan.backend)
     if reason:
@@ -373,7 +417,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
         if pending.spec is None:
             return pending.cell
         while len(pending.outcomes) < config.workers and pending.wants_worker:
-            pending.outcomes.append(manager.run_worker(pending.spec, config.worker_timeout_s))
+            pending.outcomes.append(run_unit(pending.spec, config))
         merge_workers(pending.cell, pending.outcomes)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
@@ -450,10 +494,13 @@ def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
     ops = sum(r["ops"] for r in outcome["rounds"])
     duration_s = sum(r["duration_ns"] for r in outcome["rounds"]) / 1e9
     resources = outcome["resources"]
-    return {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
-            "throughput": ops / duration_s if duration_s else float("nan"),
-            "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
-            "cpu_affinity": outcome["cpu_affinity"]}
+    summary = {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
+               "throughput": ops / duration_s if duration_s else float("nan"),
+               "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
+               "cpu_affinity": outcome["cpu_affinity"]}
+    if "group" in outcome:
+        summary["processes"] = outcome["group"]  # every client process of the group
+    return summary
 
 
 def _interval(cell: Cell) -> None:
