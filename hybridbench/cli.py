@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the grpc backend uses the server already running at this address "
                           "(unix:PATH or HOST:PORT) instead of spawning one, and runs what its "
                           "Describe declares")
+    run.add_argument("--grpc-tls-ca", type=Path, metavar="PEM",
+                     help="talk TLS to --grpc-target, trusting this CA")
+    run.add_argument("--grpc-tls-cert", type=Path, metavar="PEM",
+                     help="client certificate for mutual TLS (with --grpc-tls-key)")
+    run.add_argument("--grpc-tls-key", type=Path, metavar="PEM", help="its private key")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
@@ -238,7 +243,10 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
-        options["grpc"] = {"target": args.grpc_target}
+        options["grpc"] = {"target": args.grpc_target, **_tls_options(args)}
+    elif args.grpc_tls_ca or args.grpc_tls_cert or args.grpc_tls_key:
+        raise HybridbenchError("--grpc-tls-* options need --grpc-target (spawned servers are "
+                               "local and plaintext)")
     if args.ffi_library:
         if not args.ffi_library.is_file():
             raise HybridbenchError(f"--ffi-library {args.ffi_library}: no such file")
@@ -255,6 +263,20 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     config.pin = args.pin
     _check_sizes(args.size)
     return config
+
+
+def _tls_options(args: argparse.Namespace) -> dict[str, str]:
+    """The grpc backend's TLS options; every file must exist, the client pair go together."""
+    given = {"tls_ca": args.grpc_tls_ca, "tls_cert": args.grpc_tls_cert,
+             "tls_key": args.grpc_tls_key}
+    for option, path in given.items():
+        if path is not None and not path.is_file():
+            raise HybridbenchError(f"--grpc-{option.replace('_', '-')} {path}: no such file")
+    if (args.grpc_tls_cert is None) != (args.grpc_tls_key is None):
+        raise HybridbenchError("--grpc-tls-cert and --grpc-tls-key go together")
+    if args.grpc_tls_cert and not args.grpc_tls_ca:
+        raise HybridbenchError("--grpc-tls-cert needs --grpc-tls-ca (the server's CA)")
+    return {option: str(path.resolve()) for option, path in given.items() if path is not None}
 
 
 def _check_sizes(sizes: str | dict[str, str] | None) -> None:
