@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import compare, merge, payloads, registry, results, runner
+from hybridbench import capacity, compare, merge, payloads, registry, results, runner
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import formatting as fmt
 from hybridbench.report import html, markdown, terminal
@@ -48,6 +48,32 @@ def _positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def _rates(text: str) -> str | list[float]:
+    """``auto`` (a sweep), or one or more positive rates: ``500`` or ``100,200,400``."""
+    if text.strip() == "auto":
+        return "auto"
+    return [_positive_float(part) for part in _csv(text)] or [_positive_float(text)]
+
+
+#: --slo-p99 units, in seconds
+DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def _duration(text: str) -> float:
+    """``5ms``, ``250us``, ``1.5s``, ``2000ns`` -> seconds."""
+    for unit in sorted(DURATION_UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                value = float(text.removesuffix(unit)) * DURATION_UNITS[unit]
+            except ValueError:
+                break
+            if math.isfinite(value) and value > 0:
+                return value
+            break
+    raise argparse.ArgumentTypeError(
+        f"expected a duration like 5ms, 250us or 1.5s, got {text!r}")
 
 
 def _concurrency(text: str) -> list[int]:
@@ -126,9 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "spawned server is shared by them (default 1)")
     run.add_argument("--pin", action="store_true",
                      help="put client workers and servers on disjoint CPUs")
-    run.add_argument("--rate", type=_positive_float,
+    run.add_argument("--rate", type=_rates,
                      help="open loop at this many requests/s, latency from the intended send "
-                          "time (default: closed loop)")
+                          "time; a list (100,200,400) measures each; 'auto' sweeps from 25%% "
+                          "to 115%% of each cell's closed-loop throughput (default: closed "
+                          "loop)")
+    run.add_argument("--slo-p99", type=_duration, metavar="DURATION",
+                     help="latency objective (e.g. 5ms) for the capacity the rate cells imply")
     run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
     run.add_argument("--no-cold-start", action="store_true",
                      help="skip the cold-start measurement (a fresh process per cell)")
@@ -238,7 +268,8 @@ def cmd_new(args: argparse.Namespace, console: Console) -> int:
 def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "inputs": args.inputs,
-              "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
+              "concurrency": args.concurrency, **_rate_fields(args.rate), "seed": args.seed,
+              "slo_p99_s": args.slo_p99,
               "cold_start": not args.no_cold_start, "processes": args.processes}
     options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
@@ -263,6 +294,14 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     config.pin = args.pin
     _check_sizes(args.size)
     return config
+
+
+def _rate_fields(rate: str | list[float] | None) -> dict[str, object]:
+    if rate == "auto":
+        return {"sweep": True}
+    if isinstance(rate, list) and len(rate) > 1:
+        return {"rates": rate}
+    return {"rate": rate[0] if rate else None}
 
 
 def _tls_options(args: argparse.Namespace) -> dict[str, str]:
@@ -348,6 +387,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.markdown:
         markdown.write([done], args.markdown)
     terminal.print_summary(done, console)
+    _print_capacity(done, config, console)
     console.print(f"results: {output}\nreport:  {args.report}")
     if done.config.get("interrupted"):
         return 130
@@ -356,6 +396,17 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]{failed}[/]")
         return 1
     return 0
+
+
+def _print_capacity(done: results.Results, config: runner.RunConfig, console: Console) -> None:
+    slo_ns = config.slo_p99_s * 1e9 if config.slo_p99_s else None
+    found = capacity.capacities(done, slo_ns)
+    if not found:
+        return
+    console.print("capacity (open-loop cells):", highlight=False)
+    for item in found:
+        console.print(f"  {escape(capacity.summary_line(item))}", highlight=False)
+    console.print(f"  [dim]{capacity.ASSUMPTIONS}[/]", highlight=False)
 
 
 def cmd_report(args: argparse.Namespace, console: Console) -> int:

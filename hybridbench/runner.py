@@ -29,6 +29,7 @@ degrees of freedom; the price is a wide t quantile (4.30), which the interval pa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import statistics
 import tempfile
 from collections.abc import Callable, Iterator
@@ -91,6 +92,13 @@ class RunConfig:
     inputs: list[str] | None = None
     #: client processes driving the backend together (a group per worker; see group.py)
     processes: int = 1
+    #: open loop at each of these rates, a cell per rate (``rate`` is the one-rate case)
+    rates: list[float] | None = None
+    #: measure closed loop first, then open loop at SWEEP_FRACTIONS of each cell's closed-loop
+    #: throughput: latency against load, up to and past saturation
+    sweep: bool = False
+    #: the latency objective the capacity is stated for (``capacity.py``)
+    slo_p99_s: float | None = None
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -107,10 +115,13 @@ class CellPlan:
     concurrency: int
     #: the payload comes from this file instead of the generator; ``size`` is then its name
     input_path: str | None = None
+    #: open loop at this many requests per second; None: closed loop
+    rate: float | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}"
+        load = f" at {self.rate:g}/s" if self.rate else ""
+        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}{load}"
 
 
 def sizes_for(config: RunConfig, workload: str) -> list[str]:
@@ -140,8 +151,36 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("processes must be at least 1")
     if config.inputs:
         return _plan_inputs(config, workloads, backends)
-    return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
-            for b in backends for c in config.concurrency]
+    return [CellPlan(w, s, b, c, rate=r) for w in workloads for s in sizes_for(config, w)
+            for b in backends for c in config.concurrency for r in planned_rates(config)]
+
+
+def planned_rates(config: RunConfig) -> list[float | None]:
+    """The open-loop rates asked for (None: closed loop). A sweep starts closed: its rates
+    come from the closed-loop throughputs (``sweep_plan``)."""
+    if config.sweep:
+        return [None]
+    if config.rates:
+        return list(config.rates)
+    return [config.rate]
+
+
+#: a sweep's open-loop rates, as fractions of the cell's closed-loop throughput: from light
+#: load to just past saturation (the closed loop is the most the client got through)
+SWEEP_FRACTIONS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.15)
+
+
+def sweep_plan(closed: list[Cell], plans: list[CellPlan]) -> list[CellPlan]:
+    """Open-loop cells at SWEEP_FRACTIONS of each measured closed-loop cell's throughput."""
+    by_key = {(p.workload, p.size, p.backend, p.concurrency): p for p in plans}
+    swept: list[CellPlan] = []
+    for cell in closed:
+        base = by_key.get((cell.workload, cell.size, cell.backend, cell.concurrency))
+        if base is None or cell.status != OK or not cell.throughput_ops:
+            continue
+        swept.extend(dataclasses.replace(base, rate=round(cell.throughput_ops * f, 1))
+                     for f in SWEEP_FRACTIONS)
+    return swept
 
 
 def input_files(paths: list[str]) -> list[Path]:
@@ -188,9 +227,9 @@ def _plan_inputs(config: RunConfig, workloads: list[str], backends: list[str]
             except WorkloadError as exc:
                 raise WorkloadError(f"--input {file}: the {workload} reference rejects it: "
                                     f"{exc}") from None
-    return [CellPlan(w, label, b, c, input_path=str(file.resolve()))
+    return [CellPlan(w, label, b, c, input_path=str(file.resolve()), rate=r)
             for w in workloads for file, label in zip(files, _labels(files), strict=True)
-            for b in backends for c in config.concurrency]
+            for b in backends for c in config.concurrency for r in planned_rates(config)]
 
 
 def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
@@ -219,16 +258,13 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     if busy:
         results.warnings.append(f"at start: {busy}")
     with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-        pending: list[PendingCell] = []
-        try:
-            for index, cell_plan in enumerate(cells_plan):
-                pending.append(prepare_cell(cell_plan, config, placement,
-                                            Path(tmp) / f"cell-{index}"))
-            _passes(pending, config, progress)
-        except KeyboardInterrupt:
-            # Keep what was measured: the caller saves it, marked as partial, and exits.
-            results.config["interrupted"] = True
-        _settle(pending, config, results, on_cell)
+        _measure(cells_plan, config, placement, Path(tmp) / "closed", results, progress, on_cell)
+        if config.sweep and not results.config.get("interrupted"):
+            swept = sweep_plan(list(results.cells), cells_plan)
+            cells_plan = [*cells_plan, *swept]
+            # The cold start is the closed-loop cell's; the sweep measures load only.
+            _measure(swept, dataclasses.replace(config, cold_start=False), placement,
+                     Path(tmp) / "sweep", results, progress, on_cell)
     if results.config.get("interrupted"):
         results.warnings.append(
             f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
@@ -236,6 +272,21 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
             "partial")
     _finish(results, config, placement)
     return results
+
+
+def _measure(cells_plan: list[CellPlan], config: RunConfig, placement: dict[str, Any],
+             directory: Path, results: Results, progress: ProgressFn | None,
+             on_cell: Callable[[Cell], None] | None) -> None:
+    """Prepare, measure and settle ``cells_plan`` into ``results``."""
+    pending: list[PendingCell] = []
+    try:
+        for index, cell_plan in enumerate(cells_plan):
+            pending.append(prepare_cell(cell_plan, config, placement, directory / f"cell-{index}"))
+        _passes(pending, config, progress)
+    except KeyboardInterrupt:
+        # Keep what was measured: the caller saves it, marked as partial, and exits.
+        results.config["interrupted"] = True
+    _settle(pending, config, results, on_cell)
 
 
 @dataclass
@@ -373,8 +424,8 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     payload = load_payload(cell_plan.workload, cell_plan.size, config.seed,
                            cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
-                concurrency=cell_plan.concurrency, mode="open" if config.rate else "closed",
-                rate=config.rate, payload_bytes=len(payload), processes=config.processes)
+                concurrency=cell_plan.concurrency, mode="open" if cell_plan.rate else "closed",
+                rate=cell_plan.rate, payload_bytes=len(payload), processes=config.processes)
     pending = PendingCell(cell_plan, cell)
     reason = unavailable_reason(cell_plan.backend)
     if reason:
@@ -432,7 +483,7 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "input_path": cell_plan.input_path, "backend": cell_plan.backend,
             "backend_ref": config.backend_refs.get(cell_plan.backend),
             "options": backend_options(config, cell_plan),
-            "concurrency": cell_plan.concurrency, "rate": config.rate,
+            "concurrency": cell_plan.concurrency, "rate": cell_plan.rate,
             "rounds": config.rounds,
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
