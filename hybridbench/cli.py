@@ -377,22 +377,34 @@ def _print_mismatch(changes: list[compare.Change], base: results.Results,
                       "between them is not the code's alone", highlight=False)
 
 
+def _compared_figure(cell: results.Cell | None) -> str:
+    """What a cell is compared on: its throughput, or an imported cell's median."""
+    if cell is None:
+        return "-"
+    if cell.imported:
+        return f"{fmt.duration_ns(compare.median_ns(cell))} median"
+    return f"{fmt.count(cell.throughput_ops)} ops/s"
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     base, new = load_any(args.base), load_any(args.new)
     changes = compare.compare(base, new)
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
-    for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
+    for column in ("cell", "base", "new", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
     for change in changes:
-        colour = {"faster": "green", "slower": "red"}.get(change.verdict, "")
+        colour = "green" if change.verdict.startswith("faster") else (
+            "red" if change.verdict.startswith("slower") else "")
         table.add_row(
-            change.label,
-            fmt.count(change.base.throughput_ops if change.base else None),
-            fmt.count(change.new.throughput_ops if change.new else None),
+            change.label, _compared_figure(change.base), _compared_figure(change.new),
             "-" if change.change is None else f"{change.change:+.1%}",
             "-" if change.p_value is None else f"{change.p_value:.3f}",
             f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
     console.print(table)
+    if any(c.test == compare.MEDIAN_TEST for c in changes):
+        console.print("note: cells imported from pytest-benchmark carry no interval: their "
+                      "change is the speed of the medians (base median / new median), not "
+                      "tested for significance", highlight=False)
     _print_mismatch(changes, base, new, console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)
