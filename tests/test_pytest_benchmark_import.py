@@ -104,7 +104,7 @@ def test_a_negative_time_is_a_file_of_the_wrong_shape(runs: tuple[Path, Path],
     data["benchmarks"][0]["stats"]["median"] = -0.059
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps(data))
-    with pytest.raises(ResultFileError, match="stats.median"):
+    with pytest.raises(ResultFileError, match=r"stats\.median"):
         load_any(odd)
 
 
