@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import signal
@@ -14,15 +13,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import compare, registry, results, runner
+from hybridbench import compare, progress, registry, results, run_index, runner
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import formatting as fmt
 from hybridbench.report import html, markdown, terminal
 
-DEFAULT_REPORT = Path("reports/index.html")
+#: ``hybridbench report``'s output; a run's report is named after its results file instead
+DEFAULT_REPORT = Path("reports/report.html")
 
 
 def _csv(text: str) -> list[str]:
@@ -137,13 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "Describe declares")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
-    run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
-                     help=f"HTML report path (default {DEFAULT_REPORT})")
+    run.add_argument("--report", type=Path,
+                     help="HTML report path (default reports/NAME.html, NAME the result "
+                          "file's); the run is listed in the index.html of that directory")
     run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
-    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
+    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT,
+                        help=f"HTML report path (default {DEFAULT_REPORT})")
     report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
     report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
 
@@ -286,27 +287,25 @@ def _all_failed_line(done: results.Results) -> str | None:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     config = _config(args)
     cells = runner.plan(config)  # fail on bad names before printing a progress bar
-    output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    output, report = run_index.run_paths(args.output, args.report)
     check_writable(output, "-o/--output")
-    check_writable(args.report, "--report")
+    run_index.check_report_path(report, "--report")
+    check_writable(report, "--report")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=len(cells))
-
-        def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
-            progress.update(task, completed=index, total=total, description=cell.label)
-
-        done = runner.run(config, progress=on_progress, cells_plan=cells)
-        progress.update(task, completed=len(cells))
+    with progress.for_console(console, len(cells), config.workers,
+                              config.cold_start) as shown:
+        done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
+                          on_worker=shown.worker)
     results.save(done, output)
-    html.write([done], args.report)
+    html.write([done], report)
     if args.markdown:
         markdown.write([done], args.markdown)
+    index = run_index.record(done, output, report) if run_index.indexed(report) else None
     terminal.print_summary(done, console)
-    console.print(f"results: {output}\nreport:  {args.report}")
+    console.print(f"results: {output}\nreport:  {report}", highlight=False)
+    if index:
+        _print_index_line(index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
         return 130
     failed = _all_failed_line(done)
@@ -316,7 +315,16 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _print_index_line(index: Path, state: str, console: Console) -> None:
+    console.print(f"index:   {index}", highlight=False)
+    if state != run_index.COMPLETE:
+        console.print(f"this run is listed there as {state} "
+                      f"({run_index.STATE_MEANING[state]}), not as the latest complete report",
+                      highlight=False)
+
+
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    run_index.check_report_path(args.output, "-o/--output")
     check_writable(args.output, "-o/--output")
     if args.markdown:
         check_writable(args.markdown, "--markdown")

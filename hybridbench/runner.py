@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +88,15 @@ class RunConfig:
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
+    #: made by ``quick()``: recorded so that the run index never takes a smoke run for the
+    #: main report
+    quick_run: bool = False
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
         """Short cells for CI and smoke runs: numbers are indicative only."""
         return cls(**{"duration_s": 0.6, "rounds": 2, "warmup_s": 0.1, "workers": 2,
-                      "breakdown_s": 0.05, **overrides})
+                      "breakdown_s": 0.05, "quick_run": True, **overrides})
 
 
 @dataclass(frozen=True)
@@ -197,13 +201,37 @@ def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
 ProgressFn = Callable[[int, int, CellPlan], None]
 
 
+@dataclass(frozen=True)
+class WorkerEvent:
+    """A worker slot of the run starting or ending (for progress lines).
+
+    ``start`` events come only for workers that will run; an ``end`` event comes for every
+    slot: ``status`` is the worker's outcome, or, when no worker ran, the cell's status
+    (``unsupported``, ``unavailable``, ``failed`` before any worker) or ``skipped`` (an
+    earlier worker of the cell failed); ``detail`` is the error or reason.
+    """
+
+    phase: str  # "start" or "end"
+    slot: int  # 0-based position among all worker slots of the run
+    total: int
+    plan: CellPlan
+    worker: int  # 1-based
+    workers: int
+    status: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+    ran: bool = False
+
+
 def run(config: RunConfig, progress: ProgressFn | None = None,
         on_cell: Callable[[Cell], None] | None = None,
-        cells_plan: list[CellPlan] | None = None) -> Results:
+        cells_plan: list[CellPlan] | None = None,
+        on_worker: Callable[[WorkerEvent], None] | None = None) -> Results:
     """Run every planned cell, its workers interleaved with the other cells' (see
-    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
-    a cell is complete. ``cells_plan`` is ``plan(config)`` when the caller has it already
-    (planning checks ``--input`` files against the references: not worth doing twice)."""
+    ``_passes``); ``progress(i, total, plan)`` is called before each worker slot,
+    ``on_worker`` as each worker starts and ends, ``on_cell`` when a cell is complete.
+    ``cells_plan`` is ``plan(config)`` when the caller has it already (planning checks
+    ``--input`` files against the references: not worth doing twice)."""
     if cells_plan is None:
         cells_plan = plan(config)
     placement = pinning.plan(config.pin)
@@ -218,7 +246,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
             for index, cell_plan in enumerate(cells_plan):
                 pending.append(prepare_cell(cell_plan, config, placement,
                                             Path(tmp) / f"cell-{index}"))
-            _passes(pending, config, progress)
+            _passes(pending, config, progress, on_worker)
         except KeyboardInterrupt:
             # Keep what was measured: the caller saves it, marked as partial, and exits.
             results.config["interrupted"] = True
@@ -247,8 +275,8 @@ class PendingCell:
         return self.spec is not None and all(o.get("status") == OK for o in self.outcomes)
 
 
-def _passes(pending: list[PendingCell], config: RunConfig,
-            progress: ProgressFn | None) -> None:
+def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn | None,
+            on_worker: Callable[[WorkerEvent], None] | None = None) -> None:
     """Worker 1 of every cell, then worker 2 of every cell, and so on.
 
     Interleaved rather than cell by cell so that each cell's workers are spread over the whole
@@ -260,10 +288,29 @@ def _passes(pending: list[PendingCell], config: RunConfig,
     total = len(pending) * config.workers
     for worker in range(config.workers):
         for index, item in enumerate(pending):
+            slot = worker * len(pending) + index
             if progress:
-                progress(worker * len(pending) + index, total, item.plan)
-            if item.wants_worker and item.spec is not None:
+                progress(slot, total, item.plan)
+            event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)
+            started, ran = time.perf_counter(), item.wants_worker and item.spec is not None
+            if ran and item.spec is not None:
+                if on_worker:
+                    on_worker(event)
                 item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+            if on_worker:
+                on_worker(_ended(event, item, ran, time.perf_counter() - started))
+
+
+def _ended(event: WorkerEvent, item: PendingCell, ran: bool, seconds: float) -> WorkerEvent:
+    """The end of a worker slot: the worker's outcome, or why no worker ran."""
+    if ran:
+        outcome = item.outcomes[-1]
+        status, detail = outcome.get("status") or FAILED, outcome.get("error")
+    elif item.spec is None:
+        status, detail = item.cell.status, item.cell.error
+    else:
+        status, detail = "skipped", "an earlier worker of this cell failed"
+    return replace(event, phase="end", status=status, detail=detail, seconds=seconds, ran=ran)
 
 
 def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
