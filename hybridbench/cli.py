@@ -301,11 +301,15 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     html.write([done], report)
     if args.markdown:
         markdown.write([done], args.markdown)
-    index = run_index.record(done, output, report) if run_index.indexed(report) else None
+    indexed = run_index.indexed(report)
+    index = run_index.record(done, output, report) if indexed else None
     terminal.print_summary(done, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
     if index:
         _print_index_line(index, run_index.state_of(done), console)
+    elif indexed:
+        console.print(f"index:   not written: {report.parent / run_index.INDEX_NAME} is not "
+                      "hybridbench's", highlight=False)
     if done.config.get("interrupted"):
         return 130
     failed = _all_failed_line(done)

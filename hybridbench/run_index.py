@@ -14,7 +14,8 @@ No run writes over another run's report, and an interrupted, quick or empty run 
 but never shown as "latest complete": a smoke test or a Ctrl-C can no longer replace the
 main report. The record is updated under an exclusive lock (two runs finishing at once both
 get listed) and written atomically. An ``index.html`` found in a directory without a record
-is a report from before the index existed: it is kept under another name and listed.
+is, when hybridbench wrote it, a report from before the index existed: it is kept under
+another name and listed; any other ``index.html`` is left alone, and no index is written there.
 """
 
 from __future__ import annotations
@@ -192,9 +193,19 @@ def _locked(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def foreign_index(directory: Path) -> bool:
+    """Whether ``directory`` holds an ``index.html`` hybridbench did not write (someone's web
+    page): it is left alone, and the directory gets no run index."""
+    index = directory / INDEX_NAME
+    if (directory / RECORD_NAME).exists() or not index.is_file():
+        return False
+    return "hybridbench" not in index.read_text(errors="replace").lower()
+
+
 def _keep_legacy_report(directory: Path) -> RunEntry | None:
-    """An ``index.html`` that is a report, not an index (written before the run index
-    existed): moved to ``LEGACY_NAME`` and listed, so the first indexed run loses nothing."""
+    """An ``index.html`` that is a hybridbench report, not an index (written before the run
+    index existed): moved to ``LEGACY_NAME`` and listed, so the first indexed run loses
+    nothing."""
     index = directory / INDEX_NAME
     if not index.is_file() or MARKER in index.read_text(errors="replace"):
         return None
@@ -226,13 +237,16 @@ def latest_complete(entries: list[RunEntry]) -> RunEntry | None:
     return next((e for e in newest_first(entries) if e.state == COMPLETE), None)
 
 
-def record(results: Results, results_path: Path | None, report_path: Path) -> Path:
+def record(results: Results, results_path: Path | None, report_path: Path) -> Path | None:
     """List this run in the index of its report's directory and render the index page;
-    the page's path. Runs whose report has since been deleted are dropped from the list."""
+    the page's path, or None when the directory's ``index.html`` is not hybridbench's. Runs
+    whose report has since been deleted are dropped from the list."""
     from hybridbench.report import index as index_page
 
     directory = report_path.parent
     with _locked(directory):
+        if foreign_index(directory):
+            return None
         entries = load_entries(directory)
         if not (directory / RECORD_NAME).exists():
             legacy = _keep_legacy_report(directory)

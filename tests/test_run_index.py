@@ -27,7 +27,7 @@ def _results(created: str, *, status: str = OK, interrupted: bool = False, quick
                    created=created)
 
 
-def _add(reports: Path, name: str, done: Results) -> Path:
+def _add(reports: Path, name: str, done: Results) -> Path | None:
     """What ``hybridbench run`` does after measuring: its report, then the index."""
     report = reports / f"{name}.html"
     report.parent.mkdir(parents=True, exist_ok=True)
@@ -92,13 +92,24 @@ def test_no_complete_run_says_so(tmp_path: Path) -> None:
 def test_an_earlier_single_report_is_kept_and_listed(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()
-    (reports / "index.html").write_text("<html>the main report of an earlier version</html>")
+    earlier = "<html><title>hybridbench report</title>an earlier version's report</html>"
+    (reports / "index.html").write_text(earlier)
     page = _add(reports, "run-a", _results("2030-01-01T10:00:00+00:00"))
     kept = reports / run_index.LEGACY_NAME
-    assert kept.read_text() == "<html>the main report of an earlier version</html>"
+    assert kept.read_text() == earlier
     assert _listed(page.read_text()) == ["run-a.html", run_index.LEGACY_NAME]
     _add(reports, "run-b", _results("2030-01-02T10:00:00+00:00"))  # the index is not legacy
     assert not (reports / "report-before-run-index-2.html").exists()
+
+
+def test_someone_elses_index_page_is_left_alone(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<html>my home page</html>")
+    assert _add(site, "run-a", _results("2026-01-01T10:00:00+00:00")) is None
+    assert (site / "index.html").read_text() == "<html>my home page</html>"
+    assert not (site / run_index.RECORD_NAME).exists()
+    assert (site / "run-a.html").is_file()  # the run's own report is written all the same
 
 
 def test_a_deleted_report_leaves_the_index(tmp_path: Path) -> None:
