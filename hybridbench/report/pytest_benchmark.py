@@ -14,8 +14,9 @@ The cells carry pytest-benchmark's own statistics and nothing hybridbench did no
   interval, and hybridbench does not invent one;
 * no HDR histogram, memory, CPU, time split or cold start;
 * P50 is its median and the mean its mean; P90/P99/P99.9 are computed only from its raw
-  timings (``stats.data``, written by default since pytest-benchmark 4) and only when each
-  timing is one call (``iterations == 1``), otherwise they are unknown;
+  timings (``stats.data``: always in ``--benchmark-json`` files, in ``--benchmark-save`` files
+  only with ``--benchmark-save-data``) and only when each timing is one call
+  (``iterations == 1``), otherwise they are unknown;
 * the throughput is its ``ops`` (1 / mean), as pytest-benchmark reports it.
 """
 
