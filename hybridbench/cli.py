@@ -301,15 +301,10 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     html.write([done], report)
     if args.markdown:
         markdown.write([done], args.markdown)
-    indexed = run_index.indexed(report)
-    index = run_index.record(done, output, report) if indexed else None
+    index = run_index.record(done, output, report) if run_index.indexed(report) else None
     terminal.print_summary(done, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
-    if index:
-        _print_index_line(index, run_index.state_of(done), console)
-    elif indexed:
-        console.print(f"index:   not written: {report.parent / run_index.INDEX_NAME} is not "
-                      "hybridbench's", highlight=False)
+    _print_index_line(report, index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
         return 130
     failed = _all_failed_line(done)
@@ -319,7 +314,14 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def _print_index_line(index: Path, state: str, console: Console) -> None:
+def _print_index_line(report: Path, index: Path | None, state: str, console: Console) -> None:
+    """Where the run is listed, and whether it counts as the latest complete report."""
+    if not run_index.indexed(report):
+        return
+    if index is None:
+        console.print(f"index:   not written: {report.parent / run_index.INDEX_NAME} is not "
+                      "hybridbench's", highlight=False)
+        return
     console.print(f"index:   {index}", highlight=False)
     if state != run_index.COMPLETE:
         console.print(f"this run is listed there as {state} "
