@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import signal
@@ -14,15 +13,25 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import capacity, compare, merge, payloads, registry, results, runner
+from hybridbench import (
+    capacity,
+    compare,
+    merge,
+    payloads,
+    progress,
+    registry,
+    results,
+    run_index,
+    runner,
+)
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import formatting as fmt
 from hybridbench.report import html, markdown, terminal
 
-DEFAULT_REPORT = Path("reports/index.html")
+#: ``hybridbench report``'s output; a run's report is named after its results file instead
+DEFAULT_REPORT = Path("reports/report.html")
 
 
 def _csv(text: str) -> list[str]:
@@ -176,13 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grpc-tls-key", type=Path, metavar="PEM", help="its private key")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
-    run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
-                     help=f"HTML report path (default {DEFAULT_REPORT})")
+    run.add_argument("--report", type=Path,
+                     help="HTML report path (default reports/NAME.html, NAME the result "
+                          "file's); the run is listed in the index.html of that directory")
     run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
-    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
+    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT,
+                        help=f"HTML report path (default {DEFAULT_REPORT})")
     report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
     report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
 
@@ -367,28 +378,25 @@ def _all_failed_line(done: results.Results) -> str | None:
 def cmd_run(args: argparse.Namespace, console: Console) -> int:
     config = _config(args)
     cells = runner.plan(config)  # fail on bad names before printing a progress bar
-    output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    output, report = run_index.run_paths(args.output, args.report)
     check_writable(output, "-o/--output")
-    check_writable(args.report, "--report")
+    run_index.check_report_path(report, "--report")
+    check_writable(report, "--report")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=len(cells))
-
-        def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
-            progress.update(task, completed=index, total=total, description=cell.label)
-
-        done = runner.run(config, progress=on_progress, cells_plan=cells)
-        progress.update(task, completed=len(cells))
+    with progress.for_console(console, len(cells), config.workers,
+                              config.cold_start) as shown:
+        done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
+                          on_worker=shown.worker)
     results.save(done, output)
-    html.write([done], args.report)
+    html.write([done], report)
     if args.markdown:
         markdown.write([done], args.markdown)
+    index = run_index.record(done, output, report) if run_index.indexed(report) else None
     terminal.print_summary(done, console)
     _print_capacity(done, config, console)
-    console.print(f"results: {output}\nreport:  {args.report}")
+    console.print(f"results: {output}\nreport:  {report}", highlight=False)
+    _print_index_line(report, index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
         return 130
     failed = _all_failed_line(done)
@@ -409,7 +417,23 @@ def _print_capacity(done: results.Results, config: runner.RunConfig, console: Co
     console.print(f"  [dim]{capacity.ASSUMPTIONS}[/]", highlight=False)
 
 
+def _print_index_line(report: Path, index: Path | None, state: str, console: Console) -> None:
+    """Where the run is listed, and whether it counts as the latest complete report."""
+    if not run_index.indexed(report):
+        return
+    if index is None:
+        console.print(f"index:   not written: {report.parent / run_index.INDEX_NAME} is not "
+                      "hybridbench's", highlight=False)
+        return
+    console.print(f"index:   {index}", highlight=False)
+    if state != run_index.COMPLETE:
+        console.print(f"this run is listed there as {state} "
+                      f"({run_index.STATE_MEANING[state]}), not as the latest complete report",
+                      highlight=False)
+
+
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    run_index.check_report_path(args.output, "-o/--output")
     check_writable(args.output, "-o/--output")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
@@ -490,22 +514,34 @@ def cmd_payload(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _compared_figure(cell: results.Cell | None) -> str:
+    """What a cell is compared on: its throughput, or an imported cell's median."""
+    if cell is None:
+        return "-"
+    if cell.imported:
+        return f"{fmt.duration_ns(compare.median_ns(cell))} median"
+    return f"{fmt.count(cell.throughput_ops)} ops/s"
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     base, new = load_any(args.base), load_any(args.new)
     changes = compare.compare(base, new)
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
-    for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
+    for column in ("cell", "base", "new", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
     for change in changes:
-        colour = {"faster": "green", "slower": "red"}.get(change.verdict, "")
+        colour = "green" if change.verdict.startswith("faster") else (
+            "red" if change.verdict.startswith("slower") else "")
         table.add_row(
-            change.label,
-            fmt.count(change.base.throughput_ops if change.base else None),
-            fmt.count(change.new.throughput_ops if change.new else None),
+            change.label, _compared_figure(change.base), _compared_figure(change.new),
             "-" if change.change is None else f"{change.change:+.1%}",
             "-" if change.p_value is None else f"{change.p_value:.3f}",
             f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
     console.print(table)
+    if any(c.test == compare.MEDIAN_TEST for c in changes):
+        console.print("note: cells imported from pytest-benchmark carry no interval: their "
+                      "change is the speed of the medians (base median / new median), not "
+                      "tested for significance", highlight=False)
     _print_mismatch(changes, base, new, console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)

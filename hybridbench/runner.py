@@ -29,11 +29,11 @@ degrees of freedom; the price is a wide t quantile (4.30), which the interval pa
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import statistics
 import tempfile
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,9 @@ class RunConfig:
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
+    #: made by ``quick()``: recorded so that the run index never takes a smoke run for the
+    #: main report
+    quick_run: bool = False
     #: client processes driving the backend together (a group per worker; see group.py)
     processes: int = 1
     #: open loop at each of these rates, a cell per rate (``rate`` is the one-rate case)
@@ -104,7 +107,7 @@ class RunConfig:
     def quick(cls, **overrides: Any) -> RunConfig:
         """Short cells for CI and smoke runs: numbers are indicative only."""
         return cls(**{"duration_s": 0.6, "rounds": 2, "warmup_s": 0.1, "workers": 2,
-                      "breakdown_s": 0.05, **overrides})
+                      "breakdown_s": 0.05, "quick_run": True, **overrides})
 
 
 @dataclass(frozen=True)
@@ -178,7 +181,7 @@ def sweep_plan(closed: list[Cell], plans: list[CellPlan]) -> list[CellPlan]:
         base = by_key.get((cell.workload, cell.size, cell.backend, cell.concurrency))
         if base is None or cell.status != OK or not cell.throughput_ops:
             continue
-        swept.extend(dataclasses.replace(base, rate=round(cell.throughput_ops * f, 1))
+        swept.extend(replace(base, rate=round(cell.throughput_ops * f, 1))
                      for f in SWEEP_FRACTIONS)
     return swept
 
@@ -242,13 +245,37 @@ def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
 ProgressFn = Callable[[int, int, CellPlan], None]
 
 
+@dataclass(frozen=True)
+class WorkerEvent:
+    """A worker slot of the run starting or ending (for progress lines).
+
+    ``start`` events come only for workers that will run; an ``end`` event comes for every
+    slot: ``status`` is the worker's outcome, or, when no worker ran, the cell's status
+    (``unsupported``, ``unavailable``, ``failed`` before any worker) or ``skipped`` (an
+    earlier worker of the cell failed); ``detail`` is the error or reason.
+    """
+
+    phase: str  # "start" or "end"
+    slot: int  # 0-based position among all worker slots of the run
+    total: int
+    plan: CellPlan
+    worker: int  # 1-based
+    workers: int
+    status: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+    ran: bool = False
+
+
 def run(config: RunConfig, progress: ProgressFn | None = None,
         on_cell: Callable[[Cell], None] | None = None,
-        cells_plan: list[CellPlan] | None = None) -> Results:
+        cells_plan: list[CellPlan] | None = None,
+        on_worker: Callable[[WorkerEvent], None] | None = None) -> Results:
     """Run every planned cell, its workers interleaved with the other cells' (see
-    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
-    a cell is complete. ``cells_plan`` is ``plan(config)`` when the caller has it already
-    (planning checks ``--input`` files against the references: not worth doing twice)."""
+    ``_passes``); ``progress(i, total, plan)`` is called before each worker slot,
+    ``on_worker`` as each worker starts and ends, ``on_cell`` when a cell is complete.
+    ``cells_plan`` is ``plan(config)`` when the caller has it already (planning checks
+    ``--input`` files against the references: not worth doing twice)."""
     if cells_plan is None:
         cells_plan = plan(config)
     placement = pinning.plan(config.pin)
@@ -258,13 +285,14 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     if busy:
         results.warnings.append(f"at start: {busy}")
     with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-        _measure(cells_plan, config, placement, Path(tmp) / "closed", results, progress, on_cell)
+        measure = _Phase(config, placement, results, progress, on_cell, on_worker)
+        measure(cells_plan, Path(tmp) / "closed")
         if config.sweep and not results.config.get("interrupted"):
             swept = sweep_plan(list(results.cells), cells_plan)
             cells_plan = [*cells_plan, *swept]
             # The cold start is the closed-loop cell's; the sweep measures load only.
-            _measure(swept, dataclasses.replace(config, cold_start=False), placement,
-                     Path(tmp) / "sweep", results, progress, on_cell)
+            measure.config = replace(config, cold_start=False)
+            measure(swept, Path(tmp) / "sweep")
     if results.config.get("interrupted"):
         results.warnings.append(
             f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
@@ -274,19 +302,29 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     return results
 
 
-def _measure(cells_plan: list[CellPlan], config: RunConfig, placement: dict[str, Any],
-             directory: Path, results: Results, progress: ProgressFn | None,
-             on_cell: Callable[[Cell], None] | None) -> None:
-    """Prepare, measure and settle ``cells_plan`` into ``results``."""
-    pending: list[PendingCell] = []
-    try:
-        for index, cell_plan in enumerate(cells_plan):
-            pending.append(prepare_cell(cell_plan, config, placement, directory / f"cell-{index}"))
-        _passes(pending, config, progress)
-    except KeyboardInterrupt:
-        # Keep what was measured: the caller saves it, marked as partial, and exits.
-        results.config["interrupted"] = True
-    _settle(pending, config, results, on_cell)
+@dataclass
+class _Phase:
+    """Prepare, measure and settle a list of cells into ``results`` (a run has one phase, a
+    sweep two: closed loop, then the rates derived from it)."""
+
+    config: RunConfig
+    placement: dict[str, Any]
+    results: Results
+    progress: ProgressFn | None
+    on_cell: Callable[[Cell], None] | None
+    on_worker: Callable[[WorkerEvent], None] | None
+
+    def __call__(self, cells_plan: list[CellPlan], directory: Path) -> None:
+        pending: list[PendingCell] = []
+        try:
+            for index, cell_plan in enumerate(cells_plan):
+                pending.append(prepare_cell(cell_plan, self.config, self.placement,
+                                            directory / f"cell-{index}"))
+            _passes(pending, self.config, self.progress, self.on_worker)
+        except KeyboardInterrupt:
+            # Keep what was measured: the caller saves it, marked as partial, and exits.
+            self.results.config["interrupted"] = True
+        _settle(pending, self.config, self.results, self.on_cell)
 
 
 @dataclass
@@ -304,8 +342,8 @@ class PendingCell:
         return self.spec is not None and all(o.get("status") == OK for o in self.outcomes)
 
 
-def _passes(pending: list[PendingCell], config: RunConfig,
-            progress: ProgressFn | None) -> None:
+def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn | None,
+            on_worker: Callable[[WorkerEvent], None] | None = None) -> None:
     """Worker 1 of every cell, then worker 2 of every cell, and so on.
 
     Interleaved rather than cell by cell so that each cell's workers are spread over the whole
@@ -317,10 +355,17 @@ def _passes(pending: list[PendingCell], config: RunConfig,
     total = len(pending) * config.workers
     for worker in range(config.workers):
         for index, item in enumerate(pending):
+            slot = worker * len(pending) + index
             if progress:
-                progress(worker * len(pending) + index, total, item.plan)
-            if item.wants_worker and item.spec is not None:
+                progress(slot, total, item.plan)
+            event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)
+            started, ran = time.perf_counter(), item.wants_worker and item.spec is not None
+            if ran and item.spec is not None:
+                if on_worker:
+                    on_worker(event)
                 item.outcomes.append(run_unit(item.spec, config))
+            if on_worker:
+                on_worker(_ended(event, item, ran, time.perf_counter() - started))
 
 
 def run_unit(spec: dict[str, Any], config: RunConfig) -> dict[str, Any]:
@@ -359,6 +404,18 @@ def _group_server(spec: dict[str, Any]) -> Iterator[tuple[str | None, bool]]:
             yield None, info.get("spawned") is False
     finally:
         backend.stop()
+
+
+def _ended(event: WorkerEvent, item: PendingCell, ran: bool, seconds: float) -> WorkerEvent:
+    """The end of a worker slot: the worker's outcome, or why no worker ran."""
+    if ran:
+        outcome = item.outcomes[-1]
+        status, detail = outcome.get("status") or FAILED, outcome.get("error")
+    elif item.spec is None:
+        status, detail = item.cell.status, item.cell.error
+    else:
+        status, detail = "skipped", "an earlier worker of this cell failed"
+    return replace(event, phase="end", status=status, detail=detail, seconds=seconds, ran=ran)
 
 
 def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
