@@ -13,19 +13,32 @@ PYTEST_ARGS ?=
 
 install: $(STAMP)
 
+# Four steps, each announced (the first build is long and must not look like a hang):
+# the venv; the Python dependencies without the native parts (quick); the Rust library and
+# server, with pip -v so that cargo's "Compiling ..." lines show; pillow-simd.
 # pillow-simd goes in last, by force and without the wheel cache: matplotlib and others depend
 # on "pillow", which would otherwise replace it (both install as PIL). The check at the end
 # fails the install if the plain Pillow is what Python imports.
 $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(wildcard backends/ffi/_build.py)
+	@echo "==> [1/4] Python virtual environment in $(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "==> [2/4] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
+	HYBRIDBENCH_SKIP_NATIVE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
+	@echo "==> [3/4] the Rust kernels: C-ABI library and gRPC server (cargo --release, fat LTO)"
+	@echo "    about 10 minutes on 2 cores the first time (some 120 crates), seconds afterwards;"
+	@echo "    pip is verbose here so that cargo's progress shows"
+	$(BIN)/python -m pip install --verbose --no-deps -e .
+	@echo "==> [4/4] pillow-simd in place of Pillow (compiled from source: a minute or two)"
 	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps --no-cache-dir pillow-simd
 	$(BIN)/python -c "import PIL, importlib.metadata as m; m.version('pillow-simd'); print('PIL', PIL.__version__, 'from pillow-simd')"
 	touch $(STAMP)
+	@echo "==> installed; 'make run' measures (about 5 minutes), 'make test' tests"
 
-## the main job: every available backend on every workload; results/ and reports/index.html
+## the main job: every available backend on every workload; results/run-*.json, its report
+## reports/run-*.html, and the run index reports/index.html
 run: install
+	@echo "==> hybridbench run: every available backend on every workload (about 5 minutes)"
 	$(BIN)/hybridbench run
 
 ## the whole test suite (Python, with the real Rust library and servers; then cargo test)

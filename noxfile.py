@@ -3,7 +3,7 @@
     nox -s tests                 # the test suite
     nox -s lint                  # ruff + mypy
     nox -s bench-ffi -- --quick  # one backend on every workload; extra args go to `hybridbench run`
-    nox -s report                # every results/*.json into reports/index.html
+    nox -s report                # every results/*.json into reports/all.html
     nox -s asv -- run --quick    # asv in its own environments
     nox -s asv -- continuous main HEAD   # a branch against main
 
@@ -62,7 +62,7 @@ def report(session: nox.Session) -> None:
     files = sorted(glob.glob("results/*.json"))
     if not files:
         session.error("no results/*.json yet: run a bench-* session first")
-    session.run("hybridbench", "report", *files, "-o", "reports/index.html",
+    session.run("hybridbench", "report", *files, "-o", "reports/all.html",
                 "--markdown", "reports/summary.md")
 
 

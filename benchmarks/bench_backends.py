@@ -3,29 +3,49 @@
 * ``time_call``   - one call, timed by asv itself (its own repeats and statistics);
 * ``peakmem_call`` - asv's peak RSS of the benchmark process around one call;
 * ``track_*``      - numbers measured by hybridbench's own runner (closed loop, HDR
-  histogram, per-process RSS): throughput, P99 latency, server peak RSS.
+  histogram, fresh worker processes per cell): throughput, P99 latency, the server's peak RSS
+  and the client's memory growth during the cell.
 
-Combinations that cannot run (backend not built here, ``image`` on ``inproc-pure``, or a
-size a workload lacks) raise ``NotImplementedError`` in ``setup``, which asv records as
-skipped rather than failed.
+Cases are named as the workloads name their sizes (``json/1KB``, ``echo/64B``): one parameter
+``case`` per (workload, size) pair rather than a product of workloads and sizes, in which
+most combinations would not exist. Combinations that cannot run (backend not built here,
+``image`` on ``inproc-pure``) raise ``NotImplementedError`` in ``setup``, which asv records as
+skipped rather than failed; a figure that does not exist for a cell (server memory of an
+in-process backend) raises asv's ``SkipNotImplemented`` in its ``track_``, shown as n/a.
 """
 
 from __future__ import annotations
 
+from asv_runner.benchmarks.mark import SkipNotImplemented
+
 import hybridbench
 from hybridbench import runner
 from hybridbench.registry import backend_names, get_workload, unavailable_reason, workload_names
+from hybridbench.results import Cell
 
-WORKLOADS = workload_names()
 BACKENDS = backend_names()
-TIERS = ["smallest", "default"]
 #: measured seconds per runner cell in track_ benchmarks (kept short: asv runs many)
 TRACK_SECONDS = 1.0
 
 
-def preset(workload: str, tier: str) -> str:
+def _case(workload: str, size: str) -> str:
+    return f"{workload}/{size}"
+
+
+def _split(case: str) -> tuple[str, str]:
+    workload, _, size = case.rpartition("/")
+    return workload, size
+
+
+def _smallest_and_default(workload: str) -> list[str]:
     wl = get_workload(workload)
-    return wl.size_names()[0] if tier == "smallest" else wl.default_size
+    return list(dict.fromkeys([wl.size_names()[0], wl.default_size]))
+
+
+#: one call at each workload's smallest and default size
+CALL_CASES = [_case(w, s) for w in workload_names() for s in _smallest_and_default(w)]
+#: the runner's cells at each workload's default size (what ``hybridbench run`` measures)
+RUNNER_CASES = [_case(w, get_workload(w).default_size) for w in workload_names()]
 
 
 def _skip_if_cannot_run(workload: str, backend: str) -> None:
@@ -41,86 +61,106 @@ def _skip_if_cannot_run(workload: str, backend: str) -> None:
 class OneCall:
     """asv times ``backend.run`` itself; the backend is started once per parameter set."""
 
-    params = (WORKLOADS, BACKENDS, TIERS)
-    param_names = ("workload", "backend", "size")
+    params = (CALL_CASES, BACKENDS)
+    param_names = ("case", "backend")
     timeout = 300
 
-    def setup(self, workload: str, backend: str, tier: str) -> None:
+    def setup(self, case: str, backend: str) -> None:
+        workload, size = _split(case)
         _skip_if_cannot_run(workload, backend)
-        self.payload = hybridbench.make_input(workload, preset(workload, tier))
-        self.backend = hybridbench.open_backend(backend)
+        self.workload = workload
+        self.payload = hybridbench.make_input(workload, size)
+        self.backend = hybridbench.open_backend(backend, workloads=[workload])
         self.backend.start()
         hybridbench.verify(workload, self.payload, self.backend.run(workload, self.payload))
 
-    def teardown(self, workload: str, backend: str, tier: str) -> None:
+    def teardown(self, case: str, backend: str) -> None:
         # asv calls teardown even when setup skipped the combination
         if hasattr(self, "backend"):
             self.backend.stop()
 
-    def time_call(self, workload: str, backend: str, tier: str) -> None:
-        self.backend.run(workload, self.payload)
+    def time_call(self, case: str, backend: str) -> None:
+        self.backend.run(self.workload, self.payload)
 
-    def peakmem_call(self, workload: str, backend: str, tier: str) -> None:
-        self.backend.run(workload, self.payload)
+    def peakmem_call(self, case: str, backend: str) -> None:
+        self.backend.run(self.workload, self.payload)
+
+
+def _track_figures(cell: Cell) -> dict[str, float | None]:
+    """The tracked figures of one measured cell; None where the cell has no such figure."""
+    peak, base = cell.rss_peak_bytes, cell.rss_baseline_bytes
+    client_peak, client_base = peak.get("client"), base.get("client")
+    growth = (None if client_peak is None or client_base is None
+              else max(0, client_peak - client_base) / 2**20)
+    server = peak.get("server")
+    return {"throughput": cell.throughput_ops,
+            "p99_ms": (cell.latency_ns or {}).get("p99", 0.0) / 1e6,
+            "server_mib": None if server is None else server / 2**20,
+            "client_growth_mib": growth}
+
+
+def measure_cell(workload: str, size: str, backend: str) -> dict[str, float | None] | str:
+    """One runner cell in fresh worker processes (as ``hybridbench run`` measures it): its
+    figures, or a string saying why there are none."""
+    try:
+        _skip_if_cannot_run(workload, backend)
+    except NotImplementedError as exc:
+        return f"skip: {exc}"
+    config = runner.RunConfig(workloads=[workload], backends=[backend], sizes=size,
+                              duration_s=TRACK_SECONDS, rounds=2, warmup_s=0.2, workers=2,
+                              breakdown_s=0.05, cold_start=False)
+    cell = runner.run(config).cells[0]
+    return _track_figures(cell) if cell.status == "ok" else f"{cell.status}: {cell.error}"
 
 
 class RunnerCell:
     """What ``hybridbench run`` measures, tracked over commits (default sizes only).
 
     ``setup_cache`` runs every cell once (asv calls it once per environment and hands its
-    result to each ``track_``), so the four tracks share one measurement per cell.
+    result to each ``track_``), so the four tracks share one measurement per cell. Each cell
+    is measured in worker processes of its own, so its client memory is that cell's alone:
+    the growth of the worker's RSS during the cell (peak over the baseline before it), not
+    the peak of a process that ran every cell before it.
     """
 
-    params = (WORKLOADS, BACKENDS)
-    param_names = ("workload", "backend")
+    params = (RUNNER_CASES, BACKENDS)
+    param_names = ("case", "backend")
     timeout = 1200
 
-    def setup_cache(self) -> dict[tuple[str, str], dict | str]:
-        cells: dict[tuple[str, str], dict | str] = {}
-        for workload in WORKLOADS:
-            for backend in BACKENDS:
-                try:
-                    _skip_if_cannot_run(workload, backend)
-                except NotImplementedError as exc:
-                    cells[workload, backend] = f"skip: {exc}"
-                    continue
-                config = runner.RunConfig(workloads=[workload], backends=[backend],
-                                          sizes=preset(workload, "default"),
-                                          duration_s=TRACK_SECONDS, rounds=2, warmup_s=0.2,
-                                          workers=2, breakdown_s=0.05, cold_start=False)
-                cell = runner.run(config).cells[0]
-                cells[workload, backend] = (
-                    {"throughput": cell.throughput_ops or 0.0,
-                     "p99_ms": (cell.latency_ns or {}).get("p99", 0.0) / 1e6,
-                     "server_mib": (cell.rss_peak_bytes.get("server") or 0) / 2**20,
-                     "client_mib": (cell.rss_peak_bytes.get("client") or 0) / 2**20}
-                    if cell.status == "ok" else f"{cell.status}: {cell.error}")
-        return cells
+    def setup_cache(self) -> dict[tuple[str, str], dict[str, float | None] | str]:
+        return {(case, backend): measure_cell(*_split(case), backend)
+                for case in RUNNER_CASES for backend in BACKENDS}
 
-    def setup(self, cells: dict, workload: str, backend: str) -> None:
-        found = cells[workload, backend]
+    def setup(self, cells: dict, case: str, backend: str) -> None:
+        found = cells[case, backend]
         if isinstance(found, str) and found.startswith("skip: "):
             raise NotImplementedError(found[6:])
         if isinstance(found, str):
-            raise RuntimeError(f"{workload} on {backend}: {found}")
+            raise RuntimeError(f"{case} on {backend}: {found}")
         self.cell = found
 
-    def track_throughput(self, cells: dict, workload: str, backend: str) -> float:
-        return self.cell["throughput"]
+    def _figure(self, name: str, backend: str) -> float:
+        value = self.cell[name]
+        if value is None:  # e.g. server memory of an in-process backend: n/a, not 0
+            raise SkipNotImplemented(f"{backend} has no {name}")
+        return float(value)
+
+    def track_throughput(self, cells: dict, case: str, backend: str) -> float:
+        return self._figure("throughput", backend)
 
     track_throughput.unit = "ops/s"  # type: ignore[attr-defined]
 
-    def track_p99_latency(self, cells: dict, workload: str, backend: str) -> float:
-        return self.cell["p99_ms"]
+    def track_p99_latency(self, cells: dict, case: str, backend: str) -> float:
+        return self._figure("p99_ms", backend)
 
     track_p99_latency.unit = "ms"  # type: ignore[attr-defined]
 
-    def track_server_peak_rss(self, cells: dict, workload: str, backend: str) -> float:
-        return self.cell["server_mib"]
+    def track_server_peak_rss(self, cells: dict, case: str, backend: str) -> float:
+        return self._figure("server_mib", backend)
 
     track_server_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
 
-    def track_client_peak_rss(self, cells: dict, workload: str, backend: str) -> float:
-        return self.cell["client_mib"]
+    def track_client_rss_growth(self, cells: dict, case: str, backend: str) -> float:
+        return self._figure("client_growth_mib", backend)
 
-    track_client_peak_rss.unit = "MiB"  # type: ignore[attr-defined]
+    track_client_rss_growth.unit = "MiB"  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import math
 import os
 import signal
@@ -14,15 +13,25 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import compare, registry, results, runner
+from hybridbench import (
+    capacity,
+    compare,
+    merge,
+    payloads,
+    progress,
+    registry,
+    results,
+    run_index,
+    runner,
+)
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import csv_export, html, markdown, model, terminal
 from hybridbench.report import formatting as fmt
 
-DEFAULT_REPORT = Path("reports/index.html")
+#: ``hybridbench report``'s output; a run's report is named after its results file instead
+DEFAULT_REPORT = Path("reports/report.html")
 BASELINE_HELP = ("compare every backend with this one (default: the backend whose recorded "
                  "profile declares it the incumbent, e.g. inproc; else the first Python "
                  "in-process one)")
@@ -51,6 +60,32 @@ def _positive_float(text: str) -> float:
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
+
+
+def _rates(text: str) -> str | list[float]:
+    """``auto`` (a sweep), or one or more positive rates: ``500`` or ``100,200,400``."""
+    if text.strip() == "auto":
+        return "auto"
+    return [_positive_float(part) for part in _csv(text)] or [_positive_float(text)]
+
+
+#: --slo-p99 units, in seconds
+DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def _duration(text: str) -> float:
+    """``5ms``, ``250us``, ``1.5s``, ``2000ns`` -> seconds."""
+    for unit in sorted(DURATION_UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            try:
+                value = float(text.removesuffix(unit)) * DURATION_UNITS[unit]
+            except ValueError:
+                break
+            if math.isfinite(value) and value > 0:
+                return value
+            break
+    raise argparse.ArgumentTypeError(
+        f"expected a duration like 5ms, 250us or 1.5s, got {text!r}")
 
 
 def _concurrency(text: str) -> list[int]:
@@ -123,11 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_positive_int,
                      help="fresh worker processes per cell, the units of the interval "
                           "(default 3, quick 2)")
+    run.add_argument("--processes", type=_positive_int, default=1,
+                     help="client processes driving each backend together, each with the "
+                          "--concurrency (open loop: the --rate split between them); a "
+                          "spawned server is shared by them (default 1)")
     run.add_argument("--pin", action="store_true",
                      help="put client workers and servers on disjoint CPUs")
-    run.add_argument("--rate", type=_positive_float,
+    run.add_argument("--rate", type=_rates,
                      help="open loop at this many requests/s, latency from the intended send "
-                          "time (default: closed loop)")
+                          "time; a list (100,200,400) measures each; 'auto' sweeps from 25%% "
+                          "to 115%% of each cell's closed-loop throughput (default: closed "
+                          "loop)")
+    run.add_argument("--slo-p99", type=_duration, metavar="DURATION",
+                     help="latency objective (e.g. 5ms) for the capacity the rate cells imply")
     run.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
     run.add_argument("--no-cold-start", action="store_true",
                      help="skip the cold-start measurement (a fresh process per cell)")
@@ -138,16 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the grpc backend uses the server already running at this address "
                           "(unix:PATH or HOST:PORT) instead of spawning one, and runs what its "
                           "Describe declares")
+    run.add_argument("--grpc-tls-ca", type=Path, metavar="PEM",
+                     help="talk TLS to --grpc-target, trusting this CA")
+    run.add_argument("--grpc-tls-cert", type=Path, metavar="PEM",
+                     help="client certificate for mutual TLS (with --grpc-tls-key)")
+    run.add_argument("--grpc-tls-key", type=Path, metavar="PEM", help="its private key")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
-    run.add_argument("--report", type=Path, default=DEFAULT_REPORT,
-                     help=f"HTML report path (default {DEFAULT_REPORT})")
+    run.add_argument("--report", type=Path,
+                     help="HTML report path (default reports/NAME.html, NAME the result "
+                          "file's); the run is listed in the index.html of that directory")
     run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
     run.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
-    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT)
+    report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT,
+                        help=f"HTML report path (default {DEFAULT_REPORT})")
     report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
     report.add_argument("--csv", type=Path,
                         help="also write one row per cell, raw numbers, here (CSV)")
@@ -155,6 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also print the headline and tables on the terminal")
     report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
     report.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
+
+    combine = commands.add_parser(
+        "merge", help="one result file from several (client machines, CI jobs, per-backend runs)")
+    combine.add_argument("results", nargs="+", type=Path)
+    combine.add_argument("-o", "--output", type=Path, required=True, help="merged result file")
+
+    body = commands.add_parser(
+        "payload", help="write a workload's request body for another load generator (ghz, k6)")
+    body.add_argument("workload")
+    body.add_argument("size", nargs="?", help="a size preset (default: the workload's default)")
+    body.add_argument("--format", choices=payloads.EXPORT_FORMATS, default="raw",
+                      help="raw: the body; proto: the serialized RunRequest (ghz "
+                           "--binary-file); json: RunRequest as protobuf JSON (ghz --data-file, "
+                           "k6) (default raw)")
+    body.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
+    body.add_argument("-o", "--output", type=Path, required=True)
 
     comp = commands.add_parser("compare", help="change per cell between two result files")
     comp.add_argument("base", type=Path)
@@ -222,12 +288,16 @@ def cmd_new(args: argparse.Namespace, console: Console) -> int:
 def _config(args: argparse.Namespace) -> runner.RunConfig:
     fields = {"workloads": args.workloads, "backends": args.backends, "sizes": args.size,
               "inputs": args.inputs,
-              "concurrency": args.concurrency, "rate": args.rate, "seed": args.seed,
-              "cold_start": not args.no_cold_start}
+              "concurrency": args.concurrency, **_rate_fields(args.rate), "seed": args.seed,
+              "slo_p99_s": args.slo_p99,
+              "cold_start": not args.no_cold_start, "processes": args.processes}
     options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.
-        options["grpc"] = {"target": args.grpc_target}
+        options["grpc"] = {"target": args.grpc_target, **_tls_options(args)}
+    elif args.grpc_tls_ca or args.grpc_tls_cert or args.grpc_tls_key:
+        raise HybridbenchError("--grpc-tls-* options need --grpc-target (spawned servers are "
+                               "local and plaintext)")
     if args.ffi_library:
         if not args.ffi_library.is_file():
             raise HybridbenchError(f"--ffi-library {args.ffi_library}: no such file")
@@ -244,6 +314,28 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     config.pin = args.pin
     _check_sizes(args.size)
     return config
+
+
+def _rate_fields(rate: str | list[float] | None) -> dict[str, object]:
+    if rate == "auto":
+        return {"sweep": True}
+    if isinstance(rate, list) and len(rate) > 1:
+        return {"rates": rate}
+    return {"rate": rate[0] if rate else None}
+
+
+def _tls_options(args: argparse.Namespace) -> dict[str, str]:
+    """The grpc backend's TLS options; every file must exist, the client pair go together."""
+    given = {"tls_ca": args.grpc_tls_ca, "tls_cert": args.grpc_tls_cert,
+             "tls_key": args.grpc_tls_key}
+    for option, path in given.items():
+        if path is not None and not path.is_file():
+            raise HybridbenchError(f"--grpc-{option.replace('_', '-')} {path}: no such file")
+    if (args.grpc_tls_cert is None) != (args.grpc_tls_key is None):
+        raise HybridbenchError("--grpc-tls-cert and --grpc-tls-key go together")
+    if args.grpc_tls_cert and not args.grpc_tls_ca:
+        raise HybridbenchError("--grpc-tls-cert needs --grpc-tls-ca (the server's CA)")
+    return {option: str(path.resolve()) for option, path in given.items() if path is not None}
 
 
 def _check_sizes(sizes: str | dict[str, str] | None) -> None:
@@ -298,28 +390,26 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     if args.baseline and args.baseline not in {c.backend for c in cells}:
         raise HybridbenchError(f"--baseline {args.baseline}: not among the backends run "
                                f"({', '.join(dict.fromkeys(c.backend for c in cells))})")
-    output = args.output or Path("results") / f"run-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    output, report = run_index.run_paths(args.output, args.report)
     check_writable(output, "-o/--output")
-    check_writable(args.report, "--report")
+    run_index.check_report_path(report, "--report")
+    check_writable(report, "--report")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("starting", total=len(cells))
-
-        def on_progress(index: int, total: int, cell: runner.CellPlan) -> None:
-            progress.update(task, completed=index, total=total, description=cell.label)
-
-        done = runner.run(config, progress=on_progress, cells_plan=cells)
-        progress.update(task, completed=len(cells))
+    with progress.for_console(console, len(cells), config.workers,
+                              config.cold_start) as shown:
+        done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
+                          on_worker=shown.worker)
     results.save(done, output)
-    report = model.build([done], args.baseline)
-    html.write_report(report, args.report)
+    shown_model = model.build([done], args.baseline)  # once: every format renders it
+    html.write_report(shown_model, report)
     if args.markdown:
-        markdown.write_report(report, args.markdown)
-    terminal.print_report(report, console)
-    console.print(f"results: {output}\nreport:  {args.report}")
+        markdown.write_report(shown_model, args.markdown)
+    index = run_index.record(done, output, report) if run_index.indexed(report) else None
+    terminal.print_report(shown_model, console)
+    _print_capacity(done, config, console)
+    console.print(f"results: {output}\nreport:  {report}", highlight=False)
+    _print_index_line(report, index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
         return 130
     failed = _all_failed_line(done)
@@ -329,7 +419,34 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def _print_capacity(done: results.Results, config: runner.RunConfig, console: Console) -> None:
+    slo_ns = config.slo_p99_s * 1e9 if config.slo_p99_s else None
+    found = capacity.capacities(done, slo_ns)
+    if not found:
+        return
+    console.print("capacity (open-loop cells):", highlight=False)
+    for item in found:
+        console.print(f"  {escape(capacity.summary_line(item))}", highlight=False)
+    console.print(f"  [dim]{capacity.ASSUMPTIONS}[/]", highlight=False)
+
+
+def _print_index_line(report: Path, index: Path | None, state: str, console: Console) -> None:
+    """Where the run is listed, and whether it counts as the latest complete report."""
+    if not run_index.indexed(report):
+        return
+    if index is None:
+        console.print(f"index:   not written: {report.parent / run_index.INDEX_NAME} is not "
+                      "hybridbench's", highlight=False)
+        return
+    console.print(f"index:   {index}", highlight=False)
+    if state != run_index.COMPLETE:
+        console.print(f"this run is listed there as {state} "
+                      f"({run_index.STATE_MEANING[state]}), not as the latest complete report",
+                      highlight=False)
+
+
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
+    run_index.check_report_path(args.output, "-o/--output")
     check_writable(args.output, "-o/--output")
     if args.markdown:
         check_writable(args.markdown, "--markdown")
@@ -398,22 +515,54 @@ def _print_mismatch(changes: list[compare.Change], base: results.Results,
                       "between them is not the code's alone", highlight=False)
 
 
+def cmd_merge(args: argparse.Namespace, console: Console) -> int:
+    check_writable(args.output, "-o/--output")
+    merged = merge.merge_files(args.results, load_any)
+    results.save(merged, args.output)
+    console.print(f"merged {len(args.results)} files, {len(merged.cells)} cells: {args.output}")
+    return 0
+
+
+def cmd_payload(args: argparse.Namespace, console: Console) -> int:
+    workload = registry.get_workload(args.workload)
+    size = args.size or workload.default_size
+    workload.check_size(size)
+    check_writable(args.output, "-o/--output")
+    body = payloads.export(args.workload, payloads.load_payload(args.workload, size, args.seed),
+                           args.format)
+    results.write_atomic(args.output, body)
+    console.print(f"{args.workload} {size} ({args.format}, {len(body)} bytes): {args.output}")
+    return 0
+
+
+def _compared_figure(cell: results.Cell | None) -> str:
+    """What a cell is compared on: its throughput, or an imported cell's median."""
+    if cell is None:
+        return "-"
+    if cell.imported:
+        return f"{fmt.duration_ns(compare.median_ns(cell))} median"
+    return f"{fmt.count(cell.throughput_ops)} ops/s"
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     base, new = load_any(args.base), load_any(args.new)
     changes = compare.compare(base, new)
     table = Table(title=f"{args.base} -> {args.new}", title_justify="left")
-    for column in ("cell", "base ops/s", "new ops/s", "change", "p", "verdict"):
+    for column in ("cell", "base", "new", "change", "p", "verdict"):
         table.add_column(column, justify="left" if column in ("cell", "verdict") else "right")
     for change in changes:
-        colour = {"faster": "green", "slower": "red"}.get(change.verdict, "")
+        colour = "green" if change.verdict.startswith("faster") else (
+            "red" if change.verdict.startswith("slower") else "")
         table.add_row(
-            change.label,
-            fmt.count(change.base.throughput_ops if change.base else None),
-            fmt.count(change.new.throughput_ops if change.new else None),
+            change.label, _compared_figure(change.base), _compared_figure(change.new),
             "-" if change.change is None else f"{change.change:+.1%}",
             "-" if change.p_value is None else f"{change.p_value:.3f}",
             f"[{colour}]{change.verdict}[/]" if colour else change.verdict)
     console.print(table)
+    if any(c.test == compare.MEDIAN_TEST for c in changes):
+        console.print("note: cells imported from pytest-benchmark carry no interval: their "
+                      "change is the speed of the medians (base median / new median), not "
+                      "tested for significance", highlight=False)
     _print_mismatch(changes, base, new, console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)
@@ -444,6 +593,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, console)
         if args.command == "compare":
             return cmd_compare(args, console)
+        if args.command == "merge":
+            return cmd_merge(args, console)
+        if args.command == "payload":
+            return cmd_payload(args, console)
         return cmd_report(args, console)
     except (HybridbenchError, ValueError, OSError) as exc:
         console.print(f"[red]error:[/] {escape(str(exc))}")

@@ -9,6 +9,12 @@ differences between runs look significant when they were run-to-run noise.
 
 Cells without worker figures (schema-1 files) fall back to the old test, Mann-Whitney U on
 per-round throughputs, which needs 4 rounds a side; the verdict names the test used.
+
+Cells imported from pytest-benchmark have no interval and no independent units (its rounds
+run in one process): they are compared by their medians, speed = base median / new median,
+and the verdict says the change is untested. ``--fail-on-regression`` applies to that
+change as it is, as pytest-benchmark's own ``--benchmark-compare-fail=median:10%`` does.
+A cell measured by hybridbench is never compared with one another tool measured.
 """
 
 from __future__ import annotations
@@ -22,11 +28,16 @@ from hybridbench.results import OK, Cell, Results
 ALPHA = 0.05
 #: run settings (``config``) and machine facts (``env``) that change what a figure means:
 #: when they differ, a change between the runs is not the code's alone
-CONFIG_KEYS = ("duration_s", "workers", "rounds", "concurrency", "rate", "seed")
+CONFIG_KEYS = ("duration_s", "workers", "rounds", "concurrency", "rate", "seed", "processes")
 ENV_KEYS = ("cpu_model", "cores_logical")
 #: units a side below which no test is attempted
 MIN_WORKERS = 2
 MIN_ROUNDS = 4
+#: verdicts of imported cells (compared by median, untested)
+FASTER_BY_MEDIAN = "faster by median (no interval, untested)"
+SLOWER_BY_MEDIAN = "slower by median (no interval, untested)"
+SAME_MEDIAN = "same median (no interval)"
+MEDIAN_TEST = "medians only: the files carry no interval"
 
 
 @dataclass
@@ -34,7 +45,8 @@ class Change:
     key: tuple
     base: Cell | None
     new: Cell | None
-    ratio: float | None = None  # new throughput / base throughput
+    #: new throughput / base throughput (imported cells: base median / new median)
+    ratio: float | None = None
     p_value: float | None = None
     verdict: str = ""
     test: str | None = None  # which test gave p_value
@@ -85,6 +97,8 @@ def compare_cells(base: Cell | None, new: Cell | None, key: tuple) -> Change:
         else:
             change.verdict = f"not comparable (base {base.status}, new {new.status})"
         return change
+    if base.imported or new.imported:
+        return _compare_medians(change, base, new)
     change.ratio = (new.throughput_ops or 0) / (base.throughput_ops or 1)
     change.p_value, change.verdict, change.test = _test(base, new)
     if change.p_value is None:
@@ -93,6 +107,29 @@ def compare_cells(base: Cell | None, new: Cell | None, key: tuple) -> Change:
         change.verdict = "no significant change"
     else:
         change.verdict = "faster" if change.ratio > 1 else "slower"
+    return change
+
+
+def median_ns(cell: Cell) -> float | None:
+    """An imported cell's median time per call, as its tool computed it."""
+    value = (cell.source_stats or {}).get("median_ns")
+    return float(value) if value else None
+
+
+def _compare_medians(change: Change, base: Cell, new: Cell) -> Change:
+    """Imported cells: the change of speed between the medians, untested."""
+    if base.source.split()[0] != new.source.split()[0]:
+        change.verdict = f"not comparable (base measured by {base.source}, new by {new.source})"
+        return change
+    before, after = median_ns(base), median_ns(new)
+    if before is None or after is None:
+        change.verdict = "not comparable (no median)"
+        return change
+    change.ratio, change.test = before / after, MEDIAN_TEST
+    if change.ratio == 1:
+        change.verdict = SAME_MEDIAN
+    else:
+        change.verdict = FASTER_BY_MEDIAN if change.ratio > 1 else SLOWER_BY_MEDIAN
     return change
 
 
@@ -107,7 +144,8 @@ def regressions(changes: list[Change], threshold: float) -> list[Change]:
     """Cells significantly slower by more than ``threshold`` (0.10 = 10%), or newly broken."""
     return [c for c in changes
             if c.verdict.startswith("broken")
-            or (c.verdict == "slower" and c.change is not None and -c.change > threshold)]
+            or (c.verdict in ("slower", SLOWER_BY_MEDIAN)
+                and c.change is not None and -c.change > threshold)]
 
 
 def unmatched(changes: list[Change]) -> tuple[list[Change], list[Change]]:

@@ -17,3 +17,29 @@ def load_payload(workload: str, size: str, seed: int, input_path: str | None = N
     from hybridbench import make_input
 
     return make_input(workload, size, seed)
+
+
+#: ``hybridbench payload --format``: what other load generators send
+EXPORT_FORMATS = ("raw", "proto", "json")
+
+
+def export(workload: str, payload: bytes, form: str) -> bytes:
+    """``payload`` as another load generator sends it to a hybridbench server.
+
+    ``raw``: the body itself (HTTP tools, your own client). ``proto``: the serialized
+    ``RunRequest`` message (ghz ``--binary-file``). ``json``: the ``RunRequest`` in protobuf's
+    JSON mapping, bytes as base64 (ghz ``--data-file``, k6's ``client.invoke``).
+    """
+    if form == "raw":
+        return payload
+    if form == "proto":
+        from hybridbench.backends.grpc import _proto
+
+        return _proto.encode_run_request(_proto.run_request_prefix(workload), payload)
+    if form == "json":
+        import base64
+
+        import orjson
+
+        return orjson.dumps({"workload": workload, "data": base64.b64encode(payload).decode()})
+    raise ValueError(f"unknown payload format {form!r}; choose from {', '.join(EXPORT_FORMATS)}")

@@ -163,6 +163,15 @@ class Cell:
     #: how busy the machine was during the rounds, in cores: others_cores (processes not of
     #: this cell, mean and max over workers), steal_cores (taken by the hypervisor)
     machine_load: dict[str, float] = field(default_factory=dict)
+    #: client processes that drove the backend together (``--processes``); each worker
+    #: of the cell was then a group of this many, listed per worker in worker_results
+    processes: int = 1
+    #: who measured the cell: "hybridbench", or the tool a file was imported from
+    #: ("pytest-benchmark 5.3.1"); imported cells have no interval, histogram or resources
+    source: str = "hybridbench"
+    #: an imported cell's figures as its tool computed them (times in ns: min_ns, median_ns,
+    #: mean_ns, stddev_ns...; rounds, iterations); None for hybridbench's own cells
+    source_stats: dict[str, Any] | None = None
 
     def warn(self, kind: str, message: str, **data: Any) -> Notice:
         notice = Notice(kind, message, data)
@@ -175,6 +184,11 @@ class Cell:
     @property
     def key(self) -> tuple:
         return (self.workload, self.size, self.backend, self.concurrency, self.mode, self.rate)
+
+    @property
+    def imported(self) -> bool:
+        """Measured by another tool (``source``): its own statistics, no interval."""
+        return self.source != "hybridbench"
 
 
 @dataclass

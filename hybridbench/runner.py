@@ -28,17 +28,19 @@ degrees of freedom; the price is a wide t quantile (4.30), which the interval pa
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, manager, pinning, stats, thresholds
-from hybridbench.errors import BackendError, WorkloadError
+from hybridbench import coldstart, envinfo, group, manager, pinning, stats, thresholds
+from hybridbench.errors import BackendError, HybridbenchError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
@@ -50,6 +52,7 @@ from hybridbench.registry import (
 )
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, Cell, Kind, Results
 from hybridbench.verification import reference_output
+from hybridbench.worker import open_backend as open_worker_backend
 
 #: workers (or rounds) disagreeing by more than this are flagged (defined in thresholds)
 ROUND_SPREAD_WARNING = thresholds.NOISY_SPREAD
@@ -87,12 +90,24 @@ class RunConfig:
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
+    #: made by ``quick()``: recorded so that the run index never takes a smoke run for the
+    #: main report
+    quick_run: bool = False
+    #: client processes driving the backend together (a group per worker; see group.py)
+    processes: int = 1
+    #: open loop at each of these rates, a cell per rate (``rate`` is the one-rate case)
+    rates: list[float] | None = None
+    #: measure closed loop first, then open loop at SWEEP_FRACTIONS of each cell's closed-loop
+    #: throughput: latency against load, up to and past saturation
+    sweep: bool = False
+    #: the latency objective the capacity is stated for (``capacity.py``)
+    slo_p99_s: float | None = None
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
         """Short cells for CI and smoke runs: numbers are indicative only."""
         return cls(**{"duration_s": 0.6, "rounds": 2, "warmup_s": 0.1, "workers": 2,
-                      "breakdown_s": 0.05, **overrides})
+                      "breakdown_s": 0.05, "quick_run": True, **overrides})
 
 
 @dataclass(frozen=True)
@@ -103,10 +118,13 @@ class CellPlan:
     concurrency: int
     #: the payload comes from this file instead of the generator; ``size`` is then its name
     input_path: str | None = None
+    #: open loop at this many requests per second; None: closed loop
+    rate: float | None = None
 
     @property
     def label(self) -> str:
-        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}"
+        load = f" at {self.rate:g}/s" if self.rate else ""
+        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}{load}"
 
 
 def sizes_for(config: RunConfig, workload: str) -> list[str]:
@@ -132,10 +150,40 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("concurrency must be at least 1")
     if config.workers < 1:
         raise WorkloadError("workers must be at least 1")
+    if config.processes < 1:
+        raise WorkloadError("processes must be at least 1")
     if config.inputs:
         return _plan_inputs(config, workloads, backends)
-    return [CellPlan(w, s, b, c) for w in workloads for s in sizes_for(config, w)
-            for b in backends for c in config.concurrency]
+    return [CellPlan(w, s, b, c, rate=r) for w in workloads for s in sizes_for(config, w)
+            for b in backends for c in config.concurrency for r in planned_rates(config)]
+
+
+def planned_rates(config: RunConfig) -> list[float | None]:
+    """The open-loop rates asked for (None: closed loop). A sweep starts closed: its rates
+    come from the closed-loop throughputs (``sweep_plan``)."""
+    if config.sweep:
+        return [None]
+    if config.rates:
+        return list(config.rates)
+    return [config.rate]
+
+
+#: a sweep's open-loop rates, as fractions of the cell's closed-loop throughput: from light
+#: load to just past saturation (the closed loop is the most the client got through)
+SWEEP_FRACTIONS = (0.25, 0.5, 0.7, 0.85, 1.0, 1.15)
+
+
+def sweep_plan(closed: list[Cell], plans: list[CellPlan]) -> list[CellPlan]:
+    """Open-loop cells at SWEEP_FRACTIONS of each measured closed-loop cell's throughput."""
+    by_key = {(p.workload, p.size, p.backend, p.concurrency): p for p in plans}
+    swept: list[CellPlan] = []
+    for cell in closed:
+        base = by_key.get((cell.workload, cell.size, cell.backend, cell.concurrency))
+        if base is None or cell.status != OK or not cell.throughput_ops:
+            continue
+        swept.extend(replace(base, rate=round(cell.throughput_ops * f, 1))
+                     for f in SWEEP_FRACTIONS)
+    return swept
 
 
 def input_files(paths: list[str]) -> list[Path]:
@@ -182,9 +230,9 @@ def _plan_inputs(config: RunConfig, workloads: list[str], backends: list[str]
             except WorkloadError as exc:
                 raise WorkloadError(f"--input {file}: the {workload} reference rejects it: "
                                     f"{exc}") from None
-    return [CellPlan(w, label, b, c, input_path=str(file.resolve()))
+    return [CellPlan(w, label, b, c, input_path=str(file.resolve()), rate=r)
             for w in workloads for file, label in zip(files, _labels(files), strict=True)
-            for b in backends for c in config.concurrency]
+            for b in backends for c in config.concurrency for r in planned_rates(config)]
 
 
 def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
@@ -197,13 +245,37 @@ def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
 ProgressFn = Callable[[int, int, CellPlan], None]
 
 
+@dataclass(frozen=True)
+class WorkerEvent:
+    """A worker slot of the run starting or ending (for progress lines).
+
+    ``start`` events come only for workers that will run; an ``end`` event comes for every
+    slot: ``status`` is the worker's outcome, or, when no worker ran, the cell's status
+    (``unsupported``, ``unavailable``, ``failed`` before any worker) or ``skipped`` (an
+    earlier worker of the cell failed); ``detail`` is the error or reason.
+    """
+
+    phase: str  # "start" or "end"
+    slot: int  # 0-based position among all worker slots of the run
+    total: int
+    plan: CellPlan
+    worker: int  # 1-based
+    workers: int
+    status: str | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+    ran: bool = False
+
+
 def run(config: RunConfig, progress: ProgressFn | None = None,
         on_cell: Callable[[Cell], None] | None = None,
-        cells_plan: list[CellPlan] | None = None) -> Results:
+        cells_plan: list[CellPlan] | None = None,
+        on_worker: Callable[[WorkerEvent], None] | None = None) -> Results:
     """Run every planned cell, its workers interleaved with the other cells' (see
-    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
-    a cell is complete. ``cells_plan`` is ``plan(config)`` when the caller has it already
-    (planning checks ``--input`` files against the references: not worth doing twice)."""
+    ``_passes``); ``progress(i, total, plan)`` is called before each worker slot,
+    ``on_worker`` as each worker starts and ends, ``on_cell`` when a cell is complete.
+    ``cells_plan`` is ``plan(config)`` when the caller has it already (planning checks
+    ``--input`` files against the references: not worth doing twice)."""
     if cells_plan is None:
         cells_plan = plan(config)
     placement = pinning.plan(config.pin)
@@ -213,16 +285,14 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     if busy:
         results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
     with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-        pending: list[PendingCell] = []
-        try:
-            for index, cell_plan in enumerate(cells_plan):
-                pending.append(prepare_cell(cell_plan, config, placement,
-                                            Path(tmp) / f"cell-{index}"))
-            _passes(pending, config, progress)
-        except KeyboardInterrupt:
-            # Keep what was measured: the caller saves it, marked as partial, and exits.
-            results.config["interrupted"] = True
-        _settle(pending, config, results, on_cell)
+        measure = _Phase(config, placement, results, progress, on_cell, on_worker)
+        measure(cells_plan, Path(tmp) / "closed")
+        if config.sweep and not results.config.get("interrupted"):
+            swept = sweep_plan(list(results.cells), cells_plan)
+            cells_plan = [*cells_plan, *swept]
+            # The cold start is the closed-loop cell's; the sweep measures load only.
+            measure.config = replace(config, cold_start=False)
+            measure(swept, Path(tmp) / "sweep")
     if results.config.get("interrupted"):
         results.warn(
             Kind.INTERRUPTED,
@@ -231,6 +301,31 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
             "partial", cells=len(results.cells), planned=len(cells_plan))
     _finish(results, config, placement)
     return results
+
+
+@dataclass
+class _Phase:
+    """Prepare, measure and settle a list of cells into ``results`` (a run has one phase, a
+    sweep two: closed loop, then the rates derived from it)."""
+
+    config: RunConfig
+    placement: dict[str, Any]
+    results: Results
+    progress: ProgressFn | None
+    on_cell: Callable[[Cell], None] | None
+    on_worker: Callable[[WorkerEvent], None] | None
+
+    def __call__(self, cells_plan: list[CellPlan], directory: Path) -> None:
+        pending: list[PendingCell] = []
+        try:
+            for index, cell_plan in enumerate(cells_plan):
+                pending.append(prepare_cell(cell_plan, self.config, self.placement,
+                                            directory / f"cell-{index}"))
+            _passes(pending, self.config, self.progress, self.on_worker)
+        except KeyboardInterrupt:
+            # Keep what was measured: the caller saves it, marked as partial, and exits.
+            self.results.config["interrupted"] = True
+        _settle(pending, self.config, self.results, self.on_cell)
 
 
 @dataclass
@@ -248,8 +343,8 @@ class PendingCell:
         return self.spec is not None and all(o.get("status") == OK for o in self.outcomes)
 
 
-def _passes(pending: list[PendingCell], config: RunConfig,
-            progress: ProgressFn | None) -> None:
+def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn | None,
+            on_worker: Callable[[WorkerEvent], None] | None = None) -> None:
     """Worker 1 of every cell, then worker 2 of every cell, and so on.
 
     Interleaved rather than cell by cell so that each cell's workers are spread over the whole
@@ -261,10 +356,67 @@ def _passes(pending: list[PendingCell], config: RunConfig,
     total = len(pending) * config.workers
     for worker in range(config.workers):
         for index, item in enumerate(pending):
+            slot = worker * len(pending) + index
             if progress:
-                progress(worker * len(pending) + index, total, item.plan)
-            if item.wants_worker and item.spec is not None:
-                item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+                progress(slot, total, item.plan)
+            event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)
+            started, ran = time.perf_counter(), item.wants_worker and item.spec is not None
+            if ran and item.spec is not None:
+                if on_worker:
+                    on_worker(event)
+                item.outcomes.append(run_unit(item.spec, config))
+            if on_worker:
+                on_worker(_ended(event, item, ran, time.perf_counter() - started))
+
+
+def run_unit(spec: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+    """One unit of a cell's interval: a worker, or with ``--processes N`` a group of N workers
+    driving one backend together (the manager spawns the group's server)."""
+    if config.processes == 1:
+        return manager.run_worker(spec, config.worker_timeout_s)
+    try:
+        with _group_server(spec) as (target, shared), \
+                tempfile.TemporaryDirectory(prefix="hb-group-") as barrier:
+            specs = group.member_specs(spec, config.processes, Path(barrier), target)
+            outcomes = manager.run_workers_together(specs, config.worker_timeout_s)
+    except (HybridbenchError, OSError) as exc:
+        return {"status": FAILED, "verified": False,
+                "error": f"the group's server did not start: {type(exc).__name__}: {exc}"}
+    combined = group.combine(outcomes, shared_server=shared)
+    if target is not None and combined.get("backend_info"):
+        combined["backend_info"]["server_shared_by"] = (
+            f"{config.processes} client processes (spawned once per group by the harness)")
+    return combined
+
+
+@contextlib.contextmanager
+def _group_server(spec: dict[str, Any]) -> Iterator[tuple[str | None, bool]]:
+    """``(address for the members, whether they share a server)``: a backend that spawns a
+    server spawns it once here; a --grpc-target is shared already; in-process engines are
+    not shared (each member runs its own)."""
+    backend = open_worker_backend(spec)
+    backend.start()
+    try:
+        info = backend.describe()
+        spawned = bool(set(backend.processes()) - {"client"})
+        if spawned and info.get("target"):
+            yield str(info["target"]), True
+        else:
+            yield None, info.get("spawned") is False
+    finally:
+        backend.stop()
+
+
+def _ended(event: WorkerEvent, item: PendingCell, ran: bool, seconds: float) -> WorkerEvent:
+    """The end of a worker slot: the worker's outcome, or why no worker ran."""
+    if ran:
+        outcome = item.outcomes[-1]
+        status, detail = outcome.get("status") or FAILED, outcome.get("error")
+    elif item.spec is None:
+        status, detail = item.cell.status, item.cell.error
+    else:
+        status, detail = "skipped", "an earlier worker of this cell failed"
+    return replace(event, phase="end", status=status, detail=detail, seconds=seconds, ran=ran)
 
 
 def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
@@ -330,8 +482,8 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     payload = load_payload(cell_plan.workload, cell_plan.size, config.seed,
                            cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
-                concurrency=cell_plan.concurrency, mode="open" if config.rate else "closed",
-                rate=config.rate, payload_bytes=len(payload))
+                concurrency=cell_plan.concurrency, mode="open" if cell_plan.rate else "closed",
+                rate=cell_plan.rate, payload_bytes=len(payload), processes=config.processes)
     pending = PendingCell(cell_plan, cell)
     reason = unavailable_reason(cell_plan.backend)
     if reason:
@@ -374,7 +526,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
         if pending.spec is None:
             return pending.cell
         while len(pending.outcomes) < config.workers and pending.wants_worker:
-            pending.outcomes.append(manager.run_worker(pending.spec, config.worker_timeout_s))
+            pending.outcomes.append(run_unit(pending.spec, config))
         merge_workers(pending.cell, pending.outcomes)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
@@ -389,7 +541,7 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "input_path": cell_plan.input_path, "backend": cell_plan.backend,
             "backend_ref": config.backend_refs.get(cell_plan.backend),
             "options": backend_options(config, cell_plan),
-            "concurrency": cell_plan.concurrency, "rate": config.rate,
+            "concurrency": cell_plan.concurrency, "rate": cell_plan.rate,
             "rounds": config.rounds,
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
@@ -451,10 +603,13 @@ def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
     ops = sum(r["ops"] for r in outcome["rounds"])
     duration_s = sum(r["duration_ns"] for r in outcome["rounds"]) / 1e9
     resources = outcome["resources"]
-    return {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
-            "throughput": ops / duration_s if duration_s else float("nan"),
-            "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
-            "cpu_affinity": outcome["cpu_affinity"]}
+    summary = {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
+               "throughput": ops / duration_s if duration_s else float("nan"),
+               "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
+               "cpu_affinity": outcome["cpu_affinity"]}
+    if "group" in outcome:
+        summary["processes"] = outcome["group"]  # every client process of the group
+    return summary
 
 
 def _interval(cell: Cell) -> None:

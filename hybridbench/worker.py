@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from hybridbench import measure, pinning, stats
+from hybridbench import group, measure, pinning, stats
 from hybridbench.backend import Backend
 from hybridbench.errors import HybridbenchError, VerificationError
 from hybridbench.payloads import load_payload
@@ -106,6 +106,7 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     _run(call, spec, spec["warmup_s"], batch)
     gc.collect()
     gc.freeze()  # everything so far is long-lived: the collector skips it from now on
+    group.await_start(spec)  # a client group's members time their rounds side by side
     histogram = stats.new_histogram()
     rounds = []
     reported_before = backend.server_resources()

@@ -55,7 +55,6 @@ def test_bad_arguments_are_named_and_exit_2() -> None:
 
 def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> None:
     import signal
-    import time
 
     out = tmp_path / "r.json"
     child = subprocess.Popen(
@@ -63,9 +62,16 @@ def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> 
          "--size", "64B", "--concurrency", "1,2,3,4,5,6", "--duration", "1", "--no-cold-start",
          "-o", str(out), "--report", str(tmp_path / "i.html")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(6)  # a few cells in, well before the sixth ends
+    # Piped, the run prints a line per worker: signal once the first has measured, not after
+    # a sleep (on a loaded machine the imports alone can outlast any fixed delay).
+    seen = []
+    for line in child.stdout:
+        seen.append(line)
+        if " ok in " in line:
+            break
     child.send_signal(signal.SIGTERM)
-    stdout, _ = child.communicate(timeout=60)
+    rest, _ = child.communicate(timeout=60)
+    stdout = "".join(seen) + rest
     assert child.returncode == 130, stdout
     partial = results.load(out)
     assert any("interrupted" in str(w) for w in partial.warnings)

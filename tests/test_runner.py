@@ -176,15 +176,16 @@ def test_interrupt_kills_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     from hybridbench import manager
 
     spawned: list[int] = []
-    real_communicate = subprocess.Popen.communicate
+    real_poll = subprocess.Popen.poll
 
-    def interrupted(self: subprocess.Popen, *args: object, **kwargs: object) -> object:
+    def interrupted(self: subprocess.Popen) -> object:
+        # The manager polls its running workers: the first poll is where Ctrl-C lands.
         if not spawned:
             spawned.append(self.pid)
             raise KeyboardInterrupt
-        return real_communicate(self, *args, **kwargs)
+        return real_poll(self)
 
-    monkeypatch.setattr(subprocess.Popen, "communicate", interrupted)
+    monkeypatch.setattr(subprocess.Popen, "poll", interrupted)
     spec = runner.worker_spec(runner.CellPlan("echo", "64B", "inproc", 1),
                               runner.RunConfig(**TINY), {"pinned": False})
     with pytest.raises(KeyboardInterrupt):

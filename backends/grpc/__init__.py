@@ -41,6 +41,7 @@ from hybridbench.backend import Backend
 from hybridbench.backends.builtin_native import SERVER_ENV
 from hybridbench.backends.builtin_native import server_path as server_binary
 from hybridbench.backends.grpc import _proto, supervisor
+from hybridbench.backends.grpc._channel import Tls, open_channel
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 
 __all__ = ["SERVER_ENV", "GrpcBackend", "GrpcPyBackend", "server_binary"]
@@ -63,9 +64,10 @@ class Provider:
 class Endpoint:
     """One connection to one server (spawned or given), with a call stub per workload."""
 
-    def __init__(self, backend: str, address: str, server: supervisor.Server | None) -> None:
+    def __init__(self, backend: str, address: str, server: supervisor.Server | None,
+                 tls: Tls | None = None) -> None:
         self.backend, self.address, self.server = backend, address, server
-        self.channel = grpc.insecure_channel(address, options=_proto.channel_options())
+        self.channel = open_channel(address, tls)
         self.info: dict[str, Any] = {}
         self.workloads: tuple[str, ...] = ()
         #: the kernel package whose server this is ("" for a given target)
@@ -121,13 +123,13 @@ class Endpoint:
         return call(request, timeout=timeout_s)
 
 
-def diagnose_target(address: str, timeout_s: float) -> str | None:
+def diagnose_target(address: str, timeout_s: float, tls: Tls | None = None) -> str | None:
     """Why a server that should already run cannot be used, within ``timeout_s``, or None:
     no such socket file, nothing listening, an answer that is not gRPC, or no answer."""
     problem = _probe_socket(address, timeout_s)
     if problem:
         return problem
-    with grpc.insecure_channel(address, options=_proto.channel_options()) as channel:
+    with open_channel(address, tls) as channel:
         check = channel.unary_unary(_proto.HEALTH_CHECK)
         try:
             check(_proto.encode_health_request(""), timeout=timeout_s)
@@ -135,6 +137,9 @@ def diagnose_target(address: str, timeout_s: float) -> str | None:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 return f"it accepted the connection but gave no gRPC answer within {timeout_s:g} s"
+            if code == grpc.StatusCode.UNAVAILABLE and tls is not None:
+                return f"no TLS gRPC session (plaintext server, or a certificate the CA does " \
+                       f"not vouch for?): {details}"
             if code == grpc.StatusCode.UNAVAILABLE:
                 return f"something listens there, but it does not speak gRPC ({details})"
             if code != grpc.StatusCode.UNIMPLEMENTED:  # no health service: Describe decides
@@ -183,6 +188,10 @@ class GrpcBackend(Backend):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.target: str | None = options.get("target") or None
+        #: TLS to a --grpc-target (servers the harness spawns are local and plaintext)
+        self.tls = Tls.from_options(options)
+        if self.tls is not None and self.target is None:
+            raise BackendError(f"{self.name}: TLS options need a target (--grpc-target)")
         self.listen_kind: str = options.get("listen", "unix")
         if self.listen_kind not in ("unix", "tcp"):
             raise ValueError(f"{self.name}: listen must be 'unix' or 'tcp', "
@@ -275,7 +284,7 @@ class GrpcBackend(Backend):
             if not self._endpoints:
                 assert self.target is not None
                 problem = diagnose_target(self.target, min(self.startup_timeout_s,
-                                                           TARGET_PROBE_S))
+                                                           TARGET_PROBE_S), self.tls)
                 if problem:
                     raise BackendError(f"{self.name}: cannot use the server at {self.target}: "
                                        f"{problem}")
@@ -284,7 +293,7 @@ class GrpcBackend(Backend):
 
     def _connect(self, address: str, server: supervisor.Server | None, deadline: float,
                  provider: str = "") -> Endpoint:
-        endpoint = Endpoint(self.name, address, server)
+        endpoint = Endpoint(self.name, address, server, self.tls if server is None else None)
         endpoint.provider = provider
         self._endpoints.append(endpoint)  # closed by stop() or the finalizer, even on failure
         endpoint.wait_healthy(deadline, self.startup_timeout_s)
@@ -410,6 +419,8 @@ class GrpcBackend(Backend):
                                 "timeout_s": self.timeout_s, "grpcio": grpc.__version__}
         if self.target:
             info["target"] = self.target
+        if self.tls is not None:
+            info["tls"] = "mutual" if self.tls.cert else "server certificate"
         for i, endpoint in enumerate(self._endpoints):
             entry = {"target": endpoint.address, **endpoint.info}
             if endpoint.server is not None:

@@ -108,7 +108,9 @@ def throughput(workload: WorkloadView) -> Figure | None:
             ax.set_xscale("log")
             ax.xaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.count(v)))
-        ax.set_xlabel("operations per second (bar: 95% interval)")
+        with_interval = any(e.throughput.has_interval for e in entries)  # type: ignore[union-attr]
+        ax.set_xlabel("operations per second (bar: 95% interval)" if with_interval
+                      else "operations per second (the data has no interval)")
     _titled(fig, panels, f"{workload.name}: throughput")
     return fig
 

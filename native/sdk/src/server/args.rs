@@ -6,7 +6,8 @@ use std::path::PathBuf;
 pub(crate) fn usage(program: &str) -> String {
     format!(
         "usage: {program} --listen unix:PATH|HOST:PORT [--allow-remote] [--workers N] \
-         [--parent-pid PID] [--no-death-signal] [--no-parent-watch]\n       \
+         [--parent-pid PID] [--no-death-signal] [--no-parent-watch] \
+         [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n       \
          {program} --list-workloads"
     )
 }
@@ -28,6 +29,36 @@ pub(crate) struct Options {
     pub death_signal: bool,
     /// the parent to watch; default: the parent at start
     pub parent_pid: Option<i32>,
+    /// serve TLS with this certificate chain and key (PEM files)
+    pub tls: Option<Tls>,
+}
+
+/// `--tls-cert`, `--tls-key` and, for mutual TLS, `--tls-client-ca` (PEM file paths).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// clients must present a certificate signed by this CA
+    pub client_ca: Option<PathBuf>,
+}
+
+/// The TLS options as given: both halves of the identity or neither; a client CA only with
+/// an identity (a server cannot ask for client certificates over plaintext).
+fn tls_options(
+    cert: Option<String>,
+    key: Option<String>,
+    client_ca: Option<String>,
+) -> Result<Option<Tls>, String> {
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(Tls {
+            cert: cert.into(),
+            key: key.into(),
+            client_ca: client_ca.map(PathBuf::from),
+        })),
+        (None, None) if client_ca.is_none() => Ok(None),
+        (None, None) => Err("--tls-client-ca needs --tls-cert and --tls-key".into()),
+        _ => Err("--tls-cert and --tls-key go together".into()),
+    }
 }
 
 /// What the command line asks for.
@@ -98,6 +129,7 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
     let mut parent_watch = true;
     let mut death_signal = true;
     let mut parent_pid = None;
+    let (mut tls_cert, mut tls_key, mut tls_client_ca) = (None, None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -118,6 +150,9 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
             "--parent-pid" => {
                 parent_pid = Some(positive(&flag, &value(&flag)?, "a process id")?);
             }
+            "--tls-cert" => tls_cert = Some(value(&flag)?),
+            "--tls-key" => tls_key = Some(value(&flag)?),
+            "--tls-client-ca" => tls_client_ca = Some(value(&flag)?),
             "--allow-remote" => allow_remote = true,
             "--list-workloads" => list_workloads = true,
             "--no-death-signal" => death_signal = false,
@@ -136,6 +171,7 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
         parent_watch,
         death_signal,
         parent_pid,
+        tls: tls_options(tls_cert, tls_key, tls_client_ca)?,
     }))
 }
 
@@ -182,6 +218,36 @@ mod tests {
         assert!(err.contains("--allow-remote"), "{err}");
         let o = serve(&["--listen", "0.0.0.0:0", "--allow-remote"]);
         assert_eq!(o.listen, Listen::Tcp("0.0.0.0:0".parse().unwrap()));
+    }
+
+    #[test]
+    fn tls_needs_both_halves_of_the_identity() {
+        let o = serve(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key=k.pem",
+        ]);
+        let tls = o.tls.expect("tls");
+        assert_eq!((tls.cert, tls.key), ("c.pem".into(), "k.pem".into()));
+        assert!(tls.client_ca.is_none());
+        let o = serve(&[
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            "c",
+            "--tls-key",
+            "k",
+            "--tls-client-ca",
+            "ca",
+        ]);
+        assert_eq!(o.tls.unwrap().client_ca, Some("ca".into()));
+        let half = parse_args(args(&["--listen", "127.0.0.1:0", "--tls-cert", "c"]));
+        assert!(half.unwrap_err().contains("go together"));
+        let ca_only = parse_args(args(&["--listen", "127.0.0.1:0", "--tls-client-ca", "ca"]));
+        assert!(ca_only.unwrap_err().contains("needs --tls-cert"));
+        assert!(serve(&["--listen", "unix:/x"]).tls.is_none());
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::time::Duration;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 use tokio::sync::mpsc;
 
-use super::args::{Listen, Options};
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+
+use super::args::{Listen, Options, Tls};
 use super::parent::watch_parent;
 use super::pb::kernels_server::KernelsServer;
 use super::program;
@@ -58,6 +60,19 @@ fn remove_stale_socket(path: &std::path::Path) {
     }
 }
 
+/// The server's TLS settings from the PEM files; an unreadable file names itself.
+fn tls_config(tls: &Tls) -> Result<ServerTlsConfig, String> {
+    let read = |path: &std::path::Path, what: &str| {
+        std::fs::read(path).map_err(|e| format!("cannot read {what} {}: {e}", path.display()))
+    };
+    let identity = Identity::from_pem(read(&tls.cert, "--tls-cert")?, read(&tls.key, "--tls-key")?);
+    let mut config = ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &tls.client_ca {
+        config = config.client_ca_root(Certificate::from_pem(read(ca, "--tls-client-ca")?));
+    }
+    Ok(config)
+}
+
 pub(crate) async fn serve(
     table: &'static KernelTable,
     options: Options,
@@ -82,6 +97,9 @@ pub(crate) async fn serve(
         .initial_stream_window_size(16 * 1024 * 1024)
         .initial_connection_window_size(32 * 1024 * 1024)
         .max_frame_size(1024 * 1024 - 1);
+    if let Some(tls) = &options.tls {
+        builder = builder.tls_config(tls_config(tls)?)?;
+    }
     let router = builder.add_service(health_service).add_service(kernels);
 
     match options.listen {

@@ -1,0 +1,19 @@
+# The harness as a load client: `hybridbench run` against a server given by --grpc-target.
+# Pure Python (HYBRIDBENCH_SKIP_NATIVE=1): a client of a remote server needs no Rust build.
+#   docker build -f deploy/client.Dockerfile -t hybridbench-client .
+#   docker run --rm hybridbench-client run -w echo -b grpc --grpc-target HOST:50051 -o /results/r.json
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --create-home hybridbench
+WORKDIR /src
+COPY pyproject.toml setup.py README.md ./
+COPY hybridbench hybridbench
+COPY backends backends
+COPY workloads workloads
+COPY proto proto
+RUN HYBRIDBENCH_SKIP_NATIVE=1 pip install --no-cache-dir . \
+    && mkdir /results && chown 10001 /results
+USER 10001
+WORKDIR /results
+ENTRYPOINT ["hybridbench"]
+CMD ["list"]

@@ -1,0 +1,75 @@
+"""The asv suite (``benchmarks/``): cases named by their real sizes, client memory as the
+growth of each cell alone, and no server memory where there is no server (n/a, not 0)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from asv_runner.benchmarks.mark import SkipNotImplemented
+
+from hybridbench.registry import get_workload, unavailable_reason
+from hybridbench.results import Cell
+
+
+def _suite() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_backends.py"
+    spec = importlib.util.spec_from_file_location("bench_backends_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+suite = _suite()
+
+
+def test_cases_are_named_by_the_workloads_sizes() -> None:
+    for case in [*suite.CALL_CASES, *suite.RUNNER_CASES]:
+        workload, size = case.split("/")
+        assert size in get_workload(workload).size_names()
+    assert "json/1KB" in suite.CALL_CASES and "json/1MB" in suite.RUNNER_CASES
+    assert not any(word in case for case in suite.CALL_CASES for word in ("smallest", "default"))
+    assert suite.OneCall.param_names == suite.RunnerCell.param_names == ("case", "backend")
+
+
+def test_figures_of_a_cell_without_a_server() -> None:
+    cell = Cell(workload="echo", size="64B", backend="inproc", throughput_ops=1000.0,
+                latency_ns={"p99": 2e6}, rss_peak_bytes={"client": 120 * 2**20},
+                rss_baseline_bytes={"client": 100 * 2**20})
+    figures = suite._track_figures(cell)
+    assert figures == {"throughput": 1000.0, "p99_ms": 2.0, "server_mib": None,
+                       "client_growth_mib": 20.0}
+    tracked = suite.RunnerCell()
+    tracked.cell = figures
+    with pytest.raises(SkipNotImplemented):  # asv records NaN: shown as n/a
+        tracked.track_server_peak_rss({}, "echo/64B", "inproc")
+    assert tracked.track_client_rss_growth({}, "echo/64B", "inproc") == 20.0
+
+
+@pytest.mark.parametrize("backend", ["inproc", "grpc"])
+def test_a_measured_cell_has_its_own_growth_and_a_server_only_if_it_has_one(
+        backend: str) -> None:
+    if unavailable_reason(backend):
+        pytest.skip(f"{backend} unavailable: {unavailable_reason(backend)}")
+    figures = suite.measure_cell("echo", "64B", backend)
+    assert isinstance(figures, dict), figures
+    assert figures["throughput"] and figures["throughput"] > 0
+    # fresh workers: the growth of this cell only, not a process that ran earlier cells
+    assert figures["client_growth_mib"] is not None and 0 <= figures["client_growth_mib"] < 64
+    if backend == "inproc":
+        assert figures["server_mib"] is None
+    else:
+        assert figures["server_mib"] is not None and figures["server_mib"] > 0
+
+
+def test_a_case_that_cannot_run_is_skipped() -> None:
+    reason = suite.measure_cell("image", "small", "inproc-pure")
+    assert isinstance(reason, str) and reason.startswith("skip: ")
+    with pytest.raises(NotImplementedError):
+        suite.RunnerCell().setup({("image/small", "inproc-pure"): reason}, "image/small",
+                                 "inproc-pure")

@@ -1,0 +1,205 @@
+"""The deployment files (``deploy/``) agree with the real server and CLI: every server
+command line in a manifest or image starts the real server binary, every harness command line
+parses with the real CLI, ports, Services and socket paths line up, and the images run as
+non-root with a health check. Where a container engine runs, the images are built."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from hybridbench.backends.grpc import server_binary
+from hybridbench.cli import build_parser
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+MANIFESTS = sorted((DEPLOY / "k8s").glob("*.yaml"))
+DOCKERFILES = sorted(DEPLOY.glob("*.Dockerfile"))
+SERVER_IMAGE, CLIENT_IMAGE = "hybridbench-server", "hybridbench-client"
+
+
+def _documents() -> list[dict[str, Any]]:
+    return [doc for path in MANIFESTS for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def _pod_specs() -> list[dict[str, Any]]:
+    specs = []
+    for doc in _documents():
+        if doc["kind"] == "Pod":
+            specs.append(doc["spec"])
+        elif doc["kind"] in ("Deployment", "Job"):
+            specs.append(doc["spec"]["template"]["spec"])
+    return specs
+
+
+def _containers(image: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(pod spec, container)`` for every container (init ones too) of ``image``."""
+    return [(spec, c) for spec in _pod_specs()
+            for c in [*spec.get("initContainers", []), *spec["containers"]]
+            if c["image"].split(":")[0] == image]
+
+
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args else None
+
+
+def _dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", path.read_text())
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+            for line in (raw.strip() for raw in text.splitlines())
+            if line and not line.startswith("#")]
+
+
+def _final_stage(path: Path) -> list[tuple[str, str]]:
+    instructions = _dockerfile_instructions(path)
+    last_from = max(i for i, (op, _) in enumerate(instructions) if op == "FROM")
+    return instructions[last_from:]
+
+
+def _json_list(value: str) -> list[str]:
+    return yaml.safe_load(value)  # a JSON array is YAML too
+
+
+def _server_commands() -> list[tuple[str, list[str]]]:
+    found = [(f"container {c['name']}", c["args"]) for _, c in _containers(SERVER_IMAGE)]
+    for _op, value in (i for i in _final_stage(DEPLOY / "server.Dockerfile") if i[0] == "CMD"):
+        found.append(("server.Dockerfile CMD", _json_list(value)))
+    return found
+
+
+def test_every_manifest_is_a_named_kubernetes_object():
+    assert MANIFESTS, "no manifests under deploy/k8s"
+    for doc in _documents():
+        assert {"apiVersion", "kind", "metadata"} <= doc.keys()
+        assert doc["metadata"]["name"]
+
+
+@pytest.mark.parametrize("where, args", _server_commands(), ids=lambda v: str(v)[:40])
+def test_server_command_lines_start_the_real_server(tmp_path, where, args):
+    """The same flags, with the port made ephemeral and the socket put in a temporary
+    directory, start the real binary: an unknown or misspelt flag would stop it."""
+    binary = server_binary()
+    if binary is None:
+        pytest.skip("the Rust server is not built")
+    listen = _option(args, "--listen")
+    assert listen, f"{where}: no --listen"
+    local = (f"unix:{tmp_path / 'hb.sock'}" if listen.startswith("unix:")
+             else re.sub(r":\d+$", ":0", listen))
+    command = [str(binary), *[local if a == listen else a for a in args]]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith("listening on "), (where, proc.stderr.read().decode())
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _harness_args(container: dict[str, Any]) -> list[list[str]]:
+    """Every hybridbench command line a client container runs (shell commands split)."""
+    if container.get("command", [None])[0] == "sh":
+        script = container["args"][-1]
+        return [shlex.split(part)[1:] for part in script.split("&&")]
+    return [container["args"]]
+
+
+def test_harness_command_lines_parse_with_the_real_cli():
+    parser = build_parser()
+    lines = [args for _, c in _containers(CLIENT_IMAGE) for args in _harness_args(c)]
+    assert lines
+    for args in lines:
+        indexed = [a.replace("$(JOB_COMPLETION_INDEX)", "0") for a in args]
+        parsed = parser.parse_args(indexed)  # argparse exits on an unknown flag
+        assert parsed.command in ("run", "merge", "report")
+
+
+def _services() -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in _documents() if d["kind"] == "Service"}
+
+
+def test_tcp_targets_are_services_whose_ports_reach_the_server():
+    services = _services()
+    server_ports = {}
+    for _spec, container in _containers(SERVER_IMAGE):
+        listen = _option(container["args"], "--listen")
+        if listen.startswith("unix:"):
+            continue
+        port = int(listen.rsplit(":", 1)[1])
+        named = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert port in named.values(), "the server listens on a port the container does not open"
+        for probe in ("readinessProbe", "livenessProbe"):
+            assert container[probe]["grpc"]["port"] == port, probe
+        server_ports.update(named)
+        assert "--allow-remote" in container["args"], "a non-loopback listener needs it"
+    targets = [_option(c["args"], "--grpc-target") for _, c in _containers(CLIENT_IMAGE)]
+    tcp = [t for t in targets if t and not t.startswith("unix:")]
+    assert tcp
+    for target in tcp:
+        host, port = target.rsplit(":", 1)
+        service = services[host]
+        (entry,) = [p for p in service["spec"]["ports"] if p["port"] == int(port)]
+        assert server_ports.get(entry["targetPort"], entry["targetPort"]) in server_ports.values()
+
+
+def test_sidecar_socket_is_on_a_volume_both_containers_mount():
+    for spec, harness in _containers(CLIENT_IMAGE):
+        target = _option(harness["args"], "--grpc-target") or ""
+        if not target.startswith("unix:"):
+            continue
+        socket = Path(target.removeprefix("unix:"))
+        servers = [c for c in spec.get("initContainers", []) + spec["containers"]
+                   if c["image"].split(":")[0] == SERVER_IMAGE]
+        (server,) = servers
+        assert _option(server["args"], "--listen") == target
+        for container in (server, harness):
+            mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+            assert str(socket.parent) in mounts, container["name"]
+        volume = {m["mountPath"]: m["name"] for m in server["volumeMounts"]}[str(socket.parent)]
+        assert {"name": volume, "emptyDir": {}} in spec["volumes"]
+        return
+    pytest.fail("no sidecar pod (a harness with a unix: --grpc-target)")
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_images_run_as_non_root_with_an_entrypoint(path):
+    final = _final_stage(path)
+    users = [value.strip() for op, value in final if op == "USER"]
+    assert users and users[-1] not in ("0", "root"), "the image must not run as root"
+    (entrypoint,) = [_json_list(value) for op, value in final if op == "ENTRYPOINT"]
+    assert entrypoint[0] in ("hybridbench-server", "hybridbench")
+
+
+def test_server_image_exposes_the_manifest_port_and_checks_health():
+    final = _final_stage(DEPLOY / "server.Dockerfile")
+    exposed = {int(value) for op, value in final if op == "EXPOSE"}
+    (cmd,) = [_json_list(value) for op, value in final if op == "CMD"]
+    assert int(_option(cmd, "--listen").rsplit(":", 1)[1]) in exposed
+    (health,) = [value for op, value in final if op == "HEALTHCHECK"]
+    assert "grpc-health-probe" in health and f":{min(exposed)}" in health
+
+
+def _engine_problem() -> str | None:
+    if shutil.which("docker") is None:
+        return "no docker client on PATH"
+    probe = subprocess.run(["docker", "info"], capture_output=True, text=True, timeout=30)
+    if probe.returncode != 0:
+        return "the docker client is here but no Docker engine runs (docker info failed)"
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_images_build_where_a_container_engine_runs(path):
+    problem = _engine_problem()
+    if problem:
+        pytest.skip(f"images not built: {problem}")
+    root = DEPLOY.parent
+    tag = f"hybridbench-test-{path.name.split('.')[0]}"
+    subprocess.run(["docker", "build", "-f", str(path), "-t", tag, str(root)], check=True,
+                   timeout=3600)
