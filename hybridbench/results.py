@@ -47,8 +47,9 @@ class Status(enum.StrEnum):
     UNAVAILABLE = "unavailable"  # the backend cannot run on this machine
 
 
-OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = (Status.OK, Status.WRONG, Status.FAILED,
-                                               Status.UNSUPPORTED, Status.UNAVAILABLE)
+#: the values cells hold: plain strings (JSON keys, dict keys, comparisons), checked against
+#: ``Status`` when a file is read
+OK, WRONG, FAILED, UNSUPPORTED, UNAVAILABLE = (s.value for s in Status)
 
 
 class Kind:
@@ -231,7 +232,7 @@ class Results:
             _check_fields(Cell, raw, required=("workload", "size", "backend"),
                           where=f"cells[{index}]")
             cell = Cell(**{k: v for k, v in raw.items() if k in known})
-            cell.status = _status(cell.status, f"cells[{index}].status")
+            cell.status = _status(cell.status, f"cells[{index}].status").value
             cell.warnings = notices(cell.warnings)
             cells.append(cell)
         if schema == 1:
