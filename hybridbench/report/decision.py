@@ -177,10 +177,10 @@ def boundary_sentence(service: str, in_process: str, cost_ns: Estimate,
                       "slower path, so choose it for deployment reasons, not for speed."),
            DOMINANT: (f"That is more than {high} of a call: the boundary dominates the work; "
                       "call in-process if you can.")}[verdict]
-    spread = ""
+    spread = ""  # capped at 100%: the boundary is a part of the service call
     if cost_ns.has_interval and not math.isinf(cost_ns.high):  # type: ignore[arg-type]
         spread = (f" (95%: {max(cost_ns.low, 0.0) / service_call_ns:.0%}–"  # type: ignore[type-var, operator]
-                  f"{cost_ns.high / service_call_ns:.0%})")  # type: ignore[operator]
+                  f"{min(cost_ns.high / service_call_ns, 1.0):.0%})")  # type: ignore[operator]
     return f"{lead} costs {cost} per call, {share:.0%}{spread} of a service call. {how}"
 
 

@@ -229,7 +229,7 @@ def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[s
         return requested, "chosen with --baseline"
     incumbent = next((p for p in found.values() if p.incumbent), None)
     if incumbent:
-        return incumbent.backend, "the incumbent its profile declares (the Python a team keeps)"
+        return incumbent.backend, "the incumbent its profile declares: what a team keeps"
     python = next((p for p in found.values()
                    if p.engine_kind == "python" and p.placement == "in-process"), None)
     if python:
