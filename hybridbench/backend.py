@@ -48,8 +48,8 @@ class Backend(ABC):
     # so that reports choose baselines and word decisions from it, never from names: a
     # plug-in backend that fills these in gets the same sentences as the built-ins.
     #: where the work runs: "in-process" or "service" (None: unknown; a report then infers
-    #: "service" from a recorded server process)
-    placement: ClassVar[str | None] = None
+    #: "service" from a recorded server process); recorded as the profile's ``placement``
+    location: ClassVar[str | None] = None
     #: what kind of engine does the work: "python" or "native"
     engine_kind: ClassVar[str | None] = None
     #: the engine in words, e.g. "Rust kernels", "orjson, numpy, pillow-simd"
@@ -144,7 +144,7 @@ class Backend(ABC):
     @classmethod
     def profile(cls) -> dict[str, Any]:
         """The pattern metadata above, as recorded in results."""
-        return {"placement": cls.placement, "engine_kind": cls.engine_kind,
+        return {"placement": cls.location, "engine_kind": cls.engine_kind,
                 "engine": cls.engine_name, "transport": cls.transport, "incumbent": cls.incumbent,
                 "summary": cls.summary}
 

@@ -155,7 +155,7 @@ def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
 class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
-    placement, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
+    location, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -183,7 +183,7 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
-    placement, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
+    location, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -17,7 +17,7 @@ from hybridbench.registry import get_workload
 class InprocBackend(Backend):
     name = "inproc"
     summary = "idiomatic fast Python in this process (orjson, numpy, pillow-simd)"
-    placement, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
+    location, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
     incumbent = True  # the Python a team would keep: the honest baseline
 
     def call(self, workload: str, payload: bytes) -> bytes:
