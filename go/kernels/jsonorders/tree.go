@@ -104,8 +104,8 @@ func parseError(err error) error {
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return kernelerr.Invalidf("json: malformed JSON: unexpected end of input (EOF)")
-	case strings.Contains(err.Error(), "invalid UTF-8"):
-		// the body was checked to be UTF-8 before parsing: this can only be an escape
+	case strings.Contains(err.Error(), "surrogate") || strings.Contains(err.Error(), "invalid UTF-8"):
+		// the body was checked to be UTF-8 before parsing: this can only be a \u escape
 		return kernelerr.Invalidf("json: document contains a lone UTF-16 surrogate escape (%s)",
 			strings.TrimPrefix(err.Error(), "jsontext: "))
 	}
