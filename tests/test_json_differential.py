@@ -1,7 +1,8 @@
 """Differential test of the JSON engines: mutated documents, every engine, the same verdict.
 
-The Rust kernel parses JSON with its own scanner (and the Go one with jsontext), so each is checked against the reference on
-thousands of near-valid inputs (deterministic mutations of a generated document): each engine
+The Rust kernel parses JSON with its own scanner and the Go one with jsontext, so both are
+checked against the reference on thousands of near-valid inputs (deterministic mutations of a
+generated document): each engine
 must either reject the input with ``WorkloadError`` or produce an answer the reference
 verifier accepts, and all must agree on which.
 """
