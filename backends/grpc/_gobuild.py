@@ -31,13 +31,16 @@ BUILD_TIMEOUT_S = 900
 STDERR_TAIL = 1500
 
 
-def problem_path(out_dir: Path = BIN_DIR) -> Path:
-    return out_dir / (SERVER_NAME + PROBLEM_SUFFIX)
+def problem_path(out_dir: Path | None = None) -> Path:
+    """Where the reason the server was not built is kept."""
+    return (out_dir or BIN_DIR) / (SERVER_NAME + PROBLEM_SUFFIX)
 
 
-def build(out_dir: Path = BIN_DIR, version: str = "devel") -> Path | None:
-    """Build the server into ``out_dir``; return its path, or None (the reason is written to
-    ``problem_path(out_dir)``). Never raises for a missing or failing Go toolchain."""
+def build(out_dir: Path | None = None, version: str = "devel") -> Path | None:
+    """Build the server into ``out_dir`` (default: ``bin/`` of this package); return its path,
+    or None (the reason is written to ``problem_path(out_dir)``). Never raises for a missing or
+    failing Go toolchain."""
+    out_dir = out_dir or BIN_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     binary = out_dir / SERVER_NAME
     problem = _why_not_built(binary, version)
