@@ -178,10 +178,7 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
-    #: where the report places this engine (recorded in ``describe()``, so in every cell):
-    #: the language the work runs in, the articles' column label and its position among
-    #: the articles' columns ("Go only" 0, "Rust via gRPC" 1, "Rust via FFI" 2)
-    engine: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                         "article_label": "Rust via gRPC", "article_order": 1}
 
     def __init__(self, **options: Any) -> None:
@@ -410,7 +407,7 @@ class GrpcBackend(Backend):
         return found
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {**self.engine, "spawned": self.target is None,
+        info: dict[str, Any] = {**self.placement, "spawned": self.target is None,
                                 "timeout_s": self.timeout_s, "grpcio": grpc.__version__}
         if self.target:
             info["target"] = self.target
@@ -437,7 +434,7 @@ class GrpcBackend(Backend):
 class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
     summary = "the inproc Python engines in a grpcio server process, same client"
-    engine: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                         "article_label": "Python via gRPC", "article_order": 3}
 
     @classmethod

@@ -46,7 +46,7 @@ def unbuilt_reason() -> str | None:
 class GrpcGoBackend(GrpcBackend):
     name = "grpc-go"
     summary = "the Go engine: idiomatic Go kernels in a grpc-go server process, same client"
-    engine: ClassVar[dict[str, Any]] = {
+    placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
         "article_label": "Go only",
         "article_order": 0,
