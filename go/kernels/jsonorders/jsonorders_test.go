@@ -147,3 +147,23 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestPassThroughValuesAreCompactedAndChecked(t *testing.T) {
+	payload := `{"orders": [], "meta": { "note" : "a \"1e400\" \\", "n": [ -0.5e-3, 10 ] }}`
+	out, err := Run([]byte(payload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"meta":{"note":"a \"1e400\" \\","n":[-0.5e-3,10]}`; !strings.Contains(string(out), want) {
+		t.Errorf("got %s, want it to contain %s", out, want)
+	}
+	for _, bad := range []string{
+		`{"orders": [], "meta": {"n": [1, -1e999]}}`,
+		`{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, "tags": [], ` +
+			`"items": [{"qty": 1, "price": 2, "dims": [1E+309]}]}]}`,
+	} {
+		if _, err := Run([]byte(bad)); err == nil || !strings.Contains(err.Error(), "out of range") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}

@@ -77,15 +77,25 @@ func (o *object) set(name string, value any) {
 	}
 }
 
-// errTooDeep is returned by decodeValue past MaxDepth.
+// errTooDeep is returned past MaxDepth.
 var errTooDeep = kernelerr.Invalidf("json: document nested too deeply (more than %d levels)", MaxDepth)
 
-// parse reads one JSON document into a tree of *object, []any, string, number, bool and nil.
+// raw is a value the transform never looks into, kept as its JSON text (checked by jsontext,
+// and by checkRaw for what jsontext does not check) and copied to the output compacted.
+type raw jsontext.Value
+
+// decodeFunc decodes the value at the decoder's position; depth is the nesting level of the
+// container holding it.
+type decodeFunc func(dec *jsontext.Decoder, depth int) (any, error)
+
+// parse reads one JSON document into a tree of *object, []any, string, number, bool, nil and
+// raw. Only what the transform reads is decoded (the orders' id, status, customer, tags and
+// items' qty and price); everything else stays raw, which spares most of the allocations.
 // jsontext checks the grammar, rejects invalid UTF-8 and lone surrogate escapes; duplicate
 // names are allowed (the last one wins).
 func parse(payload []byte) (any, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(payload), jsontext.AllowDuplicateNames(true))
-	value, err := decodeValue(dec, 0)
+	value, err := decodeObjectOf(dec, 0, documentMember)
 	if err == nil {
 		// one value only: anything after it but whitespace is an error
 		if _, err = dec.ReadToken(); err == io.EOF {
@@ -97,27 +107,72 @@ func parse(payload []byte) (any, error) {
 	return nil, parseError(err)
 }
 
+func documentMember(name string) decodeFunc {
+	if name == "orders" {
+		return decodeOrders
+	}
+	return readRaw
+}
+
+func decodeOrders(dec *jsontext.Decoder, depth int) (any, error) {
+	return decodeArrayOf(dec, depth, decodeOrder)
+}
+
+func decodeOrder(dec *jsontext.Decoder, depth int) (any, error) {
+	return decodeObjectOf(dec, depth, orderMember)
+}
+
+func orderMember(name string) decodeFunc {
+	switch name {
+	case "id", "status", "customer", "tags":
+		return decodeValue
+	case "items":
+		return decodeItems
+	}
+	return readRaw
+}
+
+func decodeItems(dec *jsontext.Decoder, depth int) (any, error) {
+	return decodeArrayOf(dec, depth, decodeItem)
+}
+
+func decodeItem(dec *jsontext.Decoder, depth int) (any, error) {
+	return decodeObjectOf(dec, depth, itemMember)
+}
+
+func itemMember(name string) decodeFunc {
+	if name == "qty" || name == "price" {
+		return decodeValue
+	}
+	return readRaw
+}
+
+func anyMember(string) decodeFunc { return decodeValue }
+
 func parseError(err error) error {
 	var invalid *kernelerr.Invalid
+	message := strings.TrimPrefix(err.Error(), "jsontext: ")
 	switch {
 	case errors.As(err, &invalid):
 		return err
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return kernelerr.Invalidf("json: malformed JSON: unexpected end of input (EOF)")
-	case strings.Contains(err.Error(), "surrogate") || strings.Contains(err.Error(), "invalid UTF-8"):
+	case strings.Contains(message, "surrogate") || strings.Contains(message, "invalid UTF-8"):
 		// the body was checked to be UTF-8 before parsing: this can only be a \u escape
-		return kernelerr.Invalidf("json: document contains a lone UTF-16 surrogate escape (%s)",
-			strings.TrimPrefix(err.Error(), "jsontext: "))
+		return kernelerr.Invalidf("json: document contains a lone UTF-16 surrogate escape (%s)", message)
+	case strings.Contains(message, "max depth"):
+		return errTooDeep
 	}
-	return kernelerr.Invalidf("json: malformed JSON: %s", strings.TrimPrefix(err.Error(), "jsontext: "))
+	return kernelerr.Invalidf("json: malformed JSON: %s", message)
 }
 
+// decodeValue decodes any value fully.
 func decodeValue(dec *jsontext.Decoder, depth int) (any, error) {
 	switch dec.PeekKind() {
 	case '{':
-		return decodeObject(dec, depth+1)
+		return decodeObjectOf(dec, depth, anyMember)
 	case '[':
-		return decodeArray(dec, depth+1)
+		return decodeArrayOf(dec, depth, decodeValue)
 	}
 	tok, err := dec.ReadToken()
 	if err != nil {
@@ -136,6 +191,52 @@ func decodeValue(dec *jsontext.Decoder, depth int) (any, error) {
 	return nil, errors.New("unexpected " + tok.String())
 }
 
+// readRaw keeps a value as its text, after the checks jsontext does not make.
+func readRaw(dec *jsontext.Decoder, depth int) (any, error) {
+	value, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRaw(value, depth); err != nil {
+		return nil, err
+	}
+	return raw(value.Clone()), nil // the decoder reuses its buffer
+}
+
+// checkRaw applies to a value jsontext validated the two rules it does not know: no float
+// literal overflows a double, and nesting stays within MaxDepth.
+func checkRaw(value []byte, depth int) error {
+	level := depth
+	for i := 0; i < len(value); i++ {
+		switch c := value[i]; {
+		case c == '"':
+			for i++; value[i] != '"'; i++ {
+				if value[i] == '\\' {
+					i++
+				}
+			}
+		case c == '[' || c == '{':
+			if level++; level > MaxDepth {
+				return errTooDeep
+			}
+		case c == ']' || c == '}':
+			level--
+		case c == '-' || ('0' <= c && c <= '9'):
+			end := i + 1
+			for end < len(value) && strings.IndexByte("0123456789+-.eE", value[end]) >= 0 {
+				end++
+			}
+			if bytes.ContainsAny(value[i:end], ".eE") {
+				if _, err := checkedNumber(string(value[i:end])); err != nil {
+					return err
+				}
+			}
+			i = end - 1
+		}
+	}
+	return nil
+}
+
 // checkedNumber rejects a float literal that overflows a double (1e400) wherever it stands:
 // Python's parser reads it as infinity, which is not JSON. Integers of any length are kept
 // (Python reads them as exact integers); they are converted where the transform needs floats.
@@ -150,8 +251,13 @@ func checkedNumber(literal string) (any, error) {
 	return n, nil
 }
 
-func decodeObject(dec *jsontext.Decoder, depth int) (any, error) {
-	if depth > MaxDepth {
+// decodeObjectOf decodes an object whose members member(name) decodes; any other value is
+// decoded by decodeValue (the schema check names it later).
+func decodeObjectOf(dec *jsontext.Decoder, depth int, member func(string) decodeFunc) (any, error) {
+	if dec.PeekKind() != '{' {
+		return decodeValue(dec, depth)
+	}
+	if depth++; depth > MaxDepth {
 		return nil, errTooDeep
 	}
 	if _, err := dec.ReadToken(); err != nil { // {
@@ -164,7 +270,7 @@ func decodeObject(dec *jsontext.Decoder, depth int) (any, error) {
 			return nil, err
 		}
 		name := token.String() // before the next read voids the token
-		value, err := decodeValue(dec, depth)
+		value, err := member(name)(dec, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -174,8 +280,12 @@ func decodeObject(dec *jsontext.Decoder, depth int) (any, error) {
 	return obj, err
 }
 
-func decodeArray(dec *jsontext.Decoder, depth int) (any, error) {
-	if depth > MaxDepth {
+// decodeArrayOf decodes an array whose elements element decodes (any other value: decodeValue).
+func decodeArrayOf(dec *jsontext.Decoder, depth int, element decodeFunc) (any, error) {
+	if dec.PeekKind() != '[' {
+		return decodeValue(dec, depth)
+	}
+	if depth++; depth > MaxDepth {
 		return nil, errTooDeep
 	}
 	if _, err := dec.ReadToken(); err != nil { // [
@@ -183,7 +293,7 @@ func decodeArray(dec *jsontext.Decoder, depth int) (any, error) {
 	}
 	values := []any{}
 	for dec.PeekKind() != ']' {
-		value, err := decodeValue(dec, depth)
+		value, err := element(dec, depth)
 		if err != nil {
 			return nil, err
 		}
@@ -222,6 +332,8 @@ func encodeValue(enc *jsontext.Encoder, value any) error {
 	case string:
 		return enc.WriteToken(jsontext.String(v))
 	case number:
+		return enc.WriteValue(jsontext.Value(v))
+	case raw:
 		return enc.WriteValue(jsontext.Value(v))
 	case float64:
 		return enc.WriteToken(jsontext.Float(v))
