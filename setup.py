@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 
@@ -56,9 +57,19 @@ class build_py_with_proto(build_py):
         super().run()
 
 
+class BinaryDistribution(Distribution):
+    """A wheel holding the Go server binary is platform-specific even without the Rust parts."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
 native = os.environ.get("HYBRIDBENCH_SKIP_NATIVE", "") not in ("1", "true", "yes")
+go = shutil.which("go") and os.environ.get("HYBRIDBENCH_SKIP_GO", "") not in ("1", "true", "yes")
 
 kwargs: dict = {"cmdclass": {"build_py": build_py_with_proto}}
+if go:
+    kwargs["distclass"] = BinaryDistribution
 if native:
     from setuptools_rust import Binding, RustBin, RustExtension
 
