@@ -43,6 +43,12 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     #: one line for ``hybridbench list``: where the work runs and how it is reached
     summary: ClassVar[str] = ""
+    #: where a report places this engine among the articles' columns, recorded in every cell
+    #: through ``describe()`` (so the report needs no backend names): ``engine_language``
+    #: (the language the work runs in), ``article_label`` (e.g. "Go only", "Rust via gRPC",
+    #: "Rust via FFI") and ``article_order`` (0 the orchestrator-only columns, 1 via gRPC,
+    #: 2 via FFI, 3 controls)
+    placement: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -126,8 +132,9 @@ class Backend(ABC):
         return {"client": os.getpid()}
 
     def describe(self) -> dict[str, Any]:
-        """Facts about this backend instance recorded with each result (versions, target...)."""
-        return {}
+        """Facts about this backend instance recorded with each result (versions, target...);
+        subclasses extend it, keeping the ``placement``."""
+        return dict(self.placement)
 
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
         """``run`` plus the engine's own time for this call in nanoseconds (the kernel work,

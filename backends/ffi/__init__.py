@@ -22,7 +22,7 @@ import importlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hybridbench import native
 from hybridbench.backend import Backend
@@ -155,6 +155,10 @@ def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
 class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
+    #: the built-in and SDK kernels are Rust (an --ffi-library of another language is named in
+    #: "libraries")
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+                                           "article_label": "Rust via FFI", "article_order": 2}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -289,8 +293,9 @@ class FfiBackend(Backend):
 
     def describe(self) -> dict[str, Any]:
         if not self._libraries:
-            return {"libraries": [str(p) for _, p in self._paths()]}
+            return {**self.placement, "libraries": [str(p) for _, p in self._paths()]}
         return {
+            **self.placement,
             "libraries": [{"name": lib.name, "version": lib.version, "path": str(lib.path),
                            "workloads": lib.workloads, "cffi_mode": lib.mode}
                           for lib in self._libraries],

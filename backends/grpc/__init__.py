@@ -32,7 +32,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 
@@ -183,6 +183,8 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+                                        "article_label": "Rust via gRPC", "article_order": 1}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -414,8 +416,8 @@ class GrpcBackend(Backend):
         return found
 
     def describe(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"spawned": self.target is None, "timeout_s": self.timeout_s,
-                                "grpcio": grpc.__version__}
+        info: dict[str, Any] = {**self.placement, "spawned": self.target is None,
+                                "timeout_s": self.timeout_s, "grpcio": grpc.__version__}
         if self.target:
             info["target"] = self.target
         if self.tls is not None:
@@ -443,6 +445,8 @@ class GrpcBackend(Backend):
 class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
     summary = "the inproc Python engines in a grpcio server process, same client"
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+                                        "article_label": "Python via gRPC", "article_order": 3}
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 from hybridbench.backend import Backend
 from hybridbench.registry import get_workload
@@ -17,6 +18,8 @@ from hybridbench.registry import get_workload
 class InprocBackend(Backend):
     name = "inproc"
     summary = "idiomatic fast Python in this process (orjson, numpy, pillow-simd)"
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+                                           "article_label": "Python only", "article_order": 0}
 
     def call(self, workload: str, payload: bytes) -> bytes:
         return get_workload(workload).fast(payload)

@@ -8,6 +8,7 @@ reference needs more (``image`` needs a JPEG codec) says so in ``pure_unsupporte
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 from hybridbench.backends.inproc.fast import InprocBackend
 from hybridbench.registry import get_workload
@@ -16,6 +17,9 @@ from hybridbench.registry import get_workload
 class InprocPureBackend(InprocBackend):
     name = "inproc-pure"
     summary = "Python standard library only, in this process (json, struct, array)"
+    placement: ClassVar[dict[str, Any]] = {
+        "engine_language": "Python", "article_label": "Python only (standard library)",
+        "article_order": 0}
 
     def unsupported_reason(self, workload: str) -> str | None:
         reason = get_workload(workload).pure_unsupported
