@@ -15,38 +15,61 @@
   ``native/sdk/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
 * the Python protobuf module ``hybridbench.backends.grpc.hybridbench_pb2`` from
   ``proto/hybridbench.proto``, with the grpcio-tools pinned in ``[build-system] requires`` (a
-  ``build_py`` step, so it runs for editable installs too; see ``backends/grpc/_codegen.py``).
+  ``build_py`` step, so it runs for editable installs too; see ``backends/grpc/_codegen.py``);
+* the Go engine's gRPC server from the Go module ``go/`` (``go build``, when ``go`` is on PATH),
+  installed as ``hybridbench/backends/grpc/bin/hybridbench-go-server`` (the same ``build_py``
+  step; see ``backends/grpc/_gobuild.py``). Optional: without Go, or if the build fails, the
+  install goes on and ``grpc-go`` reports why it is unavailable.
 
-Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to install the pure-Python parts only (the ``ffi`` and ``grpc``
-backends then report themselves unavailable with the reason; ``grpc-py`` still works).
+Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to skip the Rust parts (the ``ffi`` and ``grpc`` backends then
+report themselves unavailable with the reason; ``grpc-py`` still works), and
+``HYBRIDBENCH_SKIP_GO=1`` to skip the Go server.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 
+def _load(name: str):
+    """A build helper of backends/grpc, loaded by path (the package is not importable yet)."""
+    path = Path(__file__).resolve().parent / "backends" / "grpc" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_hybridbench{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class build_py_with_proto(build_py):
-    """Generate the protobuf module from proto/ before the Python files are collected."""
+    """Generate the protobuf module from proto/ and build the Go server before the package's
+    files are collected (both land in the source tree, so editable installs see them too)."""
 
     def run(self) -> None:
-        path = Path(__file__).resolve().parent / "backends" / "grpc" / "_codegen.py"
-        spec = importlib.util.spec_from_file_location("_hybridbench_codegen", path)
-        assert spec is not None and spec.loader is not None
-        codegen = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(codegen)
-        codegen.generate()
+        _load("_codegen").generate()
+        _load("_gobuild").build(version=self.distribution.get_version())
         super().run()
 
 
+class BinaryDistribution(Distribution):
+    """A wheel holding the Go server binary is platform-specific even without the Rust parts."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
 native = os.environ.get("HYBRIDBENCH_SKIP_NATIVE", "") not in ("1", "true", "yes")
+go = shutil.which("go") and os.environ.get("HYBRIDBENCH_SKIP_GO", "") not in ("1", "true", "yes")
 
 kwargs: dict = {"cmdclass": {"build_py": build_py_with_proto}}
+if go:
+    kwargs["distclass"] = BinaryDistribution
 if native:
     from setuptools_rust import Binding, RustBin, RustExtension
 

@@ -43,6 +43,12 @@ class Backend(ABC):
     name: ClassVar[str] = ""
     #: one line for ``hybridbench list``: where the work runs and how it is reached
     summary: ClassVar[str] = ""
+    #: where a report places this engine among the articles' columns, recorded in every cell
+    #: through ``describe()`` (so the report needs no backend names): ``engine_language``
+    #: (the language the work runs in), ``article_label`` (e.g. "Go only", "Rust via gRPC",
+    #: "Rust via FFI") and ``article_order`` (0 the orchestrator-only columns, 1 via gRPC,
+    #: 2 via FFI, 3 controls)
+    placement: ClassVar[dict[str, Any]] = {}
 
     # The pattern this backend stands for, recorded with every cell (``describe()["profile"]``)
     # so that reports choose baselines and word decisions from it, never from names: a
@@ -149,9 +155,10 @@ class Backend(ABC):
                 "summary": cls.summary}
 
     def describe(self) -> dict[str, Any]:
-        """Facts about this backend instance recorded with each result (versions, target...).
-        Subclasses add to ``super().describe()``, which carries the ``profile``."""
-        return {"profile": self.profile()}
+        """Facts about this backend instance recorded with each result (versions, target...):
+        the ``placement`` (the articles' columns) and the ``profile`` (the pattern the report
+        decides by). Subclasses add to ``super().describe()``."""
+        return {**self.placement, "profile": self.profile()}
 
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
         """``run`` plus the engine's own time for this call in nanoseconds (the kernel work,

@@ -21,10 +21,12 @@ import pytest
 
 import hybridbench
 from hybridbench.backends.grpc import GrpcBackend, GrpcPyBackend, _proto, server_binary
+from hybridbench.backends.grpc.gobackend import GrpcGoBackend
+from hybridbench.backends.grpc.gobackend import server_path as go_server_binary
 from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.testing import bad_input_params, size_params
 
-BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend}
+BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend, "grpc-go": GrpcGoBackend}
 
 
 def _param(name: str):
@@ -35,6 +37,7 @@ def _param(name: str):
 
 ALL = [_param(name) for name in BACKENDS]
 RUST = [_param("grpc")]
+GO = _param("grpc-go")
 
 CASES = size_params()
 
@@ -73,8 +76,8 @@ def test_processes_and_describe(backend):
     assert server.is_running() and server.ppid() == os.getpid()
     info = backend.describe()
     assert info["server_pid"] == procs["server"]
-    assert info["server"] == {"grpc": "hybridbench-kernels",
-                              "grpc-py": "hybridbench-pyserver"}[backend.name]
+    assert info["server"] == {"grpc": "hybridbench-kernels", "grpc-py": "hybridbench-pyserver",
+                              "grpc-go": "hybridbench-goengine"}[backend.name]
     assert info["target"].startswith("unix:")
     resources = backend.server_resources()["server"]
     assert resources["pid"] == procs["server"]
@@ -348,6 +351,8 @@ def _start_server(command: list[str]) -> tuple[subprocess.Popen, str]:
 def _server_command(name: str, listen: str) -> list[str]:
     if name == "grpc":
         return [str(server_binary()), "--listen", listen]
+    if name == "grpc-go":
+        return [str(go_server_binary()), "--listen", listen]
     return [sys.executable, "-m", "hybridbench.backends.grpc.pyserver", "--listen", listen]
 
 
@@ -415,6 +420,8 @@ EXITS = [pytest.param("grpc", mode, id=f"grpc-{mode}", marks=RUST[0].marks)
          for mode in ("normal", "exception", "sigint", "sigterm", "sigkill")]
 EXITS += [pytest.param("grpc-py", mode, id=f"grpc-py-{mode}", marks=ALL[1].marks)
           for mode in ("normal", "sigterm", "sigkill")]
+EXITS += [pytest.param("grpc-go", mode, id=f"grpc-go-{mode}", marks=GO.marks)
+          for mode in ("normal", "exception", "sigint", "sigterm", "sigkill")]
 
 
 @pytest.mark.parametrize(("name", "mode"), EXITS)

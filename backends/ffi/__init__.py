@@ -22,7 +22,7 @@ import importlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from hybridbench import native
 from hybridbench.backend import Backend
@@ -156,6 +156,10 @@ class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
     location, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
+    #: the built-in and SDK kernels are Rust (an --ffi-library of another language is named in
+    #: "libraries")
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+                                           "article_label": "Rust via FFI", "article_order": 2}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)

@@ -32,7 +32,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 
@@ -184,6 +184,8 @@ class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
     location, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+                                        "article_label": "Rust via gRPC", "article_order": 1}
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -445,6 +447,8 @@ class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
     summary = "the inproc Python engines in a grpcio server process, same client"
     engine_kind, engine_name = "python", "orjson, numpy, pillow-simd"
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+                                        "article_label": "Python via gRPC", "article_order": 3}
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

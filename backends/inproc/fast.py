@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 from hybridbench.backend import Backend
 from hybridbench.registry import get_workload
@@ -19,6 +20,8 @@ class InprocBackend(Backend):
     summary = "idiomatic fast Python in this process (orjson, numpy, pillow-simd)"
     location, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
     incumbent = True  # the Python a team would keep: the honest baseline
+    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+                                           "article_label": "Python only", "article_order": 0}
 
     def call(self, workload: str, payload: bytes) -> bytes:
         return get_workload(workload).fast(payload)

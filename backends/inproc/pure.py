@@ -8,6 +8,7 @@ reference needs more (``image`` needs a JPEG codec) says so in ``pure_unsupporte
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, ClassVar
 
 from hybridbench.backends.inproc.fast import InprocBackend
 from hybridbench.registry import get_workload
@@ -18,6 +19,9 @@ class InprocPureBackend(InprocBackend):
     summary = "Python standard library only, in this process (json, struct, array)"
     engine_name = "Python standard library"
     incumbent = False
+    placement: ClassVar[dict[str, Any]] = {
+        "engine_language": "Python", "article_label": "Python only (standard library)",
+        "article_order": 0}
 
     def unsupported_reason(self, workload: str) -> str | None:
         reason = get_workload(workload).pure_unsupported

@@ -1,0 +1,182 @@
+// Package timeseries is the timeseries workload (workloads/timeseries.py, whose docstring is the
+// specification): a columnar batch of metrics aggregated by (region, 1-minute window), plus
+// count and peak cpu per host, written as a binary table.
+package timeseries
+
+import (
+	"cmp"
+	"encoding/binary"
+	"math"
+	"slices"
+
+	"hybridbench/goengine/kernels/kernelerr"
+)
+
+const (
+	headerSize  = 16
+	version     = 1
+	windowMs    = 60_000
+	groupRecord = 48
+	hostRecord  = 16
+)
+
+var le = binary.LittleEndian
+
+// batch is a validated input: the columns, read in place.
+type batch struct {
+	n, m     int
+	payload  []byte
+	metrics0 int // offset of the metric columns
+}
+
+func (b *batch) ts(i int) int64      { return int64(le.Uint64(b.payload[headerSize+8*i:])) }
+func (b *batch) host(i int) uint32   { return le.Uint32(b.payload[headerSize+8*b.n+4*i:]) }
+func (b *batch) region(i int) uint16 { return le.Uint16(b.payload[headerSize+12*b.n+2*i:]) }
+func (b *batch) metric(k, i int) float64 {
+	return math.Float64frombits(le.Uint64(b.payload[b.metrics0+8*(k*b.n+i):]))
+}
+
+func metricsOffset(n int) int { return (headerSize + 14*n + 7) / 8 * 8 }
+
+// parse checks the header, the length and every metric value.
+func parse(payload []byte) (*batch, error) {
+	if len(payload) < headerSize {
+		return nil, kernelerr.Invalidf(
+			"timeseries: %d bytes is shorter than the 16-byte header", len(payload))
+	}
+	if magic := payload[:4]; string(magic) != "HBTS" {
+		return nil, kernelerr.Invalidf("timeseries: bad magic %q, expected \"HBTS\"", magic)
+	}
+	if v := le.Uint16(payload[4:]); v != version {
+		return nil, kernelerr.Invalidf("timeseries: unsupported version %d, expected %d", v, version)
+	}
+	m := int(le.Uint16(payload[6:]))
+	n := int(le.Uint32(payload[8:]))
+	if m < 2 {
+		return nil, kernelerr.Invalidf("timeseries: %d metric columns, at least 2 are needed", m)
+	}
+	if want := metricsOffset(n) + 8*n*m; len(payload) != want {
+		return nil, kernelerr.Invalidf("timeseries: expected %d bytes for %d points and %d "+
+			"metrics, got %d (truncated or misaligned batch)", want, n, m, len(payload))
+	}
+	b := &batch{n: n, m: m, payload: payload, metrics0: metricsOffset(n)}
+	for k := range m {
+		for i := range n {
+			if v := b.metric(k, i); math.IsNaN(v) || math.IsInf(v, 0) {
+				kind := "infinite"
+				if math.IsNaN(v) {
+					kind = "NaN"
+				}
+				return nil, kernelerr.Invalidf("timeseries: metric %d of point %d is %s", k, i, kind)
+			}
+		}
+	}
+	return b, nil
+}
+
+type groupKey struct {
+	region uint16
+	window int64
+}
+
+type group struct {
+	key           groupKey
+	sum, min, max float64
+	latencies     []float64
+}
+
+type hostStats struct {
+	host   uint32
+	count  uint32
+	maxCPU float64
+}
+
+// floorDiv is division rounding toward minus infinity (Go's / truncates toward zero).
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+// Run aggregates a batch; see the package documentation.
+func Run(payload []byte) ([]byte, error) {
+	b, err := parse(payload)
+	if err != nil {
+		return nil, err
+	}
+	groups, hosts := aggregate(b)
+	return encode(groups, hosts), nil
+}
+
+func aggregate(b *batch) ([]*group, []hostStats) {
+	byKey := make(map[groupKey]*group)
+	byHost := make(map[uint32]*hostStats)
+	for i := range b.n {
+		cpu, latency := b.metric(0, i), b.metric(1, i)
+		key := groupKey{b.region(i), floorDiv(b.ts(i), windowMs)}
+		g := byKey[key]
+		if g == nil {
+			g = &group{key: key, min: cpu, max: cpu}
+			byKey[key] = g
+		}
+		g.sum += cpu
+		g.min, g.max = min(g.min, cpu), max(g.max, cpu)
+		g.latencies = append(g.latencies, latency)
+
+		id := b.host(i)
+		h := byHost[id]
+		if h == nil {
+			h = &hostStats{host: id, maxCPU: cpu}
+			byHost[id] = h
+		}
+		h.count++
+		h.maxCPU = max(h.maxCPU, cpu)
+	}
+	groups := make([]*group, 0, len(byKey))
+	for _, g := range byKey {
+		groups = append(groups, g)
+	}
+	slices.SortFunc(groups, func(x, y *group) int {
+		return cmp.Or(cmp.Compare(x.key.region, y.key.region), cmp.Compare(x.key.window, y.key.window))
+	})
+	hosts := make([]hostStats, 0, len(byHost))
+	for _, h := range byHost {
+		hosts = append(hosts, *h)
+	}
+	slices.SortFunc(hosts, func(x, y hostStats) int { return cmp.Compare(x.host, y.host) })
+	return groups, hosts
+}
+
+// p95 is the nearest-rank 95th percentile: the value at 1-based rank ceil(0.95 * count).
+func p95(latencies []float64) float64 {
+	slices.Sort(latencies)
+	rank := (95*len(latencies) + 99) / 100
+	return latencies[rank-1]
+}
+
+func encode(groups []*group, hosts []hostStats) []byte {
+	out := make([]byte, 0, headerSize+groupRecord*len(groups)+hostRecord*len(hosts))
+	out = append(out, "HBTA"...)
+	out = le.AppendUint16(out, version)
+	out = le.AppendUint16(out, 0)
+	out = le.AppendUint32(out, uint32(len(groups)))
+	out = le.AppendUint32(out, uint32(len(hosts)))
+	for _, g := range groups {
+		count := len(g.latencies)
+		out = le.AppendUint64(out, uint64(g.key.window))
+		out = le.AppendUint16(out, g.key.region)
+		out = le.AppendUint16(out, 0)
+		out = le.AppendUint32(out, uint32(count))
+		for _, v := range []float64{g.sum / float64(count), g.min, g.max, p95(g.latencies)} {
+			out = le.AppendUint64(out, math.Float64bits(v))
+		}
+	}
+	for _, h := range hosts {
+		out = le.AppendUint32(out, h.host)
+		out = le.AppendUint32(out, h.count)
+		out = le.AppendUint64(out, math.Float64bits(h.maxCPU))
+	}
+	return out
+}

@@ -1,0 +1,118 @@
+package timeseries
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+	"testing"
+)
+
+// batchOf lays out a batch of points (ts, host, region, cpu, latency) with m metric columns;
+// the columns past the second are zero.
+func batchOf(m int, ts []int64, host []uint32, region []uint16, cpu, latency []float64) []byte {
+	n := len(ts)
+	out := []byte("HBTS")
+	out = le.AppendUint16(out, 1)
+	out = le.AppendUint16(out, uint16(m))
+	out = le.AppendUint32(out, uint32(n))
+	out = le.AppendUint32(out, 0)
+	for _, v := range ts {
+		out = le.AppendUint64(out, uint64(v))
+	}
+	for _, v := range host {
+		out = le.AppendUint32(out, v)
+	}
+	for _, v := range region {
+		out = le.AppendUint16(out, v)
+	}
+	out = append(out, make([]byte, metricsOffset(n)-len(out))...)
+	for k := range m {
+		for i := range n {
+			v := 0.0
+			switch k {
+			case 0:
+				v = cpu[i]
+			case 1:
+				v = latency[i]
+			}
+			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+	}
+	return out
+}
+
+func TestAggregate(t *testing.T) {
+	// two points in region 1 window -1 (negative timestamps floor), one in region 0 window 1
+	payload := batchOf(3, []int64{-1, -60_000, 60_000}, []uint32{7, 7, 2}, []uint16{1, 1, 0},
+		[]float64{10, 30, 5}, []float64{1, 2, 3})
+	out, err := Run(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out[:4]) != "HBTA" || le.Uint32(out[8:]) != 2 || le.Uint32(out[12:]) != 2 {
+		t.Fatalf("header % x", out[:16])
+	}
+	if len(out) != 16+48*2+16*2 {
+		t.Fatalf("length %d", len(out))
+	}
+	f := func(at int) float64 { return math.Float64frombits(le.Uint64(out[at:])) }
+	g0, g1 := 16, 16+48
+	if int64(le.Uint64(out[g0:])) != 1 || le.Uint16(out[g0+8:]) != 0 || le.Uint32(out[g0+12:]) != 1 {
+		t.Errorf("group 0 % x", out[g0:g0+16])
+	}
+	if int64(le.Uint64(out[g1:])) != -1 || le.Uint16(out[g1+8:]) != 1 || le.Uint32(out[g1+12:]) != 2 {
+		t.Errorf("group 1 % x", out[g1:g1+16])
+	}
+	if f(g1+16) != 20 || f(g1+24) != 10 || f(g1+32) != 30 || f(g1+40) != 2 {
+		t.Errorf("group 1 mean/min/max/p95 %v %v %v %v", f(g1+16), f(g1+24), f(g1+32), f(g1+40))
+	}
+	h0 := 16 + 96
+	if le.Uint32(out[h0:]) != 2 || le.Uint32(out[h0+16:]) != 7 || le.Uint32(out[h0+20:]) != 2 ||
+		f(h0+24) != 30 {
+		t.Errorf("hosts % x", out[h0:])
+	}
+}
+
+func TestP95IsNearestRank(t *testing.T) {
+	values := make([]float64, 20)
+	for i := range values {
+		values[i] = float64(20 - i)
+	}
+	if got := p95(values); got != 19 { // rank ceil(0.95 * 20) = 19
+		t.Errorf("p95 = %v", got)
+	}
+	if got := p95([]float64{4}); got != 4 {
+		t.Errorf("p95 of one = %v", got)
+	}
+}
+
+func TestEmptyBatch(t *testing.T) {
+	out, err := Run(batchOf(2, nil, nil, nil, nil, nil))
+	if err != nil || len(out) != 16 {
+		t.Fatalf("%v % x", err, out)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	good := batchOf(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2}, []float64{1, 2})
+	nan := batchOf(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2},
+		[]float64{1, math.NaN()})
+	inf := batchOf(2, []int64{0}, []uint32{0}, []uint16{0}, []float64{math.Inf(-1)}, []float64{1})
+	cases := []struct {
+		payload []byte
+		want    string
+	}{
+		{[]byte("HBTS"), "shorter than the 16-byte header"},
+		{append([]byte("XXXX"), good[4:]...), "bad magic"},
+		{good[:len(good)-3], "expected 80 bytes for 2 points and 2 metrics, got 77"},
+		{append(good, 0), "truncated or misaligned"},
+		{batchOf(1, []int64{0}, []uint32{0}, []uint16{0}, []float64{1}, nil), "at least 2"},
+		{nan, "metric 1 of point 1 is NaN"},
+		{inf, "metric 0 of point 0 is infinite"},
+	}
+	for _, c := range cases {
+		if _, err := Run(c.payload); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+// Package server is the Go engine's gRPC server (grpc-go), speaking proto/hybridbench.proto
+// exactly as the Rust SDK's server does:
+//
+//		hybridbench-go-server --listen unix:/tmp/hb/server.sock
+//		hybridbench-go-server --listen 127.0.0.1:0          # prints the port it got
+//		hybridbench-go-server --listen 0.0.0.0:50051 --allow-remote
+//		hybridbench-go-server --list-workloads              # one name per line, then exits
+//
+//	  - Prints "listening on ADDR" on stdout once it accepts connections (unix:PATH, or IP:PORT
+//	    with the port actually bound).
+//	  - Serves hybridbench.v1.Kernels (the generic Run, Describe, Resources) and the standard
+//	    grpc.health.v1.Health service (grpc-go's health package), for "" and the Kernels service.
+//	  - Messages up to 80 MiB both ways; bodies up to 64 MiB.
+//	  - At most --workers kernels run at once (default: the number of CPUs); inline kernels
+//	    (echo) run on the calling goroutine.
+//	  - Bad input: INVALID_ARGUMENT with the kernel's message; unknown workload: UNIMPLEMENTED
+//	    naming the known ones; a kernel panic: INTERNAL.
+//	  - SIGTERM / SIGINT: graceful shutdown (health goes NOT_SERVING, in-flight calls finish,
+//	    hard stop after 5 s). Exits when its parent dies (PR_SET_PDEATHSIG plus a getppid()
+//	    watchdog every 200 ms, watching --parent-pid or the parent at start);
+//	    --no-death-signal keeps only the watchdog, --no-parent-watch disables both.
+//	  - Binds loopback addresses only (or a Unix socket) unless --allow-remote is given.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"hybridbench/goengine/internal/pb"
+	"hybridbench/goengine/kernels"
+)
+
+const (
+	// MaxMessageBytes is the largest message accepted or sent: 64 MiB bodies plus framing.
+	MaxMessageBytes = 80 * 1024 * 1024
+	// shutdownGrace is how long a graceful shutdown may take before the server stops anyway.
+	shutdownGrace = 5 * time.Second
+)
+
+// Main is the whole program over a kernel table: parse the command line, then serve until
+// told to stop. It returns the exit code: 0, 1 on failure, 2 for a bad command line.
+func Main(table []kernels.Kernel, info Info, args []string) int {
+	program := filepath.Base(os.Args[0])
+	options, err := ParseArgs(args)
+	switch {
+	case errors.Is(err, errHelp):
+		fmt.Println(usage(program))
+		return 0
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n%s\n", program, err, usage(program))
+		return 2
+	case options.ListWorkloads:
+		for _, k := range table {
+			fmt.Println(k.Name)
+		}
+		return 0
+	}
+	if err := serve(program, NewService(table, options.Workers, info), options); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n", program, err)
+		return 1
+	}
+	return 0
+}
+
+// NewGRPCServer is the grpc-go server with the Kernels and health services registered.
+func NewGRPCServer(service *Service, healthServer *health.Server) *grpc.Server {
+	server := grpc.NewServer(
+		grpc.MaxRecvMsgSize(MaxMessageBytes),
+		grpc.MaxSendMsgSize(MaxMessageBytes),
+		// Bodies are large: wide flow-control windows avoid a round trip per 64 KiB.
+		grpc.InitialWindowSize(16*1024*1024),
+		grpc.InitialConnWindowSize(32*1024*1024),
+	)
+	pb.RegisterKernelsServer(server, service)
+	healthpb.RegisterHealthServer(server, healthServer)
+	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthServer.SetServingStatus(pb.Kernels_ServiceDesc.ServiceName,
+		healthpb.HealthCheckResponse_SERVING)
+	return server
+}
+
+func serve(program string, service *Service, options Options) error {
+	// Signals first, so that a SIGTERM from the parent-death setting below is caught.
+	stop := make(chan string, 1)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	if options.ParentWatch {
+		if err := watchParent(options, stop); err != nil {
+			return err
+		}
+	}
+	listener, address, err := listen(options.Listen)
+	if err != nil {
+		return err
+	}
+	healthServer := health.NewServer()
+	server := NewGRPCServer(service, healthServer)
+	served := make(chan error, 1)
+	go func() { served <- server.Serve(listener) }()
+	fmt.Printf("listening on %s\n", address) // stdout is unbuffered in Go
+	var reason string
+	select {
+	case sig := <-signals:
+		reason = signalName(sig)
+	case reason = <-stop:
+	case err := <-served:
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: %s: shutting down\n", program, reason)
+	healthServer.Shutdown() // every service NOT_SERVING
+	graceful := make(chan struct{})
+	go func() { server.GracefulStop(); close(graceful) }()
+	select {
+	case <-graceful:
+	case <-time.After(shutdownGrace):
+		fmt.Fprintf(os.Stderr, "%s: graceful shutdown timed out; stopping\n", program)
+		server.Stop()
+	}
+	if options.Listen.Network == "unix" {
+		_ = os.Remove(options.Listen.Address) // the listener removes it too; make sure
+	}
+	return nil
+}
+
+func signalName(sig os.Signal) string {
+	if sig == syscall.SIGTERM {
+		return "SIGTERM"
+	}
+	return "SIGINT"
+}
+
+// listen binds the address; a stale socket file of a killed server is removed first (bind
+// would fail on it). It returns the listener and the address to announce.
+func listen(spec Listen) (net.Listener, string, error) {
+	if spec.Network == "unix" {
+		if info, err := os.Lstat(spec.Address); err == nil && info.Mode().Type() == fs.ModeSocket {
+			_ = os.Remove(spec.Address)
+		}
+		listener, err := net.Listen("unix", spec.Address)
+		if err != nil {
+			return nil, "", fmt.Errorf("cannot listen on unix:%s: %w", spec.Address, err)
+		}
+		return listener, "unix:" + spec.Address, nil
+	}
+	listener, err := net.Listen("tcp", spec.Address)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot listen on %s: %w", spec.Address, err)
+	}
+	return listener, listener.Addr().String(), nil
+}
