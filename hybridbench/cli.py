@@ -454,7 +454,7 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         check_writable(args.csv, "--csv")
     if args.png_dir:
         check_writable(args.png_dir / "chart.png", "--png-dir")
-    loaded = [load_any(path) for path in args.results]
+    loaded = _side_by_side([load_any(path) for path in args.results], args.results, console)
     report = model.build(loaded, args.baseline)  # once: every format renders this model
     if args.terminal:
         terminal.print_report(report, console)
@@ -470,6 +470,27 @@ def cmd_report(args: argparse.Namespace, console: Console) -> int:
         written = html.write_pngs(report, args.png_dir)
         console.print(f"charts: {len(written)} PNG files in {args.png_dir}")
     return 0
+
+
+def _side_by_side(loaded: list[results.Results], paths: list[Path],
+                  console: Console) -> list[results.Results]:
+    """Files with different cells (one per backend, as the nox sessions write them) become one
+    run, so every workload gets one table with every backend; files that measured the same
+    cells stay separate runs (``merge`` adds same-cell files up, which a report must not)."""
+    if len(loaded) < 2:
+        return loaded
+    keys = [cell.key for r in loaded for cell in r.cells]
+    if len(keys) != len(set(keys)):
+        console.print("[yellow]note:[/] the files measured some of the same cells: each is "
+                      "shown as a run of its own", highlight=False)
+        return loaded
+    try:
+        return [merge.merge([merge.Source(str(p), r) for p, r in zip(paths, loaded,
+                                                                       strict=True)])]
+    except merge.MergeError as exc:
+        console.print(f"[yellow]note:[/] shown as separate runs: {escape(str(exc))}",
+                      highlight=False)
+        return loaded
 
 
 def load_any(path: Path) -> results.Results:

@@ -241,7 +241,7 @@ def concurrency_scaling(workload: WorkloadView) -> Figure | None:
     colours: dict[str, str] = {}
     for group in workload.groups:
         for entry in group.entries:
-            if entry.ok:
+            if entry.ok and entry.cell.mode != "open":  # load points have their own chart
                 series[(entry.cell.backend, group.size)].append(
                     (entry.cell.concurrency, entry.throughput.value))  # type: ignore[union-attr]
                 colours[entry.cell.backend] = entry.colour
@@ -293,6 +293,44 @@ def size_sweep(run: RunView, workload: WorkloadView) -> Figure | None:
     ax.set_xlabel("payload (log scale)")
     ax.set_ylabel("latency per call (log scale)")
     ax.set_title(f"{workload.name}: latency against payload size", loc="left", fontsize=10)
+    ax.grid(which="major", alpha=0.25)
+    fig.legend(loc="outside right upper", frameon=False, fontsize=8)
+    return fig
+
+
+def load_curve(run: RunView, workload: WorkloadView) -> Figure | None:
+    """P50 (solid) and P99 (dashed) against the achieved rate, per backend, from the
+    open-loop cells; the latency objective as a line, the capacity point circled."""
+    found = [c for c in run.capacities_of(workload.name) if len(c.points) > 1]
+    if not found:
+        return None
+    fig = Figure(figsize=(WIDTH + 1.6, 3.8), layout="constrained")
+    ax = fig.subplots()
+    several_sizes = len({c.size for c in found}) > 1
+    for item in found:
+        colour = run.colours.get(item.backend, NA_COLOUR)
+        label = f"{item.backend} {item.size}" if several_sizes else item.backend
+        points = [(p.achieved, p.p50_ns, p.p99_ns) for p in item.points
+                  if p.p50_ns and p.p99_ns]
+        xs = [x for x, _, _ in points]
+        ax.plot(xs, [float(p50) for _, p50, _ in points], marker="o", color=colour,
+                label=f"{label} P50")
+        ax.plot(xs, [float(p99) for _, _, p99 in points], linestyle="--", marker=".",
+                color=colour, alpha=0.8, label=f"{label} P99")
+        if item.best is not None and item.best.p99_ns:
+            ax.plot([item.best.achieved], [item.best.p99_ns], marker="o", markersize=11,
+                    markerfacecolor="none", color=colour)
+    slo = found[0].slo_p99_ns
+    if slo:
+        ax.axhline(slo, color="#444444", linewidth=0.8, linestyle=":",
+                   label=f"objective P99 {fmt.duration_ns(slo)}")
+    ax.set_yscale("log")
+    _log_duration_axis(ax.yaxis, *ax.get_ylim())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.count(v)))
+    ax.set_xlabel("achieved requests per second")
+    ax.set_ylabel("latency (log scale)")
+    ax.set_title(f"{workload.name}: latency against load (circled: capacity)", loc="left",
+                 fontsize=10)
     ax.grid(which="major", alpha=0.25)
     fig.legend(loc="outside right upper", frameon=False, fontsize=8)
     return fig

@@ -14,7 +14,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from hybridbench import thresholds
+from hybridbench import capacity, thresholds
 from hybridbench.report import charts, model
 from hybridbench.report import formatting as fmt
 from hybridbench.results import FAILED, WRONG, Results
@@ -37,7 +37,8 @@ _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     byte_rate=fmt.byte_rate, kind_title=model.KIND_TITLES.get,
                     BAD=(WRONG, FAILED), WORTH_IT=thresholds.WORTH_IT,
                     AFFORDABLE=thresholds.AFFORDABLE_SHARE, DOMINANT=thresholds.DOMINANT_SHARE,
-                    BUSY=thresholds.BUSY_CORES)
+                    BUSY=thresholds.BUSY_CORES, capacity_line=capacity.summary_line,
+                    CAPACITY_ASSUMPTIONS=capacity.ASSUMPTIONS)
 
 
 def _figure(fig: Any) -> dict[str, Any]:
@@ -53,9 +54,14 @@ def _sweeps(run: model.RunView) -> dict[str, dict[str, Any]]:
     return {name: _figure(fig) for name, fig in found.items() if fig is not None}
 
 
+def _loads(run: model.RunView) -> dict[str, dict[str, Any]]:
+    found = {w.name: charts.load_curve(run, w) for w in run.workloads}
+    return {name: _figure(fig) for name, fig in found.items() if fig is not None}
+
+
 def render_report(report: model.Report) -> str:
     sections = [{"run": run, "charts": {w.name: _charts(w) for w in run.workloads},
-                 "sweeps": _sweeps(run)} for run in report.runs]
+                 "sweeps": _sweeps(run), "loads": _loads(run)} for run in report.runs]
     return _ENV.get_template("report.html.j2").render(sections=sections)
 
 
@@ -78,7 +84,8 @@ def write_pngs(report: model.Report, directory: Path) -> list[Path]:
         prefix = f"run{index + 1}-" if len(report.runs) > 1 else ""
         for workload in run.workloads:
             figures = {**charts.workload_charts(workload),
-                       "crossing-cost": charts.size_sweep(run, workload)}
+                       "crossing-cost": charts.size_sweep(run, workload),
+                       "load": charts.load_curve(run, workload)}
             for name, fig in figures.items():
                 if fig is not None:
                     written.append(charts.to_png(

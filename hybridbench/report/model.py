@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridbench import thresholds
+from hybridbench import capacity, thresholds
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import decision
 from hybridbench.report import formatting as fmt
@@ -129,8 +129,16 @@ class Group:
 
     @property
     def lowest(self) -> list[Entry]:
-        low = min((e.cell.concurrency for e in self.entries), default=1)
-        return [e for e in self.entries if e.cell.concurrency == low]
+        """The entries the decision compares: closed loop (a rate sweep's open-loop cells
+        are load points, shown in their own chart) at the lowest concurrency."""
+        closed = [e for e in self.entries if e.cell.mode != "open"] or self.entries
+        low = min((e.cell.concurrency for e in closed), default=1)
+        return [e for e in closed if e.cell.concurrency == low]
+
+    @property
+    def several_loads(self) -> bool:
+        """Open-loop cells (``--rate``): the table gets an offered-load column."""
+        return any(e.cell.mode == "open" for e in self.entries)
 
     @property
     def several_concurrencies(self) -> bool:
@@ -158,6 +166,11 @@ class RunView:
     notices: dict[str, list[tuple[str, Notice]]]
     problems: list[Entry]
     env: list[tuple[str, str]]
+    #: latency against load and the capacity it implies, from open-loop cells (``--rate``)
+    capacities: list[capacity.Capacity] = field(default_factory=list)
+
+    def capacities_of(self, workload: str) -> list[capacity.Capacity]:
+        return [c for c in self.capacities if c.workload == workload]
 
     @property
     def groups(self) -> list[Group]:
@@ -258,8 +271,10 @@ def build_run(results: Results, baseline: str | None = None,
     for name, sizes in workloads.items():
         groups = [_group(name, size, members, chosen) for size, members in sizes.items()]
         views.append(WorkloadView(name, groups))
+    slo = results.config.get("slo_p99_s")
     run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
-                  [e for e in entries if e.cell.status != OK], env_rows(results.env))
+                  [e for e in entries if e.cell.status != OK], env_rows(results.env),
+                  capacity.capacities(results, slo * 1e9 if slo else None))
     run.overall = overall(run)
     return run
 

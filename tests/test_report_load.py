@@ -1,0 +1,67 @@
+"""The report side of load beyond one process: open-loop cells become a latency-against-load
+chart with the capacity stated, stay out of the closed-loop decision, and result files with
+different cells (one per backend) are reported as one run with one table per workload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hybridbench.cli import main
+from hybridbench.report import html, model
+from hybridbench.results import Cell, Results, load, save
+
+
+def _cell(backend: str, rate: float | None, achieved: float, p99_ms: float) -> Cell:
+    return Cell(workload="echo", size="64B", backend=backend, mode="open" if rate else "closed",
+                rate=rate, verified=True, throughput_ops=achieved, samples=20_000,
+                latency_ns={"p50": p99_ms * 2e5, "p90": p99_ms * 5e5, "p99": p99_ms * 1e6,
+                            "p999": p99_ms * 2e6, "max": p99_ms * 3e6, "mean": p99_ms * 3e5},
+                rounds=[{"ops": achieved}], payload_bytes=64,
+                cpu_s_per_op={"client": 3e-4, "server": 5e-5},
+                backend_info={"profile": {"location": "service", "engine_kind": "native",
+                                          "engine_name": "Rust kernels", "transport": "gRPC"}})
+
+
+def _sweep() -> Results:
+    cells = [_cell("grpc", None, 1000, 4.0)] + [
+        _cell("grpc", rate, min(rate, 1000), p99)
+        for rate, p99 in ((250, 1.0), (500, 2.0), (850, 4.5), (1150, 40.0))]
+    return Results(env={}, cells=cells, config={"slo_p99_s": 0.005})
+
+
+def test_open_loop_cells_make_a_load_chart_and_a_capacity_line():
+    report = model.build([_sweep()])
+    (run,) = report.runs
+    (found,) = run.capacities_of("echo")
+    assert found.best is not None and found.best.achieved == 850
+    page = html.render_report(report)
+    assert "Latency against load: echo" in page
+    assert "echo/64B grpc: 850 req/s at P99 &lt;= 5 ms" in page
+    assert "cores per 1,000 requests/s" in page
+
+
+def test_open_loop_cells_stay_out_of_the_decision():
+    (group,) = model.build([_sweep()]).runs[0].groups
+    assert group.several_loads
+    assert [e.cell.mode for e in group.lowest] == ["closed"]
+
+
+def test_per_backend_files_become_one_table(tmp_path: Path, capsys):
+    first, second = tmp_path / "grpc.json", tmp_path / "ffi.json"
+    save(Results(env={}, cells=[_cell("grpc", None, 1000, 4.0)],
+                 config={"duration_s": 3.0}), first)
+    ffi = _cell("ffi", None, 90_000, 0.02)
+    ffi.backend_info = {"profile": {"location": "in-process", "engine_kind": "native",
+                                    "engine_name": "Rust kernels", "transport": "FFI"}}
+    save(Results(env={}, cells=[ffi], config={"duration_s": 3.0}), second)
+    out = tmp_path / "both.html"
+    assert main(["report", str(first), str(second), "-o", str(out)]) == 0
+    page = out.read_text()
+    assert page.count("<h2>Headline</h2>") == 1  # one run, so one table per workload
+    assert page.count("<h3>echo 64B</h3>") == 1
+    assert "grpc" in page and "ffi" in page
+    # the same files twice measured the same cells: separate runs, said so
+    assert main(["report", str(first), str(first), "-o", str(tmp_path / "twice.html")]) == 0
+    assert "each is shown as a run of its own" in " ".join(capsys.readouterr().out.split())
+    assert (tmp_path / "twice.html").read_text().count("<h2>Headline</h2>") == 2
+    assert load(first).cells[0].backend == "grpc"  # inputs untouched
