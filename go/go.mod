@@ -1,0 +1,3 @@
+module hybridbench/goengine
+
+go 1.22
