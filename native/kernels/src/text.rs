@@ -13,8 +13,8 @@ mod tables;
 
 use crate::{check_payload_size, KernelError, Result};
 use tables::{
-    astral_class, mix64, Model, BMP, BUCKETS, CATEGORIES, FNV_OFFSET, FNV_PRIME, GOLDEN,
-    ISOLATED, MODEL, SEPARATOR, WORD,
+    astral_class, mix64, Model, BMP, BUCKETS, CATEGORIES, FNV_OFFSET, FNV_PRIME, GOLDEN, ISOLATED,
+    MODEL, SEPARATOR, WORD,
 };
 
 pub const MAGIC_IN: &[u8; 4] = b"HBTX";
@@ -304,7 +304,10 @@ mod tests {
     }
 
     fn fnv_of(tokens: &[&str]) -> Vec<u64> {
-        tokens.iter().map(|t| fnv(FNV_OFFSET, t.as_bytes())).collect()
+        tokens
+            .iter()
+            .map(|t| fnv(FNV_OFFSET, t.as_bytes()))
+            .collect()
     }
 
     fn error(input: &[u8]) -> String {
@@ -347,8 +350,8 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("Hello, WORLD", &["hello", "world"]),
             ("ΟΔΥΣΣΕΥΣ σοφός", &["οδυσσευσ", "σοφόσ"]), // final sigma folds to σ
-            ("İstanbul ışık", &["istanbul", "ışık"]),     // İ is i; ı stays
-            ("ＡＢＣ１２３！x", &["abc123", "x"]),            // fullwidth folds to ASCII
+            ("İstanbul ışık", &["istanbul", "ışık"]),   // İ is i; ı stays
+            ("ＡＢＣ１２３！x", &["abc123", "x"]),      // fullwidth folds to ASCII
             ("東京👩\u{200d}💻", &["東", "京", "👩", "💻"]), // isolated; ZWJ separates
             ("cafe\u{301} e\u{301}", &["cafe\u{301}", "e\u{301}"]), // combining marks are word chars
             ("Straße GROẞ", &["straße", "groß"]),
@@ -365,9 +368,15 @@ mod tests {
     fn a_batch_matches_the_python_reference() {
         // record 0 and the empty record as workloads/text.py computes them
         let out = run(&batch(&[b"Hello, WORLD", b""])).unwrap();
-        assert_eq!(&out[..16], b"HBTC\x01\x00\x05\x00\x02\x00\x00\x00\x20\x00\x00\x00");
+        assert_eq!(
+            &out[..16],
+            b"HBTC\x01\x00\x05\x00\x02\x00\x00\x00\x20\x00\x00\x00"
+        );
         assert_eq!(out.len(), OUT_HEADER + 2 * RECORD);
-        assert_eq!(record(&out, 0), (8529840378668210425, 2, vec![26, 19, 8, 2, 28]));
+        assert_eq!(
+            record(&out, 0),
+            (8529840378668210425, 2, vec![26, 19, 8, 2, 28])
+        );
         assert_eq!(f64_at(&out, OUT_HEADER + 24), 0.5664520263671875); // exact: int / int
         assert!((f64_at(&out, OUT_HEADER + 64) - 0.33525491586432166).abs() < 1e-12);
         assert_eq!(record(&out, 1), (0, 0, vec![0, 1, 2, 3, 4]));
@@ -383,7 +392,10 @@ mod tests {
         }
         for b in 0..128u8 {
             let (class, lower) = ASCII[usize::from(b)];
-            assert_eq!((class, u32::from(lower)), (class_of(b.into()), normalise(b.into())));
+            assert_eq!(
+                (class, u32::from(lower)),
+                (class_of(b.into()), normalise(b.into()))
+            );
         }
     }
 
@@ -400,12 +412,24 @@ mod tests {
         no_table[8] = 3;
         let cases: &[(&[u8], &str)] = &[
             (b"HBTX", "text: 4 bytes is shorter than the 12-byte header"),
-            (b"XXXX\x01\0\0\0\0\0\0\0", "text: bad magic 58585858, expected 48425458 (\"HBTX\")"),
+            (
+                b"XXXX\x01\0\0\0\0\0\0\0",
+                "text: bad magic 58585858, expected 48425458 (\"HBTX\")",
+            ),
             (&bad_version, "text: unsupported version 2, expected 1"),
             (&bad_flags, "text: flags are 1, expected 0"),
-            (&too_many, "text: 65537 documents exceed the limit of 65536 per batch"),
-            (&no_table, "text: 12 bytes cannot hold the length table of 3 documents (24 bytes)"),
-            (&good[..good.len() - 1], "text: expected 23 bytes for 2 documents of 3 bytes in all, got 22"),
+            (
+                &too_many,
+                "text: 65537 documents exceed the limit of 65536 per batch",
+            ),
+            (
+                &no_table,
+                "text: 12 bytes cannot hold the length table of 3 documents (24 bytes)",
+            ),
+            (
+                &good[..good.len() - 1],
+                "text: expected 23 bytes for 2 documents of 3 bytes in all, got 22",
+            ),
         ];
         for (input, message) in cases {
             assert_eq!(error(input), *message);
@@ -417,8 +441,14 @@ mod tests {
     fn invalid_utf8_names_the_first_bad_document_and_byte() {
         let lone_surrogate = b"ok \xed\xa0\x80";
         let input = batch(&[b"fine", lone_surrogate, b"\xff"]);
-        assert_eq!(error(&input), "text: document 1 is not valid UTF-8 at byte 3");
+        assert_eq!(
+            error(&input),
+            "text: document 1 is not valid UTF-8 at byte 3"
+        );
         let truncated = batch(&[b"ab\xe2\x82"]);
-        assert_eq!(error(&truncated), "text: document 0 is not valid UTF-8 at byte 2");
+        assert_eq!(
+            error(&truncated),
+            "text: document 0 is not valid UTF-8 at byte 2"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub const WORD: u8 = 1;
 pub const ISOLATED: u8 = 2;
 
 /// Inclusive code point ranges of word characters (all in the BMP).
+#[rustfmt::skip]
 const WORD_RANGES: &[(u32, u32)] = &[
     (0x0030, 0x0039), (0x0041, 0x005A), (0x0061, 0x007A),
     (0x00C0, 0x00D6), (0x00D8, 0x00F6), (0x00F8, 0x02AF),
@@ -31,6 +32,7 @@ const WORD_RANGES: &[(u32, u32)] = &[
 ];
 
 /// Inclusive code point ranges of characters that are tokens on their own.
+#[rustfmt::skip]
 const ISOLATED_RANGES: &[(u32, u32)] = &[
     (0x2600, 0x27BF),
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),
@@ -51,6 +53,7 @@ enum Which {
 use Which::{All, Even, Odd};
 
 /// (first, last, which code points of the range, offset): the case rules.
+#[rustfmt::skip]
 const CASE_RULES: &[(u32, u32, Which, i32)] = &[
     (0x0041, 0x005A, All, 0x20),
     (0x00C0, 0x00D6, All, 0x20), (0x00D8, 0x00DE, All, 0x20),
@@ -71,8 +74,8 @@ const CASE_RULES: &[(u32, u32, Which, i32)] = &[
 fn applies(code: u32, which: Which) -> bool {
     match which {
         All => true,
-        Even => code % 2 == 0,
-        Odd => code % 2 == 1,
+        Even => code.is_multiple_of(2),
+        Odd => !code.is_multiple_of(2),
     }
 }
 
@@ -89,7 +92,9 @@ fn case_rule(code: u32) -> u32 {
 }
 
 fn in_ranges(code: u32, ranges: &[(u32, u32)]) -> bool {
-    ranges.iter().any(|&(first, last)| (first..=last).contains(&code))
+    ranges
+        .iter()
+        .any(|&(first, last)| (first..=last).contains(&code))
 }
 
 /// The class of a code point (of its normalised form too: normalising never changes it).
