@@ -151,7 +151,7 @@ import math
 
 from hybridbench.errors import VerificationError
 from hybridbench.workload import SizePreset, Workload
-from hybridbench.workloads import text_corpus, text_fast
+from hybridbench.workloads import text_corpus
 from hybridbench.workloads import text_rules as rules
 
 # name -> (documents, mean words per document)
@@ -262,6 +262,10 @@ class TextWorkload(Workload):
         return reference(payload)
 
     def fast(self, payload: bytes) -> bytes:
+        # imported on first use: numpy and scipy.sparse cost every process that lists the
+        # workloads (the CLI, every worker, inproc-pure) half a second or more
+        from hybridbench.workloads import text_fast
+
         return text_fast.run(payload)
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:

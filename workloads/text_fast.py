@@ -20,7 +20,7 @@ from scipy import sparse
 from hybridbench.workloads import text_rules as rules
 
 # Tokens of at most this many bytes are hashed together in a (length x tokens) byte matrix;
-# longer ones (rare: a URL-less text has few) one by one, so a huge token costs no huge matrix.
+# longer ones (rare in prose) one at a time, so that a huge token costs no huge matrix.
 _MATRIX_WIDTH = 48
 
 _U64 = np.uint64
