@@ -17,7 +17,7 @@ import io
 import numpy as np
 
 import hybridbench
-from hybridbench.workloads import timeseries
+from hybridbench.workloads import text_rules, timeseries
 
 
 def _jpeg_with_size(base: bytes, width: int, height: int) -> bytes:
@@ -106,6 +106,24 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
                                  np.zeros(2, np.uint16), np.ones((1, 2))), r"metric"),
         ("ts-oversized", "timeseries", OVERSIZED, r"limit"),
         ("echo-oversized", "echo", OVERSIZED, r"limit"),
+        *_text_cases(),
+    ]
+
+
+def _text_cases() -> list[tuple[str, str, bytes, str]]:
+    good = text_rules.encode_batch([b"one", "deux \u00e9".encode(), b""])
+    too_many = good[:8] + (text_rules.MAX_DOCUMENTS + 1).to_bytes(4, "little") + good[12:]
+    return [
+        ("text-short", "text", b"HBTX", r"shorter than the 12-byte header"),
+        ("text-bad-magic", "text", b"XXXX" + good[4:], r"bad magic 58585858"),
+        ("text-bad-version", "text", good[:4] + b"\x02" + good[5:], r"unsupported version 2"),
+        ("text-too-many-documents", "text", too_many, r"65537 documents exceed the limit"),
+        ("text-truncated", "text", good[:-1], r"expected \d+ bytes for 3 documents"),
+        ("text-invalid-utf8", "text", text_rules.encode_batch([b"ok", b"fine \xc3(", b"\xff"]),
+         r"document 1 is not valid UTF-8 at byte 5"),
+        ("text-lone-surrogate", "text", text_rules.encode_batch([b"a \xed\xa0\x80"]),
+         r"document 0 is not valid UTF-8 at byte 2"),
+        ("text-oversized", "text", OVERSIZED, r"limit"),
     ]
 
 

@@ -6,6 +6,7 @@ import (
 	"hybridbench/goengine/kernels/echo"
 	"hybridbench/goengine/kernels/image"
 	"hybridbench/goengine/kernels/jsonorders"
+	"hybridbench/goengine/kernels/text"
 	"hybridbench/goengine/kernels/timeseries"
 )
 
@@ -27,4 +28,5 @@ var Table = []Kernel{
 	{Name: "image", Run: image.Run},
 	{Name: "timeseries", Run: timeseries.Run},
 	{Name: "echo", Run: echo.Run, Inline: true},
+	{Name: "text", Run: text.Run},
 }

@@ -8,6 +8,7 @@
 pub mod echo;
 pub mod image;
 pub mod json;
+pub mod text;
 pub mod timeseries;
 
 // The kernels' shared vocabulary, kept at this crate's root for the kernel modules.
@@ -19,6 +20,7 @@ hybridbench_sdk::kernels! {
     Kernel::new("timeseries", timeseries::run),
     // A copy: cheaper than a thread hop (server) or an allocation (C ABI).
     Kernel::new("echo", echo::run).inline().into_fn(echo::run_into),
+    Kernel::new("text", text::run),
 }
 
 #[cfg(test)]
@@ -29,7 +31,7 @@ mod tests {
     fn the_workloads_in_the_order_hybridbench_lists_them() {
         assert_eq!(KERNELS.library(), "hybridbench-kernels");
         let names: Vec<_> = KERNELS.names().collect();
-        assert_eq!(names, ["json", "image", "timeseries", "echo"]);
+        assert_eq!(names, ["json", "image", "timeseries", "echo", "text"]);
     }
 
     #[test]
