@@ -1,9 +1,9 @@
 """Differential test of the ``text`` engines: every engine, the same answer or the same error.
 
 Python reference (``inproc-pure``), the numpy engine (``inproc``), the Rust kernel through
-``ffi`` and ``grpc``, the Python engine behind ``grpc-py``, the Go server ``grpc-go`` and the Go package
-(``go/kernels/text``, driven through its ``TestFiles`` test) are fed generated batches, a
-sweep of every code point of the BMP and the edges of the astral ranges, documents of odd
+``ffi`` and ``grpc``, the Python engine behind ``grpc-py``, the Go server (``grpc-go``) and
+the Go package (``go/kernels/text``, driven through its ``TestFiles`` test) are fed generated
+batches, a sweep of every code point of the BMP and the edges of the astral ranges, documents of odd
 Unicode (combining marks, ZWJ emoji, right-to-left text, final sigma, Turkish I, fullwidth
 forms, NUL), huge tokens, empty documents, invalid UTF-8 (lone surrogates encoded as bytes,
 overlong forms, truncated sequences, code points above U+10FFFF) and deterministic mutations
