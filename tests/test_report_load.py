@@ -65,3 +65,12 @@ def test_per_backend_files_become_one_table(tmp_path: Path, capsys):
     assert "each is shown as a run of its own" in " ".join(capsys.readouterr().out.split())
     assert (tmp_path / "twice.html").read_text().count("<h2>Headline</h2>") == 2
     assert load(first).cells[0].backend == "grpc"  # inputs untouched
+
+
+def test_a_median_outside_its_interval_still_draws():
+    """Reported from a real run: echo 1MB grpc at 66.4/s with the workers' interval
+    [73.1, 89.9] made matplotlib refuse a negative error bar and the report exit 2."""
+    cell = _cell("grpc", None, 66.4, 4.0)
+    cell.throughput_ci95 = [73.1, 89.9]
+    page = html.render_report(model.build([Results(env={}, cells=[cell])]))
+    assert "echo: throughput" in page

@@ -98,8 +98,10 @@ def throughput(workload: WorkloadView) -> Figure | None:
         entries = _measured(group)
         values = [e.throughput.value for e in entries]  # type: ignore[union-attr]
         bounds = [_bounds(e) for e in entries]
-        low = [v - lo for (lo, _), v in zip(bounds, values, strict=True)]
-        high = [hi - v for (_, hi), v in zip(bounds, values, strict=True)]
+        # The bar is the median of the rounds, the interval is for the mean of the workers:
+        # on a skewed run the median can sit outside it, and an error bar cannot be negative.
+        low = [max(0.0, v - lo) for (lo, _), v in zip(bounds, values, strict=True)]
+        high = [max(0.0, hi - v) for (_, hi), v in zip(bounds, values, strict=True)]
         ax.barh(range(len(entries)), values, xerr=[low, high],
                 color=[e.colour for e in entries],
                 error_kw={"ecolor": "#222", "capsize": 3, "elinewidth": 1})
