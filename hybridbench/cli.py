@@ -1,4 +1,4 @@
-"""``hybridbench`` command line: list, run, report (DESIGN.md, "CLI")."""
+"""``hybridbench`` command line (DESIGN.md, "Python API, CLI, result file")."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hybridbench import compare, registry, results, runner
+from hybridbench import compare, interrupts, registry, results, runner
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import formatting as fmt
 from hybridbench.report import html, markdown, terminal
@@ -301,13 +301,37 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
         done = runner.run(config, progress=on_progress, cells_plan=cells)
         progress.update(task, completed=len(cells))
-    results.save(done, output)
-    html.write([done], args.report)
-    if args.markdown:
-        markdown.write([done], args.markdown)
+    return _save_run(done, output, args, console)
+
+
+def _save_run(done: results.Results, output: Path, args: argparse.Namespace,
+              console: Console) -> int:
+    """Save the results, then the reports; say what was saved where if interrupted.
+
+    The results file is what a run exists for: an interrupt while it is written (a second
+    Ctrl-C after the one that stopped the run, or a first one just then) waits until the
+    write is complete. The reports can be made again from it (``hybridbench report``), so an
+    interrupt while they are written stops there.
+    """
+    with interrupts.deferred(f"finishing writing {output} first") as late:
+        results.save(done, output)
+    cells = f"{len(done.cells)} cells" + (" (partial)" if done.config.get("interrupted") else "")
+    if late:
+        console.print(f"[red]interrupted[/] while saving: {cells} saved to {output}; the "
+                      "report was not written", highlight=False)
+        return 130
+    try:
+        html.write([done], args.report)
+        if args.markdown:
+            markdown.write([done], args.markdown)
+    except KeyboardInterrupt:
+        console.print(f"[red]interrupted[/]: {cells} saved to {output}; the report was not "
+                      "written", highlight=False)
+        return 130
     terminal.print_summary(done, console)
-    console.print(f"results: {output}\nreport:  {args.report}")
+    console.print(f"results: {output}\nreport:  {args.report}", highlight=False)
     if done.config.get("interrupted"):
+        console.print(f"[red]interrupted[/]: {cells} saved to {output}", highlight=False)
         return 130
     failed = _all_failed_line(done)
     if failed:
@@ -405,8 +429,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 def _terminate(signum: int, frame: object) -> None:
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks stop spawned servers and the partial
-    # results are still saved.
-    raise KeyboardInterrupt
+    # results are still saved; its name says which it was (interrupts.stopped_by).
+    raise KeyboardInterrupt("SIGTERM")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,6 @@
 """The runner: plans cells, and for each one has worker processes measure it, then merges.
 
-Order (DESIGN.md, "Measurement rules" and "Version 2"): for every cell, load the payload and
+Order (DESIGN.md, "Measurement"): for every cell, load the payload and
 compute the reference answer once, here; then ``workers`` passes over the cells, each running
 one fresh worker process per cell, one process at a time (interleaved: see ``_passes``). A
 worker starts a backend instance of its own, verifies, warms up, freezes the heap and times
@@ -28,6 +28,7 @@ degrees of freedom; the price is a wide t quantile (4.30), which the interval pa
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, manager, pinning, stats
+from hybridbench import coldstart, envinfo, interrupts, manager, pinning, stats
 from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
@@ -198,12 +199,15 @@ ProgressFn = Callable[[int, int, CellPlan], None]
 
 
 def run(config: RunConfig, progress: ProgressFn | None = None,
-        on_cell: Callable[[Cell], None] | None = None,
         cells_plan: list[CellPlan] | None = None) -> Results:
     """Run every planned cell, its workers interleaved with the other cells' (see
-    ``_passes``); ``progress(i, total, plan)`` is called before each worker, ``on_cell`` when
-    a cell is complete. ``cells_plan`` is ``plan(config)`` when the caller has it already
-    (planning checks ``--input`` files against the references: not worth doing twice)."""
+    ``_passes``), then their cold starts; ``progress(i, total, plan)`` is called before each
+    worker. ``cells_plan`` is ``plan(config)`` when the caller has it already (planning checks
+    ``--input`` files against the references: not worth doing twice).
+
+    An interrupt (KeyboardInterrupt: Ctrl-C, or SIGTERM in the CLI) stops the measuring and
+    returns what was measured, with ``config["interrupted"]``; further interrupts are held
+    until then (``interrupts.deferred``), so that stopping never loses a measured cell."""
     if cells_plan is None:
         cells_plan = plan(config)
     placement = pinning.plan(config.pin)
@@ -212,24 +216,40 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     busy = envinfo.busy_warning()
     if busy:
         results.warnings.append(f"at start: {busy}")
-    with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-        pending: list[PendingCell] = []
-        try:
-            for index, cell_plan in enumerate(cells_plan):
-                pending.append(prepare_cell(cell_plan, config, placement,
-                                            Path(tmp) / f"cell-{index}"))
-            _passes(pending, config, progress)
-        except KeyboardInterrupt:
-            # Keep what was measured: the caller saves it, marked as partial, and exits.
-            results.config["interrupted"] = True
-        _settle(pending, config, results, on_cell)
-    if results.config.get("interrupted"):
-        results.warnings.append(
-            f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
-            "possibly from fewer workers than asked (see each cell's workers): the results are "
-            "partial")
-    _finish(results, config, placement)
+    with contextlib.ExitStack() as stopping:
+        with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
+            _measure(cells_plan, config, placement, Path(tmp), progress, results, stopping)
+        if results.config.get("interrupted"):
+            results.warnings.append(
+                f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, "
+                "some possibly from fewer workers than asked (see each cell's workers): the "
+                "results are partial")
+        _finish(results, config, placement)
     return results
+
+
+def _measure(cells_plan: list[CellPlan], config: RunConfig, placement: dict[str, Any],
+             tmp: Path, progress: ProgressFn | None, results: Results,
+             stopping: contextlib.ExitStack) -> None:
+    """Prepare, measure and settle every cell into ``results``, then their cold starts."""
+    pending: list[PendingCell] = []
+    try:
+        for index, cell_plan in enumerate(cells_plan):
+            pending.append(prepare_cell(cell_plan, config, placement, tmp / f"cell-{index}"))
+        _passes(pending, config, progress)
+        _settle(pending, results)
+        _cold_starts(pending, config)
+    except KeyboardInterrupt as exc:
+        # Keep what was measured: the caller saves it, marked as partial, and exits. A
+        # further interrupt is held until the run returns: stopping must not lose it.
+        stopping.enter_context(interrupts.deferred("already stopping: keeping what was "
+                                                   "measured"))
+        results.config["interrupted"] = True
+        _settle(pending, results)
+        reason = f"the run was interrupted {interrupts.stopped_by(exc)}"
+        for item in pending:
+            if config.cold_start and item.cell.status == OK and item.cold_start_pending:
+                item.cell.warnings.append(f"cold start not measured: {reason}")
 
 
 @dataclass
@@ -241,6 +261,10 @@ class PendingCell:
     #: what each worker gets; None when the cell was settled without one (unavailable...)
     spec: dict[str, Any] | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    #: merged and in the results
+    settled: bool = False
+    #: its cold start is still to come (measured, failed or not wanted: False)
+    cold_start_pending: bool = True
 
     @property
     def wants_worker(self) -> bool:
@@ -266,28 +290,26 @@ def _passes(pending: list[PendingCell], config: RunConfig,
                 item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
 
 
-def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
-            on_cell: Callable[[Cell], None] | None) -> None:
-    """Merge each cell's workers, then cold starts (skipped once interrupted)."""
-    settled = []
+def _settle(pending: list[PendingCell], results: Results) -> None:
+    """Merge each cell's workers into ``results`` (once: this runs again after an interrupt
+    that came while it ran)."""
     for item in pending:
+        if item.settled or (item.spec is not None and not item.outcomes):
+            continue  # settled already, or interrupted before its first worker: no figures
         if item.spec is not None:
-            if not item.outcomes:
-                continue  # interrupted before its first worker: nothing to report
             merge_workers(item.cell, item.outcomes)
         results.cells.append(item.cell)
-        settled.append(item)
+        item.settled = True
+
+
+def _cold_starts(pending: list[PendingCell], config: RunConfig) -> None:
+    """Each measured cell's cold start (one per backend, workload and size)."""
     cold_cache: dict[tuple[str, str, str], float | str] = {}
-    try:
-        for item in settled:
-            measure_cold = config.cold_start and not results.config.get("interrupted")
-            if measure_cold and item.cell.status == OK and item.spec is not None:
-                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
-                                   backend_options(config, item.plan), cold_cache)
-            if on_cell:
-                on_cell(item.cell)
-    except KeyboardInterrupt:
-        results.config["interrupted"] = True
+    for item in pending:
+        if config.cold_start and item.cell.status == OK and item.spec is not None:
+            _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
+                               backend_options(config, item.plan), cold_cache)
+        item.cold_start_pending = False
 
 
 def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:
