@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, interrupts, manager, pinning, stats
+from hybridbench import coldstart, envinfo, interrupts, manager, pinning, stats, testhooks
 from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
@@ -288,6 +288,7 @@ def _passes(pending: list[PendingCell], config: RunConfig,
                 progress(worker * len(pending) + index, total, item.plan)
             if item.wants_worker and item.spec is not None:
                 item.outcomes.append(manager.run_worker(item.spec, config.worker_timeout_s))
+                testhooks.pause("worker done")
 
 
 def _settle(pending: list[PendingCell], results: Results) -> None:

@@ -6,6 +6,7 @@ reaches a listed phase writes its PID to the marker file and waits until the tes
 (at most ``MAX_PAUSE_S``), once per phase. Unset, as everywhere outside the tests, ``pause``
 is one environment look-up. The phases:
 
+* ``worker done``: the runner, after the first worker of the run returned its figures;
 * ``cold-start``: the cold-start child, inside its timed span (after ``start()``);
 * ``write NAME``: a file named NAME written in full to its temporary name, before the
   rename that makes it visible (``results.write_atomic``).

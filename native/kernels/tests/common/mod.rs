@@ -15,13 +15,15 @@ use hybridbench_kernels::timeseries::metrics_offset;
 
 /// Cases per target: `brief` unless `PROPTEST_CASES` says how many.
 pub fn config(brief: u32) -> ProptestConfig {
-    let mut config = ProptestConfig::default();
-    config.cases = std::env::var("PROPTEST_CASES")
+    let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(brief);
-    config.failure_persistence = None;
-    config
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 /// One change to a valid body.
