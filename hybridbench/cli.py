@@ -18,6 +18,7 @@ from rich.table import Table
 from hybridbench import (
     capacity,
     compare,
+    interrupts,
     merge,
     payloads,
     progress,
@@ -400,17 +401,41 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
                               config.cold_start) as shown:
         done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
                           on_worker=shown.worker)
-    results.save(done, output)
-    shown_model = model.build([done], args.baseline)  # once: every format renders it
-    html.write_report(shown_model, report)
-    if args.markdown:
-        markdown.write_report(shown_model, args.markdown)
-    index = run_index.record(done, output, report) if run_index.indexed(report) else None
+    return _save_run(done, config, output, report, args, console)
+
+
+def _save_run(done: results.Results, config: runner.RunConfig, output: Path, report: Path,
+              args: argparse.Namespace, console: Console) -> int:
+    """Save the results, then the reports; say what was saved where if interrupted.
+
+    The results file is what a run exists for: an interrupt while it is written (a second
+    Ctrl-C after the one that stopped the run, or a first one just then) waits until the
+    write is complete. The reports can be made again from it (``hybridbench report``), so an
+    interrupt while they are written stops there.
+    """
+    with interrupts.deferred(f"finishing writing {output} first") as late:
+        results.save(done, output)
+    cells = f"{len(done.cells)} cells" + (" (partial)" if done.config.get("interrupted") else "")
+    if late:
+        console.print(f"[red]interrupted[/] while saving: {cells} saved to {output}; the "
+                      "report was not written", highlight=False)
+        return 130
+    try:
+        shown_model = model.build([done], args.baseline)  # once: every format renders it
+        html.write_report(shown_model, report)
+        if args.markdown:
+            markdown.write_report(shown_model, args.markdown)
+        index = run_index.record(done, output, report) if run_index.indexed(report) else None
+    except KeyboardInterrupt:
+        console.print(f"[red]interrupted[/]: {cells} saved to {output}; the report was not "
+                      "written", highlight=False)
+        return 130
     terminal.print_report(shown_model, console)
     _print_capacity(done, config, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
     _print_index_line(report, index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
+        console.print(f"[red]interrupted[/]: {cells} saved to {output}", highlight=False)
         return 130
     failed = _all_failed_line(done)
     if failed:
@@ -596,8 +621,8 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
 
 def _terminate(signum: int, frame: object) -> None:
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks stop spawned servers and the partial
-    # results are still saved.
-    raise KeyboardInterrupt
+    # results are still saved; its name says which it was (interrupts.stopped_by).
+    raise KeyboardInterrupt("SIGTERM")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,6 +70,7 @@ def _kill_group(child: subprocess.Popen[str]) -> None:
 
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
     import hybridbench
+    from hybridbench import testhooks
     from hybridbench.registry import backend_class
 
     payload = Path(spec["payload_file"]).read_bytes()
@@ -78,6 +79,7 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         t0 = time.perf_counter()
         backend.start()
+        testhooks.pause("cold-start")
         output = backend.run(spec["workload"], payload)
         elapsed = time.perf_counter() - t0
         hybridbench.verify(spec["workload"], payload, output)

@@ -1,4 +1,5 @@
-"""The result file: these dataclasses *are* the JSON schema (DESIGN.md, "Result file").
+"""The result file: these dataclasses *are* the JSON schema (DESIGN.md, "Python API, CLI,
+result file").
 
 Versioned by ``SCHEMA``; fields may be added, never change meaning. Files are written
 atomically: a temporary file in the same directory, fsync, then ``os.replace``, so a crash or
@@ -21,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from hybridbench import testhooks
 from hybridbench.errors import HybridbenchError
 
 #: 2: cells measured in worker processes; adds workers, worker_results, interval_method,
@@ -355,6 +357,7 @@ def _write_via_temporary(target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        testhooks.pause(f"write {target.name}")
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -39,7 +39,17 @@ from typing import Any
 
 import numpy as np
 
-from hybridbench import coldstart, envinfo, group, manager, pinning, stats, thresholds
+from hybridbench import (
+    coldstart,
+    envinfo,
+    group,
+    interrupts,
+    manager,
+    pinning,
+    stats,
+    testhooks,
+    thresholds,
+)
 from hybridbench.errors import BackendError, HybridbenchError, WorkloadError
 from hybridbench.limits import check_payload_size
 from hybridbench.payloads import load_payload
@@ -275,7 +285,11 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     ``_passes``); ``progress(i, total, plan)`` is called before each worker slot,
     ``on_worker`` as each worker starts and ends, ``on_cell`` when a cell is complete.
     ``cells_plan`` is ``plan(config)`` when the caller has it already (planning checks
-    ``--input`` files against the references: not worth doing twice)."""
+    ``--input`` files against the references: not worth doing twice).
+
+    An interrupt (KeyboardInterrupt: Ctrl-C, or SIGTERM in the CLI) stops the measuring and
+    returns what was measured, with ``config["interrupted"]``; further interrupts are held
+    until then (``interrupts.deferred``), so that stopping never loses a measured cell."""
     if cells_plan is None:
         cells_plan = plan(config)
     placement = pinning.plan(config.pin)
@@ -284,29 +298,30 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     busy = envinfo.busy_warning()
     if busy:
         results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
-    with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-        measure = _Phase(config, placement, results, progress, on_cell, on_worker)
-        measure(cells_plan, Path(tmp) / "closed")
-        if config.sweep and not results.config.get("interrupted"):
-            swept = sweep_plan(list(results.cells), cells_plan)
-            cells_plan = [*cells_plan, *swept]
-            # The cold start is the closed-loop cell's; the sweep measures load only.
-            measure.config = replace(config, cold_start=False)
-            measure(swept, Path(tmp) / "sweep")
-    if results.config.get("interrupted"):
-        results.warn(
-            Kind.INTERRUPTED,
-            f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, some "
-            "possibly from fewer workers than asked (see each cell's workers): the results are "
-            "partial", cells=len(results.cells), planned=len(cells_plan))
-    _finish(results, config, placement)
+    with contextlib.ExitStack() as stopping:
+        with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
+            measure = _Phase(config, placement, results, progress, on_cell, on_worker, stopping)
+            measure(cells_plan, Path(tmp) / "closed")
+            if config.sweep and not results.config.get("interrupted"):
+                swept = sweep_plan(list(results.cells), cells_plan)
+                cells_plan = [*cells_plan, *swept]
+                # The cold start is the closed-loop cell's; the sweep measures load only.
+                measure.config = replace(config, cold_start=False)
+                measure(swept, Path(tmp) / "sweep")
+        if results.config.get("interrupted"):
+            results.warn(
+                Kind.INTERRUPTED,
+                f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, "
+                "some possibly from fewer workers than asked (see each cell's workers): the "
+                "results are partial", cells=len(results.cells), planned=len(cells_plan))
+        _finish(results, config, placement)
     return results
 
 
 @dataclass
 class _Phase:
-    """Prepare, measure and settle a list of cells into ``results`` (a run has one phase, a
-    sweep two: closed loop, then the rates derived from it)."""
+    """Prepare, measure and settle a list of cells into ``results``, then their cold starts
+    (a run has one phase, a sweep two: closed loop, then the rates derived from it)."""
 
     config: RunConfig
     placement: dict[str, Any]
@@ -314,6 +329,8 @@ class _Phase:
     progress: ProgressFn | None
     on_cell: Callable[[Cell], None] | None
     on_worker: Callable[[WorkerEvent], None] | None
+    #: where a further interrupt is held once the first one has stopped the run
+    stopping: contextlib.ExitStack
 
     def __call__(self, cells_plan: list[CellPlan], directory: Path) -> None:
         pending: list[PendingCell] = []
@@ -322,10 +339,20 @@ class _Phase:
                 pending.append(prepare_cell(cell_plan, self.config, self.placement,
                                             directory / f"cell-{index}"))
             _passes(pending, self.config, self.progress, self.on_worker)
-        except KeyboardInterrupt:
-            # Keep what was measured: the caller saves it, marked as partial, and exits.
+            _settle(pending, self.results)
+            _cold_starts(pending, self.config, self.on_cell)
+        except KeyboardInterrupt as exc:
+            # Keep what was measured: the caller saves it, marked as partial, and exits. A
+            # further interrupt is held until the run returns: stopping must not lose it.
+            self.stopping.enter_context(interrupts.deferred(
+                "already stopping: keeping what was measured"))
             self.results.config["interrupted"] = True
-        _settle(pending, self.config, self.results, self.on_cell)
+            _settle(pending, self.results)
+            reason = f"the run was interrupted {interrupts.stopped_by(exc)}"
+            for item in pending:
+                if self.config.cold_start and item.cell.status == OK and item.cold_start_pending:
+                    item.cell.warn(Kind.COLD_START_MISSING, f"cold start not measured: {reason}",
+                                   reason=reason)
 
 
 @dataclass
@@ -337,6 +364,10 @@ class PendingCell:
     #: what each worker gets; None when the cell was settled without one (unavailable...)
     spec: dict[str, Any] | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    #: merged and in the results
+    settled: bool = False
+    #: its cold start is still to come (measured, failed or not wanted: False)
+    cold_start_pending: bool = True
 
     @property
     def wants_worker(self) -> bool:
@@ -365,6 +396,7 @@ def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn 
                 if on_worker:
                     on_worker(event)
                 item.outcomes.append(run_unit(item.spec, config))
+                testhooks.pause("worker done")
             if on_worker:
                 on_worker(_ended(event, item, ran, time.perf_counter() - started))
 
@@ -419,28 +451,32 @@ def _ended(event: WorkerEvent, item: PendingCell, ran: bool, seconds: float) -> 
     return replace(event, phase="end", status=status, detail=detail, seconds=seconds, ran=ran)
 
 
-def _settle(pending: list[PendingCell], config: RunConfig, results: Results,
-            on_cell: Callable[[Cell], None] | None) -> None:
-    """Merge each cell's workers, then cold starts (skipped once interrupted)."""
-    settled = []
+def _settle(pending: list[PendingCell], results: Results) -> None:
+    """Merge each cell's workers into ``results`` (once: this runs again after an interrupt
+    that came while it ran)."""
     for item in pending:
+        if item.settled or (item.spec is not None and not item.outcomes):
+            continue  # settled already, or interrupted before its first worker: no figures
         if item.spec is not None:
-            if not item.outcomes:
-                continue  # interrupted before its first worker: nothing to report
             merge_workers(item.cell, item.outcomes)
         results.cells.append(item.cell)
-        settled.append(item)
+        item.settled = True
+
+
+def _cold_starts(pending: list[PendingCell], config: RunConfig,
+                 on_cell: Callable[[Cell], None] | None) -> None:
+    """Each measured cell's cold start (one per backend, workload and size); ``on_cell`` as
+    each cell is complete."""
     cold_cache: dict[tuple[str, str, str], float | str] = {}
-    try:
-        for item in settled:
-            measure_cold = config.cold_start and not results.config.get("interrupted")
-            if measure_cold and item.cell.status == OK and item.spec is not None:
-                _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
-                                   backend_options(config, item.plan), cold_cache)
-            if on_cell:
-                on_cell(item.cell)
-    except KeyboardInterrupt:
-        results.config["interrupted"] = True
+    for item in pending:
+        if not item.settled:
+            continue
+        if config.cold_start and item.cell.status == OK and item.spec is not None:
+            _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
+                               backend_options(config, item.plan), cold_cache)
+        item.cold_start_pending = False
+        if on_cell:
+            on_cell(item.cell)
 
 
 def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:

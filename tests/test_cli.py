@@ -54,24 +54,26 @@ def test_bad_arguments_are_named_and_exit_2() -> None:
 
 
 def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> None:
+    import json
+    import os
     import signal
+    import time
 
-    out = tmp_path / "r.json"
+    from hybridbench import testhooks
+
+    out, marker = tmp_path / "r.json", tmp_path / "paused"
     child = subprocess.Popen(
         [sys.executable, "-m", "hybridbench.cli", "run", "-w", "echo", "-b", "inproc",
          "--size", "64B", "--concurrency", "1,2,3,4,5,6", "--duration", "1", "--no-cold-start",
          "-o", str(out), "--report", str(tmp_path / "i.html")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    # Piped, the run prints a line per worker: signal once the first has measured, not after
-    # a sleep (on a loaded machine the imports alone can outlast any fixed delay).
-    seen = []
-    for line in child.stdout:
-        seen.append(line)
-        if " ok in " in line:
-            break
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, testhooks.ENV: json.dumps({"worker done": str(marker)})})
+    deadline = time.monotonic() + 120
+    while not (marker.exists() and marker.read_text()):  # one cell in, five to go
+        assert child.poll() is None and time.monotonic() < deadline, "never reached a worker"
+        time.sleep(0.01)
     child.send_signal(signal.SIGTERM)
-    rest, _ = child.communicate(timeout=60)
-    stdout = "".join(seen) + rest
+    stdout, _ = child.communicate(timeout=60)
     assert child.returncode == 130, stdout
     partial = results.load(out)
     assert any("interrupted" in str(w) for w in partial.warnings)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from hybridbench import native
 from hybridbench.backend import Backend
@@ -80,8 +81,8 @@ class Endpoint:
             self.server.stop()
 
     def wait_healthy(self, deadline: float, startup_timeout_s: float) -> None:
-        check = self.channel.unary_unary(_proto.HEALTH_CHECK)
-        request = _proto.encode_health_request(_proto.SERVICE)
+        check = health_pb2_grpc.HealthStub(self.channel).Check
+        request = health_pb2.HealthCheckRequest(service=_proto.SERVICE)
         last = "no answer"
         while True:
             remaining = deadline - time.monotonic()
@@ -95,10 +96,9 @@ class Endpoint:
             try:
                 reply = check(request, timeout=min(max(remaining, 0.05), 2.0),
                               wait_for_ready=True)
-                status = _proto.decode_health_response(reply)
-                if status == _proto.SERVING:
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
-                last = f"health status {status}"
+                last = f"health status {health_pb2.HealthCheckResponse.Name(reply.status)}"
             except grpc.RpcError as exc:
                 last = f"{exc.code().name}: {exc.details()}"
                 if exc.code() not in (grpc.StatusCode.UNAVAILABLE,
@@ -130,9 +130,9 @@ def diagnose_target(address: str, timeout_s: float, tls: Tls | None = None) -> s
     if problem:
         return problem
     with open_channel(address, tls) as channel:
-        check = channel.unary_unary(_proto.HEALTH_CHECK)
+        check = health_pb2_grpc.HealthStub(channel).Check
         try:
-            check(_proto.encode_health_request(""), timeout=timeout_s)
+            check(health_pb2.HealthCheckRequest(service=""), timeout=timeout_s)
         except grpc.RpcError as exc:
             code, details = exc.code(), exc.details() or ""
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:

@@ -1,12 +1,10 @@
-"""What the client and the Python server share: the generated messages, method paths, message
-limits, and the standard health protocol.
+"""What the client and the Python server share: the generated messages, method paths and
+message limits.
 
 The messages come from ``hybridbench_pb2`` (generated at build time by ``_codegen.py``). Stubs
 and handlers are built from its service descriptor, so a method added to the proto shows up
-here without hand-written tables. The ``grpc.health.v1`` messages are one field each; they are
-encoded here by hand rather than generated, so that this module never registers
-``grpc/health/v1/health.proto`` in protobuf's default pool (where grpcio-health-checking, if
-some other package imports it, would collide with it).
+here without hand-written tables. The standard health protocol is grpcio-health-checking's
+(``grpc_health.v1``: messages, stub and servicer), on both sides.
 """
 
 from __future__ import annotations
@@ -18,17 +16,12 @@ from typing import Any
 from hybridbench.limits import MAX_PAYLOAD_BYTES
 
 SERVICE = "hybridbench.v1.Kernels"
-HEALTH_SERVICE = "grpc.health.v1.Health"
-HEALTH_CHECK = f"/{HEALTH_SERVICE}/Check"
 #: the generic method: ``RunRequest{workload, data}`` -> ``RunReply{data, kernel_ns}``
 RUN = "Run"
 
 #: bodies go up to 64 MiB; the protobuf framing adds a few bytes: 80 MiB on both sides
 MAX_MESSAGE_BYTES = 80 * 1024 * 1024
 assert MAX_MESSAGE_BYTES > MAX_PAYLOAD_BYTES + 1024
-
-# grpc.health.v1.HealthCheckResponse.ServingStatus
-UNKNOWN, SERVING, NOT_SERVING, SERVICE_UNKNOWN = 0, 1, 2, 3
 
 _pb2: ModuleType | None = None
 _import_error: str | None = None
@@ -148,8 +141,7 @@ def decode_run_reply(raw: bytes) -> tuple[bytes, int]:
     return message.data, message.kernel_ns
 
 
-# -- grpc.health.v1 by hand: HealthCheckRequest{string service = 1},
-#    HealthCheckResponse{ServingStatus status = 1} ---------------------------------------------
+# -- protobuf varints, for the hand-encoded Run messages ----------------------------------------
 
 def _varint(n: int) -> bytes:
     out = bytearray()
@@ -171,47 +163,3 @@ def _read_varint(data: bytes, i: int) -> tuple[int, int]:
         if not byte & 0x80:
             return value, i
         shift += 7
-
-
-def _fields(data: bytes):
-    """(field number, wire type, value) of a protobuf message (varint and length-delimited)."""
-    i = 0
-    while i < len(data):
-        key, i = _read_varint(data, i)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, i = _read_varint(data, i)
-            yield number, wire, value
-        elif wire == 2:
-            length, i = _read_varint(data, i)
-            yield number, wire, data[i:i + length]
-            i += length
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-
-
-def encode_health_request(service: str) -> bytes:
-    raw = service.encode()
-    return b"\x0a" + _varint(len(raw)) + raw if raw else b""
-
-
-def decode_health_request(data: bytes) -> str:
-    for number, wire, value in _fields(data):
-        if number == 1 and wire == 2:
-            return bytes(value).decode()
-    return ""
-
-
-def encode_health_response(status: int) -> bytes:
-    return b"\x08" + _varint(status) if status else b""
-
-
-def decode_health_response(data: bytes) -> int:
-    for number, wire, value in _fields(data):
-        if number == 1 and wire == 0:
-            return int(value)
-    return UNKNOWN

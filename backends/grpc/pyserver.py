@@ -10,7 +10,7 @@ shows what the transport costs::
 * prints ``listening on ADDR`` (the bound port for port 0) on stdout once it serves;
 * ``hybridbench.v1.Kernels`` (``Run`` for every registered workload, through its Python engine
   ``Workload.fast``; ``Describe``; ``Resources``) and the standard ``grpc.health.v1.Health``
-  (``Check`` and ``Watch``);
+  (``Check`` and ``Watch``, grpcio-health-checking's servicer);
 * messages up to 80 MiB both ways; bad input is INVALID_ARGUMENT with the ``WorkloadError``
   message, an unsupported workload UNIMPLEMENTED, anything else INTERNAL;
 * loopback or Unix socket only unless ``--allow-remote``;
@@ -34,12 +34,12 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 from concurrent import futures
 from importlib import metadata
 
 import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from hybridbench.backends.grpc import _proto
 from hybridbench.errors import UnsupportedError, WorkloadError
@@ -130,50 +130,6 @@ def _proc_status() -> dict[str, int]:
     return found
 
 
-class Health:
-    """``grpc.health.v1.Health`` with raw (hand-encoded) messages."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Condition()
-        self._status = {"": _proto.SERVING, _proto.SERVICE: _proto.SERVING}
-        self._closing = False
-
-    def set_all(self, status: int) -> None:
-        with self._lock:
-            for name in self._status:
-                self._status[name] = status
-            self._lock.notify_all()
-
-    def close(self) -> None:
-        with self._lock:
-            self._closing = True
-            self._lock.notify_all()
-
-    def check(self, request: bytes, context: grpc.ServicerContext) -> bytes:
-        service = _proto.decode_health_request(request)
-        with self._lock:
-            status = self._status.get(service)
-        if status is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {service!r}")
-        return _proto.encode_health_response(status)
-
-    def watch(self, request: bytes, context: grpc.ServicerContext):
-        service = _proto.decode_health_request(request)
-        last = None
-        while context.is_active():
-            with self._lock:
-                status = self._status.get(service, _proto.SERVICE_UNKNOWN)
-                if status == last and not self._closing:
-                    self._lock.wait(1.0)
-                    continue
-                closing = self._closing
-            if status != last:
-                last = status
-                yield _proto.encode_health_response(status)
-            if closing:
-                return
-
-
 def _describe_handler(pb2, workers: int, workloads: list[str]):
     from google.protobuf import descriptor_pb2
 
@@ -194,7 +150,7 @@ def _describe_handler(pb2, workers: int, workloads: list[str]):
     return handle
 
 
-def build_server(workers: int) -> tuple[grpc.Server, Health]:
+def build_server(workers: int) -> tuple[grpc.Server, health.HealthServicer]:
     pb2 = _proto.pb2()
     kernels = Kernels()
     handlers = {
@@ -207,21 +163,20 @@ def build_server(workers: int) -> tuple[grpc.Server, Health]:
             kernels.resources, request_deserializer=pb2.ResourcesRequest.FromString,
             response_serializer=pb2.ResourcesReply.SerializeToString),
     }
-    health = Health()
-    health_handlers = {
-        "Check": grpc.unary_unary_rpc_method_handler(health.check),
-        "Watch": grpc.unary_stream_rpc_method_handler(health.watch),
-    }
+    # the standard health service: the server as a whole ("", serving from the start) and the
+    # Kernels service by name
+    health_servicer = health.HealthServicer()
+    health_servicer.set(_proto.SERVICE, health_pb2.HealthCheckResponse.SERVING)
     # one more thread than workers, so a health check or Describe is answered even while every
-    # worker runs a kernel; Watch streams hold a thread each, at most a few are expected
+    # worker runs a kernel (the health servicer answers Watch without holding a thread)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers + 1,
                                                     thread_name_prefix="hb-pyserver"),
                          options=_proto.server_options())
     server.add_generic_rpc_handlers((
         grpc.method_handlers_generic_handler(_proto.SERVICE, handlers),
-        grpc.method_handlers_generic_handler(_proto.HEALTH_SERVICE, health_handlers),
     ))
-    return server, health
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return server, health_servicer
 
 
 def _set_parent_death_signal() -> None:
@@ -278,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         parent = 0
 
-    server, health = build_server(args.workers)
+    server, health_servicer = build_server(args.workers)
     if address.startswith("unix:"):
         path = address[5:]
         if os.path.exists(path):
@@ -307,8 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             reason.append("parent process exited")
     print(f"hybridbench-pyserver: {reason[0] if reason else 'stop'}: shutting down",
           file=sys.stderr, flush=True)
-    health.set_all(_proto.NOT_SERVING)
-    health.close()
+    health_servicer.enter_graceful_shutdown()  # every service NOT_SERVING, watchers told
     done = server.stop(GRACE_S)
     done.wait(GRACE_S + 1)
     if address.startswith("unix:"):

@@ -1,0 +1,97 @@
+//! The document model: what the order extraction keeps of a body (spans of the input and the
+//! few decoded facts the transform needs), and the transform's plan for the output.
+
+use std::ops::Range;
+
+use super::scanner::Str;
+
+/// What the transform does with a member of the top-level object or of an order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Other,
+    Orders,
+    Summary,
+    Tags,
+    Replaced,
+}
+
+/// A member of an object whose keys are tracked: raw key (with quotes), raw value span, whether
+/// the value has insignificant whitespace inside, and what the transform does with it.
+#[derive(Clone, Debug)]
+pub(super) struct Member {
+    pub(super) key: Str,
+    pub(super) value: Range<usize>,
+    pub(super) compact: bool,
+    pub(super) kind: Kind,
+}
+
+/// An order's `id`, decoded only as far as the schema check needs.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Id {
+    NotInt,
+    OutOfRange,
+    Int(i64),
+}
+
+/// An element of an order's `items`: whether it is an object, and its numbers (`None`: absent
+/// or not a number).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Item {
+    pub(super) object: bool,
+    pub(super) qty: Option<f64>,
+    pub(super) price: Option<f64>,
+}
+
+/// An element of `orders`: its members (a range of the document's `members`) and the decoded
+/// fields (`None` or `false`: absent or of the wrong type, for the schema check to report).
+#[derive(Clone, Debug)]
+pub(super) struct Order {
+    pub(super) object: bool,
+    pub(super) members: Range<usize>,
+    pub(super) id: Id,
+    /// `None`: not a string; `Some(cancelled)`
+    pub(super) status: Option<bool>,
+    pub(super) customer: bool,
+    pub(super) tier: Option<Str>,
+    pub(super) items: Option<Range<usize>>,
+    pub(super) tags: Option<Range<usize>>,
+}
+
+impl Order {
+    /// An order before its members are read (`object`: whether it is a JSON object at all).
+    pub(super) fn new(object: bool) -> Order {
+        Order {
+            object,
+            members: 0..0,
+            id: Id::NotInt,
+            status: None,
+            customer: false,
+            tier: None,
+            items: None,
+            tags: None,
+        }
+    }
+}
+
+/// A parsed body: the spans and decoded facts the transform needs.
+#[derive(Debug)]
+pub struct Document<'a> {
+    pub(super) input: &'a [u8],
+    pub(super) top: Range<usize>,
+    /// `None`: the body is not an object or has no `orders` array
+    pub(super) orders: Option<Range<usize>>,
+    pub(super) order_list: Vec<Order>,
+    pub(super) members: Vec<Member>,
+    pub(super) items: Vec<Item>,
+    /// tag strings (`None`: not a string)
+    pub(super) tags: Vec<Option<Str>>,
+}
+
+/// The transform's result: kept orders (indices into the document's orders) in output order
+/// with their totals, and the summary.
+#[derive(Debug)]
+pub struct Plan {
+    pub(super) kept: Vec<(usize, f64)>,
+    pub(super) revenue: f64,
+    pub(super) by_tier: Vec<(String, f64)>,
+}

@@ -1,0 +1,158 @@
+//! Emission: the output document as compact JSON, from the [`Document`] (spans copied from the
+//! input) and the [`Plan`] (which orders, in which order, with what totals and summary).
+
+use super::document::{Document, Kind, Member, Order, Plan};
+use super::scanner::Str;
+
+/// Copy a value, dropping insignificant whitespace outside strings.
+fn push_compact(out: &mut Vec<u8>, raw: &[u8]) {
+    let mut in_string = false;
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if in_string {
+            out.push(c);
+            match c {
+                b'\\' => {
+                    out.push(raw[i + 1]);
+                    i += 1;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = c == b'"';
+            out.push(c);
+        }
+        i += 1;
+    }
+}
+
+fn push_value(out: &mut Vec<u8>, input: &[u8], m: &Member) {
+    let raw = &input[m.value.clone()];
+    if m.compact {
+        out.extend_from_slice(raw);
+    } else {
+        push_compact(out, raw);
+    }
+}
+
+fn push_key(out: &mut Vec<u8>, input: &[u8], key: Str) {
+    out.extend_from_slice(key.quoted(input));
+    out.push(b':');
+}
+
+/// A string as JSON text.
+fn push_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    for &c in s.as_bytes() {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(c >> 4)]);
+                out.push(HEX[usize::from(c & 15)]);
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push(b'"');
+}
+
+/// A float, shortest round-trip; a non-finite one (only reachable with absurd inputs) as `null`.
+fn push_float(out: &mut Vec<u8>, x: f64) {
+    if x.is_finite() {
+        out.extend_from_slice(zmij::Buffer::new().format_finite(x).as_bytes());
+    } else {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// The output document: compact JSON.
+pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
+    let input = doc.input;
+    let mut out = Vec::with_capacity(input.len() + 256);
+    out.push(b'{');
+    for m in &doc.members[doc.top.clone()] {
+        match m.kind {
+            Kind::Summary => continue,
+            Kind::Orders => {
+                push_key(&mut out, input, m.key);
+                out.push(b'[');
+                for (n, &(i, total)) in plan.kept.iter().enumerate() {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    push_order(&mut out, doc, &doc.order_list[i], total);
+                }
+                out.push(b']');
+            }
+            _ => {
+                push_key(&mut out, input, m.key);
+                push_value(&mut out, input, m);
+            }
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"summary\":{\"count\":");
+    out.extend_from_slice(itoa::Buffer::new().format(plan.kept.len()).as_bytes());
+    out.extend_from_slice(b",\"revenue\":");
+    push_float(&mut out, plan.revenue);
+    out.extend_from_slice(b",\"revenue_by_tier\":{");
+    for (n, (tier, sum)) in plan.by_tier.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        push_string(&mut out, tier);
+        out.push(b':');
+        push_float(&mut out, *sum);
+    }
+    out.extend_from_slice(b"}}}");
+    out
+}
+
+fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
+    let input = doc.input;
+    out.push(b'{');
+    for m in &doc.members[o.members.clone()] {
+        match m.kind {
+            Kind::Replaced => continue,
+            Kind::Tags => {
+                push_key(out, input, m.key);
+                out.push(b'[');
+                for (n, tag) in doc.tags[o.tags.clone().expect("checked")]
+                    .iter()
+                    .enumerate()
+                {
+                    if n > 0 {
+                        out.push(b',');
+                    }
+                    let tag = tag.expect("checked");
+                    let raw = &input[tag.start..tag.end];
+                    if !tag.escaped && !raw.iter().any(|&b| b.is_ascii_uppercase() || b >= 0x80) {
+                        out.extend_from_slice(tag.quoted(input));
+                    } else {
+                        push_string(out, &tag.text(input).to_lowercase());
+                    }
+                }
+                out.push(b']');
+            }
+            _ => {
+                push_key(out, input, m.key);
+                push_value(out, input, m);
+            }
+        }
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"total\":");
+    push_float(out, total);
+    out.extend_from_slice(b",\"item_count\":");
+    let count = o.items.as_ref().map_or(0, |r| r.len());
+    out.extend_from_slice(itoa::Buffer::new().format(count).as_bytes());
+    out.push(b'}');
+}

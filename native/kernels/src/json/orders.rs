@@ -1,0 +1,334 @@
+//! Order extraction: builds the [`Document`] while the scanner walks the body.
+//!
+//! The top-level object's members and each order's members are recorded as spans (to be
+//! copied to the output); only the fields the transform needs are decoded: `id`, `status`,
+//! `customer.tier`, `items[].qty`/`price` and `tags`. Every function here takes the parser at
+//! the first byte of a value and leaves it after that value; a value of the wrong type is
+//! skipped (validated, not decoded) and recorded as such for the schema check.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use super::document::{Document, Id, Item, Kind, Member, Order};
+use super::scanner::{malformed_at, Parser, Str};
+use crate::{KernelError, Result};
+
+/// Parse and validate the grammar of a body; the schema is checked by
+/// [`transform`](super::transform).
+pub fn parse(input: &[u8]) -> Result<Document<'_>> {
+    // UTF-8 is checked as the scan goes (inside strings, one sequence at a time; outside them
+    // only ASCII is grammar). Python decodes the whole body before parsing, so on any error an
+    // invalid body is reported as such first.
+    scan(input).map_err(|e| match std::str::from_utf8(input) {
+        Err(utf8) => KernelError::invalid(format!("json: input is not valid UTF-8: {utf8}")),
+        Ok(_) => e,
+    })
+}
+
+pub(super) fn shape_error() -> KernelError {
+    KernelError::invalid("expected a JSON object with an 'orders' array at the top level")
+}
+
+fn scan(input: &[u8]) -> Result<Document<'_>> {
+    let mut doc = Document {
+        input,
+        top: 0..0,
+        orders: None,
+        order_list: Vec::new(),
+        members: Vec::with_capacity(16),
+        items: Vec::with_capacity(input.len() / 128),
+        tags: Vec::with_capacity(input.len() / 256),
+    };
+    let mut p = Parser {
+        b: input,
+        pos: 0,
+        ws_runs: 0,
+    };
+    p.ws();
+    if p.peek() == b'{' {
+        let mut top = Vec::new();
+        p.object(1, |p, key, depth| {
+            top_member(p, &mut doc, &mut top, key, depth)
+        })?;
+        let from = doc.members.len();
+        doc.members.extend(top);
+        doc.top = from..doc.members.len();
+    } else {
+        p.skip(0)?;
+        doc.orders = None;
+    }
+    p.ws();
+    if p.pos != input.len() {
+        return Err(malformed_at(input, p.pos, "trailing characters"));
+    }
+    Ok(doc)
+}
+
+// `#[inline]` on the visitors below: the scanner's containers call them once per member or
+// element, as the closures they replaced were inlined into its loops.
+
+/// A member of the top-level object: `orders` is extracted, `summary` will be replaced, the
+/// rest is copied.
+#[inline]
+fn top_member(
+    p: &mut Parser,
+    doc: &mut Document,
+    top: &mut Vec<Member>,
+    key: Str,
+    depth: usize,
+) -> Result<()> {
+    let start = p.pos;
+    let runs = p.ws_runs;
+    let kind = if p.is(key, "orders") {
+        if p.peek() == b'[' {
+            doc.orders = Some(parse_orders(p, doc, depth)?);
+        } else {
+            doc.orders = None;
+            p.skip(depth)?;
+        }
+        Kind::Orders
+    } else {
+        p.skip(depth)?;
+        if p.is(key, "summary") {
+            Kind::Summary
+        } else {
+            Kind::Other
+        }
+    };
+    let m = Member {
+        key,
+        value: start..p.pos,
+        compact: runs == p.ws_runs,
+        kind,
+    };
+    upsert(p, top, 0, m);
+    Ok(())
+}
+
+/// Insert `m` into `members[from..]`, replacing the value of an existing equal key (the last
+/// duplicate wins, at the first one's position).
+fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, m: Member) {
+    let raw = |s: Str| &p.b[s.start..s.end];
+    let existing = members[from..].iter_mut().find(|old| {
+        if old.key.escaped || m.key.escaped {
+            p.text(old.key) == p.text(m.key)
+        } else {
+            raw(old.key) == raw(m.key)
+        }
+    });
+    match existing {
+        Some(old) => *old = m,
+        None => members.push(m),
+    }
+}
+
+/// The `orders` array at `[`: its elements as the range of `doc.order_list` they fill.
+fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Range<usize>> {
+    let first = doc.order_list.len();
+    p.array(depth + 1, |p, depth| {
+        let order = if p.peek() == b'{' {
+            parse_order(p, doc, depth)?
+        } else {
+            p.skip(depth)?;
+            Order::new(false)
+        };
+        doc.order_list.push(order);
+        Ok(())
+    })?;
+    Ok(first..doc.order_list.len())
+}
+
+/// One order at `{`: its members go to `doc.members` (the last of duplicate keys wins).
+#[inline]
+fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order> {
+    let from = doc.members.len();
+    let mut order = Order::new(true);
+    p.object(depth + 1, |p, key, depth| {
+        order_member(p, doc, &mut order, from, key, depth)
+    })?;
+    order.members = from..doc.members.len();
+    Ok(order)
+}
+
+/// A member of an order: decodes the fields the transform reads, records the member's span.
+#[inline]
+fn order_member(
+    p: &mut Parser,
+    doc: &mut Document,
+    o: &mut Order,
+    from: usize,
+    key: Str,
+    depth: usize,
+) -> Result<()> {
+    let start = p.pos;
+    let runs = p.ws_runs;
+    let name: Cow<str> = p.text(key);
+    let kind = match &*name {
+        "id" => {
+            o.id = order_id(p, depth)?;
+            Kind::Other
+        }
+        "status" => {
+            o.status = order_status(p, depth)?;
+            Kind::Other
+        }
+        "customer" => {
+            (o.customer, o.tier) = customer_tier(p, depth)?;
+            Kind::Other
+        }
+        "items" => {
+            o.items = items(p, &mut doc.items, depth)?;
+            Kind::Other
+        }
+        "tags" => {
+            o.tags = tags(p, &mut doc.tags, depth)?;
+            Kind::Tags
+        }
+        "total" | "item_count" => {
+            p.skip(depth)?;
+            Kind::Replaced
+        }
+        _ => {
+            p.skip(depth)?;
+            Kind::Other
+        }
+    };
+    let m = Member {
+        key,
+        value: start..p.pos,
+        compact: runs == p.ws_runs,
+        kind,
+    };
+    upsert(p, &mut doc.members, from, m);
+    Ok(())
+}
+
+/// `id`: an integer literal within 64 bits, or why not.
+#[inline]
+fn order_id(p: &mut Parser, depth: usize) -> Result<Id> {
+    let start = p.pos;
+    if !matches!(p.peek(), b'-' | b'0'..=b'9') {
+        p.skip(depth)?;
+        return Ok(Id::NotInt);
+    }
+    if !p.number()? {
+        return Ok(Id::NotInt);
+    }
+    let text = std::str::from_utf8(&p.b[start..p.pos]).expect("ASCII");
+    Ok(text.parse::<i64>().map_or(Id::OutOfRange, Id::Int))
+}
+
+/// `status`: whether it is `"cancelled"` (`None`: not a string).
+#[inline]
+fn order_status(p: &mut Parser, depth: usize) -> Result<Option<bool>> {
+    if p.peek() != b'"' {
+        p.skip(depth)?;
+        return Ok(None);
+    }
+    let s = p.string()?;
+    Ok(Some(p.is(s, "cancelled")))
+}
+
+/// `customer`: whether it is an object, and its `tier` string.
+#[inline]
+fn customer_tier(p: &mut Parser, depth: usize) -> Result<(bool, Option<Str>)> {
+    if p.peek() != b'{' {
+        p.skip(depth)?;
+        return Ok((false, None));
+    }
+    let mut tier = None;
+    p.object(depth + 1, |p, key, depth| {
+        customer_member(p, key, depth, &mut tier)
+    })?;
+    Ok((true, tier))
+}
+
+#[inline]
+fn customer_member(p: &mut Parser, key: Str, depth: usize, tier: &mut Option<Str>) -> Result<()> {
+    if p.is(key, "tier") {
+        *tier = None;
+        if p.peek() == b'"' {
+            *tier = Some(p.string()?);
+            return Ok(());
+        }
+    }
+    p.skip(depth)
+}
+
+/// `items`: its elements appended to `items`, as the range they fill (`None`: not an array).
+#[inline]
+fn items(p: &mut Parser, items: &mut Vec<Item>, depth: usize) -> Result<Option<Range<usize>>> {
+    if p.peek() != b'[' {
+        p.skip(depth)?;
+        return Ok(None);
+    }
+    let first = items.len();
+    p.array(depth + 1, |p, depth| {
+        items.push(item(p, depth)?);
+        Ok(())
+    })?;
+    Ok(Some(first..items.len()))
+}
+
+/// An element of `items`.
+#[inline]
+fn item(p: &mut Parser, depth: usize) -> Result<Item> {
+    let mut item = Item {
+        object: false,
+        qty: None,
+        price: None,
+    };
+    if p.peek() != b'{' {
+        p.skip(depth)?;
+        return Ok(item);
+    }
+    item.object = true;
+    p.object(depth + 1, |p, key, depth| {
+        item_member(p, key, depth, &mut item)
+    })?;
+    Ok(item)
+}
+
+/// A member of an item: `qty` and `price` are decoded as floats, the rest skipped.
+#[inline]
+fn item_member(p: &mut Parser, key: Str, depth: usize, item: &mut Item) -> Result<()> {
+    let slot = if p.is(key, "qty") {
+        &mut item.qty
+    } else if p.is(key, "price") {
+        &mut item.price
+    } else {
+        return p.skip(depth);
+    };
+    *slot = None;
+    if matches!(p.peek(), b'-' | b'0'..=b'9') {
+        *slot = Some(p.number_f64()?);
+        Ok(())
+    } else {
+        p.skip(depth)
+    }
+}
+
+/// `tags`: its elements appended to `tags` (`None` for one that is not a string), as the
+/// range they fill (`None`: not an array).
+#[inline]
+fn tags(p: &mut Parser, tags: &mut Vec<Option<Str>>, depth: usize) -> Result<Option<Range<usize>>> {
+    if p.peek() != b'[' {
+        p.skip(depth)?;
+        return Ok(None);
+    }
+    let first = tags.len();
+    p.array(depth + 1, |p, depth| {
+        tags.push(tag(p, depth)?);
+        Ok(())
+    })?;
+    Ok(Some(first..tags.len()))
+}
+
+#[inline]
+fn tag(p: &mut Parser, depth: usize) -> Result<Option<Str>> {
+    if p.peek() == b'"' {
+        return Ok(Some(p.string()?));
+    }
+    p.skip(depth)?;
+    Ok(None)
+}

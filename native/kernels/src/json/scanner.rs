@@ -1,0 +1,505 @@
+//! The structural scanner: a validating, single-pass JSON tokenizer over the input bytes.
+//!
+//! It knows the JSON grammar (RFC 8259), UTF-8 and the nesting limit, and nothing of orders:
+//! containers are walked by [`Parser::array`] and [`Parser::object`], which hand each element
+//! or member to a visitor (the order extraction in `orders.rs`, or [`Parser::skip`]); strings
+//! come back as spans ([`Str`]) decoded only when asked ([`Str::text`]). Error messages carry
+//! the line and column, as Python's parser reports them.
+
+use std::borrow::Cow;
+
+use super::MAX_DEPTH;
+use crate::{KernelError, Result};
+
+/// A string token: the span of its content between the quotes, and whether it has escapes.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Str {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    pub(super) escaped: bool,
+}
+
+impl Str {
+    /// The content of a string token of `input`, unescaped.
+    pub(super) fn text(self, input: &[u8]) -> Cow<'_, str> {
+        let raw = &input[self.start..self.end];
+        if self.escaped {
+            Cow::Owned(unescape(raw))
+        } else {
+            // SAFETY: a `Str` is only made by `Parser::string()` after it checked every byte
+            // of the content: ASCII, or complete UTF-8 sequences validated by `str::from_utf8`.
+            Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) })
+        }
+    }
+
+    /// The token with its quotes, as it stands in `input`.
+    pub(super) fn quoted(self, input: &[u8]) -> &[u8] {
+        &input[self.start - 1..self.end + 1]
+    }
+}
+
+fn line_column(input: &[u8], pos: usize) -> (usize, usize) {
+    let pos = pos.min(input.len());
+    let before = &input[..pos];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = pos
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+        + 1;
+    (line, column)
+}
+
+pub(super) fn malformed_at(input: &[u8], pos: usize, what: &str) -> KernelError {
+    let (line, column) = line_column(input, pos);
+    KernelError::invalid(format!(
+        "json: malformed JSON: {what} at line {line} column {column}"
+    ))
+}
+
+const fn string_stops() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    while i < 256 {
+        if i >= 0x80 {
+            t[i] = true;
+        }
+        i += 1;
+    }
+    t
+}
+static STRING_STOP: [bool; 256] = string_stops();
+
+fn hex4(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b.get(..4)? {
+        let d = (c as char).to_digit(16)?;
+        v = v * 16 + d;
+    }
+    Some(v)
+}
+
+pub(super) struct Parser<'a> {
+    pub(super) b: &'a [u8],
+    pub(super) pos: usize,
+    /// incremented for every run of whitespace skipped, to tell compact spans from others
+    pub(super) ws_runs: usize,
+}
+
+impl<'a> Parser<'a> {
+    #[inline]
+    pub(super) fn peek(&self) -> u8 {
+        self.b.get(self.pos).copied().unwrap_or(0)
+    }
+
+    #[inline]
+    pub(super) fn ws(&mut self) {
+        let start = self.pos;
+        while let Some(&c) = self.b.get(self.pos) {
+            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        if self.pos != start {
+            self.ws_runs += 1;
+        }
+    }
+
+    fn fail(&self, what: &str) -> KernelError {
+        if self.pos >= self.b.len() {
+            return malformed_at(self.b, self.pos, "EOF while parsing a value");
+        }
+        malformed_at(self.b, self.pos, what)
+    }
+
+    #[inline]
+    fn expect(&mut self, c: u8, what: &str) -> Result<()> {
+        if self.peek() == c {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.fail(what))
+        }
+    }
+
+    /// A string at `"`: validates it and returns its content span.
+    #[inline]
+    pub(super) fn string(&mut self) -> Result<Str> {
+        self.pos += 1;
+        let start = self.pos;
+        let mut escaped = false;
+        let b = self.b;
+        loop {
+            // 8 bytes at a time: jump to the first `"`, `\` or control character (the lowest
+            // flagged byte of the SWAR test is exact; only bytes above it can be false hits)
+            let mut c = 0;
+            while let Some(chunk) = b.get(self.pos..self.pos + 8) {
+                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                const ONES: u64 = 0x0101_0101_0101_0101;
+                const HIGH: u64 = 0x8080_8080_8080_8080;
+                let quote = x ^ (ONES * b'"' as u64);
+                let backslash = x ^ (ONES * b'\\' as u64);
+                let found = ((quote.wrapping_sub(ONES) & !quote)
+                    | (backslash.wrapping_sub(ONES) & !backslash)
+                    | (x.wrapping_sub(ONES * 0x20) & !x)
+                    | x)
+                    & HIGH;
+                if found != 0 {
+                    self.pos += (found.trailing_zeros() / 8) as usize;
+                    c = b[self.pos];
+                    break;
+                }
+                self.pos += 8;
+            }
+            if c == 0 {
+                // fewer than 8 bytes left
+                match b.get(self.pos) {
+                    None => return Err(malformed_at(b, self.pos, "EOF while parsing a string")),
+                    Some(&x) if !STRING_STOP[x as usize] => {
+                        self.pos += 1;
+                        continue;
+                    }
+                    Some(&x) => c = x,
+                }
+            }
+            match c {
+                b'"' => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    return Ok(Str {
+                        start,
+                        end,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    self.escape()?;
+                }
+                0x80.. => {
+                    // one UTF-8 sequence, checked by the standard library
+                    let len = match c {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        0xF0..=0xF4 => 4,
+                        _ => 0,
+                    };
+                    match b.get(self.pos..self.pos + len) {
+                        Some(seq) if len > 0 && std::str::from_utf8(seq).is_ok() => {
+                            self.pos += len;
+                        }
+                        _ => return Err(malformed_at(b, self.pos, "invalid UTF-8")),
+                    }
+                }
+                _ => {
+                    return Err(malformed_at(
+                        b,
+                        self.pos,
+                        "control character (\\u0000-\\u001F) found while parsing a string",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// An escape sequence at `\`.
+    fn escape(&mut self) -> Result<()> {
+        let b = self.b;
+        match b.get(self.pos + 1) {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 2;
+                Ok(())
+            }
+            Some(b'u') => {
+                let Some(n) = hex4(&b[self.pos + 2..]) else {
+                    return Err(malformed_at(b, self.pos, "invalid \\u escape"));
+                };
+                let lone = || {
+                    let (line, column) = line_column(b, self.pos);
+                    KernelError::invalid(format!(
+                        "json: document contains a lone UTF-16 surrogate escape at line {line} \
+                         column {column}"
+                    ))
+                };
+                match n {
+                    0xDC00..=0xDFFF => Err(lone()),
+                    0xD800..=0xDBFF => {
+                        let next = &b[self.pos + 6..];
+                        match (next.get(..2), hex4(next.get(2..).unwrap_or(&[]))) {
+                            (Some(b"\\u"), Some(0xDC00..=0xDFFF)) => {
+                                self.pos += 12;
+                                Ok(())
+                            }
+                            _ => Err(lone()),
+                        }
+                    }
+                    _ => {
+                        self.pos += 6;
+                        Ok(())
+                    }
+                }
+            }
+            None => Err(malformed_at(b, self.pos + 1, "EOF while parsing a string")),
+            _ => Err(malformed_at(b, self.pos, "invalid escape")),
+        }
+    }
+
+    /// A number at `-` or a digit: validates the grammar; returns whether it is an integer.
+    ///
+    /// A float literal that overflows a double (`1e400`) is rejected wherever it stands, as
+    /// Python's parser turns it into infinity, which is not JSON. Only literals with an
+    /// exponent or more than 308 digits can overflow, so only those are converted here.
+    #[inline]
+    pub(super) fn number(&mut self) -> Result<bool> {
+        let b = self.b;
+        let start = self.pos;
+        let digit = |p: usize| b.get(p).is_some_and(u8::is_ascii_digit);
+        if self.peek() == b'-' {
+            self.pos += 1;
+        }
+        match self.peek() {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                self.pos += 1;
+                while digit(self.pos) {
+                    self.pos += 1;
+                }
+            }
+            _ => return Err(self.fail("invalid number")),
+        }
+        let mut int = true;
+        if self.peek() == b'.' {
+            int = false;
+            self.pos += 1;
+            if !digit(self.pos) {
+                return Err(self.fail("invalid number"));
+            }
+            while digit(self.pos) {
+                self.pos += 1;
+            }
+        }
+        if matches!(self.peek(), b'e' | b'E') {
+            int = false;
+            self.pos += 1;
+            if matches!(self.peek(), b'+' | b'-') {
+                self.pos += 1;
+            }
+            if !digit(self.pos) {
+                return Err(self.fail("invalid number"));
+            }
+            while digit(self.pos) {
+                self.pos += 1;
+            }
+            self.check_finite(start)?;
+        } else if !int && self.pos - start > 308 {
+            self.check_finite(start)?;
+        }
+        Ok(int)
+    }
+
+    /// Reject the float literal `b[start..pos]` if it overflows a double.
+    #[cold]
+    fn check_finite(&self, start: usize) -> Result<()> {
+        let text = std::str::from_utf8(&self.b[start..self.pos]).expect("ASCII");
+        if text.parse::<f64>().is_ok_and(f64::is_finite) {
+            return Ok(());
+        }
+        Err(malformed_at(
+            self.b,
+            start,
+            "number out of range (overflows a double)",
+        ))
+    }
+
+    /// A number's value as Python's `float(x)` would give it (correctly rounded).
+    pub(super) fn number_f64(&mut self) -> Result<f64> {
+        let start = self.pos;
+        let int = self.number()?;
+        let text = &self.b[start..self.pos];
+        if int && text.len() <= 18 {
+            let (neg, digits) = match text {
+                [b'-', rest @ ..] => (true, rest),
+                _ => (false, text),
+            };
+            let v = digits
+                .iter()
+                .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
+            return Ok(if neg { -v } else { v } as f64);
+        }
+        // the grammar was checked: ASCII, and a valid Rust float literal
+        let text = std::str::from_utf8(text).expect("ASCII");
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            // an integer of more than 308 digits: Python's float() overflows too
+            _ => Err(malformed_at(
+                self.b,
+                start,
+                "number out of range (overflows a double)",
+            )),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<()> {
+        if self.b[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(())
+        } else {
+            Err(self.fail("expected value"))
+        }
+    }
+
+    /// Any value; `depth` is the nesting level of the container holding it.
+    pub(super) fn skip(&mut self, depth: usize) -> Result<()> {
+        match self.peek() {
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'[' => self.array(depth + 1, |p, d| p.skip(d)),
+            b'{' => self.object(depth + 1, |p, _, d| p.skip(d)),
+            _ => Err(self.fail("expected value")),
+        }
+    }
+
+    fn enter(&self, depth: usize) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(KernelError::invalid(format!(
+                "json: document nested too deeply (more than {MAX_DEPTH} levels)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// An array at `[` at nesting level `depth`; `element` parses each element (after the
+    /// whitespace before it) and gets `depth`.
+    #[inline]
+    pub(super) fn array(
+        &mut self,
+        depth: usize,
+        mut element: impl FnMut(&mut Self, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == b']' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            element(self, depth)?;
+            self.ws();
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b']' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail("expected `,` or `]`")),
+            }
+        }
+    }
+
+    /// An object at `{` at nesting level `depth`; `member` parses each value (after the
+    /// whitespace before it) and gets its key and `depth`.
+    #[inline]
+    pub(super) fn object(
+        &mut self,
+        depth: usize,
+        mut member: impl FnMut(&mut Self, Str, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            if self.peek() != b'"' {
+                return Err(self.fail("key must be a string"));
+            }
+            let key = self.string()?;
+            self.ws();
+            self.expect(b':', "expected `:`")?;
+            self.ws();
+            member(self, key, depth)?;
+            self.ws();
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail("expected `,` or `}`")),
+            }
+        }
+    }
+
+    pub(super) fn text(&self, s: Str) -> Cow<'a, str> {
+        s.text(self.b)
+    }
+
+    pub(super) fn is(&self, s: Str, word: &str) -> bool {
+        if s.escaped {
+            self.text(s) == word
+        } else {
+            &self.b[s.start..s.end] == word.as_bytes()
+        }
+    }
+}
+
+/// Decode the content of a validated JSON string.
+fn unescape(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let simple = match raw[i + 1] {
+            b'"' => Some(b'"'),
+            b'\\' => Some(b'\\'),
+            b'/' => Some(b'/'),
+            b'b' => Some(8),
+            b'f' => Some(12),
+            b'n' => Some(b'\n'),
+            b'r' => Some(b'\r'),
+            b't' => Some(b'\t'),
+            _ => None,
+        };
+        if let Some(s) = simple {
+            out.push(s);
+            i += 2;
+            continue;
+        }
+        let mut n = hex4(&raw[i + 2..]).expect("validated escape");
+        i += 6;
+        if (0xD800..0xDC00).contains(&n) {
+            let low = hex4(&raw[i + 2..]).expect("validated surrogate pair");
+            n = 0x10000 + ((n - 0xD800) << 10) + (low - 0xDC00);
+            i += 6;
+        }
+        let ch = char::from_u32(n).expect("validated scalar value");
+        out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    String::from_utf8(out).expect("valid UTF-8 by construction")
+}

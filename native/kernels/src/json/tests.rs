@@ -1,0 +1,162 @@
+//! The json kernel end to end: transform, errors, nesting, duplicate keys.
+
+use super::*;
+use crate::ErrorKind;
+use serde_json::Value;
+
+fn run_str(s: &str) -> Result<Value> {
+    run(s.as_bytes()).map(|out| serde_json::from_slice(&out).unwrap())
+}
+
+fn err(s: &[u8]) -> String {
+    let e = run(s).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidInput);
+    e.message
+}
+
+const DOC: &str = r#"{"meta":{"x":1},"extra":[1,2],"summary":"old","orders":[
+  {"id":2,"status":"paid","customer":{"id":1,"tier":"gold"},"items":[
+     {"qty":2,"price":1.5},{"qty":1,"price":0.25}],"tags":["Gift","ÉCOLE","ΔΕΛΤΑ"],"k":null},
+  {"id":1,"status":"new","customer":{"tier":"silver"},"items":[
+     {"qty":2,"price":1.5},{"qty":1,"price":0.25}],"tags":[]},
+  {"id":3,"status":"cancelled","customer":{"tier":"gold"},"items":[{"qty":9,"price":9}],
+   "tags":[]},
+  {"id":4,"status":"paid","customer":{"tier":"gold"},"items":[],"tags":["X"]}]}"#;
+
+#[test]
+fn transforms_the_document() {
+    let v = run_str(DOC).unwrap();
+    let orders = v["orders"].as_array().unwrap();
+    let ids: Vec<i64> = orders.iter().map(|o| o["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [1, 2, 4]); // equal totals ordered by id, cancelled dropped
+    assert_eq!(orders[1]["total"], 3.25);
+    assert_eq!(orders[1]["item_count"], 2);
+    assert_eq!(
+        orders[1]["tags"],
+        serde_json::json!(["gift", "école", "δελτα"])
+    );
+    assert_eq!(orders[1]["k"], Value::Null);
+    assert_eq!(orders[2]["total"], 0.0);
+    assert_eq!(v["meta"]["x"], 1);
+    assert_eq!(v["extra"], serde_json::json!([1, 2]));
+    assert_eq!(
+        v["summary"],
+        serde_json::json!({"count":3,"revenue":6.5,
+                           "revenue_by_tier":{"gold":3.25,"silver":3.25}})
+    );
+}
+
+#[test]
+fn total_is_left_to_right_without_fma() {
+    let doc = r#"{"orders":[{"id":1,"status":"x","customer":{"tier":"t"},"tags":[],
+        "items":[{"qty":0.1,"price":0.7},{"qty":3,"price":0.1},{"qty":1e-17,"price":1}]}]}"#;
+    let v = run_str(doc).unwrap();
+    let want: f64 = ((0.0 + 0.1 * 0.7) + 3.0 * 0.1) + 1e-17 * 1.0;
+    assert_eq!(
+        v["orders"][0]["total"].as_f64().unwrap().to_bits(),
+        want.to_bits()
+    );
+}
+
+#[test]
+fn rejects_bad_input_with_a_message() {
+    assert!(err(b"{\"orders\": [").starts_with("json: malformed JSON"));
+    assert!(err(b"{\"orders\": [NaN]}").starts_with("json: malformed JSON"));
+    assert!(err(b"{\"orders\": [], \"a\": \"\xff\"}").contains("not valid UTF-8"));
+    for bad in [
+        &b"{\"orders\": [], \"a\": \"\xc0\xaf\"}"[..], // overlong
+        b"{\"orders\": [], \"a\": \"\xed\xa0\x80\"}",  // encoded surrogate
+        b"{\"orders\": [], \"a\": \"\xf4\x90\x80\x80\"}", // above U+10FFFF
+        b"{\"orders\": [], \"a\": \"abc\xe2\x82\"}",   // cut sequence
+        b"{\"orders\": [], \"\xe9\": 1}",              // in a key
+        b"{\"orders\": [], \"a\": \xe9}",              // outside strings
+        b"{\"orders\": [}, \"a\": \"\xff\"}",          // malformed earlier, still UTF-8
+    ] {
+        assert!(
+            err(bad).contains("not valid UTF-8"),
+            "{bad:?}: {}",
+            err(bad)
+        );
+    }
+    assert!(run("{\"orders\": [], \"a\": \"é李😀 ΔΕΛΤΑ\"}".as_bytes()).is_ok());
+    let lone = err(br#"{"orders": [], "a": "\ud800"}"#);
+    assert!(lone.contains("lone UTF-16 surrogate"), "{lone}");
+    assert!(err(br#"{"orders": [], "a": "\udc00x"}"#).contains("lone UTF-16 surrogate"));
+    assert!(run(br#"{"orders": [], "a": "\ud83d\ude00"}"#).is_ok());
+    assert_eq!(
+        err(b"[1]"),
+        "expected a JSON object with an 'orders' array at the top level"
+    );
+    assert_eq!(err(br#"{"orders": [1]}"#), "orders[0]: expected an object");
+    let order = |body: &str| {
+        format!(
+            r#"{{"orders": [{{"id":1,"status":"s","customer":{{"tier":"g"}},"items":[],"tags":[]}}, {body}]}}"#
+        )
+    };
+    let cases = [
+        (r#"{"id":true}"#, "orders[1].id: expected an integer"),
+        (r#"{"id":1.0}"#, "orders[1].id: expected an integer"),
+        (
+            r#"{"id":9223372036854775808}"#,
+            "orders[1].id: integer out of the 64-bit range",
+        ),
+        (
+            r#"{"id":1,"status":3}"#,
+            "orders[1].status: expected a string",
+        ),
+        (
+            r#"{"id":1,"status":"s","customer":[]}"#,
+            "orders[1].customer: expected an object",
+        ),
+        (
+            r#"{"id":1,"status":"s","customer":{}}"#,
+            "orders[1].customer.tier: expected a string",
+        ),
+        (
+            r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":{}}"#,
+            "orders[1].items: expected an array",
+        ),
+        (
+            r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":"2","price":1}]}"#,
+            "orders[1].items[0].qty: expected a number",
+        ),
+        (
+            r#"{"id":1,"status":"s","customer":{"tier":"g"},"items":[{"qty":2,"price":false}]}"#,
+            "orders[1].items[0].price: expected a number",
+        ),
+        (
+            r#"{"id":1,"status":"cancelled","customer":{"tier":"g"},"items":[],"tags":[1]}"#,
+            "orders[1].tags[0]: expected a string",
+        ),
+    ];
+    for (body, want) in cases {
+        assert_eq!(err(order(body).as_bytes()), want, "{body}");
+    }
+}
+
+#[test]
+fn nesting_depth() {
+    let deep = |n: usize| {
+        format!(
+            r#"{{"orders":[],"d":{}1{}}}"#,
+            "[".repeat(n - 1),
+            "]".repeat(n - 1)
+        )
+    };
+    assert!(run(deep(128).as_bytes()).is_ok());
+    assert!(run(deep(MAX_DEPTH).as_bytes()).is_ok());
+    assert!(err(deep(MAX_DEPTH + 1).as_bytes()).contains("nested too deeply"));
+    // brackets inside strings do not count
+    let s = format!(
+        r#"{{"orders":[],"s":"{}\"{}"}}"#,
+        "[".repeat(2000),
+        "{".repeat(5)
+    );
+    assert!(run(s.as_bytes()).is_ok());
+}
+
+#[test]
+fn duplicate_keys_last_wins() {
+    let v = run_str(r#"{"orders":[],"a":1,"a":2}"#).unwrap();
+    assert_eq!(v["a"], 2);
+}

@@ -1,0 +1,100 @@
+//! The transform: the schema check of every order, the kept orders in output order with their
+//! totals, and the summary. Reads the [`Document`]; no parsing, no output.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use super::document::{Document, Id, Order, Plan};
+use super::orders::shape_error;
+use crate::{KernelError, Result};
+
+/// Check `orders[index]` against the schema; the error names the first offending field.
+fn check_order(doc: &Document, o: &Order, index: usize) -> Result<i64> {
+    let bad = |field: &str, what: &str| {
+        Err(KernelError::invalid(format!(
+            "orders[{index}]{field}: {what}"
+        )))
+    };
+    if !o.object {
+        return bad("", "expected an object");
+    }
+    let id = match o.id {
+        Id::Int(id) => id,
+        Id::OutOfRange => return bad(".id", "integer out of the 64-bit range"),
+        Id::NotInt => return bad(".id", "expected an integer"),
+    };
+    if o.status.is_none() {
+        return bad(".status", "expected a string");
+    }
+    if !o.customer {
+        return bad(".customer", "expected an object");
+    }
+    if o.tier.is_none() {
+        return bad(".customer.tier", "expected a string");
+    }
+    let Some(items) = &o.items else {
+        return bad(".items", "expected an array");
+    };
+    for (j, item) in doc.items[items.clone()].iter().enumerate() {
+        if !item.object {
+            return bad(&format!(".items[{j}]"), "expected an object");
+        }
+        if item.qty.is_none() {
+            return bad(&format!(".items[{j}].qty"), "expected a number");
+        }
+        if item.price.is_none() {
+            return bad(&format!(".items[{j}].price"), "expected a number");
+        }
+    }
+    let Some(tags) = &o.tags else {
+        return bad(".tags", "expected an array");
+    };
+    if let Some(j) = doc.tags[tags.clone()].iter().position(Option::is_none) {
+        return bad(&format!(".tags[{j}]"), "expected a string");
+    }
+    Ok(id)
+}
+
+/// Validate every order and compute the kept orders, their order and the summary.
+pub fn transform(doc: &Document) -> Result<Plan> {
+    let orders = doc.orders.clone().ok_or_else(shape_error)?;
+    let mut kept = Vec::with_capacity(orders.len());
+    for (index, o) in doc.order_list[orders.clone()].iter().enumerate() {
+        let id = check_order(doc, o, index)?;
+        if o.status == Some(true) {
+            continue;
+        }
+        let mut total = 0.0f64;
+        for item in &doc.items[o.items.clone().expect("checked")] {
+            // Two separate roundings (multiply, then add): Rust never contracts into FMA.
+            let product = item.qty.expect("checked") * item.price.expect("checked");
+            total += product;
+        }
+        kept.push((orders.start + index, total, id));
+    }
+    kept.sort_by(|a, b| {
+        b.1.partial_cmp(&a.1)
+            .unwrap_or(Ordering::Equal)
+            .then(a.2.cmp(&b.2))
+    });
+    let mut revenue = 0.0f64;
+    let mut by_tier: Vec<(String, f64)> = Vec::new();
+    let mut tier_index: HashMap<Cow<str>, usize> = HashMap::new();
+    for &(i, total, _) in &kept {
+        revenue += total;
+        let tier = doc.order_list[i].tier.expect("checked").text(doc.input);
+        match tier_index.get(&tier) {
+            Some(&t) => by_tier[t].1 += total,
+            None => {
+                tier_index.insert(tier.clone(), by_tier.len());
+                by_tier.push((tier.into_owned(), total));
+            }
+        }
+    }
+    Ok(Plan {
+        kept: kept.into_iter().map(|(i, total, _)| (i, total)).collect(),
+        revenue,
+        by_tier,
+    })
+}
