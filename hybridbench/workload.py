@@ -36,6 +36,9 @@ class Workload(ABC):
     default_size: str = ""
     #: display and run order (lower first); plug-ins keep the default and follow by name
     rank: int = 1000
+    #: a published figure the report sets the measured language ratio beside (e.g. the
+    #: articles' "tokenization is 5.2x slower in Go than in Rust"); None: nothing to cite
+    published_language_ratio: str | None = None
     #: why ``reference`` cannot serve as the standard-library engine (``inproc-pure``), e.g.
     #: because it needs a JPEG codec; None when the reference is plain standard-library Python
     pure_unsupported: str | None = None

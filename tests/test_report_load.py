@@ -74,3 +74,27 @@ def test_a_median_outside_its_interval_still_draws():
     cell.throughput_ci95 = [73.1, 89.9]
     page = html.render_report(model.build([Results(env={}, cells=[cell])]))
     assert "echo: throughput" in page
+
+
+def _service(backend: str, language: str, label: str, order: int, kernel_ms: float) -> Cell:
+    cell = _cell(backend, None, 100.0, 9.0)
+    cell.workload, cell.size = "text", "64docs"
+    cell.kernel_ns = {"p50": kernel_ms * 1e6}
+    cell.backend_info = {**cell.backend_info, "engine_language": language,
+                         "article_label": label, "article_order": order}
+    return cell
+
+
+def test_go_and_rust_engines_are_compared_on_kernel_time_beside_the_articles_figure():
+    rust = _service("grpc", "Rust", "Rust via gRPC", 1, 1.0)
+    go = _service("grpc-go", "Go", "Go only", 0, 5.0)
+    run = model.build([Results(env={}, cells=[rust, go])]).runs[0]
+    (group,) = run.groups
+    (sentence,) = [s for s in group.sentences if "engine (grpc-go)" in s]
+    assert "Go engine (grpc-go) took 5.0x the time of the Rust engine (grpc)" in sentence
+    assert "5.2x slower in Go than in Rust" in sentence
+    # the articles' columns: "Go only" first, then "Rust via gRPC"
+    assert model.article_columns(run) == [("grpc-go", "Go only (grpc-go)"),
+                                          ("grpc", "Rust via gRPC (grpc)")]
+    assert "Go only (grpc-go)" in html.render_report(model.build([Results(env={},
+                                                                          cells=[rust, go])]))

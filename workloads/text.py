@@ -253,6 +253,7 @@ class TextWorkload(Workload):
                   for name, (docs, words) in _SIZES.items())
     default_size = "64docs"
     rank = 5
+    published_language_ratio = "the articles report tokenization 5.2x slower in Go than in Rust"
 
     def generate(self, size: str, seed: int) -> bytes:
         count, words = _SIZES[size]

@@ -38,7 +38,22 @@ _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     BAD=(WRONG, FAILED), WORTH_IT=thresholds.WORTH_IT,
                     AFFORDABLE=thresholds.AFFORDABLE_SHARE, DOMINANT=thresholds.DOMINANT_SHARE,
                     BUSY=thresholds.BUSY_CORES, capacity_line=capacity.summary_line,
-                    CAPACITY_ASSUMPTIONS=capacity.ASSUMPTIONS)
+                    CAPACITY_ASSUMPTIONS=capacity.ASSUMPTIONS,
+                    article_columns=model.article_columns)
+
+
+def _overview_cell(group: model.Group, backend: str) -> str:
+    """One cell of the articles' table: throughput and P99 at the lowest concurrency."""
+    entry = next((e for e in group.lowest if e.cell.backend == backend), None)
+    if entry is None:
+        return ""
+    if not entry.ok:
+        return entry.cell.status
+    return (f"{fmt.count(entry.cell.throughput_ops)}/s, P99 "
+            f"{fmt.duration_ns((entry.cell.latency_ns or {}).get('p99'))}")
+
+
+_ENV.globals.update(overview_cell=_overview_cell)
 
 
 def _figure(fig: Any) -> dict[str, Any]:

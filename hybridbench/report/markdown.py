@@ -90,12 +90,13 @@ def overview(run: model.RunView) -> list[str]:
     Each entry: throughput, P99, and memory (the server's peak RSS for out-of-process
     backends, the client's growth during the cell for in-process ones). Lowest concurrency.
     """
-    backends = list(run.profiles)
-    lines = [table_row("workload", *backends), "|---|" + "---|" * len(backends)]
+    columns = model.article_columns(run)
+    lines = [table_row("workload", *(heading for _, heading in columns)),
+             "|---|" + "---|" * len(columns)]
     for group in run.groups:
         by_backend = {e.cell.backend: e for e in group.lowest}
         lines.append(table_row(f"{group.workload} {group.size}",
-                               *(_overview_cell(by_backend.get(b)) for b in backends)))
+                               *(_overview_cell(by_backend.get(b)) for b, _ in columns)))
     return lines
 
 

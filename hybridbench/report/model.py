@@ -322,7 +322,7 @@ def _decide(group: Group) -> None:
         group.headline = (f"{best.profile.described()} did "
                           f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
                           "compare with (pass --baseline BACKEND).")
-        group.sentences = sentences + _boundaries(ok)
+        group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
         return
     movers = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None
               and decision.worth_moving(e.speedup, decision.separation(e.throughput,  # type: ignore[arg-type]
@@ -337,7 +337,7 @@ def _decide(group: Group) -> None:
         group.pattern = f"stay: {base.profile.tier}"
         group.headline = _no_mover(ok, base)
     sentences += [_compare_sentence(e, base) for e in ok if e is not base]
-    group.sentences = sentences + _boundaries(ok) + _servers(ok)
+    group.sentences = sentences + _boundaries(ok) + _servers(ok) + _languages(ok, group)
 
 
 def _versus(entry: Entry, base: Entry) -> str:
@@ -393,6 +393,55 @@ def _compare_sentence(entry: Entry, base: Entry) -> str:
     return (f"{entry.cell.backend} ({entry.profile.tier_words}) does "
             f"{decision.speedup_text(entry.speedup)} the throughput of {base.cell.backend}"
             f"{slower}, {decision.certainty_words(how)}.")
+
+
+def language(entry: Entry) -> str | None:
+    """The engine's language as the backend recorded it (``engine_language``), if it did."""
+    value = entry.cell.backend_info.get("engine_language")
+    return str(value) if value else None
+
+
+def _kernel_p50(entry: Entry) -> float | None:
+    return (entry.cell.kernel_ns or {}).get("p50") or None
+
+
+def _languages(ok: list[Entry], group: Group) -> list[str]:
+    """Engines of different languages behind the same transport, compared on the engine's own
+    time per call (the kernel P50, so that the transport both share does not dilute it)."""
+    sentences = []
+    timed = [e for e in ok if language(e) and _kernel_p50(e)]
+    for slow in timed:
+        for fast in timed:
+            if (language(slow) == language(fast) or slow.profile.transport
+                    != fast.profile.transport or _kernel_p50(slow) <= _kernel_p50(fast)):  # type: ignore[operator]
+                continue
+            ratio = _kernel_p50(slow) / _kernel_p50(fast)  # type: ignore[operator]
+            sentence = (f"{language(slow)} engine ({slow.cell.backend}) took {ratio:.1f}x the "
+                        f"time of the {language(fast)} engine ({fast.cell.backend}) per call, "
+                        f"kernel P50 {fmt.duration_ns(_kernel_p50(slow))} against "
+                        f"{fmt.duration_ns(_kernel_p50(fast))}")
+            claim = _published_ratio(group.workload)
+            sentences.append(sentence + (f"; {claim}." if claim else "."))
+    return sentences
+
+
+def _published_ratio(workload: str) -> str | None:
+    from hybridbench.registry import get_workload
+
+    try:
+        return get_workload(workload).published_language_ratio
+    except HybridbenchError:  # a workload not installed here: nothing to cite
+        return None
+
+
+def article_columns(run: RunView) -> list[tuple[str, str]]:
+    """``(backend, column heading)`` in the articles' order ("Go only", "Rust via gRPC",
+    "Rust via FFI", ...) where backends recorded it, then the others in run order."""
+    info = {e.cell.backend: e.cell.backend_info for e in run.entries if e.cell.backend_info}
+    order = {b: info.get(b, {}).get("article_order", 99) for b in run.profiles}
+    backends = sorted(run.profiles, key=lambda b: order[b])  # stable: run order kept
+    return [(b, f"{info[b]['article_label']} ({b})" if info.get(b, {}).get("article_label")
+             else b) for b in backends]
 
 
 def _servers(entries: list[Entry]) -> list[str]:
