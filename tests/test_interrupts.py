@@ -98,7 +98,8 @@ def test_interrupt_during_cold_start_keeps_the_measured_cell(tmp_path: Path, sig
     assert code == 130, (stdout, run.stderr)
     cell = _the_measured_cell(run.output)
     assert cell.cold_start_s is None
-    [reason] = [w for w in cell.warnings if w.startswith("cold start not measured")]
+    [reason] = [w.message for w in cell.warnings
+                if w.message.startswith("cold start not measured")]
     assert "interrupted" in reason
     assert str(run.output) in stdout.replace("\n", "")
 
