@@ -61,6 +61,12 @@ proptest! {
     }
 
     #[test]
+    fn text_mutated((valid, mutated) in mutated_valid("text")) {
+        prop_assert!(KERNELS.run("text", &valid).is_ok(), "{:?}", valid);
+        accepts_or_rejects("text", &mutated)?;
+    }
+
+    #[test]
     fn echo_mutated((valid, mutated) in mutated_valid("echo")) {
         prop_assert_eq!(KERNELS.run("echo", &valid).unwrap(), valid);
         accepts_or_rejects("echo", &mutated)?;

@@ -191,6 +191,25 @@ pub fn jpeg() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
+/// A valid `text` body: a batch of UTF-8 documents (any Unicode, empty ones included) in the
+/// workload's framing: `HBTX`, version 1, flags 0, the count, the lengths, the bytes.
+pub fn text_batch() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(".{0,64}", 0..12).prop_map(|documents: Vec<String>| {
+        let mut body = Vec::new();
+        body.extend_from_slice(b"HBTX");
+        body.extend_from_slice(&1u16.to_le_bytes());
+        body.extend_from_slice(&0u16.to_le_bytes());
+        body.extend_from_slice(&(documents.len() as u32).to_le_bytes());
+        for document in &documents {
+            body.extend_from_slice(&(document.len() as u32).to_le_bytes());
+        }
+        for document in &documents {
+            body.extend_from_slice(document.as_bytes());
+        }
+        body
+    })
+}
+
 /// Valid bodies of the kernel `name`: every kernel of the table needs a generator here.
 pub fn valid_input(name: &str) -> BoxedStrategy<Vec<u8>> {
     match name {
@@ -198,6 +217,7 @@ pub fn valid_input(name: &str) -> BoxedStrategy<Vec<u8>> {
         "image" => jpeg().boxed(),
         "timeseries" => timeseries_batch().boxed(),
         "echo" => prop::collection::vec(any::<u8>(), 0..4096).boxed(),
+        "text" => text_batch().boxed(),
         other => panic!("no valid-input generator for the kernel {other:?}: add one"),
     }
 }
