@@ -97,10 +97,7 @@ def _rounds(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _added(encoded: list[str]) -> str:
-    histogram = stats.new_histogram()
-    for item in encoded:
-        histogram.add(stats.decode_histogram(item))
-    return stats.encode_histogram(histogram)
+    return stats.encode_histogram(stats.merged_histogram(encoded))
 
 
 def _resources(parts: list[dict[str, Any]], shared_server: bool) -> dict[str, Any]:

@@ -174,12 +174,10 @@ def _merge_latency(merged: Cell, cells: list[Cell]) -> None:
 def _added(encoded: list[str | None]) -> Any:
     """The sum of the histograms, or None when any client lacks one (a partial sum would
     understate the tail)."""
-    if not encoded or any(item is None for item in encoded):
+    present = [item for item in encoded if item is not None]
+    if not encoded or len(present) != len(encoded):
         return None
-    histogram = stats.new_histogram()
-    for item in encoded:
-        histogram.add(stats.decode_histogram(item))  # type: ignore[arg-type]
-    return histogram
+    return stats.merged_histogram(present)
 
 
 def _merge_throughput(merged: Cell, cells: list[Cell]) -> None:

@@ -599,9 +599,7 @@ def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
 
 
 def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    histogram = stats.new_histogram()
-    for outcome in outcomes:
-        histogram.add(stats.decode_histogram(outcome["latency_hdr"]))
+    histogram = stats.merged_histogram([outcome["latency_hdr"] for outcome in outcomes])
     cell.rounds = [_round(index, r) for index, o in enumerate(outcomes) for r in o["rounds"]]
     cell.worker_results = [_worker_summary(o) for o in outcomes]
     cell.workers = len(outcomes)

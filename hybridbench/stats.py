@@ -63,6 +63,15 @@ def decode_histogram(encoded: str) -> HdrHistogram:
     return HdrHistogram.decode(encoded.encode("ascii"))
 
 
+def merged_histogram(encoded: Sequence[str]) -> HdrHistogram:
+    """One histogram holding every recorded value of the encoded ones (HDR histograms add
+    exactly: the workers of a cell, the members of a client group, the clients of a merge)."""
+    histogram = new_histogram()
+    for item in encoded:
+        histogram.add(decode_histogram(item))
+    return histogram
+
+
 def samples_beyond(samples: int, percentile: float) -> float:
     """How many samples lie beyond ``percentile``: the evidence a tail estimate rests on."""
     return samples * (100.0 - percentile) / 100.0
