@@ -42,6 +42,9 @@ class Workload(ABC):
     #: why ``reference`` cannot serve as the standard-library engine (``inproc-pure``), e.g.
     #: because it needs a JPEG codec; None when the reference is plain standard-library Python
     pure_unsupported: str | None = None
+    #: the libraries and technique of ``best``, named by ``inproc-best``'s ``describe()`` and in
+    #: the report (e.g. "msgspec, raw passthrough"); None while ``best`` is ``fast``
+    best_engine: str | None = None
 
     def size_names(self) -> list[str]:
         return [s.name for s in self.sizes]
@@ -74,6 +77,20 @@ class Workload(ABC):
         does.
         """
         return self.reference(payload)
+
+    def best(self, payload: bytes) -> bytes:
+        """The fastest spec-correct Python engine found, run by ``inproc-best``.
+
+        Defaults to ``fast``; a workload overrides it (and names it in ``best_engine``) when
+        tuning or another library beats the idiomatic engine on the same specification. Its
+        module docstring names the alternatives tried and their figures. Must raise
+        ``WorkloadError`` where the reference does.
+        """
+        return self.fast(payload)
+
+    def best_unavailable(self) -> str | None:
+        """Why ``best`` cannot run here (an optional library is missing), or None."""
+        return None
 
     @abstractmethod
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
