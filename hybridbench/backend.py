@@ -65,6 +65,11 @@ class Backend(ABC):
     #: the incumbent: what a team runs when it keeps the hot path where it is; reports use it
     #: as the baseline unless ``--baseline`` names another
     incumbent: ClassVar[bool] = False
+    #: how hard the engine was worked on, for the report's split of a native advantage into
+    #: language and tuning: "plain" (standard library only), "idiomatic" (what a competent team
+    #: writes in a day with the usual libraries) or "tuned" (taken towards its floor); None:
+    #: unknown
+    tuning: ClassVar[str | None] = None
 
     def __init__(self, **options: Any) -> None:
         self.options = options
@@ -152,7 +157,7 @@ class Backend(ABC):
         """The pattern metadata above, as recorded in results."""
         return {"placement": cls.location, "engine_kind": cls.engine_kind,
                 "engine": cls.engine_name, "transport": cls.transport, "incumbent": cls.incumbent,
-                "summary": cls.summary}
+                "tuning": cls.tuning, "summary": cls.summary}
 
     def describe(self) -> dict[str, Any]:
         """Facts about this backend instance recorded with each result (versions, target...):

@@ -156,6 +156,7 @@ class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
     location, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
+    tuning = "tuned"
     #: the built-in and SDK kernels are Rust (an --ffi-library of another language is named in
     #: "libraries")
     placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",

@@ -184,6 +184,7 @@ class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
     location, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
+    tuning = "tuned"
     placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                         "article_label": "Rust via gRPC", "article_order": 1}
 
@@ -447,6 +448,7 @@ class GrpcPyBackend(GrpcBackend):
     name = "grpc-py"
     summary = "the inproc Python engines in a grpcio server process, same client"
     engine_kind, engine_name = "python", "orjson, numpy, pillow-simd"
+    tuning = "idiomatic"
     placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                         "article_label": "Python via gRPC", "article_order": 3}
 

@@ -47,6 +47,7 @@ class GrpcGoBackend(GrpcBackend):
     name = "grpc-go"
     summary = "the Go engine: idiomatic Go kernels in a grpc-go server process, same client"
     engine_name = "Go kernels"  # a native service like grpc's, another engine: no FFI twin
+    tuning = "idiomatic"  # the standard library and x/image, as a Go team writes them
     placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
         "article_label": "Go only",

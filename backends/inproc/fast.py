@@ -19,6 +19,7 @@ class InprocBackend(Backend):
     name = "inproc"
     summary = "idiomatic fast Python in this process (orjson, numpy, pillow-simd)"
     location, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
+    tuning = "idiomatic"
     incumbent = True  # the Python a team would keep: the honest baseline
     placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                            "article_label": "Python only", "article_order": 0}

@@ -19,6 +19,7 @@ class InprocPureBackend(InprocBackend):
     summary = "Python standard library only, in this process (json, struct, array)"
     engine_name = "Python standard library"
     incumbent = False
+    tuning = "plain"
     placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Python", "article_label": "Python only (standard library)",
         "article_order": 0}
