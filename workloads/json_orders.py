@@ -310,6 +310,7 @@ class JsonWorkload(Workload):
     sizes = tuple(SizePreset(n, f"~{n} document") for n in _TARGET_BYTES)
     default_size = "1MB"
     rank = 1
+    best_engine = "msgspec: typed fields, the rest passed through raw (orjson fallback)"
 
     def generate(self, size: str, seed: int) -> bytes:
         return generate(size, seed)
@@ -319,6 +320,11 @@ class JsonWorkload(Workload):
 
     def fast(self, payload: bytes) -> bytes:
         return fast(payload)
+
+    def best(self, payload: bytes) -> bytes:
+        from hybridbench.workloads import json_best  # only inproc-best needs msgspec
+
+        return json_best.run(payload, fast)
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         try:
