@@ -77,6 +77,7 @@ order repeats the items of the one before it, so ties in ``total`` exercise the 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import random
@@ -325,6 +326,11 @@ class JsonWorkload(Workload):
         from hybridbench.workloads import json_best  # only inproc-best needs msgspec
 
         return json_best.run(payload, fast)
+
+    def best_unavailable(self) -> str | None:
+        if importlib.util.find_spec("msgspec") is None:
+            return "msgspec is not installed (pip install msgspec)"
+        return None
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         try:
