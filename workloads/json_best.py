@@ -29,8 +29,21 @@ some harmless bodies (a string holding ``"1e5"``): those take the slower, equall
 Any msgspec error, and an ``id`` outside the signed 64-bit range, also fall back to ``fast``,
 so every invalid body is rejected with exactly ``fast``'s message.
 
-Alternatives measured (median of interleaved calls at 1MB on the 2-vCPU machine shared with
-four other jobs, load 3-4; every engine's output verified):
+Measured at 1MB on the 2-vCPU machine shared with four other jobs (load ~5.5), interleaved,
+median of 25 calls each, every output verified:
+
+* ``fast`` (``inproc``: orjson loads, the transform on dicts, orjson dumps): 25.1 ms;
+* this engine: 14.7 ms (1.7x), of which its three decodes take 8.1 ms and the guards 1.7 ms;
+* msgspec without types (``msgspec.json.decode``, the same dict transform, ``encode``):
+  32.5 ms, slower than orjson: the win is in not building the passed-through values;
+* one raw pass first, then each needed field of every order joined into one array and
+  decoded typed (five calls): 8.6 ms of decoding against 8.1 ms for the two passes here;
+* the guards first used ``bytes.decode`` for UTF-8 and ``bytes.translate`` plus substring
+  searches for numbers: 6.9 ms against 1.7 ms for the numpy masks (which decode only the
+  non-ASCII runs);
+* the lead's first attempt for issue 13, one msgspec call per field of every order, as the
+  issue's brief reports it: 235 ms against orjson's 150 ms on a loaded machine, which is why
+  the fields of all orders are decoded by two calls here.
 """
 
 from __future__ import annotations
