@@ -63,10 +63,15 @@ def test_timeseries_best_on_every_key_range(spread: str, seed: int) -> None:
 
 def test_timeseries_best_takes_the_compacting_paths() -> None:
     # a span above the limit compacts (region, window) pairs; huge host ids compact hosts
-    ids, regions, windows = ts_best._group_ids(np.array([3, 0, 3], np.uint16),
-                                               np.array([2**40, -5, -5], np.int64))
-    assert ids.tolist() == [2, 0, 1] and regions.tolist() == [0, 3, 3]
-    assert windows.tolist() == [-5, -5, 2**40]
+    ids, size, keys_of = ts_best._group_ids(np.array([3, 0, 3], np.uint16),
+                                            np.array([2**40, -5, -5], np.int64))
+    assert ids.tolist() == [2, 0, 1] and size == 3
+    regions, windows = keys_of(np.arange(3))
+    assert regions.tolist() == [0, 3, 3] and windows.tolist() == [-5, -5, 2**40]
+    ids, size, keys_of = ts_best._group_ids(np.array([1, 0], np.uint16),
+                                            np.array([7, 9], np.int64))
+    assert ids.tolist() == [3, 2] and size == 6  # dense: region * span + window - first
+    assert [k.tolist() for k in keys_of(ids)] == [[1, 0], [7, 9]]
     ids, names = ts_best._host_ids(np.array([2**32 - 1, 4, 4], np.uint32))
     assert ids.tolist() == [1, 0, 0] and names.tolist() == [4, 2**32 - 1]
 

@@ -17,7 +17,7 @@ Tuned numpy, on the same specification as ``fast``:
   value, for the error message the reference gives.
 
 No range is taken from the generator: regions are ``u16`` and windows span whatever the batch
-holds. When the dense tables would be larger than ``_DENSE_LIMIT`` entries (a batch spread over
+holds. When a dense table would be larger than a few entries per point (a batch spread over
 years, or host ids in the billions) the engine compacts the ids with ``np.unique`` first, which
 is sort-based and correct for any input.
 
@@ -42,6 +42,8 @@ would be extra dependencies.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from hybridbench.workloads.timeseries import (
@@ -56,8 +58,13 @@ from hybridbench.workloads.timeseries import (
     parse_header,
 )
 
-#: the largest id table (groups or hosts) built densely; above it ids are compacted first
-_DENSE_LIMIT = 1 << 22
+#: an id table (groups or hosts) is built densely up to this many entries per point, plus
+#: ``_DENSE_SLACK``; above that, ids are compacted first (the tables cost memory and time in
+#: proportion to their size, not to the batch's)
+_DENSE_PER_POINT = 4
+_DENSE_SLACK = 1 << 16
+#: the region and window of group ids
+KeysOf = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 #: numpy's stable sort is a radix sort for integers of at most 16 bits
 _RADIX_IDS = 1 << 16
 
@@ -70,27 +77,32 @@ def _check_finite(metrics: np.ndarray) -> None:
     raise non_finite_error(int(metric), int(point), metrics[metric, point])
 
 
-def _group_ids(region: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, np.ndarray,
-                                                              np.ndarray]:
-    """Dense ids ordered like (region, window), and the region and window of every id."""
+def _dense(size: int, points: int) -> bool:
+    return size <= _DENSE_PER_POINT * points + _DENSE_SLACK
+
+
+def _group_ids(region: np.ndarray, window: np.ndarray) -> tuple[np.ndarray, int, KeysOf]:
+    """Ids ordered like (region, window), the size of the id space, and a function giving
+    the region and window of given ids."""
     first, last = int(window.min()), int(window.max())
     span = last - first + 1
     size = (int(region.max()) + 1) * span
-    if size <= _DENSE_LIMIT:
-        every = np.arange(size)
-        return region.astype(np.intp) * span + (window - first), every // span, \
-            first + every % span
+    if _dense(size, len(region)):
+        def keys_of(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return ids // span, first + ids % span
+
+        return region.astype(np.intp) * span + (window - first), size, keys_of
     # a sparse key space: (region, window) pairs ranked by one sort
     pairs = np.empty(len(region), dtype=[("region", "<u2"), ("window", "<i8")])
     pairs["region"], pairs["window"] = region, window
     keys, ids = np.unique(pairs, return_inverse=True)
-    return ids.astype(np.intp), keys["region"], keys["window"]
+    return ids.astype(np.intp), len(keys), lambda at: (keys["region"][at], keys["window"][at])
 
 
 def _host_ids(host: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense host ids and the host each id stands for (ascending)."""
     size = int(host.max()) + 1
-    if size <= _DENSE_LIMIT:
+    if _dense(size, len(host)):
         return host.astype(np.intp), np.arange(size, dtype=np.uint32)
     names, ids = np.unique(host, return_inverse=True)
     return ids.astype(np.intp), names
@@ -111,8 +123,7 @@ def _p95(ids: np.ndarray, latency: np.ndarray, counts: np.ndarray, size: int) ->
 
 def _groups(region: np.ndarray, window: np.ndarray, cpu: np.ndarray,
             latency: np.ndarray) -> np.ndarray:
-    ids, id_region, id_window = _group_ids(region, window)
-    size = len(id_region)
+    ids, size, keys_of = _group_ids(region, window)
     counts = np.bincount(ids, minlength=size)
     used = np.flatnonzero(counts)
     low = np.full(size, np.inf)
@@ -120,7 +131,7 @@ def _groups(region: np.ndarray, window: np.ndarray, cpu: np.ndarray,
     np.minimum.at(low, ids, cpu)
     np.maximum.at(high, ids, cpu)
     groups = np.zeros(len(used), GROUP)
-    groups["region"], groups["window"] = id_region[used], id_window[used]
+    groups["region"], groups["window"] = keys_of(used)
     groups["count"] = counts[used]
     groups["mean_cpu"] = np.bincount(ids, weights=cpu, minlength=size)[used] / counts[used]
     groups["min_cpu"], groups["max_cpu"] = low[used], high[used]
