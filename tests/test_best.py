@@ -229,3 +229,21 @@ def test_backend_says_why_a_workload_is_missing(monkeypatch) -> None:
         assert backend.unsupported_reason("json") == "inproc-best: no msgspec here"
         with pytest.raises(hybridbench.UnsupportedError, match="no msgspec here"):
             backend.run("json", hybridbench.make_input("json", "1KB"))
+
+
+@pytest.mark.parametrize("depth", [128, 500, 1000, 5000])
+def test_json_deep_documents_are_answered_or_rejected_never_crash(depth: int) -> None:
+    body = b'{"meta":' + b"[" * depth + b"]" * depth + b',"orders":[]}'
+    wl = get_workload("json")
+    try:
+        expected = wl.reference(body)
+    except WorkloadError:
+        expected = None
+    for engine in (wl.fast, wl.best):  # the spec lets an engine reject beyond 128 levels
+        try:
+            output = engine(body)
+        except WorkloadError as exc:
+            assert depth > 128 and ("nested too deeply" in str(exc) or "malformed" in str(exc))
+            continue
+        assert expected is not None
+        wl.verify(body, output, expected)

@@ -280,7 +280,10 @@ def fast(payload: bytes) -> bytes:
         document = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise WorkloadError(f"json: malformed JSON or invalid UTF-8: {exc}") from None
-    return orjson.dumps(transform(document))
+    try:
+        return orjson.dumps(transform(document))
+    except TypeError:  # orjson writes at most 254 levels (it reads 1024): a TypeError
+        raise WorkloadError("json: document nested too deeply") from None
 
 
 def _compare(got: Any, want: Any, path: str) -> None:
