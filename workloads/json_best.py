@@ -29,17 +29,19 @@ document nested deeper than the interpreter's recursion limit included) and an `
 the signed 64-bit range also fall back to ``fast``, so every invalid body is rejected with
 exactly ``fast``'s message.
 
-Measured at 1MB on the 2-vCPU machine shared with four other jobs (load ~5.5), interleaved,
-median of 25 calls each, every output verified:
+Measured at 1MB on the 2-vCPU machine shared with four other jobs (load ~4.6), interleaved,
+median process CPU time of 40 calls each (wall time was too disturbed by the load), every
+output verified:
 
-* ``fast`` (``inproc``: orjson loads, the transform on dicts, orjson dumps): 25.1 ms;
-* this engine: 14.7 ms (1.7x), of which its three decodes take 8.1 ms and the guards 1.7 ms;
+* ``fast`` (``inproc``: orjson loads, the transform on dicts, orjson dumps): 40.4 ms;
+* this engine: 20.8 ms (1.9x), of which its three decodes take 10.4 ms and the guards 2.3 ms;
 * msgspec without types (``msgspec.json.decode``, the same dict transform, ``encode``):
-  32.5 ms, slower than orjson: the win is in not building the passed-through values;
+  42.9 ms, no faster than orjson: the win is in not building the passed-through values;
 * one raw pass first, then each needed field of every order joined into one array and
-  decoded typed (five calls): 8.6 ms of decoding against 8.1 ms for the two passes here;
-* the number guards first used ``bytes.translate`` (digits to ``0``) and substring searches:
-  6.9 ms, against 1.7 ms for all four guards as numpy masks;
+  decoded typed (five calls): 11.7 ms of decoding against 10.4 ms for the two passes here;
+* (an earlier, wall-clock run at load ~5.5: ``fast`` 25.1 ms, this engine before its loop was
+  tightened 14.7 ms; the number guards as ``bytes.translate`` plus substring searches took
+  6.9 ms there, against 1.7 ms for all four guards as numpy masks);
 * the lead's first attempt for issue 13, one msgspec call per field of every order, as the
   issue's brief reports it: 235 ms against orjson's 150 ms on a loaded machine, which is why
   the fields of all orders are decoded by two calls here.
