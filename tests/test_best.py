@@ -247,3 +247,20 @@ def test_json_deep_documents_are_answered_or_rejected_never_crash(depth: int) ->
             continue
         assert expected is not None
         wl.verify(body, output, expected)
+
+
+@pytest.mark.parametrize("rows", [True, False], ids=["padded rows", "argsort"])
+def test_timeseries_best_p95_on_both_paths(rows: bool, monkeypatch) -> None:
+    if not rows:  # no padding allowed: every batch takes the argsort path
+        monkeypatch.setattr(ts_best, "_PADDING_PER_POINT", 0)
+        monkeypatch.setattr(ts_best, "_DENSE_SLACK", 0)
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        n = int(rng.integers(1, 2000))
+        region = np.where(rng.random(n) < 0.8, 0, rng.integers(0, 50, n))  # one big group
+        latency = rng.choice([1.0, 2.0, -1.0, 1e300, -0.0, 0.0], n)
+        payload = _batch(rng.integers(0, 300_000, n), rng.integers(0, 9, n), region,
+                         rng.normal(0, 1, n), latency)
+        got = timeseries.decode_table(ts_best.run(payload), "best")[0]
+        want = timeseries.decode_table(timeseries.reference(payload), "reference")[0]
+        assert (got["p95_latency_ms"] == want["p95_latency_ms"]).all()
