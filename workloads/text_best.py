@@ -85,7 +85,11 @@ def _tokens(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _separated_utf8(points: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The normalised tokens' UTF-8 bytes, each followed by a NUL (never part of a token);
     ``points`` are the code points of the tokens, one after the other."""
-    separated = np.insert(_normalised()[points], np.cumsum(lengths), 0)
+    characters = _normalised()[points]
+    separated = np.zeros(len(characters) + len(lengths), dtype=np.uint32)
+    # character i of token k moves k places right: one NUL after each of the tokens before it
+    token_of = np.repeat(np.arange(len(lengths)), lengths)
+    separated[np.arange(len(characters)) + token_of] = characters
     return np.frombuffer(separated.tobytes().decode("utf-32-le").encode(), dtype=np.uint8)
 
 
