@@ -83,6 +83,12 @@ def test_timeseries_best_on_the_edges() -> None:
     assert get_workload("timeseries").best(one) == timeseries.reference(one)
 
 
+def test_timeseries_best_accepts_finite_values_whose_sum_overflows() -> None:
+    # the metrics' sum overflows (the one-pass finiteness check fails), no group's does
+    payload = _batch([0, 0, 0], [1, 2, 3], [0, 1, 2], [1e308, 1e308, 1e308], [1e308] * 3)
+    _assert_same_answer("timeseries", payload)
+
+
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
 def test_timeseries_best_names_the_first_non_finite_value(bad: float) -> None:
     metrics = np.ones((4, 6))
