@@ -35,7 +35,7 @@ output verified:
 
 * ``fast`` (``inproc``: orjson loads, the transform on dicts, orjson dumps): 40.4 ms;
 * this engine: 20.8 ms (1.9x), of which its three decodes take 10.4 ms and the guards 2.3 ms
-  (over five such runs in an hour the ratio ranged from 1.6x to 1.9x);
+  (over four such runs in an hour the ratio ranged from 1.6x to 1.9x);
 * msgspec without types (``msgspec.json.decode``, the same dict transform, ``encode``):
   42.9 ms, no faster than orjson: the win is in not building the passed-through values;
 * one raw pass first, then each needed field of every order joined into one array and
