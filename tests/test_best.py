@@ -218,14 +218,14 @@ def test_text_best_tokens_never_span_documents() -> None:
 def test_backend_describes_which_engine_ran_each_workload() -> None:
     with hybridbench.open_backend("inproc-best", workloads=["json", "echo"]) as backend:
         described = backend.describe()
-    assert described["best_engines"]["json"] == get_workload("json").best_engine
-    assert "fast" in described["best_engines"]["echo"]
-    assert set(described["best_engines"]) == {"json", "echo"}
+    assert described["workload_engines"]["json"] == get_workload("json").best_engine
+    assert "fast" in described["workload_engines"]["echo"]
+    assert set(described["workload_engines"]) == {"json", "echo"}
     assert described["profile"]["tuning"] == "tuned"
     assert described["profile"]["incumbent"] is False
     assert described["article_label"] == "Python only (best found)"
     with hybridbench.open_backend("inproc-best") as backend:
-        assert set(backend.describe()["best_engines"]) == set(workload_names())
+        assert set(backend.describe()["workload_engines"]) == set(workload_names())
 
 
 def test_backend_says_why_a_workload_is_missing(monkeypatch) -> None:

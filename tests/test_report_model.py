@@ -181,6 +181,12 @@ def test_the_baseline_is_the_strongest_python_not_the_incumbent() -> None:
                and "team-python 100 ops/s" in s for s in group.sentences)
     assert run.overall.startswith("Baseline: best-python (tuned numpy, python in-process) "
                                   "(the strongest Python measured).")
+    per_workload = _cell("best-python", 300, best)
+    per_workload.backend_info["workload_engines"] = {"json": "msgspec, raw passthrough"}
+    named = _run([_cell("team-python", 100, PY), per_workload, _cell("zigffi", 1000, FFI)])
+    assert "the throughput of best-python (msgspec, raw passthrough; python in-process)" in \
+        named.groups[0].headline
+    assert "Its engines: json: msgspec, raw passthrough." in named.overall
     slower = _run([_cell("team-python", 100, PY), _cell("best-python", 300, best),
                    _cell("team-python", 100, PY, size="1KB"),
                    _cell("best-python", 50, best, size="1KB")])

@@ -41,7 +41,7 @@ class InprocBestBackend(InprocBackend):
         # which library ran each workload ("fast" where nothing beat the idiomatic engine)
         engines = {name: get_workload(name).best_engine or "fast (the inproc engine)"
                    for name in self._described_workloads()}
-        return {**super().describe(), "best_engines": engines}
+        return {**super().describe(), "workload_engines": engines}
 
     def _described_workloads(self) -> list[str]:
         opened = self.options.get("workloads")

@@ -118,6 +118,21 @@ class Entry:
     def has(self, kind: str) -> bool:
         return any(n.kind == kind for n in self.notices)
 
+    @property
+    def engine(self) -> str:
+        """What ran this workload: the backend's ``workload_engines`` entry for it where the
+        backend records one (an engine chosen per workload, e.g. msgspec for json), else the
+        profile's engine."""
+        engines = self.cell.backend_info.get("workload_engines")
+        chosen = engines.get(self.cell.workload) if isinstance(engines, dict) else None
+        return str(chosen) if chosen else self.profile.engine
+
+    def described(self) -> str:
+        """``inproc-best (msgspec, raw passthrough; python in-process)``"""
+        if self.engine == self.profile.engine:
+            return self.profile.described()
+        return f"{self.cell.backend} ({self.engine}; {self.profile.tier_words})"
+
 
 @dataclass
 class Group:
@@ -351,12 +366,12 @@ def _decide(group: Group) -> None:
         return
     best = max(ok, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
     base = group.baseline
-    sentences = [f"Fastest: {best.profile.described()} at "
+    sentences = [f"Fastest: {best.described()} at "
                  f"{fmt.count(best.throughput.value)} ops/s."]  # type: ignore[union-attr]
     if base is None:
         group.verdict, group.recommended = "undecided", best.profile
         group.pattern = f"fastest: {best.profile.tier}"
-        group.headline = (f"{best.profile.described()} did "
+        group.headline = (f"{best.described()} did "
                           f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
                           "compare with (pass --baseline BACKEND).")
         group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
@@ -388,7 +403,7 @@ def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
         return ""
     others = ", ".join(f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
                        for e in python if e is not base)
-    return (f"Ratios are against the strongest Python measured, {base.profile.described()} "
+    return (f"Ratios are against the strongest Python measured, {base.described()} "
             f"at {fmt.count(base.throughput.value)} ops/s (other Python: {others}).")  # type: ignore[union-attr]
 
 
@@ -409,7 +424,7 @@ def _versus(entry: Entry, base: Entry, group: Group) -> str:
              if group.baseline_why == STRONGEST_PYTHON else "")
     return (f"{entry.profile.short()} does {fmt.count(entry.throughput.value)} ops/s, "  # type: ignore[union-attr]
             f"{decision.speedup_text(entry.speedup)} the throughput of "  # type: ignore[arg-type]
-            f"{base.profile.described()}{which}, {decision.certainty_short(how)}.")
+            f"{base.described()}{which}, {decision.certainty_short(how)}.")
 
 
 def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
@@ -440,7 +455,7 @@ def _no_mover(ok: list[Entry], base: Entry) -> str:
         return text + "No other pattern was measured."
     best = max(others, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
     how = decision.separation(best.throughput, base.throughput)  # type: ignore[arg-type]
-    figures = (f"{best.profile.described()}, does "
+    figures = (f"{best.described()}, does "
                f"{decision.speedup_text(best.speedup)} "  # type: ignore[arg-type]
                f"the throughput of {base.cell.backend}, "
                f"{decision.certainty_short(how)}")
@@ -601,10 +616,19 @@ def _baselines_words(groups: list[Group], run: RunView) -> str:
         base = groups[0].baseline.profile  # type: ignore[union-attr]
         which = (f" ({STRONGEST_PYTHON})" if groups[0].baseline_why == STRONGEST_PYTHON
                  and _python_engines(groups) > 1 else "")
-        return f"Baseline: {base.described()}{which}."
+        return f"Baseline: {base.described()}{which}." + _engines_words(groups)
     per = "; ".join(f"{name} on {_names([g for g in groups if g.baseline_name == name], run)}"
                     for name in names)
-    return f"Baseline: {STRONGEST_PYTHON} in each table: {per}."
+    return f"Baseline: {STRONGEST_PYTHON} in each table: {per}." + _engines_words(groups)
+
+
+def _engines_words(groups: list[Group]) -> str:
+    """The engine each workload's baseline ran, where a backend chose one per workload."""
+    chosen = {g.workload: g.baseline.engine for g in groups  # type: ignore[union-attr]
+              if g.baseline and g.baseline.engine != g.baseline.profile.engine}
+    if not chosen:
+        return ""
+    return " Its engines: " + "; ".join(f"{w}: {e}" for w, e in chosen.items()) + "."
 
 
 def _python_engines(groups: list[Group]) -> int:
