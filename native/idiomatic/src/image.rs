@@ -1,8 +1,8 @@
 //! `image`: decode a JPEG, resize to fit 800x600 with Lanczos3, sharpen 3x3, encode JPEG q90
 //! (see `workloads/image.py` for the specification), with the `image` crate's defaults:
 //! `resize_exact(.., FilterType::Lanczos3)` (separable, in `f32`, support scaled with the
-//! reduction), `imageops::filter3x3` for the sharpen and its `JpegEncoder` (see [`crate::jpeg`]
-//! for the checks and the encoder's 4:4:4).
+//! reduction) and `imageops::filter3x3` for the sharpen; the encoder is `jpeg-encoder` (see
+//! [`crate::jpeg`] for the checks and why not the crate's own encoder).
 
 use image::imageops::{self, FilterType};
 use image::RgbImage;
@@ -28,7 +28,9 @@ pub fn fit_size(width: u32, height: u32) -> (u32, u32) {
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     let decoded = jpeg::decode(input, "image")?;
     let (width, height) = fit_size(decoded.width(), decoded.height());
-    let resized = decoded.resize_exact(width, height, FilterType::Lanczos3).into_rgb8();
+    let resized = decoded
+        .resize_exact(width, height, FilterType::Lanczos3)
+        .into_rgb8();
     jpeg::encode(&sharpen(&resized), QUALITY, "image")
 }
 
@@ -71,7 +73,9 @@ mod tests {
 
     #[test]
     fn sharpen_is_exact_and_copies_the_border() {
-        let src = RgbImage::from_fn(4, 3, |x, y| Rgb([(10 * x + 40 * y) as u8, 200, (x * y) as u8]));
+        let src = RgbImage::from_fn(4, 3, |x, y| {
+            Rgb([(10 * x + 40 * y) as u8, 200, (x * y) as u8])
+        });
         let out = sharpen(&src);
         for (x, y, pixel) in out.enumerate_pixels() {
             if x == 0 || y == 0 || x == 3 || y == 2 {

@@ -1,7 +1,7 @@
 //! `thumbnail`: decode a JPEG, resize to fit 256x256 with an antialiasing filter, encode JPEG
 //! q85 (the specification: `workloads/thumbnail.py`). Idiomatic: the `image` crate's full
 //! decode (the specification allows a DCT-scaled decode; the crate has none), `resize_exact(..,
-//! FilterType::Lanczos3)`, its `JpegEncoder` at quality 85 (4:4:4, see [`crate::jpeg`]). The
+//! FilterType::Lanczos3)`, then `jpeg-encoder` at quality 85, 4:2:0 (see [`crate::jpeg`]). The
 //! input checks and their messages are `image`'s, starting with `thumbnail:`.
 
 use image::imageops::FilterType;
@@ -24,7 +24,9 @@ pub fn fit_size(width: u32, height: u32) -> (u32, u32) {
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     let decoded = jpeg::decode(input, "thumbnail")?;
     let (width, height) = fit_size(decoded.width(), decoded.height());
-    let resized = decoded.resize_exact(width, height, FilterType::Lanczos3).into_rgb8();
+    let resized = decoded
+        .resize_exact(width, height, FilterType::Lanczos3)
+        .into_rgb8();
     jpeg::encode(&resized, QUALITY, "thumbnail")
 }
 
@@ -51,12 +53,18 @@ mod tests {
         // the gradient survives: the red channel rises left to right, the green top to bottom
         let (left, right) = (thumb.get_pixel(10, 96)[0], thumb.get_pixel(245, 96)[0]);
         let (top, bottom) = (thumb.get_pixel(128, 10)[1], thumb.get_pixel(128, 181)[1]);
-        assert!(right > left + 150 && bottom > top + 150, "{left} {right} {top} {bottom}");
+        assert!(
+            right > left + 150 && bottom > top + 150,
+            "{left} {right} {top} {bottom}"
+        );
     }
 
     #[test]
     fn errors_start_with_thumbnail() {
         let err = run(b"hello").unwrap_err().message;
-        assert_eq!(err, "thumbnail: input is not a JPEG (no SOI marker FF D8 FF at the start)");
+        assert_eq!(
+            err,
+            "thumbnail: input is not a JPEG (no SOI marker FF D8 FF at the start)"
+        );
     }
 }

@@ -45,17 +45,21 @@ pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     for i in 0..batch.timestamps.len() {
         let (cpu, latency) = (batch.cpu[i], batch.latency[i]);
         let window = batch.timestamps[i].div_euclid(WINDOW_MS);
-        let group = groups.entry((batch.regions[i], window)).or_insert_with(|| Group {
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            ..Group::default()
-        });
+        let group = groups
+            .entry((batch.regions[i], window))
+            .or_insert_with(|| Group {
+                min: f64::INFINITY,
+                max: f64::NEG_INFINITY,
+                ..Group::default()
+            });
         group.count += 1;
         group.sum += cpu;
         group.min = group.min.min(cpu);
         group.max = group.max.max(cpu);
         group.latencies.push(latency);
-        let host = hosts.entry(batch.hosts[i]).or_insert((0, f64::NEG_INFINITY));
+        let host = hosts
+            .entry(batch.hosts[i])
+            .or_insert((0, f64::NEG_INFINITY));
         host.0 += 1;
         host.1 = host.1.max(cpu);
     }
@@ -98,7 +102,11 @@ fn parse(input: &[u8]) -> Result<Batch> {
     let n = parse_header(input)?;
     let mut metrics: Vec<f64> = column(&input[metrics_offset(n)..], f64::from_le_bytes);
     if let Some(at) = metrics.iter().position(|v| !v.is_finite()) {
-        let kind = if metrics[at].is_nan() { "NaN" } else { "infinite" };
+        let kind = if metrics[at].is_nan() {
+            "NaN"
+        } else {
+            "infinite"
+        };
         return Err(KernelError::invalid(format!(
             "timeseries: metric {} of point {} is {kind}",
             at / n,
@@ -109,8 +117,14 @@ fn parse(input: &[u8]) -> Result<Batch> {
     let latency = metrics.split_off(n);
     Ok(Batch {
         timestamps: column(&input[HEADER_LEN..HEADER_LEN + 8 * n], i64::from_le_bytes),
-        hosts: column(&input[HEADER_LEN + 8 * n..HEADER_LEN + 12 * n], u32::from_le_bytes),
-        regions: column(&input[HEADER_LEN + 12 * n..HEADER_LEN + 14 * n], u16::from_le_bytes),
+        hosts: column(
+            &input[HEADER_LEN + 8 * n..HEADER_LEN + 12 * n],
+            u32::from_le_bytes,
+        ),
+        regions: column(
+            &input[HEADER_LEN + 12 * n..HEADER_LEN + 14 * n],
+            u16::from_le_bytes,
+        ),
         cpu: metrics,
         latency,
     })
@@ -129,7 +143,10 @@ fn parse_header(input: &[u8]) -> Result<usize> {
     check_payload_size("timeseries", input.len())?;
     let invalid = |message: String| Err(KernelError::invalid(format!("timeseries: {message}")));
     if input.len() < HEADER_LEN {
-        return invalid(format!("{} bytes is shorter than the 16-byte header", input.len()));
+        return invalid(format!(
+            "{} bytes is shorter than the 16-byte header",
+            input.len()
+        ));
     }
     let u16_at = |at: usize| u16::from_le_bytes([input[at], input[at + 1]]);
     if &input[..4] != MAGIC_IN {
@@ -167,12 +184,22 @@ mod tests {
         body.extend_from_slice(&2u16.to_le_bytes());
         body.extend_from_slice(&(n as u32).to_le_bytes());
         body.extend_from_slice(&0u32.to_le_bytes());
-        points.iter().for_each(|p| body.extend_from_slice(&p.0.to_le_bytes()));
-        points.iter().for_each(|p| body.extend_from_slice(&p.1.to_le_bytes()));
-        points.iter().for_each(|p| body.extend_from_slice(&p.2.to_le_bytes()));
+        points
+            .iter()
+            .for_each(|p| body.extend_from_slice(&p.0.to_le_bytes()));
+        points
+            .iter()
+            .for_each(|p| body.extend_from_slice(&p.1.to_le_bytes()));
+        points
+            .iter()
+            .for_each(|p| body.extend_from_slice(&p.2.to_le_bytes()));
         body.resize(metrics_offset(n), 0);
-        points.iter().for_each(|p| body.extend_from_slice(&p.3.to_le_bytes()));
-        points.iter().for_each(|p| body.extend_from_slice(&p.4.to_le_bytes()));
+        points
+            .iter()
+            .for_each(|p| body.extend_from_slice(&p.3.to_le_bytes()));
+        points
+            .iter()
+            .for_each(|p| body.extend_from_slice(&p.4.to_le_bytes()));
         body
     }
 
@@ -191,13 +218,13 @@ mod tests {
         assert_eq!(&out[..4], b"HBTA");
         assert_eq!(u32::from_le_bytes(out[8..12].try_into().unwrap()), 2); // groups
         assert_eq!(u32::from_le_bytes(out[12..16].try_into().unwrap()), 2); // hosts
-        // region 0, window 0: two points
+                                                                            // region 0, window 0: two points
         assert_eq!(i64::from_le_bytes(out[16..24].try_into().unwrap()), 0);
         assert_eq!(u32::from_le_bytes(out[28..32].try_into().unwrap()), 2);
         assert_eq!(f64_at(&out, 32), 25.0);
         assert_eq!((f64_at(&out, 40), f64_at(&out, 48)), (20.0, 30.0));
         assert_eq!(f64_at(&out, 56), 2.0); // rank ceil(0.95 * 2) = 2
-        // region 1, window -1 (floor, not truncation)
+                                           // region 1, window -1 (floor, not truncation)
         assert_eq!(i64::from_le_bytes(out[64..72].try_into().unwrap()), -1);
         // hosts 3 then 7
         assert_eq!(u32::from_le_bytes(out[112..116].try_into().unwrap()), 3);

@@ -39,10 +39,16 @@ pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     let summary = summarize(&orders);
     if !summary.is_finite() {
         // JSON has no infinity: the reference's serializer refuses it, so does this kernel
-        return Err(KernelError::invalid("json: a number is out of range (overflows a double)"));
+        return Err(KernelError::invalid(
+            "json: a number is out of range (overflows a double)",
+        ));
     }
     top.shift_remove("summary");
-    let output = Output { rest: top, orders, summary };
+    let output = Output {
+        rest: top,
+        orders,
+        summary,
+    };
     serde_json::to_vec(&output)
         .map_err(|e| KernelError::internal(format!("json: cannot serialize the output: {e}")))
 }
@@ -60,7 +66,9 @@ fn kept_orders(orders: Vec<Value>) -> Result<Vec<Order>> {
             continue;
         }
         let mut order = Order::deserialize(value).map_err(|e| {
-            KernelError::internal(format!("json: orders[{index}] passed the schema check: {e}"))
+            KernelError::internal(format!(
+                "json: orders[{index}] passed the schema check: {e}"
+            ))
         })?;
         // In item order, from 0.0, multiply then add (Rust never fuses them into an FMA).
         order.total = order.items.iter().fold(0.0, |total, item| {
@@ -73,16 +81,26 @@ fn kept_orders(orders: Vec<Value>) -> Result<Vec<Order>> {
         kept.push(order);
     }
     kept.sort_by(|a, b| {
-        b.total.partial_cmp(&a.total).unwrap_or(Ordering::Equal).then(a.id.cmp(&b.id))
+        b.total
+            .partial_cmp(&a.total)
+            .unwrap_or(Ordering::Equal)
+            .then(a.id.cmp(&b.id))
     });
     Ok(kept)
 }
 
 fn summarize(orders: &[Order]) -> Summary {
-    let mut summary = Summary { count: orders.len(), revenue: 0.0, revenue_by_tier: Default::default() };
+    let mut summary = Summary {
+        count: orders.len(),
+        revenue: 0.0,
+        revenue_by_tier: Default::default(),
+    };
     for order in orders {
         summary.revenue += order.total;
-        *summary.revenue_by_tier.entry(order.customer.tier.clone()).or_insert(0.0) += order.total;
+        *summary
+            .revenue_by_tier
+            .entry(order.customer.tier.clone())
+            .or_insert(0.0) += order.total;
     }
     summary
 }

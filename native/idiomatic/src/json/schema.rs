@@ -13,7 +13,8 @@ const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
 
 /// Check `orders[index]`; the error names the first offending field.
 pub fn check_order(order: &Value, index: usize) -> Result<()> {
-    let bad = |field: &str, what: &str| KernelError::invalid(format!("orders[{index}]{field}: {what}"));
+    let bad =
+        |field: &str, what: &str| KernelError::invalid(format!("orders[{index}]{field}: {what}"));
     let Value::Object(order) = order else {
         return Err(bad("", "expected an object"));
     };
@@ -53,7 +54,8 @@ fn check_id(id: Option<&Value>) -> std::result::Result<(), &'static str> {
         Some(Value::Number(n)) if n.is_i64() => Ok(()),
         Some(Value::Number(n)) if n.is_u64() => Err("integer out of the 64-bit range"),
         Some(Value::Number(n))
-            if n.as_f64().is_some_and(|x| x.fract() == 0.0 && x.abs() >= TWO_POW_63) =>
+            if n.as_f64()
+                .is_some_and(|x| x.fract() == 0.0 && x.abs() >= TWO_POW_63) =>
         {
             Err("integer out of the 64-bit range")
         }

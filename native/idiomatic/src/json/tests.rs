@@ -37,13 +37,21 @@ fn transforms_sorts_and_summarises() {
              "items": [{"qty": 1, "price": 3.0}], "tags": [], "extra": true}]}"#,
     );
     assert_eq!(out["meta"], json!({"k": [1, {"x": null}]}));
-    let ids: Vec<_> = out["orders"].as_array().unwrap().iter().map(|o| o["id"].clone()).collect();
+    let ids: Vec<_> = out["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .collect();
     assert_eq!(ids, [json!(1), json!(2)]); // equal totals 3.0: by id
     let first = &out["orders"][1];
     assert_eq!(first["total"], json!(3.0));
     assert_eq!(first["item_count"], json!(1));
     assert_eq!(first["tags"], json!(["école"]));
-    assert_eq!(first["items"], json!([{"qty": 2, "price": 1.5, "sku": "s"}]));
+    assert_eq!(
+        first["items"],
+        json!([{"qty": 2, "price": 1.5, "sku": "s"}])
+    );
     assert_eq!(first["customer"], json!({"tier": "gold", "n": "A"}));
     assert_eq!(out["orders"][0]["extra"], json!(true));
     assert_eq!(
@@ -67,51 +75,123 @@ fn duplicate_keys_last_one_wins() {
 #[test]
 fn schema_errors_name_the_field_in_the_specifications_order() {
     let cases = [
-        (json!({"items": [{"qty": "2", "price": 1.0}]}), "orders[1].items[0].qty: expected a number"),
-        (json!({"items": [{"qty": 1, "price": null}], "status": "cancelled"}),
-         "orders[1].items[0].price: expected a number"),
+        (
+            json!({"items": [{"qty": "2", "price": 1.0}]}),
+            "orders[1].items[0].qty: expected a number",
+        ),
+        (
+            json!({"items": [{"qty": 1, "price": null}], "status": "cancelled"}),
+            "orders[1].items[0].price: expected a number",
+        ),
         (json!({"id": true}), "orders[1].id: expected an integer"),
         (json!({"id": 1.0}), "orders[1].id: expected an integer"),
-        (json!({"status": 3, "id": "x"}), "orders[1].id: expected an integer"),
+        (
+            json!({"status": 3, "id": "x"}),
+            "orders[1].id: expected an integer",
+        ),
         (json!({"status": 3}), "orders[1].status: expected a string"),
-        (json!({"customer": []}), "orders[1].customer: expected an object"),
-        (json!({"customer": {"tier": 1}}), "orders[1].customer.tier: expected a string"),
+        (
+            json!({"customer": []}),
+            "orders[1].customer: expected an object",
+        ),
+        (
+            json!({"customer": {"tier": 1}}),
+            "orders[1].customer.tier: expected a string",
+        ),
         (json!({"items": {}}), "orders[1].items: expected an array"),
-        (json!({"items": [1]}), "orders[1].items[0]: expected an object"),
+        (
+            json!({"items": [1]}),
+            "orders[1].items[0]: expected an object",
+        ),
         (json!({"tags": "x"}), "orders[1].tags: expected an array"),
-        (json!({"tags": ["A", 3]}), "orders[1].tags[1]: expected a string"),
+        (
+            json!({"tags": ["A", 3]}),
+            "orders[1].tags[1]: expected a string",
+        ),
     ];
     for (fields, message) in cases {
-        assert_eq!(err(&with_orders(vec![order(json!({})), order(fields)])), message);
+        assert_eq!(
+            err(&with_orders(vec![order(json!({})), order(fields)])),
+            message
+        );
     }
-    assert_eq!(err(&with_orders(vec![json!(3)])), "orders[0]: expected an object");
-    for big in ["18446744073709551616", "-9223372036854775809", "1000000000000000000000000000000"] {
+    assert_eq!(
+        err(&with_orders(vec![json!(3)])),
+        "orders[0]: expected an object"
+    );
+    for big in [
+        "18446744073709551616",
+        "-9223372036854775809",
+        "1000000000000000000000000000000",
+    ] {
         let body = format!(r#"{{"orders": [{{"id": {big}}}]}}"#);
-        assert_eq!(err(body.as_bytes()), "orders[0].id: integer out of the 64-bit range");
+        assert_eq!(
+            err(body.as_bytes()),
+            "orders[0].id: integer out of the 64-bit range"
+        );
     }
-    assert!(run(br#"{"orders": [{"id": -9223372036854775808, "status": "a",
+    assert!(
+        run(br#"{"orders": [{"id": -9223372036854775808, "status": "a",
         "customer": {"tier": "t"}, "items": [], "tags": []}]}"#)
-    .is_ok());
+        .is_ok()
+    );
 }
 
 #[test]
 fn syntax_errors_are_worded_as_the_reference_words_them() {
     for (body, start) in [
-        (&b"[1, 2]"[..], "expected a JSON object with an 'orders' array"),
-        (b"{\"orders\": 5}", "expected a JSON object with an 'orders' array"),
+        (
+            &b"[1, 2]"[..],
+            "expected a JSON object with an 'orders' array",
+        ),
+        (
+            b"{\"orders\": 5}",
+            "expected a JSON object with an 'orders' array",
+        ),
         (b"{\"orders\": [", "json: malformed JSON: EOF while parsing"),
-        (b"{\"orders\": [], \"x\": NaN}", "json: malformed JSON: expected value"),
-        (b"{\"orders\": [], \"x\": 01}", "json: malformed JSON: invalid number"),
-        (b"{\"orders\": []} x", "json: malformed JSON: trailing characters"),
-        (b"{\"orders\": [], \"x\": \"a\x01\"}", "json: malformed JSON: control character"),
-        (b"{\"orders\": [], \"x\": \"\xff\xfe\"}", "json: input is not valid UTF-8"),
-        (b"{\"orders\": [], \"x\": \"\\ud800\"}", "json: document contains a lone UTF-16"),
-        (b"{\"orders\": [], \"x\": \"\\udc00\"}", "json: document contains a lone UTF-16"),
-        (b"{\"orders\": [], \"x\": \"\\ud800\\u0041\"}", "json: document contains a lone UTF-16"),
-        (b"{\"orders\": [], \"x\": [1.5, 2e400]}", "json: a number is out of range"),
+        (
+            b"{\"orders\": [], \"x\": NaN}",
+            "json: malformed JSON: expected value",
+        ),
+        (
+            b"{\"orders\": [], \"x\": 01}",
+            "json: malformed JSON: invalid number",
+        ),
+        (
+            b"{\"orders\": []} x",
+            "json: malformed JSON: trailing characters",
+        ),
+        (
+            b"{\"orders\": [], \"x\": \"a\x01\"}",
+            "json: malformed JSON: control character",
+        ),
+        (
+            b"{\"orders\": [], \"x\": \"\xff\xfe\"}",
+            "json: input is not valid UTF-8",
+        ),
+        (
+            b"{\"orders\": [], \"x\": \"\\ud800\"}",
+            "json: document contains a lone UTF-16",
+        ),
+        (
+            b"{\"orders\": [], \"x\": \"\\udc00\"}",
+            "json: document contains a lone UTF-16",
+        ),
+        (
+            b"{\"orders\": [], \"x\": \"\\ud800\\u0041\"}",
+            "json: document contains a lone UTF-16",
+        ),
+        (
+            b"{\"orders\": [], \"x\": [1.5, 2e400]}",
+            "json: a number is out of range",
+        ),
     ] {
         let message = err(body);
-        assert!(message.starts_with(start), "{message:?} for {:?}", String::from_utf8_lossy(body));
+        assert!(
+            message.starts_with(start),
+            "{message:?} for {:?}",
+            String::from_utf8_lossy(body)
+        );
     }
 }
 
@@ -125,7 +205,11 @@ fn underflow_reads_as_zero() {
 }
 
 fn nested(levels: usize) -> String {
-    format!(r#"{{"orders": [], "deep": {}1{}}}"#, "[".repeat(levels - 1), "]".repeat(levels - 1))
+    format!(
+        r#"{{"orders": [], "deep": {}1{}}}"#,
+        "[".repeat(levels - 1),
+        "]".repeat(levels - 1)
+    )
 }
 
 #[test]
@@ -138,8 +222,12 @@ fn nesting_up_to_the_limit_is_accepted() {
     let bomb = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert!(err(bomb.as_bytes()).contains("nested too deeply"));
     // brackets inside strings do not count
-    let quoted = format!(r#"{{"orders": [], "s": "{}", "d": {}1{}}}"#, "[".repeat(5000),
-                         "[".repeat(200), "]".repeat(200));
+    let quoted = format!(
+        r#"{{"orders": [], "s": "{}", "d": {}1{}}}"#,
+        "[".repeat(5000),
+        "[".repeat(200),
+        "]".repeat(200)
+    );
     assert!(run(quoted.as_bytes()).is_ok());
 }
 
