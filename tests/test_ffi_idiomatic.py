@@ -13,7 +13,7 @@ import pytest
 from test_ffi import BAD, TRICKY_JSON
 
 import hybridbench
-from hybridbench.backends.ffi.idiomatic import LIBRARY_ENV, FfiIdiomaticBackend, NOT_BUILT
+from hybridbench.backends.ffi.idiomatic import LIBRARY_ENV, NOT_BUILT, FfiIdiomaticBackend
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 from hybridbench.testing import bad_input_params, size_params
 
@@ -94,7 +94,7 @@ def test_image_errors_and_thumbnail_errors_differ_only_in_the_prefix(backend):
 
 def test_unbuilt_library_is_reported_not_replaced_by_the_tuned_one(monkeypatch, tmp_path):
     monkeypatch.setenv(LIBRARY_ENV, str(tmp_path / "missing.so"))
-    with pytest.raises(BackendError, match="missing.so, which does not exist"):
+    with pytest.raises(BackendError, match=r"missing\.so, which does not exist"):
         hybridbench.open_backend("ffi-idiomatic")
     monkeypatch.setenv(LIBRARY_ENV, "")
     monkeypatch.setattr("hybridbench.backends.ffi.idiomatic.find_library", lambda *_: None)

@@ -56,9 +56,7 @@ class FfiIdiomaticBackend(FfiBackend):
                                            "article_order": 2}
 
     def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        if self.library_option is None:
-            self.library_option = library_path()
+        super().__init__(**{**options, "library": options.get("library") or library_path()})
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
