@@ -9,6 +9,8 @@ backend's own reason, when the library is not built.
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from test_ffi import BAD, TRICKY_JSON
 
@@ -16,6 +18,7 @@ import hybridbench
 from hybridbench.backends.ffi.idiomatic import LIBRARY_ENV, NOT_BUILT, FfiIdiomaticBackend
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 from hybridbench.testing import bad_input_params, size_params
+from hybridbench.workloads import image
 
 pytestmark = pytest.mark.skipif(FfiIdiomaticBackend.unavailable_reason() is not None,
                                 reason=str(FfiIdiomaticBackend.unavailable_reason()))
@@ -103,3 +106,28 @@ def test_unbuilt_library_is_reported_not_replaced_by_the_tuned_one(monkeypatch, 
     # started anyway, it loads nothing rather than the tuned kernels ffi would load
     with pytest.raises(BackendError, match=r"^ffi-idiomatic: no kernel library.*not built"):
         FfiIdiomaticBackend().start()
+
+
+def _thumbnail_reference(payload: bytes) -> bytes:
+    """The reference of the ``thumbnail`` specification (workloads/thumbnail.py): Pillow full
+    decode, Lanczos to fit 256x256, JPEG q85 4:2:0."""
+    from PIL import Image
+
+    src = Image.open(io.BytesIO(payload))
+    w, h = src.size
+    size = (256, max(1, (h * 256 + w // 2) // w)) if w >= h else (
+        max(1, (w * 256 + h // 2) // h), 256)
+    out = io.BytesIO()
+    src.convert("RGB").resize(size, Image.LANCZOS).save(out, "JPEG", quality=85, subsampling=2)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("size", ["small", "medium"])
+def test_thumbnail_is_within_the_specifications_floors_of_its_reference(backend, size):
+    # independent of the workload's registration: inputs are image's, by the specification
+    payload = hybridbench.make_input("image", size, seed=0)
+    got = image.decode_rgb(backend.call("thumbnail", payload), "output")
+    want = image.decode_rgb(_thumbnail_reference(payload), "reference")
+    assert got.shape == want.shape
+    assert image.psnr(got, want) >= 39.0  # the specification's floors (measured: 42.9 / 42.6)
+    assert image.worst_block_psnr(got, want, 8) >= 25.0
