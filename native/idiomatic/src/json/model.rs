@@ -8,6 +8,14 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Number, Value};
 
+/// The input document: the orders, and every other top-level key.
+#[derive(Deserialize)]
+pub struct Input {
+    pub orders: Vec<Order>,
+    #[serde(flatten)]
+    pub rest: Map<String, Value>,
+}
+
 #[derive(Deserialize, Serialize)]
 pub struct Order {
     pub id: i64,
