@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backen
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@echo "==> [2/4] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
 	HYBRIDBENCH_SKIP_NATIVE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
-	@echo "==> [3/4] the Rust kernels (C-ABI library and gRPC server, cargo --release, fat LTO) and the Go server (go build, if Go is here)"
+	@echo "==> [3/4] the Rust kernels (C-ABI library and gRPC server, the idiomatic library of ffi-idiomatic; cargo --release, fat LTO) and the Go server (go build, if Go is here)"
 	@echo "    about 10 minutes on 2 cores the first time (some 120 crates), seconds afterwards;"
 	@echo "    pip is verbose here so that cargo's progress shows"
 	$(BIN)/python -m pip install --verbose --no-deps -e .

@@ -21,7 +21,7 @@ PYTHON = "3.11"
 #: backends that need no Rust: their sessions skip the Rust build (the Go server of grpc-go is
 #: built by every install that finds `go` on PATH)
 PYTHON_ONLY = {"inproc", "inproc-pure", "grpc-go"}
-BACKENDS = ["inproc", "inproc-pure", "ffi", "grpc", "grpc-py", "grpc-go"]
+BACKENDS = ["inproc", "inproc-pure", "ffi", "ffi-idiomatic", "grpc", "grpc-py", "grpc-go"]
 
 
 def install(session: nox.Session, *extras: str, native: bool = True) -> None:

@@ -11,6 +11,10 @@
     crate's only cdylib artefact, ``libhybridbench_kernels.so``, to the extension's name);
   * its binary ``hybridbench-server``, the tonic gRPC server, installed into the environment's
     ``bin/`` through ``RustBin``;
+* from the idiomatic kernel crate ``native/idiomatic`` (``hybridbench-idiomatic``: serde, the
+  image crate, std collections), its ``cdylib``, installed as
+  ``hybridbench/backends/ffi/libhybridbench_idiomatic<EXT_SUFFIX>``: the library of the
+  ``ffi-idiomatic`` backend (``backends/ffi/idiomatic.py``);
 * the cffi API-mode extension ``hybridbench.backends.ffi._hb_cffi`` from the checked-in header
   ``native/sdk/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
 * the Python protobuf module ``hybridbench.backends.grpc.hybridbench_pb2`` from
@@ -82,6 +86,13 @@ if native:
         ),
         # installed into the environment's bin/, where backends/grpc looks for it first
         RustBin("hybridbench-server", path="native/kernels/Cargo.toml", debug=False),
+        # ffi-idiomatic's library (not a hybridbench.native package: ffi must not load it)
+        RustExtension(
+            "hybridbench.backends.ffi.libhybridbench_idiomatic",
+            path="native/idiomatic/Cargo.toml",
+            binding=Binding.NoBinding,
+            debug=False,
+        ),
     ]
     kwargs["cffi_modules"] = ["backends/ffi/_build.py:ffibuilder"]
 

@@ -1,6 +1,7 @@
 """Differential test of the JSON engines: mutated documents, every engine, the same verdict.
 
-The Rust kernel parses JSON with its own scanner and the Go one with jsontext, so both are
+The tuned Rust kernel parses JSON with its own scanner, the idiomatic one with serde_json and
+the Go one with jsontext, so all are
 checked against the reference on thousands of near-valid inputs (deterministic mutations of a
 generated document): each engine
 must either reject the input with ``WorkloadError`` or produce an answer the reference
@@ -20,7 +21,7 @@ from hybridbench.registry import unavailable_reason
 SIGNIFICANT = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"-", b"0", b"9", b".", b"e",
                b"E", b"+", b"n", b"t", b"f", b"u", b" ", b"\x00", b"\xff", b"\xc3", b"1e400",
                b"\\ud800", b"NaN", b"true", b"null", b"[[[", b"]]]"]
-ENGINES = [b for b in ("inproc", "inproc-best", "ffi", "grpc", "grpc-go")
+ENGINES = [b for b in ("inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-go")
            if not unavailable_reason(b)]
 
 

@@ -204,7 +204,7 @@ class FfiBackend(Backend):
                 # built-ins first, then plug-ins by name: the first to declare a name wins
                 routes.setdefault(workload, (library.call_into, library.fn, wid, library))
         if not libraries:
-            raise BackendError("ffi: no kernel library could be loaded: "
+            raise BackendError(f"{self.name}: no kernel library could be loaded: "
                                + "; ".join(self._problems))
         self._libraries, self._routes = libraries, routes
         self._ffi = self._cffi()
@@ -235,7 +235,7 @@ class FfiBackend(Backend):
         declared = "; ".join(f"{lib.name} ({lib.path.name}): {', '.join(lib.workloads)}"
                              for lib in self._libraries)
         problems = "".join(f"; {p}" for p in self._problems)
-        return (f"ffi: no loaded kernel library implements {workload!r} (libraries: "
+        return (f"{self.name}: no loaded kernel library implements {workload!r} (libraries: "
                 f"{declared}{problems})")
 
     # -- work --------------------------------------------------------------------------------
@@ -278,8 +278,8 @@ class FfiBackend(Backend):
         if code == HB_INVALID_INPUT:
             raise WorkloadError(message)
         if code == HB_UNSUPPORTED:
-            raise UnsupportedError(f"ffi: {library.name}: {message}")
-        raise BackendError(f"ffi: {library.name} ({library.path.name}) failed with code "
+            raise UnsupportedError(f"{self.name}: {library.name}: {message}")
+        raise BackendError(f"{self.name}: {library.name} ({library.path.name}) failed with code "
                            f"{code}: {message}")
 
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
