@@ -4,7 +4,8 @@ The figures behind the thresholds of ``workloads/thumbnail.py`` (its docstring q
 each variant's output, against the reference output, overall and in the worst 8x8 block.
 ``--ffi LIB`` adds the Rust kernel of that C-ABI library.
 
-    .venv/bin/python scripts/thumbnail_psnr.py [--ffi native/target/release/libhybridbench_kernels.so]
+    .venv/bin/python scripts/thumbnail_psnr.py \
+        [--ffi native/target/release/libhybridbench_kernels.so]
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ from hybridbench.testing import bad_input_params, size_params
 
 CASES = [pytest.param(b, *case.values, id=f"{b}-{case.id}", marks=case.marks)
          for b in ("inproc", "inproc-pure") for case in size_params()
-         if not (b == "inproc-pure" and case.values[0] == "image")]
+         if not (b == "inproc-pure"
+                 and hybridbench.get_workload(case.values[0]).pure_unsupported)]
 
 
 @pytest.mark.parametrize(("backend", "workload", "size"), CASES)

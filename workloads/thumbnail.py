@@ -10,7 +10,10 @@ Exactly the JPEGs ``image`` accepts, rejected with the same checks and the same 
 ``thumbnail: input is not a JPEG (no SOI marker FF D8 FF at the start)``): a body that is not
 a JPEG, a truncated or corrupt JPEG, CMYK/YCCK JPEGs, width or height above 16384, more than
 40,000,000 pixels (refused from the header, before decoding), bodies above 64 MiB. EXIF
-orientation is ignored; metadata is not copied to the output.
+orientation is ignored; metadata is not copied to the output. On damaged entropy-coded data
+engines go as far as their decoder: Pillow decodes through what libjpeg only warns about
+(extraneous bytes) and refuses the rest; the libvips and Rust engines refuse any libjpeg
+warning.
 
 Pipeline
 --------
@@ -43,26 +46,36 @@ are ``image``'s (Pillow reads only the header).
 Verification
 ------------
 The output decodes as a JPEG of exactly W x H; its PSNR against the reference output over all
-RGB samples is >= 30 dB, and every 8x8 block (partial edge blocks dropped) has PSNR >= 20 dB.
-Measured on the three presets (seed 0; PSNR overall / worst 8x8 block, dB):
+RGB samples is >= 39 dB, and every 8x8 block (partial edge blocks dropped) has PSNR >= 25 dB.
+Measured on the three presets (seed 0; PSNR overall / worst 8x8 block in dB;
+``scripts/thumbnail_psnr.py`` prints this table):
 
-=====================================================  ===============  ===============  ===============
-variant                                                small            medium           5MB
-=====================================================  ===============  ===============  ===============
-Pillow draft + Lanczos3 (``fast``)                     38.9 / 31.2      38.8 / 30.1      38.1 / 29.6
-Pillow full decode + bicubic (Catmull-Rom)             44.6 / 34.6      42.1 / 33.4      41.0 / 32.0
-Pillow draft + bicubic                                 38.7 / 31.3      38.5 / 30.3      37.9 / 29.6
-Pillow box ``reduce`` + Lanczos3 (``reducing_gap=2``)  46.3 / 37.2      44.1 / 34.8      43.6 / 34.8
-libvips ``thumbnail_buffer`` (``best``)                38.4 / 31.1      38.1 / 30.1      37.4 / 28.7
-wrong: nearest-neighbour                               28.5 / 17.1      24.2 / 14.3      23.4 / 14.1
-wrong: a 16x16 patch at half brightness                38.4 / 10.3      38.8 / 10.9      38.1 / 11.4
-wrong: shifted by one pixel                            31.2 / 18.8      28.0 / 16.5      27.0 / 16.0
-wrong: R and B swapped                                 20.2 / 9.5       19.1 / 8.3       19.1 / 7.2
-=====================================================  ===============  ===============  ===============
+==========================================================  ===========  ===========  ===========
+variant                                                     small        medium       5MB
+==========================================================  ===========  ===========  ===========
+Pillow ``draft`` + Lanczos3 (``fast``)                      40.6 / 32.2  42.1 / 32.1  41.9 / 33.3
+Pillow full decode + bicubic (Catmull-Rom)                  42.9 / 33.3  40.7 / 32.1  40.8 / 30.9
+Pillow ``draft`` + bicubic                                  40.9 / 32.0  39.8 / 30.8  39.7 / 30.1
+Pillow box ``reduce`` + Lanczos3 (``reducing_gap=2``) [#]_  inf / inf    42.5 / 32.4  42.6 / 33.8
+libvips ``thumbnail_buffer`` (``best``)                     43.6 / 34.3  42.7 / 34.2  43.0 / 32.8
+Rust: libjpeg-turbo M/8 + fast_image_resize Lanczos3        40.6 / 30.2  42.0 / 32.8  41.7 / 32.2
+wrong: nearest-neighbour                                    38.3 / 30.5  34.5 / 26.7  31.6 / 23.3
+wrong: a 16x16 patch at half brightness                     35.1 / 12.8  33.8 / 12.9  30.3 / 7.7
+wrong: shifted by one pixel                                 29.3 / 18.3  28.2 / 18.5  28.0 / 16.6
+wrong: R and B swapped                                      14.2 / 2.0   11.7 / 3.2   13.7 / 2.9
+==========================================================  ===========  ===========  ===========
 
-(Re-measure with ``python -m hybridbench.workloads.thumbnail``.) The block floor catches what
-the overall figure misses (a darkened patch, a shifted or point-sampled image); a global 30 dB
-catches a swapped channel. Between them and the legitimate variants lies a margin of several dB.
+.. [#] no box step at a 2.5x reduction: the reference itself.
+
+The overall floor sits between the weakest legitimate variant (39.7 dB) and nearest-neighbour
+on the mildest reduction (38.3 dB at 2.5x): the margin is thin on both sides, and it is the
+only floor that fails point sampling on every preset. The block floor, 5 dB under the weakest
+legitimate block (30.1 dB), fails local damage that the overall figure averages away.
+
+A corrupt stream that libjpeg still decodes (a bad Huffman code: a warning, then its error
+recovery) is the one place where legitimate engines differ by more: the recovered garbage
+depends on the decoding scale (down to 14 dB between ``reference`` and ``fast`` on mutated
+inputs), so for such inputs only the output's size is comparable (``tests/test_fuzz.py``).
 
 Sizes
 -----
@@ -81,8 +94,8 @@ from hybridbench.workloads import image
 NAME = "thumbnail"
 TARGET = 256
 QUALITY = 85
-MIN_PSNR = 30.0
-MIN_BLOCK_PSNR = 20.0
+MIN_PSNR = 39.0
+MIN_BLOCK_PSNR = 25.0
 BLOCK = 8
 PYVIPS_MISSING = "pyvips is not installed (pip install pyvips[binary])"
 
@@ -105,7 +118,7 @@ def reference(payload: bytes) -> bytes:
     from PIL import Image
 
     decoded = image.open_checked(payload, NAME)
-    return _encode(decoded.resize(fit_size(*decoded.size), Image.LANCZOS))
+    return _encode(decoded.resize(fit_size(*decoded.size), Image.Resampling.LANCZOS))
 
 
 def fast(payload: bytes) -> bytes:
@@ -116,7 +129,7 @@ def fast(payload: bytes) -> bytes:
     size = fit_size(*jpeg.size)  # from the full size: the scaled one may round differently
     # libjpeg-turbo decodes at the largest of 1/2, 1/4, 1/8 that stays >= size in both sides
     jpeg.draft("RGB", size)
-    return _encode(image.load_rgb(jpeg, NAME).resize(size, Image.LANCZOS))
+    return _encode(image.load_rgb(jpeg, NAME).resize(size, Image.Resampling.LANCZOS))
 
 
 def _pyvips():
@@ -138,13 +151,16 @@ def best(payload: bytes) -> bytes:
     """libvips: shrink-on-load and lanczos3 in one ``thumbnail_buffer`` call."""
     pyvips = _pyvips()
     width, height = image.open_jpeg(payload, NAME).size  # the checks and messages of image
+    # fail_on=warning: libvips decodes on through entropy-coded damage that Pillow refuses
+    # ("broken data stream"); failing on libjpeg's warnings refuses all of that, and with it a
+    # few streams Pillow decodes (extraneous bytes), as TurboJPEG does in the Rust kernel.
     target_w, target_h = fit_size(width, height)
     try:
         thumb = pyvips.Image.thumbnail_buffer(
             payload, target_w, height=target_h,
             size="force",  # exactly W x H of the formula (libvips rounds its own way)
             no_rotate=True,  # EXIF orientation is ignored
-            option_string="fail_on=truncated")  # what Pillow refuses, libvips refuses
+            option_string="fail_on=warning")
         if thumb.bands == 1:
             thumb = thumb.colourspace("srgb")  # greyscale expanded to RGB
         return thumb.jpegsave_buffer(Q=QUALITY, subsample_mode="on", keep="none",
