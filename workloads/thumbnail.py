@@ -165,9 +165,9 @@ def best(payload: bytes) -> bytes:
             thumb = thumb.colourspace("srgb")  # greyscale expanded to RGB
         return thumb.jpegsave_buffer(Q=QUALITY, subsample_mode="on", keep="none",
                                      optimize_coding=False, interlace=False)
-    except pyvips.Error as exc:
-        raise WorkloadError(
-            f"{NAME}: corrupt or truncated JPEG: {exc.message.strip()}") from None
+    except pyvips.Error as exc:  # libvips's own words are in the detail, not the message
+        why = "; ".join((exc.detail or exc.message).split("\n")).strip("; ")
+        raise WorkloadError(f"{NAME}: corrupt or truncated JPEG: {why}") from None
 
 
 def verify(output: bytes, expected: bytes) -> None:
