@@ -33,7 +33,10 @@ mod tests {
     fn the_workloads_in_the_order_hybridbench_lists_them() {
         assert_eq!(KERNELS.library(), "hybridbench-kernels");
         let names: Vec<_> = KERNELS.names().collect();
-        assert_eq!(names, ["json", "image", "thumbnail", "timeseries", "echo", "text"]);
+        assert_eq!(
+            names,
+            ["json", "image", "thumbnail", "timeseries", "echo", "text"]
+        );
     }
 
     #[test]
