@@ -18,7 +18,8 @@ BACKEND_GROUP = "hybridbench.backends"
 #: where plug-ins without a ``rank`` sort: after the built-ins
 DEFAULT_RANK = 1000
 #: display order of the built-in backends (plug-in backends follow by name)
-BUILTIN_BACKEND_ORDER = ["inproc", "inproc-pure", "ffi", "grpc", "grpc-py", "grpc-go"]
+BUILTIN_BACKEND_ORDER = ["inproc", "inproc-best", "inproc-pure", "ffi", "grpc", "grpc-py",
+                         "grpc-go"]
 
 
 def _ordered(eps: dict[str, EntryPoint], ranks: dict[str, int]) -> list[str]:

@@ -1,5 +1,6 @@
-"""Interleaved timing of the thumbnail engines in one process: reference, fast, best, and the
-Rust kernel through the ``ffi`` backend (when a library is built).
+"""Interleaved timing of the thumbnail engines in one process: reference, fast, the pyvips
+variant (where pyvips is installed) and the Rust kernel through the ``ffi`` backend (when a
+library is built).
 
 Each round calls every engine once, in turn, so that a loaded machine's drift lands on all of
 them; prints medians and minimums, and each engine's speed relative to the reference. Not a
@@ -16,6 +17,8 @@ import sys
 import time
 from collections.abc import Callable
 
+import thumbnail_psnr  # this folder: run as scripts/thumbnail_engines.py
+
 import hybridbench
 from hybridbench.registry import unavailable_reason
 from hybridbench.workloads import thumbnail
@@ -24,8 +27,8 @@ from hybridbench.workloads import thumbnail
 def engines() -> dict[str, Callable[[bytes], bytes]]:
     found: dict[str, Callable[[bytes], bytes]] = {
         "reference": thumbnail.reference, "fast": thumbnail.fast}
-    if thumbnail.best_unavailable() is None:
-        found["best"] = thumbnail.best
+    if thumbnail_psnr.pyvips_problem() is None:
+        found["pyvips"] = thumbnail_psnr.vips_shrink_on_load
     if unavailable_reason("ffi") is None:
         ffi = hybridbench.open_backend("ffi")
         found["ffi"] = lambda payload: ffi.call("thumbnail", payload)

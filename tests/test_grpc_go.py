@@ -79,7 +79,7 @@ def test_the_built_server_declares_its_workloads_and_its_command_line():
     binary = str(gobackend.server_path())
     listed = subprocess.run([binary, "--list-workloads"], capture_output=True, text=True,
                             timeout=30, check=True).stdout.split()
-    assert listed[:4] == ["json", "image", "timeseries", "echo"]
+    assert listed[:5] == ["json", "image", "thumbnail", "timeseries", "echo"]
     helped = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
     assert helped.returncode == 0 and "--list-workloads" in helped.stdout
     bad = subprocess.run([binary, "--listen", "127.0.0.1:0", "--workers", "0"],

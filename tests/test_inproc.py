@@ -1,4 +1,4 @@
-"""Both in-process backends agree with the reference on every size, and reject bad input."""
+"""The in-process backends agree with the reference on every size, and reject bad input."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import hybridbench
 from hybridbench import UnsupportedError, WorkloadError
 from hybridbench.testing import bad_input_params, size_params
 
+INPROC = ("inproc", "inproc-best", "inproc-pure")
 CASES = [pytest.param(b, *case.values, id=f"{b}-{case.id}", marks=case.marks)
-         for b in ("inproc", "inproc-pure") for case in size_params()
+         for b in INPROC for case in size_params()
          if not (b == "inproc-pure"
                  and hybridbench.get_workload(case.values[0]).pure_unsupported)]
 
@@ -22,7 +23,7 @@ def test_matches_reference(backend: str, workload: str, size: str) -> None:
     hybridbench.verify(workload, payload, out)
 
 
-@pytest.mark.parametrize("backend", ["inproc", "inproc-pure"])
+@pytest.mark.parametrize("backend", INPROC)
 @pytest.mark.parametrize(("workload", "payload", "pattern"), bad_input_params())
 def test_bad_input_raises_workload_error(backend: str, workload: str, payload: bytes,
                                          pattern: str) -> None:

@@ -62,17 +62,22 @@ def _normalised_utf8(tokens: list[str]) -> np.ndarray:
 
 
 def fnv1a64_many(tokens: list[str]) -> np.ndarray:
-    """FNV-1a 64 of every normalised token: byte column by byte column over the tokens sorted
-    longest first, so that the tokens still being hashed at column ``j`` are a prefix."""
+    """FNV-1a 64 of every normalised token."""
     if not tokens:
         return np.zeros(0, dtype=_U64)
-    data = _normalised_utf8(tokens)
+    return fnv1a64_separated(_normalised_utf8(tokens))
+
+
+def fnv1a64_separated(data: np.ndarray) -> np.ndarray:
+    """FNV-1a 64 of every token of ``data`` (UTF-8 bytes, each token followed by a NUL): byte
+    column by byte column over the tokens sorted longest first, so that the tokens still being
+    hashed at column ``j`` are a prefix."""
     ends = np.flatnonzero(data == 0)
     starts = np.empty_like(ends)
     starts[0:1] = 0
     starts[1:] = ends[:-1] + 1
     lengths = ends - starts
-    hashes = np.full(len(tokens), rules.FNV_OFFSET, dtype=_U64)
+    hashes = np.full(len(ends), rules.FNV_OFFSET, dtype=_U64)
     short = np.flatnonzero(lengths <= _MATRIX_WIDTH)
     if short.size:
         order = short[np.argsort(-lengths[short], kind="stable")]
@@ -134,8 +139,11 @@ def _category_sums(buckets: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def run(payload: bytes) -> bytes:
     documents = rules.split_documents(payload)
     texts = [rules.decode(i, document) for i, document in enumerate(documents)]
-    hashes, counts = _token_hashes(texts)
+    return records(*_token_hashes(texts))
 
+
+def records(hashes: np.ndarray, counts: np.ndarray) -> bytes:
+    """The output body from every token's hash, in order, and each document's token count."""
     positions = np.arange(1, len(hashes) + 1, dtype=np.int64)
     positions -= np.repeat(np.cumsum(counts) - counts, counts)
     digests = _segment_sums(_mix64(hashes + positions.astype(_U64) * _U64(rules.GOLDEN)),
@@ -148,12 +156,12 @@ def run(payload: bytes) -> bytes:
     logits = sums / (rules.LOGIT_SCALE * np.sqrt(n))[:, None]
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
 
-    records = np.zeros(len(counts), dtype=_OUT_DTYPE)
-    records["digest"] = digests
-    records["count"] = counts
-    records["categories"] = top
-    records["scores"] = np.take_along_axis(sums, top, axis=1) / (rules.WEIGHT_SCALE * n)[:, None]
-    records["confidence"] = 1.0 / shifted.sum(axis=1)
+    out = np.zeros(len(counts), dtype=_OUT_DTYPE)
+    out["digest"] = digests
+    out["count"] = counts
+    out["categories"] = top
+    out["scores"] = np.take_along_axis(sums, top, axis=1) / (rules.WEIGHT_SCALE * n)[:, None]
+    out["confidence"] = 1.0 / shifted.sum(axis=1)
     header = rules.OUT_HEADER.pack(rules.MAGIC_OUT, rules.VERSION, rules.TOP_K, len(counts),
                                    rules.CATEGORIES)
-    return header + records.tobytes()
+    return header + out.tobytes()

@@ -12,7 +12,7 @@ a JPEG, a truncated or corrupt JPEG, CMYK/YCCK JPEGs, width or height above 1638
 40,000,000 pixels (refused from the header, before decoding), bodies above 64 MiB. EXIF
 orientation is ignored; metadata is not copied to the output. On damaged entropy-coded data
 engines go as far as their decoder: Pillow decodes through what libjpeg only warns about
-(extraneous bytes) and refuses the rest; the libvips and Rust engines refuse any libjpeg
+(extraneous bytes) and refuses the rest; the Rust engine (TurboJPEG) refuses any libjpeg
 warning.
 
 Pipeline
@@ -39,15 +39,16 @@ Engines
 ``reference`` (Pillow): full-resolution decode, ``resize((W, H), Image.LANCZOS)``, save with
 quality 85, subsampling 4:2:0. ``fast`` (Pillow, what a team writes): ``Image.draft`` first, so
 libjpeg-turbo decodes at 1/2, 1/4 or 1/8 scale (never below the target), then the same Lanczos
-resize. ``best`` (pyvips): the JPEG loaded with ``shrink`` 1, 2, 4 or 8 (the same rule as
-``draft``), ``resize`` with lanczos3 to exactly W x H, ``jpegsave_buffer`` Q 85, 4:2:0, no
-metadata; the header checks are ``image``'s (Pillow reads only the header). Tried for it on
-5MB (medians of 20 interleaved calls, a loaded 2-core machine): ``fast`` 130 ms, libvips
-``thumbnail_buffer`` 166 ms (it shrinks on load only to 1/4, keeping a factor of 2 for its own
-resize, so it decodes 4x the pixels), ``shrink`` + ``resize`` 120 ms. Another run
-(``scripts/thumbnail_engines.py 5MB 30``): reference 159, ``fast`` 84, ``best`` 91, the Rust
-kernel through ``ffi`` 83 ms. Once both decode at 1/8, Pillow and libvips are equal within the
-noise: the decode of 1/64 of the pixels dominates, and both run libjpeg-turbo.
+resize. ``best`` (``inproc-best``) is ``fast``: nothing spec-correct was faster. Tried on 5MB
+(medians of 20 interleaved calls, a loaded 2-core machine): ``fast`` 130 ms; pyvips 3.2 /
+libvips 8.18 with the JPEG loaded at ``shrink`` 2, 4 or 8 by the same rule and
+``resize(kernel="lanczos3")`` to W x H, 120 ms; libvips ``thumbnail_buffer`` 166 ms (it shrinks
+on load only to 1/4, keeping a factor of 2 for its own resize). A second run
+(``scripts/thumbnail_engines.py 5MB 30``): reference 159, ``fast`` 84, pyvips 91, the Rust
+kernel through ``ffi`` 83 ms. Once both decode at 1/8 with libjpeg-turbo, Pillow and libvips
+are equal within the noise; and on damaged data libvips recovers (and refuses) differently from
+Pillow, so it could not reject with ``fast``'s words. ``scripts/thumbnail_psnr.py`` keeps the
+pyvips variants, measured where pyvips is installed.
 
 Verification
 ------------
@@ -64,7 +65,7 @@ Pillow full decode + bicubic (Catmull-Rom)                  42.9 / 33.3  40.7 / 
 Pillow ``draft`` + bicubic                                  40.9 / 32.0  39.8 / 30.8  39.7 / 30.1
 Pillow box ``reduce`` + Lanczos3 (``reducing_gap=2``) [#]_  inf / inf    42.5 / 32.4  42.6 / 33.8
 libvips ``thumbnail_buffer``                                43.6 / 34.3  42.7 / 34.2  43.0 / 32.8
-libvips ``shrink`` on load + lanczos3 (``best``)            40.5 / 31.7  41.9 / 32.9  41.8 / 31.9
+libvips ``shrink`` on load + lanczos3                       40.5 / 31.7  41.9 / 32.9  41.8 / 31.9
 Rust: libjpeg-turbo M/8 + fast_image_resize Lanczos3        40.6 / 30.2  42.0 / 32.8  41.7 / 32.2
 wrong: nearest-neighbour                                    38.3 / 30.5  34.5 / 26.7  31.6 / 23.3
 wrong: a 16x16 patch at half brightness                     35.1 / 12.8  33.8 / 12.9  30.3 / 7.7
@@ -94,7 +95,7 @@ from __future__ import annotations
 
 import io
 
-from hybridbench.errors import VerificationError, WorkloadError
+from hybridbench.errors import VerificationError
 from hybridbench.workload import Workload
 from hybridbench.workloads import image
 
@@ -104,7 +105,6 @@ QUALITY = 85
 MIN_PSNR = 39.0
 MIN_BLOCK_PSNR = 25.0
 BLOCK = 8
-PYVIPS_MISSING = "pyvips is not installed (pip install pyvips[binary])"
 
 
 def fit_size(width: int, height: int) -> tuple[int, int]:
@@ -139,52 +139,6 @@ def fast(payload: bytes) -> bytes:
     return _encode(image.load_rgb(jpeg, NAME).resize(size, Image.Resampling.LANCZOS))
 
 
-def _pyvips():
-    # Imported lazily: pyvips loads libvips, which the other engines do not need.
-    import pyvips
-
-    return pyvips
-
-
-def best_unavailable() -> str | None:
-    try:
-        _pyvips()
-    except (ImportError, OSError):  # OSError: pyvips found, libvips not
-        return PYVIPS_MISSING
-    return None
-
-
-def reduction(width: int, height: int, target_w: int, target_h: int) -> int:
-    """The largest of 1, 2, 4, 8 that a decoder may divide the image by (rounding up, as
-    libjpeg does) and still cover the target: step 1's rule, for libvips's ``shrink``."""
-    return max(s for s in (1, 2, 4, 8)
-               if -(-width // s) >= target_w and -(-height // s) >= target_h)
-
-
-def best(payload: bytes) -> bytes:
-    """libvips: JPEG shrink-on-load as far as step 1 allows, lanczos3 to W x H, q85."""
-    pyvips = _pyvips()
-    width, height = image.open_jpeg(payload, NAME).size  # the checks and messages of image
-    target_w, target_h = fit_size(width, height)
-    try:
-        # fail_on=warning: libvips decodes on through entropy-coded damage that Pillow
-        # refuses ("broken data stream"); failing on libjpeg's warnings refuses all of it, and
-        # with it a few streams Pillow decodes (extraneous bytes), as TurboJPEG does in Rust.
-        # EXIF orientation is ignored: new_from_buffer does not rotate.
-        decoded = pyvips.Image.new_from_buffer(
-            payload, "", shrink=reduction(width, height, target_w, target_h),
-            access="sequential", fail_on="warning")
-        thumb = decoded.resize(target_w / decoded.width, vscale=target_h / decoded.height,
-                               kernel="lanczos3")  # sizes round to the nearest: W x H exactly
-        if thumb.bands == 1:
-            thumb = thumb.colourspace("srgb")  # greyscale expanded to RGB
-        return thumb.jpegsave_buffer(Q=QUALITY, subsample_mode="on", keep="none",
-                                     optimize_coding=False, interlace=False)
-    except pyvips.Error as exc:  # libvips's own words are in the detail, not the message
-        why = "; ".join((exc.detail or exc.message).split("\n")).strip("; ")
-        raise WorkloadError(f"{NAME}: corrupt or truncated JPEG: {why}") from None
-
-
 def verify(output: bytes, expected: bytes) -> None:
     got = image.decode_rgb(output, "output", NAME)
     want = image.decode_rgb(expected, "reference output", NAME)
@@ -210,7 +164,6 @@ class ThumbnailWorkload(Workload):
     # image's rank: ties sort by name, so thumbnail comes right after image
     rank = image.ImageWorkload.rank
     pure_unsupported = image.ImageWorkload.pure_unsupported
-    best_engine = "pyvips: libjpeg shrink-on-load (1/2, 1/4, 1/8), lanczos3 resize"
 
     def generate(self, size: str, seed: int) -> bytes:
         return image.generate(size, seed)
@@ -220,12 +173,6 @@ class ThumbnailWorkload(Workload):
 
     def fast(self, payload: bytes) -> bytes:
         return fast(payload)
-
-    def best(self, payload: bytes) -> bytes:
-        return best(payload)
-
-    def best_unavailable(self) -> str | None:
-        return best_unavailable()
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         verify(output, expected)

@@ -7,6 +7,7 @@ import (
 	"hybridbench/goengine/kernels/image"
 	"hybridbench/goengine/kernels/jsonorders"
 	"hybridbench/goengine/kernels/text"
+	"hybridbench/goengine/kernels/thumbnail"
 	"hybridbench/goengine/kernels/timeseries"
 )
 
@@ -26,6 +27,7 @@ type Kernel struct {
 var Table = []Kernel{
 	{Name: "json", Run: jsonorders.Run},
 	{Name: "image", Run: image.Run},
+	{Name: "thumbnail", Run: thumbnail.Run},
 	{Name: "timeseries", Run: timeseries.Run},
 	{Name: "echo", Run: echo.Run, Inline: true},
 	{Name: "text", Run: text.Run},

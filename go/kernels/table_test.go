@@ -13,7 +13,7 @@ func TestTableNamesAreUniqueAndEveryKernelRuns(t *testing.T) {
 		}
 		seen[k.Name] = true
 	}
-	for _, name := range []string{"json", "image", "timeseries", "echo"} {
+	for _, name := range []string{"json", "image", "thumbnail", "timeseries", "echo", "text"} {
 		if !seen[name] {
 			t.Errorf("workload %q is not registered", name)
 		}

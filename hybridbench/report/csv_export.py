@@ -81,7 +81,7 @@ def render_report(report: model.Report) -> str:
     for index, run in enumerate(report.runs, start=1):
         for group in run.groups:
             for entry in group.entries:
-                writer.writerow(_row(index, group, entry, run.baseline))
+                writer.writerow(_row(index, group, entry, group.baseline_name))
     return buffer.getvalue()
 
 

@@ -32,7 +32,7 @@ def table_row(*values: object) -> str:
     return "| " + " | ".join(text(value) for value in values) + " |"
 
 
-def _row(entry: model.Entry, baseline: str | None) -> str:
+def _row(entry: model.Entry) -> str:
     cell = entry.cell
     if not entry.ok:
         return table_row(cell.backend, entry.profile.tier, f"{cell.status}: {cell.error or ''}",
@@ -107,18 +107,32 @@ def headline(run: model.RunView) -> list[str]:
     return [*lines, ""]
 
 
-def _group_lines(group: model.Group, baseline: str | None) -> list[str]:
+def _group_lines(group: model.Group) -> list[str]:
     lines = [f"### {text(group.workload)} {text(group.size)}", "",
              table_row("backend", "pattern", "throughput (±95% CI)",
-                       f"vs {baseline or 'baseline'}", "peak RSS client (growth) + server",
-                       "P50", "P99", "request bytes/s"),
+                       f"vs {group.baseline_name or 'baseline'}",
+                       "peak RSS client (growth) + server", "P50", "P99", "request bytes/s"),
              "|---" * 8 + "|"]
-    lines += [_row(e, baseline) for e in group.entries]
+    lines += [_row(e) for e in group.entries]
     labels = dict.fromkeys(fmt.interval_label(e.cell) for e in group.entries if e.ok)
     if labels:
         lines += ["", text("Intervals: " + "; ".join(labels) + "."), ""]
     lines += time_split_lines([e.cell for e in group.entries])
+    lines += _ladder_lines(group)
     return lines + [""] + [f"- {text(s)}" for s in group.sentences] + [""]
+
+
+def _ladder_lines(group: model.Group) -> list[str]:
+    """Where the native advantage comes from: one row per tier (``report.tiers``)."""
+    if group.ladder is None:
+        return []
+    lines = ["", table_row("tier", "backend", "throughput", "step", "factor"), "|---" * 5 + "|"]
+    for rung, step in group.ladder.rows():
+        lines.append(table_row(rung.label, rung.entry.cell.backend,
+                               f"{fmt.count(rung.entry.throughput.value)} ops/s",  # type: ignore[union-attr]
+                               step.name if step else "",
+                               fmt.ratio(step.factor.value) if step else ""))
+    return lines
 
 
 def _warning_lines(run: model.RunView) -> list[str]:
@@ -145,7 +159,7 @@ def render_report(report: model.Report) -> str:
                   "Each entry: throughput, P99 latency, memory (server peak RSS, or the "
                   "client's growth in-process).", ""]
         for group in run.groups:
-            lines += _group_lines(group, run.baseline)
+            lines += _group_lines(group)
         lines += _warning_lines(run)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -6,10 +6,13 @@ baseline, assigns one colour per backend, and words the decisions (``decision``'
 HTML, Markdown, terminal and CSV render this model and compute nothing of their own, so they
 cannot disagree, and no reporter knows a backend by its name.
 
-The baseline is, in order: the backend named by ``--baseline``; the one whose recorded profile
-says it is the incumbent (the Python a team keeps: ``Backend.incumbent``); the first Python
-in-process backend of the run. Files older than schema 3 recorded no profile: for them the
-profile of the backend class installed under the same name is used, and said so.
+The baseline is the backend named by ``--baseline``; without one, in each table, the
+*strongest Python measured*: the fastest verified Python in-process engine at the table's
+lowest concurrency, whatever its tuning, because a native engine has to beat the best Python a
+team could have, not the weakest. A table without a verified Python engine has no baseline.
+Each table also gets its tier ladder (``tiers``): the native advantage split into Python
+tuning, language and native tuning. Files older than schema 3 recorded no profile: for them
+the profile of the backend class installed under the same name is used, and said so.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from hybridbench import capacity, thresholds
 from hybridbench.errors import HybridbenchError
-from hybridbench.report import decision
+from hybridbench.report import decision, tiers
 from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
 from hybridbench.results import OK, Cell, Kind, Notice, Results
@@ -42,9 +45,15 @@ class Profile:
     engine: str = ""
     transport: str = ""
     incumbent: bool = False
+    #: "plain", "idiomatic", "tuned" (``Backend.tuning``) or None (not recorded)
+    tuning: str | None = None
     #: "recorded" (in the result file), "installed" (older file: the installed class's),
     #: "inferred" (placement from a recorded server process), "unknown"
     source: str = "unknown"
+
+    @property
+    def python_in_process(self) -> bool:
+        return self.engine_kind == "python" and self.placement == "in-process"
 
     @property
     def tier(self) -> str:
@@ -109,6 +118,21 @@ class Entry:
     def has(self, kind: str) -> bool:
         return any(n.kind == kind for n in self.notices)
 
+    @property
+    def engine(self) -> str:
+        """What ran this workload: the backend's ``workload_engines`` entry for it where the
+        backend records one (an engine chosen per workload, e.g. msgspec for json), else the
+        profile's engine."""
+        engines = self.cell.backend_info.get("workload_engines")
+        chosen = engines.get(self.cell.workload) if isinstance(engines, dict) else None
+        return str(chosen) if chosen else self.profile.engine
+
+    def described(self) -> str:
+        """``inproc-best (msgspec, raw passthrough; python in-process)``"""
+        if self.engine == self.profile.engine:
+            return self.profile.described()
+        return f"{self.cell.backend} ({self.engine}; {self.profile.tier_words})"
+
 
 @dataclass
 class Group:
@@ -118,6 +142,12 @@ class Group:
     size: str
     entries: list[Entry]
     baseline: Entry | None = None
+    #: the baseline's backend (its cells at every concurrency are the ratios' denominators)
+    baseline_name: str | None = None
+    #: why it is the baseline, in a few words
+    baseline_why: str = ""
+    #: the native advantage split into Python tuning, language and native tuning
+    ladder: tiers.Ladder | None = None
     recommended: Profile | None = None
     #: "move", "stay", "undecided", "no data"
     verdict: str = "no data"
@@ -218,7 +248,7 @@ def _profile(backend: str, cells: list[Cell], lookup: ProfileLookup) -> Profile:
         placement, source = "service", f"{source}, placement inferred"
     return Profile(backend, placement, recorded.get("engine_kind"),
                    str(recorded.get("engine") or ""), str(recorded.get("transport") or ""),
-                   bool(recorded.get("incumbent")), source)
+                   bool(recorded.get("incumbent")), recorded.get("tuning"), source)
 
 
 def profiles(cells: list[Cell], lookup: ProfileLookup = installed_profile
@@ -233,22 +263,40 @@ def colours(backends: list[str]) -> dict[str, str]:
     return {b: PALETTE[i % len(PALETTE)] for i, b in enumerate(ordered)}
 
 
+STRONGEST_PYTHON = "the strongest Python measured"
+
+
 def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[str | None, str]:
-    """The baseline backend and why it was chosen (see the module docstring)."""
+    """The rule for every table: ``(backend, why)`` when one backend is the baseline
+    throughout (``--baseline``), ``(None, why)`` when each table picks its strongest Python
+    (``group_baseline``) or nothing can be a baseline."""
     if requested:
         if requested not in found:
             raise BaselineError(f"--baseline {requested}: not in the results; they have "
                                 f"{', '.join(found) or 'no backends'}")
         return requested, "chosen with --baseline"
-    incumbent = next((p for p in found.values() if p.incumbent), None)
-    if incumbent:
-        return incumbent.backend, "the incumbent its profile declares: what a team keeps"
-    python = next((p for p in found.values()
-                   if p.engine_kind == "python" and p.placement == "in-process"), None)
-    if python:
-        return python.backend, "the first Python in-process backend of the run"
-    return None, "no backend declares itself the incumbent and none is Python in-process: " \
-                 "pass --baseline BACKEND for ratios"
+    if any(p.python_in_process for p in found.values()):
+        return None, (f"{STRONGEST_PYTHON} in each table: its fastest verified Python "
+                      "in-process engine, whatever its tuning")
+    return None, "no backend is Python in-process: pass --baseline BACKEND for ratios"
+
+
+def group_baseline(entries: list[Entry], requested: str | None) -> Entry | None:
+    """The baseline cell of one table's decision (its lowest concurrency, closed loop)."""
+    ok = [e for e in entries if e.ok]
+    if requested:
+        return next((e for e in ok if e.cell.backend == requested), None)
+    python = [e for e in ok if e.profile.python_in_process]
+    return max(python, key=lambda e: e.throughput.value) if python else None  # type: ignore[union-attr]
+
+
+def run_baseline(groups: list[Group], requested: str | None) -> str | None:
+    """The one baseline of the whole run: the requested one, or the strongest Python when it
+    is the same backend in every table (None when it differs: each table names its own)."""
+    if requested:
+        return requested
+    names = {g.baseline_name for g in groups if g.baseline_name}
+    return names.pop() if len(names) == 1 else None
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -271,6 +319,7 @@ def build_run(results: Results, baseline: str | None = None,
     for name, sizes in workloads.items():
         groups = [_group(name, size, members, chosen) for size, members in sizes.items()]
         views.append(WorkloadView(name, groups))
+    chosen = run_baseline([g for v in views for g in v.groups], chosen)
     slo = results.config.get("slo_p99_s")
     run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
                   [e for e in entries if e.cell.status != OK], env_rows(results.env),
@@ -289,16 +338,19 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
     return entry
 
 
-def _group(workload: str, size: str, entries: list[Entry], baseline: str | None) -> Group:
+def _group(workload: str, size: str, entries: list[Entry], requested: str | None) -> Group:
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
     group = Group(workload, size, entries)
+    group.baseline = group_baseline(group.lowest, requested)
+    group.baseline_name = group.baseline.cell.backend if group.baseline else None
+    group.baseline_why = "chosen with --baseline" if requested else STRONGEST_PYTHON
     for entry in entries:
-        base = next((b for b in entries if b.cell.backend == baseline and b.ok
+        base = next((b for b in entries if b.cell.backend == group.baseline_name and b.ok
                      and (b.cell.concurrency, b.cell.mode) == (entry.cell.concurrency,
                                                                 entry.cell.mode)), None)
         if base is not None and entry.ok:
             entry.speedup = decision.ratio(entry.throughput, base.throughput)  # type: ignore[arg-type]
-    group.baseline = next((e for e in group.lowest if e.cell.backend == baseline and e.ok), None)
+    group.ladder = tiers.ladder(group.lowest)
     _decide(group)
     return group
 
@@ -314,12 +366,12 @@ def _decide(group: Group) -> None:
         return
     best = max(ok, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
     base = group.baseline
-    sentences = [f"Fastest: {best.profile.described()} at "
+    sentences = [f"Fastest: {best.described()} at "
                  f"{fmt.count(best.throughput.value)} ops/s."]  # type: ignore[union-attr]
     if base is None:
         group.verdict, group.recommended = "undecided", best.profile
         group.pattern = f"fastest: {best.profile.tier}"
-        group.headline = (f"{best.profile.described()} did "
+        group.headline = (f"{best.described()} did "
                           f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
                           "compare with (pass --baseline BACKEND).")
         group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
@@ -331,20 +383,48 @@ def _decide(group: Group) -> None:
         pick = max(movers, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
         group.verdict, group.recommended = "move", pick.profile
         group.pattern = pick.profile.tier
-        group.headline = _versus(pick, base) + _also(movers, pick, base)
+        group.headline = _versus(pick, base, group) + _also(movers, pick, base)
     else:
         group.verdict, group.recommended = "stay", base.profile
         group.pattern = f"stay: {base.profile.tier}"
         group.headline = _no_mover(ok, base)
+    group.headline += _ladder_words(group)
+    sentences += [_strongest_python(ok, base, group)]
     sentences += [_compare_sentence(e, base) for e in ok if e is not base]
-    group.sentences = sentences + _boundaries(ok) + _servers(ok) + _languages(ok, group)
+    sentences += [group.ladder.sentence()] if group.ladder else []
+    group.sentences = [s for s in sentences if s] + _boundaries(ok) + _servers(ok) + \
+        _languages(ok, group)
 
 
-def _versus(entry: Entry, base: Entry) -> str:
+def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
+    """Which Python the comparisons are against, when several were measured."""
+    python = [e for e in ok if e.profile.python_in_process]
+    if group.baseline_why != STRONGEST_PYTHON or len(python) < 2:
+        return ""
+    others = ", ".join(f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
+                       for e in python if e is not base)
+    return (f"Ratios are against the strongest Python measured, {base.described()} "
+            f"at {fmt.count(base.throughput.value)} ops/s (other Python: {others}).")  # type: ignore[union-attr]
+
+
+def _ladder_words(group: Group) -> str:
+    """The tiers in the headline: how much is language and how much is tuning."""
+    ladder = group.ladder
+    if ladder is None:
+        return ""
+    named = [s for s in ladder.steps if s.name != tiers.PYTHON_TUNING]
+    if not named:
+        return ""
+    return " Split by tier: " + ", ".join(s.text() for s in named) + "."
+
+
+def _versus(entry: Entry, base: Entry, group: Group) -> str:
     how = decision.separation(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    which = (", the strongest Python measured"
+             if group.baseline_why == STRONGEST_PYTHON else "")
     return (f"{entry.profile.short()} does {fmt.count(entry.throughput.value)} ops/s, "  # type: ignore[union-attr]
             f"{decision.speedup_text(entry.speedup)} the throughput of "  # type: ignore[arg-type]
-            f"{base.profile.described()}, {decision.certainty_short(how)}.")
+            f"{base.described()}{which}, {decision.certainty_short(how)}.")
 
 
 def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
@@ -375,7 +455,7 @@ def _no_mover(ok: list[Entry], base: Entry) -> str:
         return text + "No other pattern was measured."
     best = max(others, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
     how = decision.separation(best.throughput, base.throughput)  # type: ignore[arg-type]
-    figures = (f"{best.profile.described()}, does "
+    figures = (f"{best.described()}, does "
                f"{decision.speedup_text(best.speedup)} "  # type: ignore[arg-type]
                f"the throughput of {base.cell.backend}, "
                f"{decision.certainty_short(how)}")
@@ -497,11 +577,11 @@ def overall(run: RunView) -> str:
     groups = [g for g in run.groups if g.verdict != "no data"]
     if not groups:
         return "No cell produced a verified measurement: there is nothing to decide."
-    if run.baseline is None:
+    bases = [g for g in groups if g.baseline is not None]
+    if not bases:
         return (f"No baseline ({run.baseline_reason}), so no pattern is recommended; the "
                 "tables give each backend's figures.")
-    base = run.profiles[run.baseline]
-    parts = [f"Baseline: {base.described()}."]
+    parts = [_baselines_words(bases, run)]
     move = [g for g in groups if g.verdict == "move"]
     stay = [g for g in groups if g.verdict == "stay"]
     if move:
@@ -509,8 +589,9 @@ def overall(run: RunView) -> str:
         parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(groups)} "
                      f"workload sizes), best as {' or '.join(tiers)}.")
     if stay:
-        parts.append(f"{base.tier.capitalize()} stays best on {_names(stay, run)}: no other "
-                     f"pattern beats it by {thresholds.WORTH_IT}x clearly.")
+        kept = dict.fromkeys(g.baseline.profile.tier for g in stay if g.baseline)
+        parts.append(f"{' or '.join(kept).capitalize()} stays best on {_names(stay, run)}: no "
+                     f"other pattern beats it by {thresholds.WORTH_IT}x clearly.")
     verdicts = [(g, pair, v) for g in groups for pair, v in boundary_verdicts(g)]
     if verdicts:
         phrases = []
@@ -526,6 +607,33 @@ def overall(run: RunView) -> str:
         parts.append("Some figures have no interval (imported data): their comparisons are "
                      "point estimates.")
     return " ".join(parts)
+
+
+def _baselines_words(groups: list[Group], run: RunView) -> str:
+    """``Baseline: inproc (...)`` or, per table, which Python was the strongest."""
+    names = dict.fromkeys(g.baseline_name for g in groups)
+    if len(names) == 1:
+        base = groups[0].baseline.profile  # type: ignore[union-attr]
+        which = (f" ({STRONGEST_PYTHON})" if groups[0].baseline_why == STRONGEST_PYTHON
+                 and _python_engines(groups) > 1 else "")
+        return f"Baseline: {base.described()}{which}." + _engines_words(groups)
+    per = "; ".join(f"{name} on {_names([g for g in groups if g.baseline_name == name], run)}"
+                    for name in names)
+    return f"Baseline: {STRONGEST_PYTHON} in each table: {per}." + _engines_words(groups)
+
+
+def _engines_words(groups: list[Group]) -> str:
+    """The engine each workload's baseline ran, where a backend chose one per workload."""
+    chosen = {g.workload: g.baseline.engine for g in groups  # type: ignore[union-attr]
+              if g.baseline and g.baseline.engine != g.baseline.profile.engine}
+    if not chosen:
+        return ""
+    return " Its engines: " + "; ".join(f"{w}: {e}" for w, e in chosen.items()) + "."
+
+
+def _python_engines(groups: list[Group]) -> int:
+    return max(len([e for e in g.lowest if e.ok and e.profile.python_in_process])
+               for g in groups)
 
 
 def _names(groups: list[Group], run: RunView) -> str:

@@ -15,7 +15,7 @@ from hybridbench.results import Results
 
 def summary_table(run: model.RunView) -> Table:
     table = Table(title="hybridbench results", title_justify="left", header_style="bold")
-    for column in ("workload", "backend", "c", "ops/s", "±CI", f"vs {run.baseline or '-'}",
+    for column in ("workload", "backend", "c", "ops/s", "±CI", f"vs {run.baseline or 'best Py'}",
                    "bytes in/s", "P50", "P99", "P99.9", "RSS cli (+cell)", "RSS srv",
                    "samples", "cold"):
         table.add_column(column, justify="left" if column in ("workload", "backend") else "right")

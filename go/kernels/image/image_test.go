@@ -8,39 +8,9 @@ import (
 	"image/png"
 	"strings"
 	"testing"
-)
 
-// photo is a smooth test picture with an edge, encoded as a JPEG.
-func photo(t *testing.T, w, h int, grey bool) []byte {
-	t.Helper()
-	var img goimage.Image
-	if grey {
-		g := goimage.NewGray(goimage.Rect(0, 0, w, h))
-		for y := range h {
-			for x := range w {
-				g.SetGray(x, y, color.Gray{uint8((x*255/w + y) % 256)})
-			}
-		}
-		img = g
-	} else {
-		rgba := goimage.NewRGBA(goimage.Rect(0, 0, w, h))
-		for y := range h {
-			for x := range w {
-				edge := uint8(0)
-				if x > w/2 {
-					edge = 200
-				}
-				rgba.Set(x, y, color.RGBA{uint8(x * 255 / w), uint8(y * 255 / h), edge, 255})
-			}
-		}
-		img = rgba
-	}
-	var out bytes.Buffer
-	if err := jpeg.Encode(&out, img, &jpeg.Options{Quality: 90}); err != nil {
-		t.Fatal(err)
-	}
-	return out.Bytes()
-}
+	"hybridbench/goengine/kernels/internal/jpegtest"
+)
 
 func TestFitSize(t *testing.T) {
 	for _, c := range []struct{ w, h, W, H int }{
@@ -58,7 +28,7 @@ func TestPipeline(t *testing.T) {
 		w, h, W, H int
 		grey       bool
 	}{{640, 480, 800, 600, false}, {1920, 1080, 800, 450, false}, {300, 400, 450, 600, true}} {
-		out, err := Run(photo(t, c.w, c.h, c.grey))
+		out, err := Run(jpegtest.Photo(t, c.w, c.h, c.grey))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,24 +58,8 @@ func TestSharpenKeepsTheBorderAndIsExactInside(t *testing.T) {
 	}
 }
 
-// withSize patches the SOF header of a JPEG to claim another size (a decompression bomb).
-func withSize(t *testing.T, data []byte, w, h int) []byte {
-	t.Helper()
-	out := bytes.Clone(data)
-	for i := 2; i+9 < len(out); {
-		marker, length := out[i+1], int(out[i+2])<<8|int(out[i+3])
-		if marker == 0xC0 || marker == 0xC2 {
-			out[i+5], out[i+6], out[i+7], out[i+8] = byte(h>>8), byte(h), byte(w>>8), byte(w)
-			return out
-		}
-		i += 2 + length
-	}
-	t.Fatal("no SOF marker")
-	return nil
-}
-
 func TestBadInput(t *testing.T) {
-	good := photo(t, 64, 48, false)
+	good := jpegtest.Photo(t, 64, 48, false)
 	var pngData bytes.Buffer
 	_ = png.Encode(&pngData, goimage.NewRGBA(goimage.Rect(0, 0, 8, 8)))
 	cases := []struct {
@@ -116,8 +70,9 @@ func TestBadInput(t *testing.T) {
 		{pngData.Bytes(), "not a JPEG"},
 		{good[:len(good)/2], "truncated"},
 		{good[:20], "JPEG header"},
-		{withSize(t, good, 60000, 60000), "exceeds the limits"},
-		{withSize(t, good, 8000, 8000), "exceeds the limits"},
+		{jpegtest.WithSize(t, good, 60000, 60000), "exceeds the limits"},
+		{jpegtest.WithSize(t, good, 8000, 8000), "exceeds the limits"},
+		{jpegtest.CMYKHeader(64, 48), "image: unsupported JPEG colour mode CMYK"},
 	}
 	for _, c := range cases {
 		if _, err := Run(c.payload); err == nil || !strings.Contains(err.Error(), c.want) {

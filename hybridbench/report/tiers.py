@@ -1,0 +1,147 @@
+"""Where a native advantage comes from: the ladder from idiomatic Python to tuned native code.
+
+A comparison of hand-tuned native kernels with merely idiomatic Python tells a team to rewrite
+code it could have fixed in an afternoon. So the report splits the advantage along the tiers
+the backends declare (``Backend.tuning`` and ``engine_kind`` in their recorded profiles, never
+their names), each rung the fastest verified in-process engine of its kind:
+
+1. *idiomatic Python*: what a team has (``tuning`` "idiomatic", or the declared incumbent);
+2. *strongest Python*: the fastest Python engine measured, when it is not the idiomatic one
+   (e.g. tuned numpy, msgspec, pyvips);
+3. *idiomatic native*: native code as a competent team writes it in a day;
+4. *tuned native*: native code taken towards its floor.
+
+The steps between consecutive rungs are named *Python tuning* (1 to 2), *language* (Python to
+idiomatic native) and *native tuning* (3 to 4); when no idiomatic native engine was measured,
+the step from Python to tuned native is *language and tuning together*. Only in-process
+engines take part, so that no transport hides inside a step; the product of the steps is the
+tuned native engine's advantage over idiomatic Python.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hybridbench.report import decision
+from hybridbench.report import formatting as fmt
+from hybridbench.report.decision import Estimate
+
+if TYPE_CHECKING:
+    from hybridbench.report.model import Entry
+
+IDIOMATIC_PYTHON, STRONGEST_PYTHON, IDIOMATIC_NATIVE, TUNED_NATIVE = (
+    "idiomatic Python", "strongest Python", "idiomatic native", "tuned native")
+PYTHON_TUNING, LANGUAGE, NATIVE_TUNING, LANGUAGE_AND_TUNING = (
+    "Python tuning", "language", "native tuning", "language and tuning together")
+
+
+@dataclass(frozen=True)
+class Rung:
+    label: str
+    entry: Entry
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    lower: Entry
+    upper: Entry
+    factor: Estimate
+
+    def text(self) -> str:
+        """``language 3.2x (inproc-best → ffi-idiomatic)``"""
+        return (f"{self.name} {fmt.ratio(self.factor.value)} "
+                f"({self.lower.cell.backend} → {self.upper.cell.backend})")
+
+
+@dataclass(frozen=True)
+class Ladder:
+    rungs: list[Rung]
+    steps: list[Step]
+
+    @property
+    def total(self) -> Step | None:
+        """From the lowest rung to the highest, when there are more than two rungs."""
+        if len(self.rungs) < 3:
+            return None
+        low, high = self.rungs[0].entry, self.rungs[-1].entry
+        factor = decision.ratio(high.throughput, low.throughput)  # type: ignore[arg-type]
+        return None if factor is None else Step("in all", low, high, factor)
+
+    def rows(self) -> list[tuple[Rung, Step | None]]:
+        """Each rung with the step that reached it (None for the lowest): a table's rows."""
+        return list(zip(self.rungs, [None, *self.steps], strict=False))
+
+    def step(self, name: str) -> Step | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+    def sentence(self) -> str:
+        """``Where ffi's 8.1x over inproc comes from: Python tuning 1.6x (...), ...``"""
+        parts = ", ".join(s.text() for s in self.steps)
+        total = self.total
+        if total is None:
+            return f"Tiers: {parts}."
+        return (f"Where {total.upper.cell.backend}'s {fmt.ratio(total.factor.value)} over "
+                f"{total.lower.cell.backend} comes from: {parts}.")
+
+
+def _fastest(entries: list[Entry], wanted: Callable[[Entry], bool]) -> Entry | None:
+    found = [e for e in entries if wanted(e)]
+    return max(found, key=lambda e: e.throughput.value) if found else None  # type: ignore[union-attr]
+
+
+def _python(entry: Entry) -> bool:
+    return entry.profile.engine_kind == "python"
+
+
+def _native(entry: Entry) -> bool:
+    return entry.profile.engine_kind == "native"
+
+
+def _idiomatic_python(entry: Entry) -> bool:
+    tuning = entry.profile.tuning
+    return _python(entry) and (tuning == "idiomatic" or (tuning is None
+                                                         and entry.profile.incumbent))
+
+
+def rungs(entries: list[Entry]) -> list[Rung]:
+    """The ladder's rungs present among ``entries`` (verified, one concurrency), lowest first."""
+    local = [e for e in entries if e.ok and e.profile.placement == "in-process"]
+    idiomatic_py = _fastest(local, _idiomatic_python)
+    strongest_py = _fastest(local, _python)
+    idiomatic_nat = _fastest(local, lambda e: _native(e) and e.profile.tuning == "idiomatic")
+    tuned_nat = _fastest(local, lambda e: _native(e) and e.profile.tuning == "tuned" and (
+        idiomatic_nat is None or e.profile.transport == idiomatic_nat.profile.transport))
+    found = [Rung(IDIOMATIC_PYTHON, idiomatic_py) if idiomatic_py else None,
+             Rung(STRONGEST_PYTHON, strongest_py)
+             if strongest_py and strongest_py is not idiomatic_py else None,
+             Rung(IDIOMATIC_NATIVE, idiomatic_nat) if idiomatic_nat else None,
+             Rung(TUNED_NATIVE, tuned_nat) if tuned_nat else None]
+    return [r for r in found if r is not None]
+
+
+def _step_name(lower: str, upper: str) -> str:
+    if upper == STRONGEST_PYTHON:
+        return PYTHON_TUNING
+    if upper == TUNED_NATIVE and lower == IDIOMATIC_NATIVE:
+        return NATIVE_TUNING
+    if upper == IDIOMATIC_NATIVE:
+        return LANGUAGE
+    return LANGUAGE_AND_TUNING
+
+
+def ladder(entries: list[Entry]) -> Ladder | None:
+    """The ladder of ``entries``, or None unless it has a Python rung and one above it."""
+    found = rungs(entries)
+    if len(found) < 2 or found[0].label not in (IDIOMATIC_PYTHON, STRONGEST_PYTHON):
+        return None
+    steps = []
+    for lower, upper in itertools.pairwise(found):
+        factor = decision.ratio(upper.entry.throughput, lower.entry.throughput)  # type: ignore[arg-type]
+        if factor is not None:
+            steps.append(Step(_step_name(lower.label, upper.label), lower.entry, upper.entry,
+                              factor))
+    return Ladder(found, steps) if steps else None
