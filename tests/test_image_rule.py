@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,8 @@ RUST_FORBIDDEN = re.compile(
 GO_FORBIDDEN = re.compile(r"(?i)shrink|scal(e|ing)_?(factor|target|denom|num)|draft")
 #: the one JPEG decoder an image engine in Go may import: it has no scaled decoding
 GO_JPEG_DECODER = "image/jpeg"
+#: the Go module's own packages (the engine's helpers, scanned as part of it)
+GO_MODULE = "hybridbench/goengine/"
 
 
 # -- what counts as code --------------------------------------------------------------------------
@@ -102,9 +105,32 @@ def rust_violations(source: str) -> list[str]:
 
 
 def go_violations(source: str) -> list[str]:
+    """Scaled-decode calls in one Go file; the module's own packages it imports are checked
+    where they are used (``go_package_violations``)."""
     bad_imports = [path for path in go_imports(source)
-                   if re.search(r"(?i)jpeg|vips|turbo", path) and path != GO_JPEG_DECODER]
+                   if re.search(r"(?i)jpeg|vips|turbo", path) and path != GO_JPEG_DECODER
+                   and not path.startswith(GO_MODULE)]
     return bad_imports + [m.group(0) for m in GO_FORBIDDEN.finditer(c_like_code(source))]
+
+
+def _go_files(package: Path) -> list[Path]:
+    return sorted(p for p in package.glob("*.go") if not p.name.endswith("_test.go"))
+
+
+def go_package_violations(package: Path, seen: set[Path] | None = None) -> list[str]:
+    """``go_violations`` of a package and of every package of this module it imports."""
+    seen = set() if seen is None else seen
+    seen.add(package)
+    found: list[str] = []
+    for path in _go_files(package):
+        source = path.read_text()
+        found += [f"{path.relative_to(ROOT)}: {v}" for v in go_violations(source)]
+        for imported in go_imports(source):
+            if imported.startswith(GO_MODULE):
+                dependency = ROOT / "go" / imported.removeprefix(GO_MODULE)
+                if dependency not in seen:
+                    found += go_package_violations(dependency, seen)
+    return found
 
 
 def test_the_scanners_ignore_prose_and_see_calls():
@@ -133,25 +159,39 @@ def test_the_scanners_see_the_scaled_decode_of_the_thumbnail_engines():
     assert "set_scaling_factor" in rust_violations(rust.read_text())
 
 
+def test_the_go_check_follows_the_modules_own_packages(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    (tmp_path / "go" / "kernels" / "helper").mkdir(parents=True)
+    (tmp_path / "go" / "kernels" / "image").mkdir()
+    (tmp_path / "go" / "kernels" / "helper" / "helper.go").write_text(
+        'package helper\nimport lj "github.com/pixiv/go-libjpeg/jpeg"\n'
+        "var o = lj.DecoderOptions{ScaleTarget: r}\n")
+    (tmp_path / "go" / "kernels" / "image" / "image.go").write_text(
+        'package image\nimport "hybridbench/goengine/kernels/helper"\n')
+    found = go_package_violations(tmp_path / "go" / "kernels" / "image")
+    assert found == ["go/kernels/helper/helper.go: github.com/pixiv/go-libjpeg/jpeg",
+                     "go/kernels/helper/helper.go: ScaleTarget"]
+
+
 def _image_engine_sources(language: str) -> list[Path]:
     found = {
         "python": sorted((ROOT / "workloads").glob("image*.py")),
         "rust": sorted(p for crate in (ROOT / "native").iterdir() if (crate / "src").is_dir()
                        for p in (crate / "src").rglob("*.rs")
                        if p.stem == "image" or "image" in p.relative_to(crate / "src").parts),
-        "go": sorted(p for p in (ROOT / "go" / "kernels").glob("image*/*.go")
-                     if not p.name.endswith("_test.go")),
+        "go": sorted(p for p in (ROOT / "go" / "kernels").glob("image*") if p.is_dir()),
     }[language]
     assert found, f"no {language} image engine found: has the layout changed?"
     return found
 
 
-@pytest.mark.parametrize(("language", "violations"), [("python", python_violations),
-                                                       ("rust", rust_violations),
-                                                       ("go", go_violations)])
+@pytest.mark.parametrize(("language", "violations"), [
+    ("python", lambda path: python_violations(path.read_text())),
+    ("rust", lambda path: rust_violations(path.read_text())),
+    ("go", go_package_violations)])  # a package, with the module's packages it imports
 def test_no_image_engine_calls_a_scaled_decode(language, violations):
     for path in _image_engine_sources(language):
-        found = violations(path.read_text())
+        found = violations(path)
         assert not found, (f"{path.relative_to(ROOT)} decodes at a reduced scale ({found}): "
                            f"the image workload decodes every pixel (workloads/thumbnail.py "
                            f"is where shrink-on-load is allowed)")
