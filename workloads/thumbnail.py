@@ -67,6 +67,7 @@ Pillow box ``reduce`` + Lanczos3 (``reducing_gap=2``) [#]_  inf / inf    42.5 / 
 libvips ``thumbnail_buffer``                                43.6 / 34.3  42.7 / 34.2  43.0 / 32.8
 libvips ``shrink`` on load + lanczos3                       40.5 / 31.7  41.9 / 32.9  41.8 / 31.9
 Rust: libjpeg-turbo M/8 + fast_image_resize Lanczos3        40.6 / 30.2  42.0 / 32.8  41.7 / 32.2
+Go: image/jpeg full decode + x/image/draw Lanczos3          41.6 / 32.3  41.9 / 35.6  42.8 / 33.6
 wrong: nearest-neighbour                                    38.3 / 30.5  34.5 / 26.7  31.6 / 23.3
 wrong: a 16x16 patch at half brightness                     35.1 / 12.8  33.8 / 12.9  30.3 / 7.7
 wrong: shifted by one pixel                                 29.3 / 18.3  28.2 / 18.5  28.0 / 16.6
