@@ -95,6 +95,7 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
         ("image-cmyk", "image", _cmyk_jpeg(), r"(?i)cmyk|colour|color|component"),
         ("image-bomb", "image", _jpeg_with_size(jpeg, 60000, 60000), r"(?i)limit|large|exceed"),
         ("image-oversized", "image", b"\xff\xd8\xff" + OVERSIZED, r"limit"),
+        *_jpeg_cases("thumbnail", jpeg),
         ("ts-short", "timeseries", b"HBTS", r"header"),
         ("ts-bad-magic", "timeseries", b"XXXX" + good_ts[4:], r"magic"),
         ("ts-truncated", "timeseries", good_ts[:-3], r"expected \d+ bytes"),
@@ -107,6 +108,23 @@ def bad_inputs() -> list[tuple[str, str, bytes, str]]:
         ("ts-oversized", "timeseries", OVERSIZED, r"limit"),
         ("echo-oversized", "echo", OVERSIZED, r"limit"),
         *_text_cases(),
+    ]
+
+
+def _jpeg_cases(workload: str, jpeg: bytes) -> list[tuple[str, str, bytes, str]]:
+    """The JPEGs ``image`` rejects, which ``workload`` rejects too, with its own name first."""
+    return [
+        (f"{workload}-truncated", workload, jpeg[: len(jpeg) // 2],
+         rf"^{workload}: (?i:.*(truncat|corrupt|premature|end))"),
+        (f"{workload}-not-an-image", workload, b"hello, this is not a picture" * 10,
+         rf"^{workload}: input is not a JPEG \(no SOI marker FF D8 FF at the start\)"),
+        (f"{workload}-png", workload, _png(), rf"^{workload}: input is not a JPEG"),
+        (f"{workload}-cmyk", workload, _cmyk_jpeg(),
+         rf"^{workload}: unsupported JPEG colour mode (CMYK|YCCK)"),
+        (f"{workload}-bomb", workload, _jpeg_with_size(jpeg, 60000, 60000),
+         rf"^{workload}: .*(?i:limit|large|exceed)"),  # Pillow's bomb check may come first
+        (f"{workload}-oversized", workload, b"\xff\xd8\xff" + OVERSIZED,
+         rf"^{workload}: payload of \d+ bytes exceeds the limit"),
     ]
 
 

@@ -131,7 +131,8 @@ def test_size_for_an_unknown_workload_names_the_known_ones(
         in_process: Callable[..., tuple[int, str]]) -> None:
     code, text = in_process("run", "-w", "echo", "-b", "inproc", "--size", "nosuch=1MB")
     assert code == 2
-    assert "unknown workload 'nosuch'" in text and "json, image, timeseries, echo" in text
+    assert "unknown workload 'nosuch'" in text
+    assert "json, image, thumbnail, timeseries, echo" in text
 
 
 def test_unknown_size_lists_the_workloads_sizes_even_when_not_selected(

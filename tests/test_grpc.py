@@ -61,10 +61,18 @@ def _gone(pid: int, timeout: float = 5.0) -> bool:
     return False
 
 
+def _skip_unsupported(backend, workload: str) -> None:
+    """A server without a kernel for ``workload`` says why (e.g. a Go server built before it)."""
+    reason = backend.unsupported_reason(workload)
+    if reason:
+        pytest.skip(reason)
+
+
 # -- every workload and size ------------------------------------------------------------------
 
 @pytest.mark.parametrize(("workload", "size"), CASES)
 def test_every_workload_and_size_verifies(backend, workload, size):
+    _skip_unsupported(backend, workload)
     payload = hybridbench.make_input(workload, size, seed=0)
     hybridbench.verify(workload, payload, backend.run(workload, payload))
 
@@ -97,6 +105,7 @@ def test_kernel_time_comes_back_from_the_server(backend):
 @pytest.mark.parametrize(("workload", "payload", "pattern"), bad_input_params())
 def test_bad_input_is_a_workload_error_and_the_server_lives_on(backend, workload, payload,
                                                                 pattern):
+    _skip_unsupported(backend, workload)
     with pytest.raises(WorkloadError, match=pattern):
         backend.run(workload, payload)
     assert backend.run("echo", b"still here") == b"still here"

@@ -11,7 +11,8 @@ from hybridbench.testing import bad_input_params, size_params
 INPROC = ("inproc", "inproc-best", "inproc-pure")
 CASES = [pytest.param(b, *case.values, id=f"{b}-{case.id}", marks=case.marks)
          for b in INPROC for case in size_params()
-         if not (b == "inproc-pure" and case.values[0] == "image")]
+         if not (b == "inproc-pure"
+                 and hybridbench.get_workload(case.values[0]).pure_unsupported)]
 
 
 @pytest.mark.parametrize(("backend", "workload", "size"), CASES)

@@ -153,7 +153,7 @@ def test_c_program_against_the_header_and_library(tmp_path):
                    check=True, capture_output=True)
     result = subprocess.run([str(exe)], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "workloads json\nimage\ntimeseries\necho\ntext\n" in result.stdout
+    assert "workloads json\nimage\nthumbnail\ntimeseries\necho\ntext\n" in result.stdout
     assert "json: malformed JSON" in result.stdout
     assert 'unknown workload "nope"' in result.stdout
     assert "unknown workload id 42; known: 0 (json), 1 (image)" in result.stdout

@@ -206,8 +206,9 @@ def test_bad_names_fail_before_anything_runs() -> None:
 def test_default_plan_sweeps_echo_and_uses_default_sizes() -> None:
     cells = runner.plan(runner.RunConfig(backends=["inproc"]))
     assert [(c.workload, c.size) for c in cells] == [
-        ("json", "1MB"), ("image", "5MB"), ("timeseries", "100k"), ("echo", "64B"),
-        ("echo", "1KB"), ("echo", "64KB"), ("echo", "1MB"), ("echo", "8MB"), ("text", "64docs")]
+        ("json", "1MB"), ("image", "5MB"), ("thumbnail", "5MB"), ("timeseries", "100k"),
+        ("echo", "64B"), ("echo", "1KB"), ("echo", "64KB"), ("echo", "1MB"), ("echo", "8MB"),
+        ("text", "64docs")]
 
 
 def test_cold_start_is_measured_in_a_fresh_process() -> None:

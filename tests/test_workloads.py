@@ -10,7 +10,7 @@ import pytest
 
 import hybridbench
 from hybridbench import VerificationError, WorkloadError
-from hybridbench.workloads import image, timeseries
+from hybridbench.workloads import image, thumbnail, timeseries
 
 ALL_SIZES = [(name, size) for name, wl in hybridbench.registry.workloads().items()
              for size in wl.size_names()]
@@ -148,6 +148,110 @@ def test_image_verifier_accepts_a_re_encode() -> None:
                                               (10000, 3, (800, 1)), (1, 1, (600, 600))])
 def test_fit_size(w: int, h: int, want: tuple[int, int]) -> None:
     assert image.fit_size(w, h) == want
+
+
+# -- thumbnail: the legitimate variants pass, the wrong answers of its docstring fail -------------
+
+THUMBNAIL_SIZES = ["small", "medium", pytest.param("5MB", marks=pytest.mark.slow)]
+
+
+def _thumbnail_jpeg(picture) -> bytes:
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=85, subsampling=2)
+    return out.getvalue()
+
+
+def _thumbnail_resized(payload: bytes, resample: int, draft: bool) -> bytes:
+    jpeg = image.open_jpeg(payload, "thumbnail")
+    size = thumbnail.fit_size(*jpeg.size)
+    if draft:
+        jpeg.draft("RGB", size)
+    return _thumbnail_jpeg(image.load_rgb(jpeg, "thumbnail").resize(size, resample))
+
+
+def _thumbnail_changed(expected: bytes, change) -> bytes:
+    from PIL import Image
+
+    pixels = change(image.decode_rgb(expected, "reference").copy())
+    return _thumbnail_jpeg(Image.fromarray(np.ascontiguousarray(pixels)))
+
+
+def _darkened(pixels: np.ndarray) -> np.ndarray:
+    y, x = pixels.shape[0] // 2, pixels.shape[1] // 2
+    pixels[y:y + 16, x:x + 16] //= 2
+    return pixels
+
+
+def test_thumbnail_inputs_are_images_inputs() -> None:
+    wl = hybridbench.get_workload("thumbnail")
+    assert wl.size_names() == hybridbench.get_workload("image").size_names()
+    assert wl.make_input("small", seed=3) == hybridbench.make_input("image", "small", seed=3)
+    assert wl.default_size == "5MB" and wl.pure_unsupported
+
+
+@pytest.mark.parametrize("size", THUMBNAIL_SIZES)
+def test_thumbnail_legitimate_variants_verify(size: str) -> None:
+    from PIL import Image
+
+    payload = hybridbench.make_input("thumbnail", size)
+    wl = hybridbench.get_workload("thumbnail")
+    variants = {"fast": wl.fast(payload),
+                "full decode + bicubic": _thumbnail_resized(payload, Image.BICUBIC, False),
+                "draft + bicubic": _thumbnail_resized(payload, Image.BICUBIC, True)}
+    if wl.best_unavailable() is None:
+        variants["best"] = wl.best(payload)
+    for label, output in variants.items():
+        try:
+            hybridbench.verify("thumbnail", payload, output)
+        except VerificationError as exc:
+            raise AssertionError(f"{label}: {exc}") from None
+
+
+@pytest.mark.parametrize("size", THUMBNAIL_SIZES)
+def test_thumbnail_verifier_rejects_wrong_answers(size: str) -> None:
+    from PIL import Image
+
+    payload, expected = _reference("thumbnail", size)
+    wrong = {
+        "nearest-neighbour": (_thumbnail_resized(payload, Image.NEAREST, False), "PSNR"),
+        "darkened patch": (_thumbnail_changed(expected, _darkened), "PSNR"),
+        "one-pixel shift": (_thumbnail_changed(expected, lambda p: np.roll(p, 1, axis=1)), "PSNR"),
+        "R and B swapped": (_thumbnail_changed(expected, lambda p: p[:, :, ::-1]), "PSNR"),
+    }
+    for label, (output, message) in wrong.items():
+        with pytest.raises(VerificationError, match=message):
+            hybridbench.verify("thumbnail", payload, output)
+            raise AssertionError(f"{label} verified")
+
+
+def test_thumbnail_verifier_wants_exactly_the_target_size() -> None:
+    from PIL import Image
+
+    payload, expected = _reference("thumbnail", "small")
+    out = io.BytesIO()
+    Image.open(io.BytesIO(expected)).resize((256, 191)).save(out, "JPEG")
+    with pytest.raises(VerificationError, match=r"thumbnail: output is 256x191, expected 256x192"):
+        hybridbench.verify("thumbnail", payload, out.getvalue())
+    with pytest.raises(VerificationError, match="thumbnail: output is not a decodable JPEG"):
+        hybridbench.verify("thumbnail", payload, b"nope")
+
+
+@pytest.mark.parametrize(("w", "h", "want"), [(640, 480, (256, 192)), (1920, 1080, (256, 144)),
+                                              (3840, 2880, (256, 192)), (600, 800, (192, 256)),
+                                              (10000, 3, (256, 1)), (1, 1, (256, 256))])
+def test_thumbnail_fit_size(w: int, h: int, want: tuple[int, int]) -> None:
+    assert thumbnail.fit_size(w, h) == want
+
+
+def test_thumbnail_messages_are_images_under_its_own_name() -> None:
+    for engine in ("reference", "fast"):
+        run = getattr(hybridbench.get_workload("thumbnail"), engine)
+        with pytest.raises(WorkloadError, match=r"^thumbnail: input is not a JPEG \(no SOI"):
+            run(b"GIF89a")
+        with pytest.raises(WorkloadError, match=r"^thumbnail: corrupt or truncated JPEG"):
+            run(hybridbench.make_input("thumbnail", "small")[:5000])
+    with pytest.raises(WorkloadError, match=r"^image: input is not a JPEG \(no SOI"):
+        hybridbench.get_workload("image").reference(b"GIF89a")
 
 
 def _tables(output: bytes) -> tuple[np.ndarray, np.ndarray]:

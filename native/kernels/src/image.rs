@@ -52,12 +52,7 @@ pub fn run(input: &[u8]) -> Result<Vec<u8>> {
 
 /// Step 1 with the checks of the specification.
 pub fn decode(input: &[u8]) -> Result<Rgb> {
-    check_payload_size("image", input.len())?;
-    if !input.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Err(KernelError::invalid(
-            "image: input is not a JPEG (no SOI marker FF D8 FF at the start)",
-        ));
-    }
+    check_signature("image", input)?;
     let options = DecoderOptions::new_fast()
         .set_strict_mode(true)
         .set_max_width(usize::from(u16::MAX))
@@ -71,11 +66,7 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
         .info()
         .ok_or_else(|| KernelError::invalid("image: cannot read the JPEG header"))?;
     let (width, height) = (usize::from(info.width), usize::from(info.height));
-    if width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS {
-        return Err(KernelError::invalid(format!(
-            "image: {width}x{height} exceeds the limits ({MAX_SIDE} per side, {MAX_PIXELS} pixels)"
-        )));
-    }
+    check_limits("image", width, height)?;
     match decoder.get_input_colorspace() {
         Some(ColorSpace::YCbCr | ColorSpace::RGB | ColorSpace::Luma) => {}
         other => {
@@ -85,9 +76,7 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
                 Some(cs) => format!("{cs:?}"),
                 None => "unknown".to_owned(),
             };
-            return Err(KernelError::invalid(format!(
-                "image: unsupported JPEG colour mode {mode}"
-            )));
+            return Err(unsupported_colour_mode("image", &mode));
         }
     }
     if width == 0 || height == 0 {
@@ -98,11 +87,7 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
     let mut pixels = decoder
         .decode()
         .map_err(|e| KernelError::invalid(format!("image: corrupt or truncated JPEG: {e:?}")))?;
-    if !has_eoi(input) {
-        return Err(KernelError::invalid(
-            "image: corrupt or truncated JPEG: the data ends before the EOI marker",
-        ));
-    }
+    check_complete("image", input)?;
     if pixels.len() == width * height {
         // greyscale the decoder did not expand: copy the grey value to R, G and B
         pixels = pixels.iter().flat_map(|&g| [g, g, g]).collect();
@@ -118,6 +103,45 @@ pub fn decode(input: &[u8]) -> Result<Rgb> {
         height: height as u32,
         pixels,
     })
+}
+
+// The checks and messages of the specification's input section, shared with `thumbnail` (which
+// accepts exactly these JPEGs): `workload` starts each message.
+
+/// The body size limit and the SOI marker.
+pub(crate) fn check_signature(workload: &str, input: &[u8]) -> Result<()> {
+    check_payload_size(workload, input.len())?;
+    if !input.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Err(KernelError::invalid(format!(
+            "{workload}: input is not a JPEG (no SOI marker FF D8 FF at the start)"
+        )));
+    }
+    Ok(())
+}
+
+/// The size limits, from the header: decompression bombs are refused before decoding.
+pub(crate) fn check_limits(workload: &str, width: usize, height: usize) -> Result<()> {
+    if width > MAX_SIDE || height > MAX_SIDE || width * height > MAX_PIXELS {
+        return Err(KernelError::invalid(format!(
+            "{workload}: {width}x{height} exceeds the limits ({MAX_SIDE} per side, {MAX_PIXELS} pixels)"
+        )));
+    }
+    Ok(())
+}
+
+/// A colour mode other than RGB, YCbCr or greyscale (`mode`: "CMYK", "YCCK", ...).
+pub(crate) fn unsupported_colour_mode(workload: &str, mode: &str) -> KernelError {
+    KernelError::invalid(format!("{workload}: unsupported JPEG colour mode {mode}"))
+}
+
+/// A stream that ends before its EOI marker (see [`has_eoi`]).
+pub(crate) fn check_complete(workload: &str, input: &[u8]) -> Result<()> {
+    if has_eoi(input) {
+        return Ok(());
+    }
+    Err(KernelError::invalid(format!(
+        "{workload}: corrupt or truncated JPEG: the data ends before the EOI marker"
+    )))
 }
 
 /// Whether the stream is complete: walking its marker segments from SOI, through every scan's

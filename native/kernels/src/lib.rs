@@ -9,6 +9,7 @@ pub mod echo;
 pub mod image;
 pub mod json;
 pub mod text;
+pub mod thumbnail;
 pub mod timeseries;
 
 // The kernels' shared vocabulary, kept at this crate's root for the kernel modules.
@@ -17,6 +18,7 @@ pub use hybridbench_sdk::{check_payload_size, ErrorKind, KernelError, Result, MA
 hybridbench_sdk::kernels! {
     Kernel::new("json", json::run),
     Kernel::new("image", image::run),
+    Kernel::new("thumbnail", thumbnail::run),
     Kernel::new("timeseries", timeseries::run),
     // A copy: cheaper than a thread hop (server) or an allocation (C ABI).
     Kernel::new("echo", echo::run).inline().into_fn(echo::run_into),
@@ -31,7 +33,10 @@ mod tests {
     fn the_workloads_in_the_order_hybridbench_lists_them() {
         assert_eq!(KERNELS.library(), "hybridbench-kernels");
         let names: Vec<_> = KERNELS.names().collect();
-        assert_eq!(names, ["json", "image", "timeseries", "echo", "text"]);
+        assert_eq!(
+            names,
+            ["json", "image", "thumbnail", "timeseries", "echo", "text"]
+        );
     }
 
     #[test]

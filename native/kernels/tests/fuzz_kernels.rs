@@ -74,12 +74,18 @@ proptest! {
 }
 
 proptest! {
-    // a decode, a resize to 800x600, a sharpen and an encode per case: fewer cases
+    // a decode, a resize to 800x600 (or 256x256), a sharpen and an encode per case: fewer cases
     #![proptest_config(config(24))]
 
     #[test]
     fn image_mutated((valid, mutated) in mutated_valid("image")) {
         prop_assert!(KERNELS.run("image", &valid).is_ok());
         accepts_or_rejects("image", &mutated)?;
+    }
+
+    #[test]
+    fn thumbnail_mutated((valid, mutated) in mutated_valid("thumbnail")) {
+        prop_assert!(KERNELS.run("thumbnail", &valid).is_ok());
+        accepts_or_rejects("thumbnail", &mutated)?;
     }
 }

@@ -14,7 +14,7 @@ fn list_workloads_prints_the_table_in_order_without_listening() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        "json\nimage\ntimeseries\necho\ntext\n"
+        "json\nimage\nthumbnail\ntimeseries\necho\ntext\n"
     );
 }
 

@@ -214,7 +214,7 @@ pub fn text_batch() -> impl Strategy<Value = Vec<u8>> {
 pub fn valid_input(name: &str) -> BoxedStrategy<Vec<u8>> {
     match name {
         "json" => json_document().boxed(),
-        "image" => jpeg().boxed(),
+        "image" | "thumbnail" => jpeg().boxed(),
         "timeseries" => timeseries_batch().boxed(),
         "echo" => prop::collection::vec(any::<u8>(), 0..4096).boxed(),
         "text" => text_batch().boxed(),
