@@ -60,7 +60,7 @@ def main() -> None:
             hybridbench.make_input(workload)
         outputs = [lib.run(workload, payload)[0] for lib in libs]
         same = all(o == outputs[0] for o in outputs)
-        for lib, output in zip(libs, outputs):
+        for output in outputs:
             hybridbench.verify(workload, payload, output)
         times: list[list[int]] = [[] for _ in libs]
         for _ in range(args.calls):
@@ -69,7 +69,7 @@ def main() -> None:
         print(f"{workload} ({len(payload):,} B), outputs "
               f"{'byte-identical' if same else 'DIFFER (each verified)'}:")
         base = statistics.median(times[0])
-        for lib, ts in zip(libs, times):
+        for lib, ts in zip(libs, times, strict=True):
             p50 = statistics.median(ts)
             print(f"  {lib.version:<24} min {min(ts) / 1e6:8.3f} ms  P50 {p50 / 1e6:8.3f} ms  "
                   f"P50 ratio {p50 / base:5.2f}  {lib.path}")
