@@ -42,7 +42,7 @@ impl Grid {
         let region_span = u64::from(regions.1 - regions.0) + 1;
         let window_span = (windows.1 as i128 - windows.0 as i128 + 1) as u128;
         let slots = u128::from(region_span) * window_span;
-        (slots <= u128::from(limit)).then(|| Self {
+        (slots <= u128::from(limit)).then_some(Self {
             region0: regions.0,
             window0: windows.0,
             windows: window_span as u64,
@@ -77,7 +77,7 @@ impl Offset {
     /// The ids of the hosts in `hosts` (an inclusive range), if it is at most `limit` slots.
     pub fn new(hosts: (u32, u32), limit: u64) -> Option<Self> {
         let slots = u64::from(hosts.1 - hosts.0) + 1;
-        (slots <= limit).then(|| Self {
+        (slots <= limit).then_some(Self {
             host0: hosts.0,
             slots: slots as usize,
         })
