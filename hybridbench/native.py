@@ -42,6 +42,22 @@ class NativeKernels:
     problem: str | None = None
 
 
+def build_flags(version: str) -> dict[str, bool]:
+    """How a native artefact was built, from the build metadata of its version string
+    (``hb_version()``, ``Describe.version``; see ``native/sdk/src/version.rs``): each
+    dot-separated identifier after ``+`` is a flag, ``no-`` in front of one says it is off,
+    dashes become underscores. ``"0.1.0+jpeg-simd"`` gives ``{"jpeg_simd": True}``,
+    ``"0.1.0+no-jpeg-simd"`` ``{"jpeg_simd": False}``, a version without metadata ``{}``."""
+    _, plus, metadata = version.partition("+")
+    flags: dict[str, bool] = {}
+    for ident in metadata.split(".") if plus else ():
+        on = not ident.startswith("no-")
+        name = ident if on else ident[3:]
+        if name:
+            flags[name.replace("-", "_")] = on
+    return flags
+
+
 def find_library(package_dir: Path, stem: str) -> Path | None:
     """The cdylib ``stem*.so`` (or ``.dylib``) that setuptools-rust installed in a package."""
     for pattern in (f"{stem}*.so", f"{stem}*.dylib"):

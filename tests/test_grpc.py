@@ -87,6 +87,8 @@ def test_processes_and_describe(backend):
     assert info["server"] == {"grpc": "hybridbench-kernels", "grpc-py": "hybridbench-pyserver",
                               "grpc-go": "hybridbench-goengine"}[backend.name]
     assert info["target"].startswith("unix:")
+    if backend.name == "grpc":  # the Rust server's version carries its build flags
+        assert isinstance(info["jpeg_simd"], bool), info["server_version"]
     resources = backend.server_resources()["server"]
     assert resources["pid"] == procs["server"]
     assert 0 < resources["rss_bytes"] <= resources["rss_peak_bytes"]

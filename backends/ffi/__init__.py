@@ -298,8 +298,11 @@ class FfiBackend(Backend):
             return {**super().describe(), "libraries": [str(p) for _, p in self._paths()]}
         return {
             **super().describe(),
+            # build flags (e.g. jpeg_simd) of the first library, the one the built-ins are in
+            **native.build_flags(self._libraries[0].version),
             "libraries": [{"name": lib.name, "version": lib.version, "path": str(lib.path),
-                           "workloads": lib.workloads, "cffi_mode": lib.mode}
+                           "workloads": lib.workloads, "cffi_mode": lib.mode,
+                           **native.build_flags(lib.version)}
                           for lib in self._libraries],
             "problems": self._problems,
         }

@@ -304,7 +304,8 @@ class GrpcBackend(Backend):
         endpoint.workloads = tuple(reply.workloads)
         endpoint.info = {"server": reply.server, "server_version": reply.version,
                          "server_workers": reply.workers, "server_pid": reply.pid,
-                         "workloads": list(reply.workloads)}
+                         "workloads": list(reply.workloads),
+                         **native.build_flags(reply.version)}
         for workload in endpoint.workloads:
             self._by_workload.setdefault(workload, endpoint)
         return endpoint

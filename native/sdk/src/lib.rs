@@ -30,6 +30,7 @@ mod kernel;
 mod macros;
 #[cfg(feature = "server")]
 pub mod server;
+pub mod version;
 
 pub use error::{check_payload_size, ErrorKind, KernelError, Result, MAX_PAYLOAD_BYTES};
 pub use kernel::{copy_into, IntoFn, Kernel, KernelFn, KernelTable};

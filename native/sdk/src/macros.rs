@@ -14,8 +14,10 @@
 ///
 /// * `pub static KERNELS: KernelTable`: the kernels in this order (the order is the id of
 ///   `hb_run_into` and the order `Describe` reports), named after this crate's package and
-///   version (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`); a duplicate or malformed name fails the
-///   build;
+///   version (`CARGO_PKG_NAME`, `CARGO_PKG_VERSION`; if the crate's build script sets
+///   `cargo:rustc-env=HYBRIDBENCH_BUILD_INFO=a.b`, the version reads `VERSION+a.b`: semver
+///   build metadata saying how it was built, see [`version`](crate::version)); a duplicate or
+///   malformed name fails the build;
 /// * the `#[no_mangle] extern "C"` functions of `include/hybridbench.h`, in a hidden module
 ///   `hb_c_abi`, so that the crate's `cdylib` exports the C ABI. They are expanded here, in the
 ///   kernel crate, because a `cdylib` does not reliably re-export `#[no_mangle]` functions of
@@ -43,9 +45,15 @@ macro_rules! kernels {
                     ::core::result::Result::Ok(name) => name,
                     ::core::result::Result::Err(_) => ::core::panic!("CARGO_PKG_NAME"),
                 },
-                match ::core::ffi::CStr::from_bytes_with_nul(
-                    ::core::concat!(::core::env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-                ) {
+                match ::core::ffi::CStr::from_bytes_with_nul({
+                    // the crate's version, with its build script's build metadata if it set any
+                    const VERSION: &str = ::core::env!("CARGO_PKG_VERSION");
+                    const BUILD: ::core::option::Option<&str> =
+                        ::core::option_env!("HYBRIDBENCH_BUILD_INFO");
+                    const LEN: usize = $crate::version::c_len(VERSION, BUILD);
+                    const BYTES: [u8; LEN] = $crate::version::c_bytes(VERSION, BUILD);
+                    &BYTES
+                }) {
                     ::core::result::Result::Ok(version) => version,
                     ::core::result::Result::Err(_) => ::core::panic!("CARGO_PKG_VERSION"),
                 },
