@@ -1,6 +1,7 @@
 """hybridbench against pyperf on the same work: the issue-10 check ("within 10% of pyperf").
 
     python scripts/pyperf_check.py -o pyperf.json --processes 6 --values 3   # pyperf's figures
+    # other backends and cells: --backends inproc,inproc-best --cases timeseries/100k,json/1MB
     hybridbench run -w json,timeseries,echo -b inproc,ffi \
         --size json=1MB,timeseries=100k,echo=64B --no-cold-start -o hb.json
     python scripts/pyperf_check.py --compare pyperf.json hb.json
@@ -17,8 +18,8 @@ from __future__ import annotations
 import functools
 import sys
 
-CASES = [("json", "1MB"), ("timeseries", "100k"), ("echo", "64B")]
-BACKENDS = ["inproc", "ffi"]
+CASES = "json/1MB,timeseries/100k,echo/64B"
+BACKENDS = "inproc,ffi"
 
 
 def _compare(pyperf_path: str, hybridbench_path: str) -> None:
@@ -50,11 +51,18 @@ def _bench() -> None:
 
     import hybridbench
 
-    runner = pyperf.Runner()
-    for backend_name in BACKENDS:
+    def forward(cmd: list[str], args) -> None:  # pyperf's workers get the same choice
+        cmd.extend(["--backends", args.backends, "--cases", args.cases])
+
+    runner = pyperf.Runner(add_cmdline_args=forward)
+    runner.argparser.add_argument("--backends", default=BACKENDS)
+    runner.argparser.add_argument("--cases", default=CASES)
+    args = runner.parse_args()
+    cases = [tuple(case.split("/", 1)) for case in args.cases.split(",")]
+    for backend_name in args.backends.split(","):
         backend = hybridbench.open_backend(backend_name)
         backend.start()
-        for workload, size in CASES:
+        for workload, size in cases:
             payload = hybridbench.make_input(workload, size)
             runner.bench_func(f"{workload}/{size}/{backend_name}",
                               functools.partial(backend.run, workload, payload))

@@ -7,12 +7,14 @@ HTML, Markdown, terminal and CSV render this model and compute nothing of their 
 cannot disagree, and no reporter knows a backend by its name.
 
 The baseline is the backend named by ``--baseline``; without one, in each table, the
-*strongest Python measured*: the fastest verified Python in-process engine at the table's
-lowest concurrency, whatever its tuning, because a native engine has to beat the best Python a
-team could have, not the weakest. A table without a verified Python engine has no baseline.
-Each table also gets its tier ladder (``tiers``): the native advantage split into Python
-tuning, language and native tuning. Files older than schema 3 recorded no profile: for them
-the profile of the backend class installed under the same name is used, and said so.
+*strongest Python measured* (``tiers.strongest_python``): at the table's lowest concurrency,
+the idiomatic Python engine unless another Python in-process engine is clearly faster (then
+the fastest of those), because a native engine has to beat the best Python a team could have,
+not the weakest, and noise must not pick between equal engines. A table without a verified
+Python engine has no baseline. Each table also gets its tier ladder (``tiers``): the native
+advantage split into Python tuning, language and native tuning. Files older than schema 3
+recorded no profile: for them the profile of the backend class installed under the same name
+is used, and said so.
 """
 
 from __future__ import annotations
@@ -276,8 +278,8 @@ def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[s
                                 f"{', '.join(found) or 'no backends'}")
         return requested, "chosen with --baseline"
     if any(p.python_in_process for p in found.values()):
-        return None, (f"{STRONGEST_PYTHON} in each table: its fastest verified Python "
-                      "in-process engine, whatever its tuning")
+        return None, (f"{STRONGEST_PYTHON} in each table: the idiomatic Python engine, or "
+                      "the fastest Python in-process engine clearly faster than it")
     return None, "no backend is Python in-process: pass --baseline BACKEND for ratios"
 
 
@@ -286,8 +288,7 @@ def group_baseline(entries: list[Entry], requested: str | None) -> Entry | None:
     ok = [e for e in entries if e.ok]
     if requested:
         return next((e for e in ok if e.cell.backend == requested), None)
-    python = [e for e in ok if e.profile.python_in_process]
-    return max(python, key=lambda e: e.throughput.value) if python else None  # type: ignore[union-attr]
+    return tiers.strongest_python(ok)
 
 
 def run_baseline(groups: list[Group], requested: str | None) -> str | None:

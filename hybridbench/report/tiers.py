@@ -6,8 +6,10 @@ the backends declare (``Backend.tuning`` and ``engine_kind`` in their recorded p
 their names), each rung the fastest verified in-process engine of its kind:
 
 1. *idiomatic Python*: what a team has (``tuning`` "idiomatic", or the declared incumbent);
-2. *strongest Python*: the fastest Python engine measured, when it is not the idiomatic one
-   (e.g. tuned numpy, msgspec, pyvips);
+2. *strongest Python*: the fastest Python engine measured, when it is clearly faster than the
+   idiomatic one (95% intervals apart; e.g. tuned numpy, msgspec): an engine within the noise
+   of the idiomatic one does not displace it, or every run would crown whichever of two equal
+   engines drew the luckier interval (``strongest_python``);
 3. *idiomatic native*: native code as a competent team writes it in a day;
 4. *tuned native*: native code taken towards its floor.
 
@@ -107,11 +109,26 @@ def _idiomatic_python(entry: Entry) -> bool:
                                                          and entry.profile.incumbent))
 
 
+def strongest_python(entries: list[Entry]) -> Entry | None:
+    """The strongest Python measured among ``entries`` (verified, one concurrency): the
+    fastest Python in-process engine that is clearly faster than the idiomatic one (or the
+    fastest at all, where there is no idiomatic one or no interval to tell), else the
+    idiomatic one."""
+    local = [e for e in entries if e.ok and e.profile.python_in_process]
+    idiomatic = _fastest(local, _idiomatic_python)
+    if idiomatic is None:
+        return _fastest(local, _python)
+    return _fastest(local, lambda e: e is not idiomatic and decision.separation(
+        e.throughput, idiomatic.throughput) in (decision.CLEARLY_FASTER,  # type: ignore[arg-type]
+                                                decision.NO_INTERVAL)
+        and e.throughput.value > idiomatic.throughput.value) or idiomatic  # type: ignore[union-attr]
+
+
 def rungs(entries: list[Entry]) -> list[Rung]:
     """The ladder's rungs present among ``entries`` (verified, one concurrency), lowest first."""
     local = [e for e in entries if e.ok and e.profile.placement == "in-process"]
     idiomatic_py = _fastest(local, _idiomatic_python)
-    strongest_py = _fastest(local, _python)
+    strongest_py = strongest_python(entries)
     idiomatic_nat = _fastest(local, lambda e: _native(e) and e.profile.tuning == "idiomatic")
     tuned_nat = _fastest(local, lambda e: _native(e) and e.profile.tuning == "tuned" and (
         idiomatic_nat is None or e.profile.transport == idiomatic_nat.profile.transport))
