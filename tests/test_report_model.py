@@ -191,6 +191,7 @@ def test_the_baseline_is_the_strongest_python_not_the_incumbent() -> None:
     noisy = _run([_cell("team-python", 100, PY, ci=0.3), _cell("best-python", 110, best),
                   _cell("zigffi", 1000, {**FFI, "tuning": "tuned"})])
     assert noisy.groups[0].baseline_name == "team-python"
+    assert "best-python 110 ops/s, not clearly faster" in " ".join(noisy.groups[0].sentences)
     assert [r.label for r in noisy.groups[0].ladder.rungs] == [  # type: ignore[union-attr]
         "idiomatic Python", "tuned native"]
     slower = _run([_cell("team-python", 100, PY), _cell("best-python", 300, best),

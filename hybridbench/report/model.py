@@ -403,6 +403,8 @@ def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
     if group.baseline_why != STRONGEST_PYTHON or len(python) < 2:
         return ""
     others = ", ".join(f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
+                       + (", not clearly faster: the 95% intervals overlap"
+                          if e.throughput.value > base.throughput.value else "")  # type: ignore[union-attr]
                        for e in python if e is not base)
     return (f"Ratios are against the strongest Python measured, {base.described()} "
             f"at {fmt.count(base.throughput.value)} ops/s (other Python: {others}).")  # type: ignore[union-attr]
