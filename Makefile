@@ -11,6 +11,8 @@ GO_SRC := $(shell find go -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/de
 # the Go steps run where `go` is on PATH (the install then builds grpc-go's server too)
 HAVE_GO := $(shell command -v go 2>/dev/null)
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` ("auto": one per core; 0 runs the suite in one process)
+PYTEST_WORKERS ?= auto
 
 .PHONY: install run test test-fast lint clean go-server go-proto
 
@@ -47,7 +49,7 @@ run: install
 ## the whole test suite (Python, with the real Rust library and Rust/Go servers; then cargo test
 ## and go test)
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	cd native && cargo test --release --quiet --lib --bins --tests
 ifdef HAVE_GO
 	cd go && go test ./...

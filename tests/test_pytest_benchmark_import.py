@@ -117,7 +117,9 @@ def test_compare_uses_the_medians_and_says_there_is_no_interval(
     assert slept.test == compare.MEDIAN_TEST
     expected = fast.cells[0].source_stats["median_ns"] / slow.cells[0].source_stats["median_ns"]
     assert slept.ratio == pytest.approx(expected)
-    assert slept.change is not None and -0.8 < slept.change < -0.5  # ~1 ms against ~3 ms
+    # the size of the change (~1 ms against ~3 ms of sleep) moves with the machine's load;
+    # what compare must get right is that it is the medians' ratio
+    assert slept.change == pytest.approx(expected - 1)
     assert compare.regressions(list(changes.values()), 0.10) == [slept]
     back = {c.key[0]: c for c in compare.compare(slow, fast)}["sleep"]
     assert back.verdict == compare.FASTER_BY_MEDIAN

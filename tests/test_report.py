@@ -132,6 +132,13 @@ def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
     assert top.std() > 20 and bottom.std() > 20  # content at the top and further down
 
 
+def _without_xdist() -> dict[str, str]:
+    """This process's environment minus pytest-xdist's worker variables: a pytest started
+    from a test run under ``-n`` would otherwise take itself for a worker, and pytest-benchmark
+    switches itself off in workers."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+
+
 def test_pytest_benchmark_json_renders(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -141,7 +148,7 @@ def test_pytest_benchmark_json_renders(tmp_path: Path) -> None:
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          str(Path(__file__).parent / "test_pytest_benchmark.py"), "-k", "inproc and echo",
          "--benchmark-enable", "--benchmark-max-time=0.05", f"--benchmark-json={out}"],
-        capture_output=True, text=True, timeout=300, check=False)
+        capture_output=True, text=True, timeout=300, check=False, env=_without_xdist())
     assert done.returncode == 0, done.stdout
     from hybridbench.cli import load_any
 

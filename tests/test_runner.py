@@ -48,7 +48,10 @@ def test_real_cells_are_complete() -> None:
         ("echo", 1), ("echo", 2), ("json", 1), ("json", 2)]
     for cell in done.cells:
         assert cell.status == OK and cell.verified and cell.error is None
-        assert cell.samples > 50 and len(cell.rounds) == 4 and cell.workers == 2
+        # every round made calls and the histogram has samples (how many calls fit in 0.3 s
+        # depends on the machine's load, so the count itself is not asserted)
+        assert len(cell.rounds) == 4 and cell.workers == 2
+        assert cell.samples > 0 and all(r["ops"] > 0 for r in cell.rounds)
         assert len({w["pid"] for w in cell.worker_results}) == 2  # two fresh processes
         assert cell.latency_ns["p50"] <= cell.latency_ns["p99"] <= cell.latency_ns["max"]
         low, high = cell.throughput_ci95
