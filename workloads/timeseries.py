@@ -35,8 +35,18 @@ Aggregation
 ``window = floor(ts / 60000)`` (floor toward minus infinity, so negative timestamps work).
 For every (region, window) group that has points:
 
-* ``count``; ``mean``, ``min`` and ``max`` of ``cpu`` (mean = sum / count; any summation
-  order: it is verified to a relative 1e-9);
+* ``count``; ``mean``, ``min`` and ``max`` of ``cpu``. The mean is the mathematical mean of
+  the group's values, sum / count, in any summation order (verified to a relative 1e-9 of the
+  group's largest magnitude, see "Verification"). It is always finite and lies between
+  ``min`` and ``max``, also when the values' sum leaves the double range (two points of cpu
+  1.5e308 in one group have the mean 1.5e308): an engine must not overflow. The usual way,
+  which costs nothing in the common case: sum as usual and, only for a group whose sum is not
+  finite (an overflow makes it infinite or NaN, so a finite sum proves none happened), sum
+  again the values scaled by 2^-64, divide by the count, scale back by 2^64 and clamp to
+  [min, max] (rounding could otherwise put a mean of values near the double limit just past
+  it, and the scale-back would make that infinite). Scaling by a power of two is exact for
+  every value that matters to such a sum (|v| >= 2^-958), and a scaled sum of up to 2^32
+  values cannot overflow;
 * ``p95`` of ``latency_ms`` by nearest rank: sort the group's latencies ascending and take
   the value at 1-based rank ``(95 * count + 99) // 100`` (that is, ceil(0.95 * count)).
 
@@ -60,7 +70,17 @@ Total length ``16 + 48g + 16h``.
 Verification
 ------------
 Same header; group keys, counts, hosts and host counts exactly equal; ``p95`` exactly equal;
-``mean``/``min``/``max`` to a relative 1e-9.
+``min``/``max`` to a relative 1e-9; ``mean`` within ``1e-9 * max(|min|, |max|)`` of the
+reference's (its ``min`` and ``max``), and a mean that is not finite never verifies.
+
+The mean's tolerance is relative to the group's largest magnitude, not to the mean itself,
+because that is what any summation order can promise: summing ``n`` values in any order errs
+by at most about ``(n - 1) * 2^-53 * sum(|v|)``, so the mean by ``(n - 1) * 2^-53 * max|v|``,
+below ``1e-9 * max|v|`` for every batch within the 64 MiB limit (fewer than 2.3 million
+points). Relative to the mean, a group whose values cancel is ill-conditioned: the mean of
+1.7e308, 1.0 and -1.7e308 is 1/3, yet summing in that order gives 0.0 (1.7e308 + 1.0 rounds
+to 1.7e308), a legitimate order. For a group of values of one sign (generated batches) the
+tolerance is within a factor ``max / mean`` of a relative 1e-9 of the mean.
 
 Sizes
 -----
@@ -71,9 +91,11 @@ Sizes
 from __future__ import annotations
 
 import math
+import statistics
 import struct
 import sys
 from array import array
+from collections.abc import Callable
 
 import numpy as np
 
@@ -90,6 +112,9 @@ HOST = np.dtype([("host", "<u4"), ("count", "<u4"), ("max_cpu", "<f8")])
 WINDOW_MS = 60_000
 _POINTS = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 _START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+#: the overflow fallback of the mean sums the values times ``RESCALE_DOWN`` (2^-64) and scales
+#: the mean back by ``RESCALE_UP`` (2^64); see "Aggregation"
+RESCALE_DOWN, RESCALE_UP = 2.0 ** -64, 2.0 ** 64
 
 
 def p95_rank(count: int) -> int:
@@ -154,6 +179,21 @@ def parse_header(payload: bytes) -> tuple[int, int]:
     return n, m
 
 
+def finite_means(sums: np.ndarray, counts: np.ndarray, low: np.ndarray, high: np.ndarray,
+                 rescaled_sums: Callable[[float], np.ndarray]) -> np.ndarray:
+    """``sums / counts`` per group; a group whose sum is not finite (finite values overflowing)
+    gets the spec's fallback: ``rescaled_sums(RESCALE_DOWN)`` gives every group's sum of its
+    values times that factor (only called then), and the mean is scaled back and clamped to the
+    group's ``[low, high]``."""
+    means = sums / counts
+    overflowed = ~np.isfinite(sums)
+    if overflowed.any():
+        scaled = rescaled_sums(RESCALE_DOWN)[overflowed] / counts[overflowed]
+        with np.errstate(over="ignore"):  # an infinity from rounding is clamped below
+            means[overflowed] = np.clip(scaled * RESCALE_UP, low[overflowed], high[overflowed])
+    return means
+
+
 def non_finite_error(metric: int, point: int, value: float) -> WorkloadError:
     kind = "NaN" if math.isnan(value) else "infinite"
     return WorkloadError(f"timeseries: metric {metric} of point {point} is {kind}")
@@ -168,6 +208,15 @@ def _column(payload: bytes, typecode: str, offset: int, count: int) -> array:
     if sys.byteorder == "big":
         values.byteswap()
     return values
+
+
+def _mean(values: list[float]) -> float:
+    """The mean of finite values: ``fsum`` (exact, then one rounding), or, where it overflows,
+    the exact rational mean (``statistics.mean``; slower, so only then), which is finite."""
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:  # "intermediate overflow in fsum": the sum leaves the double range
+        return statistics.mean(values)
 
 
 def reference(payload: bytes) -> bytes:
@@ -199,7 +248,7 @@ def reference(payload: bytes) -> bytes:
         values = [cpu[i] for i in members]
         lat = sorted(latency[i] for i in members)
         count = len(members)
-        out.append(struct.pack("<qHHIdddd", window, region, 0, count, math.fsum(values) / count,
+        out.append(struct.pack("<qHHIdddd", window, region, 0, count, _mean(values),
                                min(values), max(values), lat[p95_rank(count) - 1]))
     for host in sorted(host_max):
         count, peak = host_max[host]
@@ -242,9 +291,12 @@ def fast(payload: bytes) -> bytes:
     groups = np.zeros(len(starts), GROUP)
     groups["window"], groups["region"], groups["count"] = g_window[starts], g_region[starts], counts
     if n:
-        groups["mean_cpu"] = np.add.reduceat(g_cpu, starts) / counts
-        groups["min_cpu"] = np.minimum.reduceat(g_cpu, starts)
-        groups["max_cpu"] = np.maximum.reduceat(g_cpu, starts)
+        groups["min_cpu"] = low = np.minimum.reduceat(g_cpu, starts)
+        groups["max_cpu"] = high = np.maximum.reduceat(g_cpu, starts)
+        with np.errstate(over="ignore", invalid="ignore"):  # finite_means handles an overflow
+            sums = np.add.reduceat(g_cpu, starts)
+        groups["mean_cpu"] = finite_means(sums, counts, low, high,
+                                          lambda scale: np.add.reduceat(g_cpu * scale, starts))
         groups["p95_latency_ms"] = latency[order][starts + (95 * counts + 99) // 100 - 1]
 
     by_host = np.argsort(host, kind="stable")
@@ -273,7 +325,20 @@ def decode_table(data: bytes, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _first_mismatch(got: np.ndarray, want: np.ndarray, exact: bool) -> int | None:
     bad = got != want if exact else ~np.isclose(got, want, rtol=1e-9, atol=0.0)
+    return _first(bad)
+
+
+def _first(bad: np.ndarray) -> int | None:
     return int(np.argmax(bad)) if bad.any() else None
+
+
+def _first_bad_mean(got: np.ndarray, want: np.ndarray) -> int | None:
+    """The first group whose mean is not within 1e-9 of the group's largest magnitude of the
+    reference's (see "Verification"); a NaN or an infinity never is."""
+    magnitude = np.maximum(np.abs(want["min_cpu"]), np.abs(want["max_cpu"]))
+    with np.errstate(over="ignore", invalid="ignore"):  # far-off or non-finite: not close
+        close = np.abs(got["mean_cpu"] - want["mean_cpu"]) <= 1e-9 * magnitude
+    return _first(~close)
 
 
 class TimeseriesWorkload(Workload):
@@ -305,12 +370,14 @@ class TimeseriesWorkload(Workload):
             raise VerificationError(
                 f"timeseries: {len(got_g)} groups and {len(got_h)} hosts, expected "
                 f"{len(want_g)} and {len(want_h)}")
-        checks = [(got_g, want_g, f, f in ("window", "region", "count", "p95_latency_ms"))
-                  for f in ("window", "region", "count", "p95_latency_ms", "mean_cpu",
-                            "min_cpu", "max_cpu")]
-        checks += [(got_h, want_h, f, f != "max_cpu") for f in ("host", "count", "max_cpu")]
-        for got, want, field, exact in checks:
-            row = _first_mismatch(got[field], want[field], exact)
+        checks = [(got_g, want_g, f, _first_mismatch(got_g[f], want_g[f], exact))
+                  for f, exact in (("window", True), ("region", True), ("count", True),
+                                   ("p95_latency_ms", True), ("min_cpu", False),
+                                   ("max_cpu", False))]
+        checks.append((got_g, want_g, "mean_cpu", _first_bad_mean(got_g, want_g)))
+        checks += [(got_h, want_h, f, _first_mismatch(got_h[f], want_h[f], f != "max_cpu"))
+                   for f in ("host", "count", "max_cpu")]
+        for got, want, field, row in checks:
             if row is not None:
                 table = "group" if got.dtype == GROUP else "host"
                 raise VerificationError(

@@ -14,6 +14,8 @@ Tuned numpy, on the same specification as ``fast``:
   rows (vectorised, no argsort); the p95 is one fancy index. When the groups are so unequal
   that the padding would exceed two cells per point, one float argsort of all latencies
   followed by the stable id sort gives the same order;
+* a group whose cpu sum overflows (finite values beyond the double range) is summed again
+  scaled by 2^-64, as the spec says (``timeseries.finite_means``; only then);
 * hosts (``u32`` ids) are counted and maximised the same way over a table indexed by host id;
 * every metric is finite exactly when their sum is (a NaN or an infinity makes the sum NaN or
   infinite), so the common case is one pass; only a non-finite sum looks for the first bad
@@ -61,6 +63,7 @@ from hybridbench.workloads.timeseries import (
     MAGIC_OUT,
     VERSION,
     WINDOW_MS,
+    finite_means,
     metrics_offset,
     non_finite_error,
     parse_header,
@@ -172,8 +175,11 @@ def _groups(region: np.ndarray, window: np.ndarray, cpu: np.ndarray,
     groups = np.zeros(len(used), GROUP)
     groups["region"], groups["window"] = keys_of(used)
     groups["count"] = counts[used]
-    groups["mean_cpu"] = np.bincount(ids, weights=cpu, minlength=size)[used] / counts[used]
     groups["min_cpu"], groups["max_cpu"] = low[used], high[used]
+    sums = np.bincount(ids, weights=cpu, minlength=size)[used]
+    groups["mean_cpu"] = finite_means(
+        sums, counts[used], low[used], high[used],
+        lambda scale: np.bincount(ids, weights=cpu * scale, minlength=size)[used])
     groups["p95_latency_ms"] = _p95(ids, latency, counts, used)
     return groups
 

@@ -18,6 +18,10 @@ const (
 	windowMs    = 60_000
 	groupRecord = 48
 	hostRecord  = 16
+	// The mean's overflow fallback (spec, "Aggregation"): a group whose cpu sum is not finite
+	// is summed again with the values times 2^-64, and its mean scaled back by 2^64.
+	rescaleUp   = 1 << 64
+	rescaleDown = 1.0 / rescaleUp
 )
 
 var le = binary.LittleEndian
@@ -82,7 +86,18 @@ type groupKey struct {
 type group struct {
 	key           groupKey
 	sum, min, max float64
+	rescaled      bool // sum is of the values times rescaleDown (the overflow fallback)
 	latencies     []float64
+}
+
+// mean is sum / count, or the overflow fallback's scaled-back mean, clamped to [min, max]:
+// near the double limit, rounding past max would scale back to an infinity.
+func (g *group) mean() float64 {
+	mean := g.sum / float64(len(g.latencies))
+	if !g.rescaled {
+		return mean
+	}
+	return min(max(mean*rescaleUp, g.min), g.max)
 }
 
 type hostStats struct {
@@ -135,8 +150,14 @@ func aggregate(b *batch) ([]*group, []hostStats) {
 		h.maxCPU = max(h.maxCPU, cpu)
 	}
 	groups := make([]*group, 0, len(byKey))
+	overflowed := false
 	for _, g := range byKey {
 		groups = append(groups, g)
+		// an overflow leaves an infinity or a NaN: a finite sum proves none happened
+		overflowed = overflowed || math.IsInf(g.sum, 0) || math.IsNaN(g.sum)
+	}
+	if overflowed {
+		rescaleOverflowedSums(b, byKey)
 	}
 	slices.SortFunc(groups, func(x, y *group) int {
 		return cmp.Or(cmp.Compare(x.key.region, y.key.region), cmp.Compare(x.key.window, y.key.window))
@@ -147,6 +168,22 @@ func aggregate(b *batch) ([]*group, []hostStats) {
 	}
 	slices.SortFunc(hosts, func(x, y hostStats) int { return cmp.Compare(x.host, y.host) })
 	return groups, hosts
+}
+
+// rescaleOverflowedSums sums again, times 2^-64, the cpu of the groups whose sum overflowed
+// (finite values beyond the double range): exact for every value that matters to such a sum,
+// and 2^32 scaled values cannot overflow. Only batches with such a group run it.
+func rescaleOverflowedSums(b *batch, byKey map[groupKey]*group) {
+	for _, g := range byKey {
+		if math.IsInf(g.sum, 0) || math.IsNaN(g.sum) {
+			g.sum, g.rescaled = 0, true
+		}
+	}
+	for i := range b.n {
+		if g := byKey[groupKey{b.region(i), floorDiv(b.ts(i), windowMs)}]; g.rescaled {
+			g.sum += b.metric(0, i) * rescaleDown
+		}
+	}
 }
 
 // p95 is the nearest-rank 95th percentile: the value at 1-based rank ceil(0.95 * count).
@@ -169,7 +206,7 @@ func encode(groups []*group, hosts []hostStats) []byte {
 		out = le.AppendUint16(out, g.key.region)
 		out = le.AppendUint16(out, 0)
 		out = le.AppendUint32(out, uint32(count))
-		for _, v := range []float64{g.sum / float64(count), g.min, g.max, p95(g.latencies)} {
+		for _, v := range []float64{g.mean(), g.min, g.max, p95(g.latencies)} {
 			out = le.AppendUint64(out, math.Float64bits(v))
 		}
 	}

@@ -116,3 +116,50 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// meansOf runs one group per entry of groups (group r in region r, window 0, a host per point)
+// and returns the groups' means.
+func meansOf(t *testing.T, groups ...[]float64) []float64 {
+	t.Helper()
+	var ts []int64
+	var host []uint32
+	var region []uint16
+	var cpu, latency []float64
+	for r, values := range groups {
+		for _, v := range values {
+			ts, host, region = append(ts, 0), append(host, uint32(len(host))), append(region, uint16(r))
+			cpu, latency = append(cpu, v), append(latency, 1)
+		}
+	}
+	out, err := Run(batchOf(2, ts, host, region, cpu, latency))
+	if err != nil {
+		t.Fatal(err)
+	}
+	means := make([]float64, len(groups))
+	for i := range means {
+		means[i] = math.Float64frombits(le.Uint64(out[16+48*i+16:]))
+	}
+	return means
+}
+
+func TestASumBeyondTheDoubleRangeGivesTheFiniteMean(t *testing.T) {
+	means := meansOf(t, []float64{1.5e308, 1.5e308},
+		[]float64{math.MaxFloat64, math.MaxFloat64, math.MaxFloat64},
+		[]float64{-1.7e308, -1.7e308, -1.7e308, 5},
+		[]float64{1, 3}) // no overflow: the plain sum / count
+	if means[0] != 1.5e308 || means[1] != math.MaxFloat64 || means[3] != 2 {
+		t.Errorf("means %v", means)
+	}
+	if want := -1.7e308 / 4 * 3; math.Abs(means[2]-want) > 1e-9*1.7e308 {
+		t.Errorf("mean %v, want %v", means[2], want)
+	}
+}
+
+func TestCancellingHugeValuesGiveAMeanWithinTheSpecTolerance(t *testing.T) {
+	// the sum overflows in input order, although the exact sum (1) is small; the spec
+	// verifies the mean to 1e-9 of the group's largest magnitude
+	mean := meansOf(t, []float64{1.7e308, 1.7e308, -1.7e308, -1.7e308, 1})[0]
+	if math.IsInf(mean, 0) || math.IsNaN(mean) || math.Abs(mean-0.2) > 1e-9*1.7e308 {
+		t.Errorf("mean %v", mean)
+	}
+}

@@ -3,7 +3,8 @@
 //!
 //! Idiomatic: the columns are read into `Vec`s, groups are accumulated in a std `HashMap`
 //! (SipHash) keyed by `(region, window)`, each keeping its latencies for the p95, and the
-//! groups and hosts are sorted with `sort_unstable_by_key` at the end.
+//! groups and hosts are sorted with `sort_unstable_by_key` at the end. A group whose cpu sum
+//! overflows (finite values beyond the double range) is summed again scaled, as the spec says.
 
 use std::collections::HashMap;
 
@@ -14,6 +15,10 @@ const MAGIC_OUT: &[u8] = b"HBTA";
 const VERSION: u16 = 1;
 const HEADER_LEN: usize = 16;
 const WINDOW_MS: i64 = 60_000;
+/// The mean's overflow fallback (spec, "Aggregation"): sum the values times 2^-64, scale the
+/// mean back by 2^64.
+const RESCALE_UP: f64 = 18_446_744_073_709_551_616.0;
+const RESCALE_DOWN: f64 = 1.0 / RESCALE_UP;
 
 /// Offset of the metric columns: `align8(16 + 14n)`.
 fn metrics_offset(n: usize) -> usize {
@@ -33,9 +38,23 @@ struct Batch {
 struct Group {
     count: u32,
     sum: f64,
+    /// whether `sum` is of the values times `RESCALE_DOWN` (the overflow fallback)
+    rescaled: bool,
     min: f64,
     max: f64,
     latencies: Vec<f64>,
+}
+
+impl Group {
+    fn mean(&self) -> f64 {
+        let mean = self.sum / f64::from(self.count);
+        if self.rescaled {
+            // clamped: near the double limit, rounding past max would scale back to infinity
+            (mean * RESCALE_UP).clamp(self.min, self.max)
+        } else {
+            mean
+        }
+    }
 }
 
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
@@ -63,11 +82,31 @@ pub fn run(input: &[u8]) -> Result<Vec<u8>> {
         host.0 += 1;
         host.1 = host.1.max(cpu);
     }
+    // an overflow leaves an infinity or a NaN in a sum: a finite sum proves none happened
+    if groups.values().any(|group| !group.sum.is_finite()) {
+        rescale_overflowed_sums(&mut groups, &batch);
+    }
     let mut groups: Vec<_> = groups.into_iter().collect();
     groups.sort_unstable_by_key(|&(key, _)| key);
     let mut hosts: Vec<_> = hosts.into_iter().collect();
     hosts.sort_unstable_by_key(|&(host, _)| host);
     Ok(serialize(groups, &hosts))
+}
+
+/// Sum again, times 2^-64, the cpu of the groups whose sum overflowed (exact for every value
+/// that matters to such a sum; `Group::mean` scales back).
+fn rescale_overflowed_sums(groups: &mut HashMap<(u16, i64), Group>, batch: &Batch) {
+    for group in groups.values_mut().filter(|group| !group.sum.is_finite()) {
+        group.sum = 0.0;
+        group.rescaled = true;
+    }
+    for i in 0..batch.timestamps.len() {
+        let key = (batch.regions[i], batch.timestamps[i].div_euclid(WINDOW_MS));
+        let group = groups.get_mut(&key).expect("every point's group exists");
+        if group.rescaled {
+            group.sum += batch.cpu[i] * RESCALE_DOWN;
+        }
+    }
 }
 
 fn serialize(groups: Vec<((u16, i64), Group)>, hosts: &[(u32, (u32, f64))]) -> Vec<u8> {
@@ -84,7 +123,7 @@ fn serialize(groups: Vec<((u16, i64), Group)>, hosts: &[(u32, (u32, f64))]) -> V
         out.extend_from_slice(&region.to_le_bytes());
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&group.count.to_le_bytes());
-        out.extend_from_slice(&(group.sum / f64::from(group.count)).to_le_bytes());
+        out.extend_from_slice(&group.mean().to_le_bytes());
         out.extend_from_slice(&group.min.to_le_bytes());
         out.extend_from_slice(&group.max.to_le_bytes());
         out.extend_from_slice(&group.latencies[rank - 1].to_le_bytes());
@@ -242,6 +281,35 @@ mod tests {
         assert_eq!(err(&nan), "timeseries: metric 1 of point 1 is NaN");
         let inf = batch(&[(0, 0, 0, f64::INFINITY, 1.0)]);
         assert_eq!(err(&inf), "timeseries: metric 0 of point 0 is infinite");
+    }
+
+    #[test]
+    fn a_sum_beyond_the_double_range_gives_the_finite_mean() {
+        let out = run(&batch(&[
+            (0, 0, 0, 1.5e308, 1.0),
+            (1, 1, 0, 1.5e308, 1.0),
+            (0, 2, 1, f64::MAX, 1.0),
+            (0, 2, 1, f64::MAX, 1.0),
+            (0, 2, 1, f64::MAX, 1.0),
+            (0, 3, 2, 1.0, 1.0),
+            (0, 3, 2, 3.0, 1.0),
+        ]))
+        .unwrap();
+        let mean = |group: usize| f64_at(&out, 16 + 48 * group + 16);
+        assert_eq!(mean(0), 1.5e308);
+        assert_eq!(mean(1), f64::MAX);
+        assert_eq!(mean(2), 2.0); // no overflow: the plain sum / count
+    }
+
+    #[test]
+    fn cancelling_huge_values_give_a_mean_within_the_spec_tolerance() {
+        // the sum overflows in input order, although the exact sum (1.0) is small; the spec
+        // verifies the mean to 1e-9 of the group's largest magnitude
+        let cpu = [1.7e308, 1.7e308, -1.7e308, -1.7e308, 1.0];
+        let points: Vec<_> = cpu.iter().map(|&c| (0, 0, 0, c, 1.0)).collect();
+        let mean = f64_at(&run(&batch(&points)).unwrap(), 16 + 16);
+        assert!(mean.is_finite());
+        assert!((mean - 0.2).abs() <= 1e-9 * 1.7e308, "{mean}");
     }
 
     #[test]

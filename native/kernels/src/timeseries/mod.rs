@@ -14,6 +14,10 @@ pub const VERSION: u16 = 1;
 pub const WINDOW_MS: i64 = 60_000;
 pub const GROUP_RECORD: usize = 48;
 pub const HOST_RECORD: usize = 16;
+/// The overflow fallback of the mean (spec, "Aggregation"): a group whose cpu sum is not
+/// finite is summed again with the values times 2^-64, and its mean scaled back by 2^64.
+const RESCALE_UP: f64 = 18_446_744_073_709_551_616.0;
+const RESCALE_DOWN: f64 = 1.0 / RESCALE_UP;
 
 /// Offset of the metric columns: `align8(16 + 14n)`.
 pub fn metrics_offset(n: usize) -> usize {
@@ -203,9 +207,24 @@ impl Ranges {
 #[derive(Clone, Copy)]
 struct GroupStats {
     count: u32,
+    /// whether `sum` is the overflow fallback's, of the values times `RESCALE_DOWN`
+    rescaled: bool,
     sum: f64,
     min: f64,
     max: f64,
+}
+
+impl GroupStats {
+    fn mean(&self) -> f64 {
+        let mean = self.sum / f64::from(self.count);
+        if self.rescaled {
+            // the true mean lies in [min, max]; rounding may put this one just past a max near
+            // the double limit, which the scale-back would turn into an infinity
+            max(min(mean * RESCALE_UP, self.max), self.min)
+        } else {
+            mean
+        }
+    }
 }
 
 /// The running aggregates of one host.
@@ -245,6 +264,7 @@ fn aggregate<G: KeyIds<GroupKey>, H: KeyIds<u32>>(batch: &Batch, groups: &G, hos
     let mut group_stats = vec![
         GroupStats {
             count: 0,
+            rescaled: false,
             sum: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
@@ -280,11 +300,37 @@ fn aggregate<G: KeyIds<GroupKey>, H: KeyIds<u32>>(batch: &Batch, groups: &G, hos
         stats.max = max(stats.max, cpu);
         group_of_point.push(g);
     }
+    // an overflow leaves an infinity or a NaN in the sum, so a finite sum proves none happened
+    if group_stats.iter().any(|s| !s.sum.is_finite()) {
+        rescale_overflowed_sums(&mut group_stats, &group_of_point, batch.metric(0));
+    }
     let mut tails = Tails::new(group_stats.iter().map(|s| s.count));
     for (&g, latency) in group_of_point.iter().zip(batch.metric(1)) {
         tails.offer(g, latency);
     }
     table(groups, &group_stats, &tails, hosts, &host_stats)
+}
+
+/// The spec's fallback for the groups whose cpu sum overflowed (finite values beyond the
+/// double range): their values are summed again times 2^-64 (exact for every value that
+/// matters to such a sum; 2^32 of them cannot overflow), and [`GroupStats::mean`] scales back.
+/// Only batches with such a group pay for this pass.
+#[cold]
+fn rescale_overflowed_sums(
+    stats: &mut [GroupStats],
+    group_of_point: &[u32],
+    cpu: impl Iterator<Item = f64>,
+) {
+    for s in stats.iter_mut().filter(|s| !s.sum.is_finite()) {
+        s.sum = 0.0;
+        s.rescaled = true;
+    }
+    for (&g, cpu) in group_of_point.iter().zip(cpu) {
+        let s = &mut stats[g as usize];
+        if s.rescaled {
+            s.sum += cpu * RESCALE_DOWN;
+        }
+    }
 }
 
 /// The output: the groups and hosts that have points, in id (= key) order.
@@ -309,7 +355,7 @@ fn table<G: KeyIds<GroupKey>, H: KeyIds<u32>>(
         out.extend_from_slice(&region.to_le_bytes());
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&stats.count.to_le_bytes());
-        out.extend_from_slice(&(stats.sum / f64::from(stats.count)).to_le_bytes());
+        out.extend_from_slice(&stats.mean().to_le_bytes());
         out.extend_from_slice(&stats.min.to_le_bytes());
         out.extend_from_slice(&stats.max.to_le_bytes());
         out.extend_from_slice(&tails.p95(id).to_le_bytes());
@@ -507,6 +553,50 @@ mod tests {
         let lat: Vec<f64> = (0..n).rev().map(|i| i as f64).collect();
         let out = run(&batch(&ts, &vec![0; n], &vec![0; n], &[vec![1.0; n], lat])).unwrap();
         assert_eq!(le_f64(&out[16 + 40..16 + 48]), 37.0); // rank 38 of 0..39
+    }
+
+    /// The mean of each group of one point per host, all in window 0, `groups[r]` in region r.
+    fn means_of(groups: &[&[f64]]) -> Vec<f64> {
+        let region: Vec<u16> = (0u16..)
+            .zip(groups)
+            .flat_map(|(r, g)| std::iter::repeat_n(r, g.len()))
+            .collect();
+        let cpu: Vec<f64> = groups.iter().flat_map(|g| g.iter().copied()).collect();
+        let n = cpu.len();
+        let host: Vec<u32> = (0..n as u32).collect();
+        let input = batch(&vec![0; n], &host, &region, &[cpu, vec![1.0; n]]);
+        let out = run(&input).unwrap();
+        // the general numbering (sorted keys) takes the same fallback
+        let b = Batch::new(&input, n, 2);
+        let general = aggregate(&b, &Sorted::new(b.group_keys()), &Sorted::new(b.hosts()));
+        assert_eq!(general, out);
+        (0..groups.len())
+            .map(|i| le_f64(&out[16 + 48 * i + 16..16 + 48 * i + 24]))
+            .collect()
+    }
+
+    #[test]
+    fn a_sum_beyond_the_double_range_gives_the_finite_mean() {
+        let means = means_of(&[
+            &[1.5e308, 1.5e308],
+            &[f64::MAX; 7],
+            &[-1.7e308, -1.7e308, -1.7e308, 5.0],
+            &[1.0, 3.0], // a group that does not overflow keeps the plain sum / count
+        ]);
+        assert_eq!(means[0], 1.5e308);
+        assert_eq!(means[1], f64::MAX);
+        let want = (-1.7e308 / 4.0) * 3.0; // exact enough: 1e-9 below
+        assert!((means[2] - want).abs() <= 1e-9 * 1.7e308, "{}", means[2]);
+        assert_eq!(means[3], 2.0);
+    }
+
+    #[test]
+    fn cancelling_huge_values_give_a_mean_within_the_spec_tolerance() {
+        // the sum overflows in input order, although the exact sum (1.0) is small; the spec
+        // verifies the mean to 1e-9 of the group's largest magnitude
+        let means = means_of(&[&[1.7e308, 1.7e308, -1.7e308, -1.7e308, 1.0]]);
+        assert!(means[0].is_finite());
+        assert!((means[0] - 0.2).abs() <= 1e-9 * 1.7e308, "{}", means[0]);
     }
 
     #[test]
