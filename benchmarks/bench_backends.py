@@ -12,9 +12,17 @@ most combinations would not exist. Combinations that cannot run (backend not bui
 ``image`` on ``inproc-pure``) raise ``NotImplementedError`` in ``setup``, which asv records as
 skipped rather than failed; a figure that does not exist for a cell (server memory of an
 in-process backend) raises asv's ``SkipNotImplemented`` in its ``track_``, shown as n/a.
+
+``HYBRIDBENCH_ASV_SMOKE=1`` shrinks the suite to a smoke test, for CI's proof that it executes:
+every benchmark on every backend still runs, but at each workload's smallest size only and
+with 0.2 s runner cells (the full ``--quick`` pass generates and verifies the multi-MB
+default payloads of 96 parameter sets, some 15-20 minutes on two cores). Its figures are not
+for recording.
 """
 
 from __future__ import annotations
+
+import os
 
 from asv_runner.benchmarks.mark import SkipNotImplemented
 
@@ -24,8 +32,10 @@ from hybridbench.registry import backend_names, get_workload, unavailable_reason
 from hybridbench.results import Cell
 
 BACKENDS = backend_names()
+#: the smoke-test mode (see the module's docstring)
+SMOKE = os.environ.get("HYBRIDBENCH_ASV_SMOKE", "") not in ("", "0")
 #: measured seconds per runner cell in track_ benchmarks (kept short: asv runs many)
-TRACK_SECONDS = 1.0
+TRACK_SECONDS = 0.2 if SMOKE else 1.0
 
 
 def _case(workload: str, size: str) -> str:
@@ -39,13 +49,20 @@ def _split(case: str) -> tuple[str, str]:
 
 def _smallest_and_default(workload: str) -> list[str]:
     wl = get_workload(workload)
+    if SMOKE:
+        return wl.size_names()[:1]
     return list(dict.fromkeys([wl.size_names()[0], wl.default_size]))
+
+
+def _runner_size(workload: str) -> str:
+    wl = get_workload(workload)
+    return wl.size_names()[0] if SMOKE else wl.default_size
 
 
 #: one call at each workload's smallest and default size
 CALL_CASES = [_case(w, s) for w in workload_names() for s in _smallest_and_default(w)]
 #: the runner's cells at each workload's default size (what ``hybridbench run`` measures)
-RUNNER_CASES = [_case(w, get_workload(w).default_size) for w in workload_names()]
+RUNNER_CASES = [_case(w, _runner_size(w)) for w in workload_names()]
 
 
 def _skip_if_cannot_run(workload: str, backend: str) -> None:
@@ -107,8 +124,8 @@ def measure_cell(workload: str, size: str, backend: str) -> dict[str, float | No
     except NotImplementedError as exc:
         return f"skip: {exc}"
     config = runner.RunConfig(workloads=[workload], backends=[backend], sizes=size,
-                              duration_s=TRACK_SECONDS, rounds=2, warmup_s=0.2, workers=2,
-                              breakdown_s=0.05, cold_start=False)
+                              duration_s=TRACK_SECONDS, rounds=2, warmup_s=TRACK_SECONDS / 5,
+                              workers=2, breakdown_s=0.05, cold_start=False)
     cell = runner.run(config).cells[0]
     return _track_figures(cell) if cell.status == "ok" else f"{cell.status}: {cell.error}"
 

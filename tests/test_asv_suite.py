@@ -11,13 +11,13 @@ from types import ModuleType
 import pytest
 from asv_runner.benchmarks.mark import SkipNotImplemented
 
-from hybridbench.registry import get_workload, unavailable_reason
+from hybridbench.registry import get_workload, unavailable_reason, workload_names
 from hybridbench.results import Cell
 
 
-def _suite() -> ModuleType:
+def _suite(name: str = "bench_backends_under_test") -> ModuleType:
     path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_backends.py"
-    spec = importlib.util.spec_from_file_location("bench_backends_under_test", path)
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -35,6 +35,17 @@ def test_cases_are_named_by_the_workloads_sizes() -> None:
     assert "json/1KB" in suite.CALL_CASES and "json/1MB" in suite.RUNNER_CASES
     assert not any(word in case for case in suite.CALL_CASES for word in ("smallest", "default"))
     assert suite.OneCall.param_names == suite.RunnerCell.param_names == ("case", "backend")
+
+
+def test_smoke_mode_keeps_every_benchmark_at_the_smallest_sizes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HYBRIDBENCH_ASV_SMOKE", "1")
+    smoke = _suite("bench_backends_smoke")
+    smallest = [f"{w}/{get_workload(w).size_names()[0]}" for w in workload_names()]
+    assert smoke.CALL_CASES == smoke.RUNNER_CASES == smallest
+    assert smoke.TRACK_SECONDS < suite.TRACK_SECONDS
+    assert smoke.BACKENDS == suite.BACKENDS
+    assert set(suite.CALL_CASES) > set(smallest)  # without it: smallest and default sizes
 
 
 def test_figures_of_a_cell_without_a_server() -> None:
