@@ -143,6 +143,11 @@ BAD = [
     ("json", b'{"orders": []} x', "json: malformed JSON"),
     ("json", rb'{"orders": [], "x": "\udc00"}', "lone UTF-16 surrogate"),
     ("json", _json({"orders": [_order(tags=["A", 3])]}), "orders[0].tags[1]: expected a string"),
+    # finite numbers whose product or sum leaves the double range: JSON cannot write the result
+    ("json", _json({"orders": [_order(), _order(items=[{"qty": 19, "price": 9.7e306}])]}),
+     "orders[1].total: a number is out of range (overflows a double)"),
+    ("json", _json({"orders": [_order(items=[{"qty": 1, "price": 1.5e308}])] * 2}),
+     "summary.revenue: a number is out of range (overflows a double)"),
     ("image", b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not a JPEG"),
     ("image", b"hello, world", "not a JPEG"),
     ("image", b"", "not a JPEG"),

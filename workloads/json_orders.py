@@ -30,7 +30,11 @@ message names the problem, e.g. ``orders[3].items[0].qty: expected a number``):
 * the body is at most 64 MiB (``hybridbench.limits.MAX_PAYLOAD_BYTES``).
 
 Numbers: a number whose magnitude overflows an IEEE-754 double (``1e400``) is rejected
-wherever it appears; one that underflows (``1e-400``) reads as 0.0.
+wherever it appears; one that underflows (``1e-400``) reads as 0.0. A computed number that
+leaves the double range (finite ``qty`` and ``price`` whose product or sum overflows) is
+rejected too, after the order's schema check, naming it: ``orders[i].total: a number is out of
+range (overflows a double)``, then ``summary.revenue: ...`` and ``summary.revenue_by_tier:
+...`` for the sums of finite totals; JSON has no infinity to write.
 Strings: escapes that decode to a lone UTF-16 surrogate (``"\\ud800"``) are rejected.
 Nesting depth: at least 128 levels must be accepted; deeper documents may be rejected with a
 ``WorkloadError``, because every parser guards its stack differently (CPython's recursion limit,
@@ -228,6 +232,8 @@ def transform(document: dict) -> dict:
         except OverflowError:  # an integer of 309+ digits does not fit a double
             raise WorkloadError(f"orders[{index}].items: a number is out of range "
                                 "(overflows a double)") from None
+        if not math.isfinite(total):
+            raise out_of_range(f"orders[{index}].total")
         order["total"] = total
         order["item_count"] = len(order["items"])
         order["tags"] = [tag.lower() for tag in order["tags"]]
@@ -239,9 +245,24 @@ def transform(document: dict) -> dict:
         revenue += order["total"]
         tier = order["customer"]["tier"]
         by_tier[tier] = by_tier.get(tier, 0.0) + order["total"]
+    check_summary(revenue, by_tier)
     document["orders"] = kept
     document["summary"] = {"count": len(kept), "revenue": revenue, "revenue_by_tier": by_tier}
     return document
+
+
+def out_of_range(where: str) -> WorkloadError:
+    """A computed number (a total, a sum of totals) that left the double range."""
+    return WorkloadError(f"{where}: a number is out of range (overflows a double)")
+
+
+def check_summary(revenue: float, by_tier: dict[str, float]) -> None:
+    """Reject a revenue or a tier's sum that overflowed (finite totals can sum past the range;
+    a sum that met an infinite total is never finite, so the totals need no second look)."""
+    if not math.isfinite(revenue):
+        raise out_of_range("summary.revenue")
+    if not all(map(math.isfinite, by_tier.values())):
+        raise out_of_range("summary.revenue_by_tier")
 
 
 def _reject_constant(name: str) -> float:
