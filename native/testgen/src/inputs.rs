@@ -1,85 +1,9 @@
-//! What the fuzz targets share: the run length, mutations, and valid inputs of every kernel.
-//!
-//! Brief by default (CI: a few seconds a target); `PROPTEST_CASES=N` runs N cases a target
-//! (README, "Fuzzing"). Failures are not persisted to files: a failure found is turned into a
-//! named regression test beside the target.
+//! Valid bodies of every workload, built from the specifications in `workloads/`.
 
-#![allow(dead_code)] // each test crate uses its part
-
+use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 use proptest::prelude::*;
-use proptest::sample::{select, Index};
+use proptest::sample::select;
 use serde_json::{json, Value};
-
-use hybridbench_kernels::image::{encode, Rgb};
-use hybridbench_kernels::timeseries::metrics_offset;
-
-/// Cases per target: `brief` unless `PROPTEST_CASES` says how many.
-pub fn config(brief: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(brief);
-    ProptestConfig {
-        cases,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    }
-}
-
-/// One change to a valid body.
-#[derive(Clone, Debug)]
-pub enum Edit {
-    Replace(Index, u8),
-    Delete(Index, usize),
-    Insert(Index, Vec<u8>),
-    Truncate(Index),
-}
-
-/// Bytes that mean something to a parser (JSON grammar, digits, UTF-8 lead bytes), or any.
-fn interesting_byte() -> impl Strategy<Value = u8> {
-    prop_oneof![
-        any::<u8>(),
-        select(b"{}[],:\"\\/0123456789-+.eEtrufalsn \n\xc3\xe2\xf0\x80\x00".to_vec()),
-    ]
-}
-
-/// A few edits, mostly same-length replacements (a fixed layout then gets past its length
-/// check).
-pub fn edits() -> impl Strategy<Value = Vec<Edit>> {
-    let edit = prop_oneof![
-        4 => (any::<Index>(), interesting_byte()).prop_map(|(i, b)| Edit::Replace(i, b)),
-        1 => (any::<Index>(), 1usize..16).prop_map(|(i, n)| Edit::Delete(i, n)),
-        1 => (any::<Index>(), prop::collection::vec(interesting_byte(), 1..16))
-            .prop_map(|(i, b)| Edit::Insert(i, b)),
-        1 => any::<Index>().prop_map(Edit::Truncate),
-    ];
-    prop::collection::vec(edit, 1..8)
-}
-
-pub fn mutate(mut data: Vec<u8>, edits: &[Edit]) -> Vec<u8> {
-    let at = |i: &Index, len: usize| if len == 0 { 0 } else { i.index(len) };
-    for edit in edits {
-        match edit {
-            Edit::Replace(i, b) => {
-                if !data.is_empty() {
-                    let p = at(i, data.len());
-                    data[p] = *b;
-                }
-            }
-            Edit::Delete(i, n) => {
-                let p = at(i, data.len());
-                let end = (p + n).min(data.len());
-                data.drain(p..end);
-            }
-            Edit::Insert(i, bytes) => {
-                let p = at(i, data.len() + 1);
-                data.splice(p..p, bytes.iter().copied());
-            }
-            Edit::Truncate(i) => data.truncate(at(i, data.len() + 1)),
-        }
-    }
-    data
-}
 
 /// A finite double, from ordinary prices to the extremes.
 fn number() -> impl Strategy<Value = f64> {
@@ -117,7 +41,7 @@ fn order() -> impl Strategy<Value = Value> {
         })
 }
 
-/// A valid `json` body: a document of orders, compact or pretty.
+/// A valid `json` body (`workloads/json_orders.py`): a document of orders, compact or pretty.
 pub fn json_document() -> impl Strategy<Value = Vec<u8>> {
     (prop::collection::vec(order(), 0..6), any::<bool>()).prop_map(|(orders, pretty)| {
         let doc = json!({"meta": {"source": "fuzz"}, "orders": orders, "summary": null});
@@ -127,6 +51,11 @@ pub fn json_document() -> impl Strategy<Value = Vec<u8>> {
             serde_json::to_vec(&doc).unwrap()
         }
     })
+}
+
+/// Offset of the metric columns of `n` points: `align8(16 + 14n)` (the specification's).
+fn metrics_offset(n: usize) -> usize {
+    (16 + 14 * n).div_ceil(8) * 8
 }
 
 /// A valid `timeseries` body (`workloads/timeseries.py`): `n` points of `m` metrics.
@@ -170,29 +99,35 @@ pub fn timeseries_batch() -> impl Strategy<Value = Vec<u8>> {
         })
 }
 
-/// A valid `image` body: a small JPEG of noise.
+/// A valid `image` (and `thumbnail`) body: a small baseline JPEG of noise, chroma 4:2:0 (what
+/// the workloads produce) or 4:4:4, at a quality from 50 to 95.
 pub fn jpeg() -> impl Strategy<Value = Vec<u8>> {
-    (1u32..48, 1u32..48, any::<u64>()).prop_map(|(width, height, seed)| {
-        let mut state = seed | 1;
-        let pixels = (0..width * height * 3)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 56) as u8
-            })
-            .collect();
-        encode(&Rgb {
-            width,
-            height,
-            pixels,
-        })
-        .expect("a small RGB image encodes")
-    })
+    let sampling = select(vec![SamplingFactor::R_4_2_0, SamplingFactor::R_4_4_4]);
+    (1u16..48, 1u16..48, any::<u64>(), 50u8..=95, sampling).prop_map(
+        |(width, height, seed, quality, sampling)| {
+            let mut state = seed | 1;
+            let pixels: Vec<u8> = (0..usize::from(width) * usize::from(height) * 3)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 56) as u8
+                })
+                .collect();
+            let mut out = Vec::new();
+            let mut encoder = Encoder::new(&mut out, quality);
+            encoder.set_sampling_factor(sampling);
+            encoder
+                .encode(&pixels, width, height, ColorType::Rgb)
+                .expect("a small RGB image encodes");
+            out
+        },
+    )
 }
 
-/// A valid `text` body: a batch of UTF-8 documents (any Unicode, empty ones included) in the
-/// workload's framing: `HBTX`, version 1, flags 0, the count, the lengths, the bytes.
+/// A valid `text` body (`workloads/text.py`): a batch of UTF-8 documents (any Unicode, empty
+/// ones included) in the workload's framing: `HBTX`, version 1, flags 0, the count, the
+/// lengths, the bytes.
 pub fn text_batch() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(".{0,64}", 0..12).prop_map(|documents: Vec<String>| {
         let mut body = Vec::new();
@@ -208,16 +143,4 @@ pub fn text_batch() -> impl Strategy<Value = Vec<u8>> {
         }
         body
     })
-}
-
-/// Valid bodies of the kernel `name`: every kernel of the table needs a generator here.
-pub fn valid_input(name: &str) -> BoxedStrategy<Vec<u8>> {
-    match name {
-        "json" => json_document().boxed(),
-        "image" | "thumbnail" => jpeg().boxed(),
-        "timeseries" => timeseries_batch().boxed(),
-        "echo" => prop::collection::vec(any::<u8>(), 0..4096).boxed(),
-        "text" => text_batch().boxed(),
-        other => panic!("no valid-input generator for the kernel {other:?}: add one"),
-    }
 }
