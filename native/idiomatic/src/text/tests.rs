@@ -57,7 +57,10 @@ fn a_batch_matches_the_python_reference() {
     );
     assert_eq!(out.len(), 16 + 2 * RECORD_LEN);
     let record = &out[16..16 + RECORD_LEN];
-    assert_eq!(u64::from_le_bytes(record[..8].try_into().unwrap()), 8529840378668210425);
+    assert_eq!(
+        u64::from_le_bytes(record[..8].try_into().unwrap()),
+        8529840378668210425
+    );
     assert_eq!(u32::from_le_bytes(record[8..12].try_into().unwrap()), 2);
     let top: Vec<u16> = record[12..22]
         .chunks_exact(2)
