@@ -54,6 +54,7 @@ pub fn mutated_valid(name: &str) -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
     fn sample(name: &str) -> Vec<u8> {
@@ -70,6 +71,26 @@ mod tests {
         assert!(sample("text").starts_with(b"HBTX\x01\x00\x00\x00"));
         assert!(sample("image").starts_with(&[0xFF, 0xD8]));
         assert!(sample("json").starts_with(b"{"));
+    }
+
+    #[test]
+    fn no_json_document_has_a_total_that_overflows() {
+        // the largest price of the generator, in the most items a document can hold
+        assert!((f64::MAX / 1024.0 * 285.0).is_finite());
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..2000 {
+            let body = json_document().new_tree(&mut runner).unwrap().current();
+            let doc: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let revenue: f64 = doc["orders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|order| order["items"].as_array().unwrap())
+                .map(|item| item["qty"].as_f64().unwrap() * item["price"].as_f64().unwrap())
+                .map(f64::abs)
+                .sum();
+            assert!(revenue.is_finite(), "{}", String::from_utf8_lossy(&body));
+        }
     }
 
     #[test]
