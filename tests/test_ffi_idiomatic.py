@@ -23,8 +23,8 @@ from hybridbench.workloads import image
 pytestmark = pytest.mark.skipif(FfiIdiomaticBackend.unavailable_reason() is not None,
                                 reason=str(FfiIdiomaticBackend.unavailable_reason()))
 
-#: what the library implements (text is left to the tuned library)
-WORKLOADS = {"json", "image", "timeseries", "echo", "thumbnail"}
+#: what the library implements: every built-in workload
+WORKLOADS = {"json", "image", "timeseries", "echo", "thumbnail", "text"}
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +54,11 @@ def test_only_the_idiomatic_library_is_loaded(backend):
     assert (profile["tuning"], profile["engine_kind"]) == ("idiomatic", "native")
 
 
-def test_text_is_unsupported_with_the_reason(backend):
-    reason = backend.unsupported_reason("text")
+def test_an_unknown_workload_is_unsupported_with_the_reason(backend):
+    reason = backend.unsupported_reason("nonesuch")
     assert reason and "ffi-idiomatic" in reason and "hybridbench-idiomatic" in reason
     with pytest.raises(UnsupportedError):
-        backend.run("text", b"HBTX")
+        backend.call("nonesuch", b"")
 
 
 @pytest.mark.parametrize(("workload", "payload", "message"), BAD,

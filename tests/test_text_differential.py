@@ -1,15 +1,16 @@
 """Differential test of the ``text`` engines: every engine, the same answer or the same error.
 
-Python reference (``inproc-pure``), the numpy engine (``inproc``), the Rust kernel through
-``ffi`` and ``grpc``, the Python engine behind ``grpc-py``, the Go server (``grpc-go``) and
-the Go package (``go/kernels/text``, driven through its ``TestFiles`` test) are fed generated
-batches, a sweep of every code point of the BMP and the edges of the astral ranges, documents of odd
-Unicode (combining marks, ZWJ emoji, right-to-left text, final sigma, Turkish I, fullwidth
-forms, NUL), huge tokens, empty documents, invalid UTF-8 (lone surrogates encoded as bytes,
-overlong forms, truncated sequences, code points above U+10FFFF) and deterministic mutations
-of documents and framing. Every engine must produce the reference's records (tokens, that is
-count and digest, and categories exactly; scores and confidence within the verifier's
-tolerance), or fail with the reference's error message, word for word.
+Python reference (``inproc-pure``), the numpy engines (``inproc``, ``inproc-best``), the tuned
+Rust kernel through ``ffi`` and ``grpc``, the idiomatic one through ``ffi-idiomatic``, the
+Python engine behind ``grpc-py``, the Go server (``grpc-go``) and the Go package
+(``go/kernels/text``, driven through its ``TestFiles`` test) are fed generated batches, a sweep
+of every code point of the BMP and the edges of the astral ranges, documents of odd Unicode
+(combining marks, ZWJ emoji, right-to-left text, final sigma, Turkish I, fullwidth forms, NUL),
+huge tokens, empty documents, invalid UTF-8 (lone surrogates encoded as bytes, overlong forms,
+truncated sequences, code points above U+10FFFF) and deterministic mutations of documents and
+framing. Every engine must produce the reference's records (tokens, that is count and digest,
+and categories exactly; scores and confidence within the verifier's tolerance), or fail with
+the reference's error message, word for word.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from hybridbench.workloads import text, text_corpus
 from hybridbench.workloads import text_rules as rules
 
 GO_MODULE = Path(__file__).resolve().parent.parent / "go"
-BACKENDS = ["inproc", "inproc-best", "ffi", "grpc", "grpc-py", "grpc-go"]
+BACKENDS = ["inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-py", "grpc-go"]
 
 VALID_INSERTS = ["\u0301", "\u0308\u0301", "\u200d", "\u200f", "\u202e", "ς", "Σ", "İ", "ı",
                  "Ａ", "！", "\x00", "👩\u200d💻", "🏽", "🇫🇷", "東", "ẞ", "\ufeff", "\ufe0f",

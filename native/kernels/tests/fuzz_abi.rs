@@ -5,12 +5,11 @@
 //!
 //! `PROPTEST_CASES=N cargo test --release --test fuzz_abi` for a long run.
 
-mod common;
-
 use std::ffi::CStr;
 
 use hybridbench_kernels::hb_c_abi::{hb_buffer_free, hb_run, hb_run_into, hb_workloads};
 use hybridbench_sdk::abi::{HbBuffer, HB_INTERNAL, HB_OK};
+use hybridbench_testgen as generate;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
@@ -122,8 +121,8 @@ fn name_bytes() -> impl Strategy<Value = Vec<u8>> {
 fn input() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         2 => prop::collection::vec(any::<u8>(), 0..2048),
-        1 => common::json_document(),
-        1 => common::timeseries_batch(),
+        1 => generate::json_document(),
+        1 => generate::timeseries_batch(),
     ]
 }
 
@@ -132,7 +131,7 @@ fn capacity() -> impl Strategy<Value = usize> {
 }
 
 proptest! {
-    #![proptest_config(common::config(256))]
+    #![proptest_config(generate::config(256))]
 
     #[test]
     fn hb_run_any_name_any_bytes(name in name_bytes(), input in input()) {

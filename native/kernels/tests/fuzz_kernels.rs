@@ -3,10 +3,8 @@
 //!
 //! `PROPTEST_CASES=N cargo test --release --test fuzz_kernels` for a long run.
 
-mod common;
-
-use common::{config, edits, mutate, valid_input};
 use hybridbench_kernels::{ErrorKind, KERNELS};
+use hybridbench_testgen::{config, mutated_valid, valid_input};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -22,13 +20,6 @@ fn accepts_or_rejects(name: &str, input: &[u8]) -> Result<(), TestCaseError> {
             e.message
         ))),
     }
-}
-
-fn mutated_valid(name: &'static str) -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
-    (valid_input(name), edits()).prop_map(|(valid, edits)| {
-        let mutated = mutate(valid.clone(), &edits);
-        (valid, mutated)
-    })
 }
 
 #[test]
