@@ -41,13 +41,14 @@ pub fn run(input: &[u8]) -> Result<Vec<u8>> {
         Ok(input) => (input.rest, input.orders),
         Err(_) => from_value(text)?,
     };
-    let orders = kept_orders(orders);
+    let orders = kept_orders(orders)?;
     let summary = summarize(&orders);
-    if !summary.is_finite() {
-        // JSON has no infinity: the reference's serializer refuses it, so does this kernel
-        return Err(KernelError::invalid(
-            "json: a number is out of range (overflows a double)",
-        ));
+    // JSON has no infinity: the spec rejects a sum of finite totals that overflowed
+    if !summary.revenue.is_finite() {
+        return Err(out_of_range("summary.revenue"));
+    }
+    if !summary.revenue_by_tier.values().all(|v| v.is_finite()) {
+        return Err(out_of_range("summary.revenue_by_tier"));
     }
     top.shift_remove("summary");
     let output = Output {
@@ -84,10 +85,16 @@ fn shape_error() -> KernelError {
     KernelError::invalid("expected a JSON object with an 'orders' array at the top level")
 }
 
+fn out_of_range(what: &str) -> KernelError {
+    KernelError::invalid(format!(
+        "{what}: a number is out of range (overflows a double)"
+    ))
+}
+
 /// Drop the cancelled orders, compute the totals; in output order.
-fn kept_orders(orders: Vec<Order>) -> Vec<Order> {
+fn kept_orders(orders: Vec<Order>) -> Result<Vec<Order>> {
     let mut kept = Vec::with_capacity(orders.len());
-    for mut order in orders {
+    for (index, mut order) in orders.into_iter().enumerate() {
         if order.status == "cancelled" {
             continue;
         }
@@ -95,6 +102,9 @@ fn kept_orders(orders: Vec<Order>) -> Vec<Order> {
         order.total = order.items.iter().fold(0.0, |total, item| {
             total + item.qty.as_f64().unwrap_or(f64::NAN) * item.price.as_f64().unwrap_or(f64::NAN)
         });
+        if !order.total.is_finite() {
+            return Err(out_of_range(&format!("orders[{index}].total")));
+        }
         order.item_count = order.items.len();
         for tag in &mut order.tags {
             *tag = tag.to_lowercase();
@@ -107,7 +117,7 @@ fn kept_orders(orders: Vec<Order>) -> Vec<Order> {
             .unwrap_or(Ordering::Equal)
             .then(a.id.cmp(&b.id))
     });
-    kept
+    Ok(kept)
 }
 
 fn summarize(orders: &[Order]) -> Summary {

@@ -56,13 +56,6 @@ pub struct Summary {
     pub revenue_by_tier: BTreeMap<String, f64>,
 }
 
-impl Summary {
-    /// Whether every sum is finite: a non-finite total makes the revenue non-finite too.
-    pub fn is_finite(&self) -> bool {
-        self.revenue.is_finite() && self.revenue_by_tier.values().all(|v| v.is_finite())
-    }
-}
-
 /// The output document: the input's other top-level keys, the kept orders and the summary.
 #[derive(Serialize)]
 pub struct Output {
