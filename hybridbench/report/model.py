@@ -8,9 +8,10 @@ cannot disagree, and no reporter knows a backend by its name.
 
 The baseline is the backend named by ``--baseline``; without one, in each table, the
 *strongest Python measured* (``tiers.strongest_python``): at the table's lowest concurrency,
-the idiomatic Python engine unless another Python in-process engine is clearly faster (then
-the fastest of those), because a native engine has to beat the best Python a team could have,
-not the weakest, and noise must not pick between equal engines. A table without a verified
+the fastest verified Python in-process engine, because a native engine has to beat the best
+Python a team could have, not the weakest; on a noisy run the point estimate still decides,
+which errs towards understating a move's gain, and the sentences say when the intervals
+overlap. A table without a verified
 Python engine has no baseline. Each table also gets its tier ladder (``tiers``): the native
 advantage split into Python tuning, language and native tuning. Files older than schema 3
 recorded no profile: for them the profile of the backend class installed under the same name
@@ -278,8 +279,8 @@ def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[s
                                 f"{', '.join(found) or 'no backends'}")
         return requested, "chosen with --baseline"
     if any(p.python_in_process for p in found.values()):
-        return None, (f"{STRONGEST_PYTHON} in each table: the idiomatic Python engine, or "
-                      "the fastest Python in-process engine clearly faster than it")
+        return None, (f"{STRONGEST_PYTHON} in each table: its fastest verified Python "
+                      "in-process engine")
     return None, "no backend is Python in-process: pass --baseline BACKEND for ratios"
 
 
@@ -398,14 +399,19 @@ def _decide(group: Group) -> None:
 
 
 def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
-    """Which Python the comparisons are against, when several were measured."""
+    """Which Python the comparisons are against, when several were measured, and whether it
+    is clearly faster than each other one or only by the point estimate."""
     python = [e for e in ok if e.profile.python_in_process]
     if group.baseline_why != STRONGEST_PYTHON or len(python) < 2:
         return ""
-    others = ", ".join(f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
-                       + (", not clearly faster: the 95% intervals overlap"
-                          if e.throughput.value > base.throughput.value else "")  # type: ignore[union-attr]
-                       for e in python if e is not base)
+
+    def other(e: Entry) -> str:
+        text = f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
+        if decision.separation(base.throughput, e.throughput) == decision.OVERLAP:  # type: ignore[arg-type]
+            text += f" ({base.cell.backend} is not clearly faster: the 95% intervals overlap)"
+        return text
+
+    others = ", ".join(other(e) for e in python if e is not base)
     return (f"Ratios are against the strongest Python measured, {base.described()} "
             f"at {fmt.count(base.throughput.value)} ops/s (other Python: {others}).")  # type: ignore[union-attr]
 
