@@ -33,6 +33,7 @@ mod document;
 mod emit;
 mod orders;
 mod scanner;
+mod stops;
 mod transform;
 
 pub use document::{Document, Plan};
