@@ -143,6 +143,19 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
     out
 }
 
+/// A tag, lowercased. An ASCII tag without escapes is lowercased as it is copied (no
+/// allocation; its raw bytes need no escaping); any other goes through `str::to_lowercase`.
+fn push_tag(out: &mut Vec<u8>, input: &[u8], tag: Str) {
+    let raw = &input[tag.start..tag.end];
+    if !tag.escaped && raw.is_ascii() {
+        out.push(b'"');
+        out.extend(raw.iter().map(u8::to_ascii_lowercase));
+        out.push(b'"');
+    } else {
+        push_string(out, &tag.text(input).to_lowercase());
+    }
+}
+
 fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
     let input = doc.input;
     out.push(b'{');
@@ -168,13 +181,7 @@ fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
                     if n > 0 {
                         out.push(b',');
                     }
-                    let tag = tag.expect("checked");
-                    let raw = &input[tag.start..tag.end];
-                    if !tag.escaped && !raw.iter().any(|&b| b.is_ascii_uppercase() || b >= 0x80) {
-                        out.extend_from_slice(tag.quoted(input));
-                    } else {
-                        push_string(out, &tag.text(input).to_lowercase());
-                    }
+                    push_tag(out, input, tag.expect("checked"));
                 }
                 out.push(b']');
             }

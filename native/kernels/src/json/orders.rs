@@ -37,8 +37,11 @@ fn scan(input: &[u8]) -> Result<Document<'_>> {
         input,
         top: 0..0,
         orders: None,
-        order_list: Vec::new(),
-        members: Vec::with_capacity(16),
+        // capacities from the body's size (an order takes some hundreds of bytes, a member
+        // tens): growing these by doubling copied about their final size again (`memmove`),
+        // and untouched capacity costs no memory pages
+        order_list: Vec::with_capacity(input.len() / 256),
+        members: Vec::with_capacity(input.len() / 64 + 16),
         items: Vec::with_capacity(input.len() / 128),
         tags: Vec::with_capacity(input.len() / 256),
     };

@@ -116,14 +116,33 @@ impl<'a> Parser<'a> {
 
     /// A string at `"`: validates it and returns its content span. The body's UTF-8 was
     /// checked whole before the scan ([`super::orders::parse`]), so bytes >= 0x80 are content.
-    #[inline]
+    ///
+    /// Always inlined, for the common string (no escape: the first stop is its closing quote):
+    /// keys and short values then cost one vector search, with no call and no `Result` passed
+    /// through memory; anything else goes to [`Parser::string_rest`].
+    #[inline(always)]
     pub(super) fn string(&mut self) -> Result<Str> {
-        self.pos += 1;
-        let start = self.pos;
+        let start = self.pos + 1;
+        let stop = find_string_stop(self.b, start);
+        if self.b.get(stop) == Some(&b'"') {
+            self.pos = stop + 1;
+            return Ok(Str {
+                start,
+                end: stop,
+                escaped: false,
+            });
+        }
+        self.pos = stop;
+        self.string_rest(start)
+    }
+
+    /// The rest of a string whose content starts at `start`, from its first stop (at `pos`):
+    /// an escape, a control character or the end of the input.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Result<Str> {
         let mut escaped = false;
         let b = self.b;
         loop {
-            self.pos = find_string_stop(b, self.pos);
             match b.get(self.pos) {
                 None => return Err(malformed_at(b, self.pos, "EOF while parsing a string")),
                 Some(b'"') => {
@@ -138,6 +157,7 @@ impl<'a> Parser<'a> {
                 Some(b'\\') => {
                     escaped = true;
                     self.escape()?;
+                    self.pos = find_string_stop(b, self.pos);
                 }
                 Some(_) => {
                     return Err(malformed_at(
