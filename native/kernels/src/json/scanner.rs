@@ -310,6 +310,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> Result<()> {
         if self.b[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -320,16 +321,29 @@ impl<'a> Parser<'a> {
     }
 
     /// Any value; `depth` is the nesting level of the container holding it.
+    ///
+    /// Always inlined, so that scalars (most skipped values: SKUs, dates, dimensions) are
+    /// skipped where they stand; only containers cost a call ([`Parser::skip_container`]).
+    #[inline(always)]
     pub(super) fn skip(&mut self, depth: usize) -> Result<()> {
         match self.peek() {
             b'"' => self.string().map(drop),
             b'-' | b'0'..=b'9' => self.number().map(drop),
+            b'[' | b'{' => self.skip_container(depth),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            b'[' => self.array(depth + 1, |p, d| p.skip(d)),
-            b'{' => self.object(depth + 1, |p, _, d| p.skip(d)),
             _ => Err(self.fail("expected value")),
+        }
+    }
+
+    /// An array or object at `[` or `{`, validated and skipped.
+    #[inline(never)]
+    fn skip_container(&mut self, depth: usize) -> Result<()> {
+        if self.peek() == b'[' {
+            self.array(depth + 1, |p, d| p.skip(d))
+        } else {
+            self.object(depth + 1, |p, _, d| p.skip(d))
         }
     }
 
