@@ -37,6 +37,33 @@ fn push_value(out: &mut Vec<u8>, input: &[u8], m: &Member) {
     }
 }
 
+/// Whether `m` stands in the input exactly as it is written out: `"key":value`, no whitespace.
+fn is_tight(m: &Member) -> bool {
+    m.kind == Kind::Other && m.compact && m.value.start == m.key.end + 2
+}
+
+/// Copy the members of `members` from `i` on that are copied verbatim, as long as they are
+/// tight and follow one another in the input (one `,` apart): one copy of the input for the
+/// whole run instead of a key and a value per member. Returns the index after the run (`i`
+/// itself when `members[i]` is not tight).
+fn push_tight_run(out: &mut Vec<u8>, input: &[u8], members: &[Member], i: usize) -> usize {
+    let Some(first) = members.get(i).filter(|m| is_tight(m)) else {
+        return i;
+    };
+    let mut last = first;
+    let mut next = i + 1;
+    while let Some(m) = members.get(next) {
+        if !is_tight(m) || m.key.start != last.value.end + 2 {
+            break;
+        }
+        last = m;
+        next += 1;
+    }
+    out.extend_from_slice(&input[first.key.start - 1..last.value.end]);
+    out.push(b',');
+    next
+}
+
 fn push_key(out: &mut Vec<u8>, input: &[u8], key: Str) {
     out.extend_from_slice(key.quoted(input));
     out.push(b':');
@@ -116,10 +143,32 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
     out
 }
 
+/// A tag, lowercased. An ASCII tag without escapes is lowercased as it is copied (no
+/// allocation; its raw bytes need no escaping); any other goes through `str::to_lowercase`.
+fn push_tag(out: &mut Vec<u8>, input: &[u8], tag: Str) {
+    let raw = &input[tag.start..tag.end];
+    if !tag.escaped && raw.is_ascii() {
+        out.push(b'"');
+        out.extend(raw.iter().map(u8::to_ascii_lowercase));
+        out.push(b'"');
+    } else {
+        push_string(out, &tag.text(input).to_lowercase());
+    }
+}
+
 fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
     let input = doc.input;
     out.push(b'{');
-    for m in &doc.members[o.members.clone()] {
+    let members = &doc.members[o.members.clone()];
+    let mut i = 0;
+    while i < members.len() {
+        let after = push_tight_run(out, input, members, i);
+        if after > i {
+            i = after;
+            continue;
+        }
+        let m = &members[i];
+        i += 1;
         match m.kind {
             Kind::Replaced => continue,
             Kind::Tags => {
@@ -132,13 +181,7 @@ fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
                     if n > 0 {
                         out.push(b',');
                     }
-                    let tag = tag.expect("checked");
-                    let raw = &input[tag.start..tag.end];
-                    if !tag.escaped && !raw.iter().any(|&b| b.is_ascii_uppercase() || b >= 0x80) {
-                        out.extend_from_slice(tag.quoted(input));
-                    } else {
-                        push_string(out, &tag.text(input).to_lowercase());
-                    }
+                    push_tag(out, input, tag.expect("checked"));
                 }
                 out.push(b']');
             }

@@ -16,13 +16,16 @@ use crate::{KernelError, Result};
 /// Parse and validate the grammar of a body; the schema is checked by
 /// [`transform`](super::transform).
 pub fn parse(input: &[u8]) -> Result<Document<'_>> {
-    // UTF-8 is checked as the scan goes (inside strings, one sequence at a time; outside them
-    // only ASCII is grammar). Python decodes the whole body before parsing, so on any error an
-    // invalid body is reported as such first.
-    scan(input).map_err(|e| match std::str::from_utf8(input) {
-        Err(utf8) => KernelError::invalid(format!("json: input is not valid UTF-8: {utf8}")),
-        Ok(_) => e,
-    })
+    // Python decodes the whole body before parsing, so an invalid body is reported as such
+    // first, whatever else is wrong. `simdutf8` only says whether it is valid; the standard
+    // library's error (with the position) makes the message.
+    if simdutf8::basic::from_utf8(input).is_err() {
+        let utf8 = std::str::from_utf8(input).expect_err("simdutf8 and std agree");
+        return Err(KernelError::invalid(format!(
+            "json: input is not valid UTF-8: {utf8}"
+        )));
+    }
+    scan(input)
 }
 
 pub(super) fn shape_error() -> KernelError {
@@ -34,8 +37,11 @@ fn scan(input: &[u8]) -> Result<Document<'_>> {
         input,
         top: 0..0,
         orders: None,
-        order_list: Vec::new(),
-        members: Vec::with_capacity(16),
+        // capacities from the body's size (an order takes some hundreds of bytes, a member
+        // tens): growing these by doubling copied about their final size again (`memmove`),
+        // and untouched capacity costs no memory pages
+        order_list: Vec::with_capacity(input.len() / 256),
+        members: Vec::with_capacity(input.len() / 64 + 16),
         items: Vec::with_capacity(input.len() / 128),
         tags: Vec::with_capacity(input.len() / 256),
     };
@@ -47,8 +53,9 @@ fn scan(input: &[u8]) -> Result<Document<'_>> {
     p.ws();
     if p.peek() == b'{' {
         let mut top = Vec::new();
+        let mut keys = KeySet::default();
         p.object(1, |p, key, depth| {
-            top_member(p, &mut doc, &mut top, key, depth)
+            top_member(p, &mut doc, &mut top, &mut keys, key, depth)
         })?;
         let from = doc.members.len();
         doc.members.extend(top);
@@ -74,6 +81,7 @@ fn top_member(
     p: &mut Parser,
     doc: &mut Document,
     top: &mut Vec<Member>,
+    keys: &mut KeySet,
     key: Str,
     depth: usize,
 ) -> Result<()> {
@@ -101,14 +109,45 @@ fn top_member(
         compact: runs == p.ws_runs,
         kind,
     };
-    upsert(p, top, 0, m);
+    upsert(p, top, 0, keys, m);
     Ok(())
+}
+
+/// The keys of one object seen so far, as a 64-bit set of key fingerprints: a key whose bit
+/// is not set cannot be a duplicate, so most members are inserted without searching the
+/// object's earlier members. Once a key with escapes is seen, every key is searched for (its
+/// raw bytes are not its text).
+#[derive(Default)]
+struct KeySet {
+    fingerprints: u64,
+    escaped: bool,
+}
+
+impl KeySet {
+    /// Whether `key` may already be in the set (and add it).
+    #[inline]
+    fn may_contain(&mut self, raw: &[u8], escaped: bool) -> bool {
+        self.escaped |= escaped;
+        let mut h = raw.len() as u64;
+        for &c in raw.iter().take(8) {
+            h = h.wrapping_mul(31).wrapping_add(u64::from(c));
+        }
+        let bit = 1u64 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58);
+        let seen = self.fingerprints & bit != 0;
+        self.fingerprints |= bit;
+        seen || self.escaped
+    }
 }
 
 /// Insert `m` into `members[from..]`, replacing the value of an existing equal key (the last
 /// duplicate wins, at the first one's position).
-fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, m: Member) {
+#[inline]
+fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, keys: &mut KeySet, m: Member) {
     let raw = |s: Str| &p.b[s.start..s.end];
+    if !keys.may_contain(raw(m.key), m.key.escaped) {
+        members.push(m);
+        return;
+    }
     let existing = members[from..].iter_mut().find(|old| {
         if old.key.escaped || m.key.escaped {
             p.text(old.key) == p.text(m.key)
@@ -143,8 +182,9 @@ fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Rang
 fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order> {
     let from = doc.members.len();
     let mut order = Order::new(true);
+    let mut keys = KeySet::default();
     p.object(depth + 1, |p, key, depth| {
-        order_member(p, doc, &mut order, from, key, depth)
+        order_member(p, doc, &mut order, from, &mut keys, key, depth)
     })?;
     order.members = from..doc.members.len();
     Ok(order)
@@ -157,34 +197,40 @@ fn order_member(
     doc: &mut Document,
     o: &mut Order,
     from: usize,
+    keys: &mut KeySet,
     key: Str,
     depth: usize,
 ) -> Result<()> {
     let start = p.pos;
     let runs = p.ws_runs;
-    let name: Cow<str> = p.text(key);
+    // raw bytes when the key has no escapes (the common case: no decoding, no allocation)
+    let name: Cow<[u8]> = if key.escaped {
+        Cow::Owned(p.text(key).into_owned().into_bytes())
+    } else {
+        Cow::Borrowed(&p.b[key.start..key.end])
+    };
     let kind = match &*name {
-        "id" => {
+        b"id" => {
             o.id = order_id(p, depth)?;
             Kind::Other
         }
-        "status" => {
+        b"status" => {
             o.status = order_status(p, depth)?;
             Kind::Other
         }
-        "customer" => {
+        b"customer" => {
             (o.customer, o.tier) = customer_tier(p, depth)?;
             Kind::Other
         }
-        "items" => {
+        b"items" => {
             o.items = items(p, &mut doc.items, depth)?;
             Kind::Other
         }
-        "tags" => {
+        b"tags" => {
             o.tags = tags(p, &mut doc.tags, depth)?;
             Kind::Tags
         }
-        "total" | "item_count" => {
+        b"total" | b"item_count" => {
             p.skip(depth)?;
             Kind::Replaced
         }
@@ -199,7 +245,7 @@ fn order_member(
         compact: runs == p.ws_runs,
         kind,
     };
-    upsert(p, &mut doc.members, from, m);
+    upsert(p, &mut doc.members, from, keys, m);
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::stops::find_string_stop;
 use super::MAX_DEPTH;
 use crate::{KernelError, Result};
 
@@ -26,8 +27,9 @@ impl Str {
         if self.escaped {
             Cow::Owned(unescape(raw))
         } else {
-            // SAFETY: a `Str` is only made by `Parser::string()` after it checked every byte
-            // of the content: ASCII, or complete UTF-8 sequences validated by `str::from_utf8`.
+            // SAFETY: a `Str` is only made by `Parser::string()` on a body whose UTF-8 was
+            // validated whole (`orders::parse`), and its span runs from after an opening `"`
+            // to before the closing `"`: ASCII bytes, so on character boundaries.
             Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(raw) })
         }
     }
@@ -57,25 +59,6 @@ pub(super) fn malformed_at(input: &[u8], pos: usize, what: &str) -> KernelError 
         "json: malformed JSON: {what} at line {line} column {column}"
     ))
 }
-
-const fn string_stops() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    while i < 256 {
-        if i >= 0x80 {
-            t[i] = true;
-        }
-        i += 1;
-    }
-    t
-}
-static STRING_STOP: [bool; 256] = string_stops();
 
 fn hex4(b: &[u8]) -> Option<u32> {
     let mut v = 0u32;
@@ -131,48 +114,38 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A string at `"`: validates it and returns its content span.
-    #[inline]
+    /// A string at `"`: validates it and returns its content span. The body's UTF-8 was
+    /// checked whole before the scan ([`super::orders::parse`]), so bytes >= 0x80 are content.
+    ///
+    /// Always inlined, for the common string (no escape: the first stop is its closing quote):
+    /// keys and short values then cost one vector search, with no call and no `Result` passed
+    /// through memory; anything else goes to [`Parser::string_rest`].
+    #[inline(always)]
     pub(super) fn string(&mut self) -> Result<Str> {
-        self.pos += 1;
-        let start = self.pos;
+        let start = self.pos + 1;
+        let stop = find_string_stop(self.b, start);
+        if self.b.get(stop) == Some(&b'"') {
+            self.pos = stop + 1;
+            return Ok(Str {
+                start,
+                end: stop,
+                escaped: false,
+            });
+        }
+        self.pos = stop;
+        self.string_rest(start)
+    }
+
+    /// The rest of a string whose content starts at `start`, from its first stop (at `pos`):
+    /// an escape, a control character or the end of the input.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Result<Str> {
         let mut escaped = false;
         let b = self.b;
         loop {
-            // 8 bytes at a time: jump to the first `"`, `\` or control character (the lowest
-            // flagged byte of the SWAR test is exact; only bytes above it can be false hits)
-            let mut c = 0;
-            while let Some(chunk) = b.get(self.pos..self.pos + 8) {
-                let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-                const ONES: u64 = 0x0101_0101_0101_0101;
-                const HIGH: u64 = 0x8080_8080_8080_8080;
-                let quote = x ^ (ONES * b'"' as u64);
-                let backslash = x ^ (ONES * b'\\' as u64);
-                let found = ((quote.wrapping_sub(ONES) & !quote)
-                    | (backslash.wrapping_sub(ONES) & !backslash)
-                    | (x.wrapping_sub(ONES * 0x20) & !x)
-                    | x)
-                    & HIGH;
-                if found != 0 {
-                    self.pos += (found.trailing_zeros() / 8) as usize;
-                    c = b[self.pos];
-                    break;
-                }
-                self.pos += 8;
-            }
-            if c == 0 {
-                // fewer than 8 bytes left
-                match b.get(self.pos) {
-                    None => return Err(malformed_at(b, self.pos, "EOF while parsing a string")),
-                    Some(&x) if !STRING_STOP[x as usize] => {
-                        self.pos += 1;
-                        continue;
-                    }
-                    Some(&x) => c = x,
-                }
-            }
-            match c {
-                b'"' => {
+            match b.get(self.pos) {
+                None => return Err(malformed_at(b, self.pos, "EOF while parsing a string")),
+                Some(b'"') => {
                     let end = self.pos;
                     self.pos += 1;
                     return Ok(Str {
@@ -181,26 +154,12 @@ impl<'a> Parser<'a> {
                         escaped,
                     });
                 }
-                b'\\' => {
+                Some(b'\\') => {
                     escaped = true;
                     self.escape()?;
+                    self.pos = find_string_stop(b, self.pos);
                 }
-                0x80.. => {
-                    // one UTF-8 sequence, checked by the standard library
-                    let len = match c {
-                        0xC2..=0xDF => 2,
-                        0xE0..=0xEF => 3,
-                        0xF0..=0xF4 => 4,
-                        _ => 0,
-                    };
-                    match b.get(self.pos..self.pos + len) {
-                        Some(seq) if len > 0 && std::str::from_utf8(seq).is_ok() => {
-                            self.pos += len;
-                        }
-                        _ => return Err(malformed_at(b, self.pos, "invalid UTF-8")),
-                    }
-                }
-                _ => {
+                Some(_) => {
                     return Err(malformed_at(
                         b,
                         self.pos,
@@ -335,6 +294,9 @@ impl<'a> Parser<'a> {
                 .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
             return Ok(if neg { -v } else { v } as f64);
         }
+        if let Some(v) = exact_decimal(text) {
+            return Ok(v);
+        }
         // the grammar was checked: ASCII, and a valid Rust float literal
         let text = std::str::from_utf8(text).expect("ASCII");
         match text.parse::<f64>() {
@@ -348,6 +310,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn literal(&mut self, word: &[u8]) -> Result<()> {
         if self.b[self.pos..].starts_with(word) {
             self.pos += word.len();
@@ -358,16 +321,29 @@ impl<'a> Parser<'a> {
     }
 
     /// Any value; `depth` is the nesting level of the container holding it.
+    ///
+    /// Always inlined, so that scalars (most skipped values: SKUs, dates, dimensions) are
+    /// skipped where they stand; only containers cost a call ([`Parser::skip_container`]).
+    #[inline(always)]
     pub(super) fn skip(&mut self, depth: usize) -> Result<()> {
         match self.peek() {
             b'"' => self.string().map(drop),
             b'-' | b'0'..=b'9' => self.number().map(drop),
+            b'[' | b'{' => self.skip_container(depth),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
-            b'[' => self.array(depth + 1, |p, d| p.skip(d)),
-            b'{' => self.object(depth + 1, |p, _, d| p.skip(d)),
             _ => Err(self.fail("expected value")),
+        }
+    }
+
+    /// An array or object at `[` or `{`, validated and skipped.
+    #[inline(never)]
+    fn skip_container(&mut self, depth: usize) -> Result<()> {
+        if self.peek() == b'[' {
+            self.array(depth + 1, |p, d| p.skip(d))
+        } else {
+            self.object(depth + 1, |p, _, d| p.skip(d))
         }
     }
 
@@ -455,6 +431,9 @@ impl<'a> Parser<'a> {
         s.text(self.b)
     }
 
+    /// Whether string `s` is `word`. Inlined: with `word` a constant, the comparison of an
+    /// unescaped key is a length check and a load or two instead of a `memcmp` call.
+    #[inline]
     pub(super) fn is(&self, s: Str, word: &str) -> bool {
         if s.escaped {
             self.text(s) == word
@@ -462,6 +441,37 @@ impl<'a> Parser<'a> {
             &self.b[s.start..s.end] == word.as_bytes()
         }
     }
+}
+
+/// A plain decimal literal (`-?digits.digits`, no exponent) as a double when it converts
+/// exactly: at most 15 significant digits and at most 22 decimals, so the digits and the
+/// power of ten are both exact doubles and one IEEE division rounds correctly (Clinger's
+/// fast path). `None`: not that shape; the caller parses it the general way.
+#[inline]
+fn exact_decimal(text: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (neg, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    if digits.len() > 16 {
+        return None;
+    }
+    let mut mantissa = 0u64;
+    let mut decimals = None;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(c - b'0'),
+            b'.' => decimals = Some(digits.len() - i - 1),
+            _ => return None,
+        }
+    }
+    // at most 15 digits: below 2^53, exact as a double
+    let value = mantissa as f64 / POW10[decimals?];
+    Some(if neg { -value } else { value })
 }
 
 /// Decode the content of a validated JSON string.

@@ -56,6 +56,22 @@ fn check_order(doc: &Document, o: &Order, index: usize) -> Result<i64> {
     Ok(id)
 }
 
+/// Up to this many distinct tiers, a tier is found by comparing it with each (documents have a
+/// handful: cheaper than hashing it once per kept order); past it, through a hash map.
+const LINEAR_TIERS: usize = 16;
+
+fn tier_position(
+    by_tier: &[(String, f64)],
+    index: &HashMap<Cow<str>, usize>,
+    tier: &str,
+) -> Option<usize> {
+    if by_tier.len() <= LINEAR_TIERS {
+        by_tier.iter().position(|(name, _)| name == tier)
+    } else {
+        index.get(tier).copied()
+    }
+}
+
 /// Validate every order and compute the kept orders, their order and the summary.
 pub fn transform(doc: &Document) -> Result<Plan> {
     let orders = doc.orders.clone().ok_or_else(shape_error)?;
@@ -84,10 +100,17 @@ pub fn transform(doc: &Document) -> Result<Plan> {
     for &(i, total, _) in &kept {
         revenue += total;
         let tier = doc.order_list[i].tier.expect("checked").text(doc.input);
-        match tier_index.get(&tier) {
-            Some(&t) => by_tier[t].1 += total,
+        match tier_position(&by_tier, &tier_index, &tier) {
+            Some(t) => by_tier[t].1 += total,
             None => {
-                tier_index.insert(tier.clone(), by_tier.len());
+                if by_tier.len() >= LINEAR_TIERS {
+                    if tier_index.is_empty() {
+                        let named = by_tier.iter().enumerate();
+                        tier_index
+                            .extend(named.map(|(t, (name, _))| (Cow::Owned(name.clone()), t)));
+                    }
+                    tier_index.insert(tier.clone(), by_tier.len());
+                }
                 by_tier.push((tier.into_owned(), total));
             }
         }
