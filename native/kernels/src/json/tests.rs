@@ -160,3 +160,29 @@ fn duplicate_keys_last_wins() {
     let v = run_str(r#"{"orders":[],"a":1,"a":2}"#).unwrap();
     assert_eq!(v["a"], 2);
 }
+
+#[test]
+fn computed_numbers_that_overflow_are_rejected_naming_them() {
+    let order = |id: u32, status: &str, price: &str| {
+        format!(
+            r#"{{"id":{id},"status":"{status}","customer":{{"tier":"t{id}"}},"items":[{{"qty":19,"price":{price}}}],"tags":[]}}"#
+        )
+    };
+    let doc = |orders: &[String]| format!(r#"{{"orders":[{}]}}"#, orders.join(","));
+    // a cancelled order is not totalled, so the first total to overflow is orders[2]'s
+    let total = doc(&[
+        order(1, "paid", "1.0"),
+        order(2, "cancelled", "1e307"),
+        order(3, "paid", "1e307"),
+    ]);
+    assert_eq!(
+        err(total.as_bytes()),
+        "orders[2].total: a number is out of range (overflows a double)"
+    );
+    // two finite totals (1.9e308 / 19 each) whose sum does not fit
+    let revenue = doc(&[order(1, "paid", "5e306"), order(2, "paid", "5e306")]);
+    assert_eq!(
+        err(revenue.as_bytes()),
+        "summary.revenue: a number is out of range (overflows a double)"
+    );
+}

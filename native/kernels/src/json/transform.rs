@@ -56,6 +56,13 @@ fn check_order(doc: &Document, o: &Order, index: usize) -> Result<i64> {
     Ok(id)
 }
 
+/// A computed number (a total, a sum of totals) that left the double range.
+fn out_of_range(what: &str) -> KernelError {
+    KernelError::invalid(format!(
+        "{what}: a number is out of range (overflows a double)"
+    ))
+}
+
 /// Up to this many distinct tiers, a tier is found by comparing it with each (documents have a
 /// handful: cheaper than hashing it once per kept order); past it, through a hash map.
 const LINEAR_TIERS: usize = 16;
@@ -87,6 +94,9 @@ pub fn transform(doc: &Document) -> Result<Plan> {
             let product = item.qty.expect("checked") * item.price.expect("checked");
             total += product;
         }
+        if !total.is_finite() {
+            return Err(out_of_range(&format!("orders[{index}].total")));
+        }
         kept.push((orders.start + index, total, id));
     }
     kept.sort_by(|a, b| {
@@ -114,6 +124,13 @@ pub fn transform(doc: &Document) -> Result<Plan> {
                 by_tier.push((tier.into_owned(), total));
             }
         }
+    }
+    // JSON has no infinity: finite totals whose sum overflowed are rejected (the spec's words)
+    if !revenue.is_finite() {
+        return Err(out_of_range("summary.revenue"));
+    }
+    if !by_tier.iter().all(|(_, sum)| sum.is_finite()) {
+        return Err(out_of_range("summary.revenue_by_tier"));
     }
     Ok(Plan {
         kept: kept.into_iter().map(|(i, total, _)| (i, total)).collect(),
