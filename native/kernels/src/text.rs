@@ -287,15 +287,7 @@ mod tests {
     use super::tables::{class_of, normalise};
     use super::*;
 
-    fn batch(documents: &[&[u8]]) -> Vec<u8> {
-        let mut out = b"HBTX\x01\x00\x00\x00".to_vec();
-        out.extend_from_slice(&(documents.len() as u32).to_le_bytes());
-        for d in documents {
-            out.extend_from_slice(&(d.len() as u32).to_le_bytes());
-        }
-        documents.iter().for_each(|d| out.extend_from_slice(d));
-        out
-    }
+    use hybridbench_testgen::text_frame as batch;
 
     fn hashes(text: &str) -> Vec<u64> {
         let mut found = Vec::new();
@@ -401,38 +393,8 @@ mod tests {
 
     #[test]
     fn framing_errors_in_the_specified_order() {
-        let good = batch(&[b"ab", b"c"]);
-        let mut bad_version = good.clone();
-        bad_version[4] = 2;
-        let mut bad_flags = good.clone();
-        bad_flags[6] = 1;
-        let mut too_many = good.clone();
-        too_many[8..12].copy_from_slice(&65537u32.to_le_bytes());
-        let mut no_table = good[..12].to_vec();
-        no_table[8] = 3;
-        let cases: &[(&[u8], &str)] = &[
-            (b"HBTX", "text: 4 bytes is shorter than the 12-byte header"),
-            (
-                b"XXXX\x01\0\0\0\0\0\0\0",
-                "text: bad magic 58585858, expected 48425458 (\"HBTX\")",
-            ),
-            (&bad_version, "text: unsupported version 2, expected 1"),
-            (&bad_flags, "text: flags are 1, expected 0"),
-            (
-                &too_many,
-                "text: 65537 documents exceed the limit of 65536 per batch",
-            ),
-            (
-                &no_table,
-                "text: 12 bytes cannot hold the length table of 3 documents (24 bytes)",
-            ),
-            (
-                &good[..good.len() - 1],
-                "text: expected 23 bytes for 2 documents of 3 bytes in all, got 22",
-            ),
-        ];
-        for (input, message) in cases {
-            assert_eq!(error(input), *message);
+        for (input, message) in hybridbench_testgen::text_framing_errors() {
+            assert_eq!(error(&input), message);
         }
         assert!(run(&batch(&[])).is_ok());
     }

@@ -134,21 +134,64 @@ pub fn jpeg() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// A valid `text` body (`workloads/text.py`): a batch of UTF-8 documents (any Unicode, empty
-/// ones included) in the workload's framing: `HBTX`, version 1, flags 0, the count, the
-/// lengths, the bytes.
+/// ones included) in the workload's framing.
 pub fn text_batch() -> impl Strategy<Value = Vec<u8>> {
     prop::collection::vec(".{0,64}", 0..12).prop_map(|documents: Vec<String>| {
-        let mut body = Vec::new();
-        body.extend_from_slice(b"HBTX");
-        body.extend_from_slice(&1u16.to_le_bytes());
-        body.extend_from_slice(&0u16.to_le_bytes());
-        body.extend_from_slice(&(documents.len() as u32).to_le_bytes());
-        for document in &documents {
-            body.extend_from_slice(&(document.len() as u32).to_le_bytes());
-        }
-        for document in &documents {
-            body.extend_from_slice(document.as_bytes());
-        }
-        body
+        let documents: Vec<&[u8]> = documents.iter().map(|d| d.as_bytes()).collect();
+        text_frame(&documents)
     })
+}
+
+/// `documents` in the `text` framing: `HBTX`, version 1, flags 0, the count, the lengths, the
+/// bytes (the documents need not be UTF-8: the kernels' error tests frame invalid ones too).
+pub fn text_frame(documents: &[&[u8]]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(b"HBTX");
+    body.extend_from_slice(&1u16.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&(documents.len() as u32).to_le_bytes());
+    for document in documents {
+        body.extend_from_slice(&(document.len() as u32).to_le_bytes());
+    }
+    for document in documents {
+        body.extend_from_slice(document);
+    }
+    body
+}
+
+/// Broken `text` framings, one per rule of the specification in its order of checks, each with
+/// the exact message every engine gives.
+pub fn text_framing_errors() -> Vec<(Vec<u8>, &'static str)> {
+    let good = text_frame(&[b"ab", b"c"]);
+    let with = |at: usize, bytes: &[u8]| {
+        let mut body = good.clone();
+        body[at..at + bytes.len()].copy_from_slice(bytes);
+        body
+    };
+    let mut no_table = good[..12].to_vec();
+    no_table[8] = 3;
+    vec![
+        (
+            b"HBTX".to_vec(),
+            "text: 4 bytes is shorter than the 12-byte header",
+        ),
+        (
+            b"XXXX\x01\0\0\0\0\0\0\0".to_vec(),
+            "text: bad magic 58585858, expected 48425458 (\"HBTX\")",
+        ),
+        (with(4, &[2]), "text: unsupported version 2, expected 1"),
+        (with(6, &[1]), "text: flags are 1, expected 0"),
+        (
+            with(8, &65537u32.to_le_bytes()),
+            "text: 65537 documents exceed the limit of 65536 per batch",
+        ),
+        (
+            no_table,
+            "text: 12 bytes cannot hold the length table of 3 documents (24 bytes)",
+        ),
+        (
+            good[..good.len() - 1].to_vec(),
+            "text: expected 23 bytes for 2 documents of 3 bytes in all, got 22",
+        ),
+    ]
 }
