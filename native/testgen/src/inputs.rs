@@ -159,9 +159,9 @@ pub fn text_frame(documents: &[&[u8]]) -> Vec<u8> {
     body
 }
 
-/// Broken `text` framings, one per rule of the specification in its order of checks, each with
-/// the exact message every engine gives.
-pub fn text_framing_errors() -> Vec<(Vec<u8>, &'static str)> {
+/// Invalid `text` bodies, one per rule of the specification in its order of checks (framing,
+/// then the first document that is not UTF-8), each with the exact message every engine gives.
+pub fn text_errors() -> Vec<(Vec<u8>, &'static str)> {
     let good = text_frame(&[b"ab", b"c"]);
     let with = |at: usize, bytes: &[u8]| {
         let mut body = good.clone();
@@ -192,6 +192,14 @@ pub fn text_framing_errors() -> Vec<(Vec<u8>, &'static str)> {
         (
             good[..good.len() - 1].to_vec(),
             "text: expected 23 bytes for 2 documents of 3 bytes in all, got 22",
+        ),
+        (
+            text_frame(&[b"fine", b"ok \xed\xa0\x80", b"\xff"]), // a lone surrogate
+            "text: document 1 is not valid UTF-8 at byte 3",
+        ),
+        (
+            text_frame(&[b"ab\xe2\x82"]), // truncated
+            "text: document 0 is not valid UTF-8 at byte 2",
         ),
     ]
 }

@@ -15,9 +15,7 @@ mod mutations;
 
 use proptest::prelude::*;
 
-pub use inputs::{
-    jpeg, json_document, text_batch, text_frame, text_framing_errors, timeseries_batch,
-};
+pub use inputs::{jpeg, json_document, text_batch, text_errors, text_frame, timeseries_batch};
 pub use mutations::{edits, mutate, Edit};
 
 /// Cases per target: `brief` unless `PROPTEST_CASES` says how many.

@@ -69,24 +69,9 @@ fn a_batch_matches_the_python_reference() {
 }
 
 #[test]
-fn framing_errors_in_the_specified_order() {
-    for (input, message) in hybridbench_testgen::text_framing_errors() {
+fn invalid_bodies_in_the_specified_order() {
+    for (input, message) in hybridbench_testgen::text_errors() {
         assert_eq!(error(&input), message);
     }
     assert_eq!(run(&batch(&[])).unwrap().len(), 16);
-}
-
-#[test]
-fn invalid_utf8_names_the_first_bad_document_and_byte() {
-    let lone_surrogate = b"ok \xed\xa0\x80";
-    let input = batch(&[b"fine", lone_surrogate, b"\xff"]);
-    assert_eq!(
-        error(&input),
-        "text: document 1 is not valid UTF-8 at byte 3"
-    );
-    let truncated = batch(&[b"ab\xe2\x82"]);
-    assert_eq!(
-        error(&truncated),
-        "text: document 0 is not valid UTF-8 at byte 2"
-    );
 }
