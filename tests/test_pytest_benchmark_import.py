@@ -120,7 +120,11 @@ def test_compare_uses_the_medians_and_says_there_is_no_interval(
     # the size of the change (~1 ms against ~3 ms of sleep) moves with the machine's load;
     # what compare must get right is that it is the medians' ratio
     assert slept.change == pytest.approx(expected - 1)
-    assert compare.regressions(list(changes.values()), 0.10) == [slept]
+    # the rule, not the machine: whether the unchanged `sum` also moved by 10% depends on load
+    found = compare.regressions(list(changes.values()), 0.10)
+    assert slept in found
+    assert all((c in found) == (c.change is not None and c.change < -0.10)
+               for c in changes.values())
     back = {c.key[0]: c for c in compare.compare(slow, fast)}["sleep"]
     assert back.verdict == compare.FASTER_BY_MEDIAN
 
