@@ -33,9 +33,9 @@ from hybridbench.report import formatting as fmt
 
 #: ``hybridbench report``'s output; a run's report is named after its results file instead
 DEFAULT_REPORT = Path("reports/report.html")
-BASELINE_HELP = ("compare every backend with this one (default: the backend whose recorded "
-                 "profile declares it the incumbent, e.g. inproc; else the first Python "
-                 "in-process one)")
+BASELINE_HELP = ("compare every backend with this one (default: in each table, the strongest "
+                 "Python measured: its fastest verified Python in-process engine, e.g. "
+                 "inproc-best)")
 
 
 def _csv(text: str) -> list[str]:
