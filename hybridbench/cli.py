@@ -100,6 +100,15 @@ def _concurrency(text: str) -> list[int]:
     return levels
 
 
+def _allocators(text: str) -> list[str]:
+    from hybridbench import allocators
+
+    try:
+        return allocators.parse(text)
+    except HybridbenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _percent(text: str) -> float:
     try:
         value = float(text.rstrip("%")) / 100.0
@@ -150,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
                           "(default: each workload's default; echo sweeps all its sizes)")
     run.add_argument("--concurrency", type=_concurrency, default=[1],
                      help="closed-loop workers, e.g. 1,2 (default 1)")
+    run.add_argument("--allocator", type=_allocators, dest="allocators",
+                     help="measure every cell under each of these allocators, a cell per "
+                          "allocator: glibc (pinned at its initial thresholds: a fresh "
+                          "process), glibc-tuned (freed memory kept), jemalloc, mimalloc, or "
+                          "all (default: glibc; the main job re-measures allocator-sensitive "
+                          "tables under jemalloc)")
     timing = run.add_mutually_exclusive_group()
     timing.add_argument("--duration", type=_positive_float,
                         help="measured seconds per cell, shared by its workers (default 3)")
@@ -291,7 +306,11 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
               "inputs": args.inputs,
               "concurrency": args.concurrency, **_rate_fields(args.rate), "seed": args.seed,
               "slo_p99_s": args.slo_p99,
-              "cold_start": not args.no_cold_start, "processes": args.processes}
+              "cold_start": not args.no_cold_start, "processes": args.processes,
+              "allocators": args.allocators,
+              # the main job: its allocator-sensitive verdicts get a range (DESIGN.md)
+              "allocator_recheck": not (args.workloads or args.backends or args.allocators
+                                        or args.inputs or args.quick)}
     options: dict[str, dict[str, object]] = {}
     if args.grpc_target:
         # Only the Rust backend: a grpc-py cell pointed at the same server would be mislabelled.

@@ -53,8 +53,9 @@ class Change:
 
     @property
     def label(self) -> str:
-        workload, size, backend, concurrency, mode, rate = self.key
+        workload, size, backend, concurrency, mode, rate, allocator = self.key
         extra = f" c={concurrency}" + (f" open@{rate}" if mode == "open" else "")
+        extra += f" [{allocator}]" if allocator else ""
         return f"{workload} {size} {backend}{extra}"
 
     @property

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hybridbench import group
+from hybridbench import allocators, group
 
 #: a worker gets this long beyond its planned measuring time: interpreter start, imports,
 #: payload generation, server spawn and verification (the 5 MB image takes a few seconds)
@@ -73,11 +73,14 @@ def _start(spec: dict[str, Any], directory: Path) -> tuple[subprocess.Popen[byte
     directory.mkdir()
     spec_path, result_path = directory / "spec.json", directory / "result.json"
     spec_path.write_text(json.dumps({**spec, "result_path": str(result_path)}))
+    # The allocator acts only from a process's start (LD_PRELOAD, glibc's MALLOC_*), so it is
+    # the worker's environment; the servers it spawns inherit it (allocators.spawn_env).
+    env = allocators.child_env(spec["allocator"]) if spec.get("allocator") else None
     # stderr to a file, not a pipe: several workers at once could fill a pipe nobody reads.
     with open(directory / "stderr.txt", "wb") as err:
         child = subprocess.Popen([sys.executable, "-m", "hybridbench.worker", str(spec_path)],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=err, start_new_session=True)
+                                 stderr=err, start_new_session=True, env=env)
     return child, directory
 
 

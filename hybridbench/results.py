@@ -28,7 +28,9 @@ from hybridbench.errors import HybridbenchError
 #: 2: cells measured in worker processes; adds workers, worker_results, interval_method,
 #: throughput_mean_ops, throughput_pi95, batch_rule, harness_ns, kernel_ns, kernel_hdr,
 #: time_split, resource_source, server_reported, cpu_affinity; env adds harness, cpu_affinity
-#: 3: warnings are typed (``Notice``: kind, message, data) in cells and at the top level
+#: 3: warnings are typed (``Notice``: kind, message, data) in cells and at the top level;
+#: later additions (no new number: files only grow): allocator, allocator_roles,
+#: minor_faults_per_op, major_faults_per_op; env adds allocators
 SCHEMA = 3
 #: older schemas this version still reads (their new fields stay at their defaults)
 READABLE_SCHEMAS = (1, 2, 3)
@@ -69,6 +71,9 @@ class Kind:
     INTERRUPTED = "interrupted"  # data: cells, planned
     IMPORTED = "imported"  # converted from another tool's file; data: source
     NO_INTERVAL = "no_interval"  # the data has no spread to build an interval from
+    #: a process of the cell faulted in more fresh pages per call than thresholds allows:
+    #: its figure depends on the allocator; data: role, minor_per_call, threshold
+    ALLOCATOR_SENSITIVE = "allocator_sensitive"
     NOTE = "note"  # free text: every warning of a file older than schema 3
 
 
@@ -175,6 +180,17 @@ class Cell:
     #: an imported cell's figures as its tool computed them (times in ns: min_ns, median_ns,
     #: mean_ns, stddev_ns...; rounds, iterations); None for hybridbench's own cells
     source_stats: dict[str, Any] | None = None
+    #: the allocator its processes ran under (``hybridbench.allocators``: glibc, glibc-tuned,
+    #: jemalloc, mimalloc); None: not recorded (older files: the harness's own environment,
+    #: glibc with its dynamic thresholds)
+    allocator: str | None = None
+    #: per role, what the kernel showed each process running under (``/proc/PID/maps``):
+    #: "jemalloc: /usr/lib/.../libjemalloc.so.2 mapped", "not applicable: Go's runtime..."
+    allocator_roles: dict[str, str] = field(default_factory=dict)
+    #: page faults per call during the timed rounds, per role (client, server...): minor (a
+    #: fresh page from the kernel) and major (read from disk); None where not known
+    minor_faults_per_op: dict[str, float | None] = field(default_factory=dict)
+    major_faults_per_op: dict[str, float | None] = field(default_factory=dict)
 
     def warn(self, kind: str, message: str, **data: Any) -> Notice:
         notice = Notice(kind, message, data)
@@ -186,7 +202,10 @@ class Cell:
 
     @property
     def key(self) -> tuple:
-        return (self.workload, self.size, self.backend, self.concurrency, self.mode, self.rate)
+        """What makes two cells the same measurement: the allocator is part of it (the same
+        call under two allocators is two rows)."""
+        return (self.workload, self.size, self.backend, self.concurrency, self.mode, self.rate,
+                self.allocator)
 
     @property
     def imported(self) -> bool:

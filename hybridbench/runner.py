@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from hybridbench import (
+    allocators,
     coldstart,
     envinfo,
     group,
@@ -112,6 +113,12 @@ class RunConfig:
     sweep: bool = False
     #: the latency objective the capacity is stated for (``capacity.py``)
     slo_p99_s: float | None = None
+    #: the allocators every cell is measured under, a cell per allocator (``allocators``);
+    #: None: ``allocators.DEFAULT`` only
+    allocators: list[str] | None = None
+    #: after the run, measure again every table that has an allocator-sensitive cell under
+    #: ``allocators.second_choice()`` (the main job does: its verdicts then carry a range)
+    allocator_recheck: bool = False
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -130,11 +137,14 @@ class CellPlan:
     input_path: str | None = None
     #: open loop at this many requests per second; None: closed loop
     rate: float | None = None
+    #: the allocator the cell's processes run under (``hybridbench.allocators``)
+    allocator: str = allocators.DEFAULT
 
     @property
     def label(self) -> str:
         load = f" at {self.rate:g}/s" if self.rate else ""
-        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}{load}"
+        under = f" [{self.allocator}]" if self.allocator != allocators.DEFAULT else ""
+        return f"{self.workload}/{self.size} on {self.backend} c={self.concurrency}{load}{under}"
 
 
 def sizes_for(config: RunConfig, workload: str) -> list[str]:
@@ -162,10 +172,33 @@ def plan(config: RunConfig) -> list[CellPlan]:
         raise WorkloadError("workers must be at least 1")
     if config.processes < 1:
         raise WorkloadError("processes must be at least 1")
+    names = config.allocators or [allocators.DEFAULT]
+    for name in names:
+        allocators.get(name)
     if config.inputs:
-        return _plan_inputs(config, workloads, backends)
-    return [CellPlan(w, s, b, c, rate=r) for w in workloads for s in sizes_for(config, w)
-            for b in backends for c in config.concurrency for r in planned_rates(config)]
+        plans = _plan_inputs(config, workloads, backends)
+    else:
+        plans = [CellPlan(w, s, b, c, rate=r) for w in workloads for s in sizes_for(config, w)
+                 for b in backends for c in config.concurrency for r in planned_rates(config)]
+    return [replace(p, allocator=a) for a in names for p in plans]
+
+
+def recheck_plan(cells: list[Cell], plans: list[CellPlan], allocator: str) -> list[CellPlan]:
+    """Every cell of each table (workload, size, concurrency, load) that has an
+    allocator-sensitive cell, again under ``allocator``: the whole table, so that its
+    verdict (a ratio to the table's baseline) exists under both."""
+    sensitive = {_table(c.workload, c.size, c.concurrency, c.rate) for c in cells
+                 if c.has(Kind.ALLOCATOR_SENSITIVE)}
+    done = {(p.workload, p.size, p.backend, p.concurrency, p.rate) for p in plans
+            if p.allocator == allocator}
+    chosen = [replace(p, allocator=allocator) for p in plans
+              if _table(p.workload, p.size, p.concurrency, p.rate) in sensitive
+              and (p.workload, p.size, p.backend, p.concurrency, p.rate) not in done]
+    return list(dict.fromkeys(chosen))
+
+
+def _table(workload: str, size: str, concurrency: int, rate: float | None) -> tuple:
+    return (workload, size, concurrency, rate)
 
 
 def planned_rates(config: RunConfig) -> list[float | None]:
@@ -295,6 +328,8 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     placement = pinning.plan(config.pin)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
     results.env["cpu_affinity"] = placement
+    results.env["allocators"] = {name: allocators.get(name).describe()
+                                 for name in allocators.NAMES}
     busy = envinfo.busy_warning()
     if busy:
         results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
@@ -302,6 +337,15 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
         with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
             measure = _Phase(config, placement, results, progress, on_cell, on_worker, stopping)
             measure(cells_plan, Path(tmp) / "closed")
+            if config.allocator_recheck and not results.config.get("interrupted"):
+                second = allocators.second_choice()
+                again = recheck_plan(list(results.cells), cells_plan, second)
+                results.config["allocator_rechecked"] = {
+                    "allocator": second, "cells": len(again),
+                    "rule": f"tables with a cell faulting more than "
+                            f"{thresholds.FAULTS_PER_CALL} pages per call"}
+                cells_plan = [*cells_plan, *again]
+                measure(again, Path(tmp) / "allocator")
             if config.sweep and not results.config.get("interrupted"):
                 swept = sweep_plan(list(results.cells), cells_plan)
                 cells_plan = [*cells_plan, *swept]
@@ -427,7 +471,8 @@ def _group_server(spec: dict[str, Any]) -> Iterator[tuple[str | None, bool]]:
     server spawns it once here; a --grpc-target is shared already; in-process engines are
     not shared (each member runs its own)."""
     backend = open_worker_backend(spec)
-    backend.start()
+    with allocators.selected(spec.get("allocator")):
+        backend.start()
     try:
         info = backend.describe()
         spawned = bool(set(backend.processes()) - {"client"})
@@ -519,9 +564,10 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
                            cell_plan.input_path)
     cell = Cell(workload=cell_plan.workload, size=cell_plan.size, backend=cell_plan.backend,
                 concurrency=cell_plan.concurrency, mode="open" if cell_plan.rate else "closed",
-                rate=cell_plan.rate, payload_bytes=len(payload), processes=config.processes)
+                rate=cell_plan.rate, payload_bytes=len(payload), processes=config.processes,
+                allocator=cell_plan.allocator)
     pending = PendingCell(cell_plan, cell)
-    reason = unavailable_reason(cell_plan.backend)
+    reason = unavailable_reason(cell_plan.backend) or _allocator_missing(cell_plan.allocator)
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
         return pending
@@ -550,6 +596,11 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     pending.spec = {**worker_spec(cell_plan, config, placement),
                     "expected_path": str(expected_path), "payload_path": str(payload_path)}
     return pending
+
+
+def _allocator_missing(name: str) -> str | None:
+    reason = allocators.get(name).unavailable
+    return f"allocator {name} unavailable: {reason}" if reason else None
 
 
 def run_cell(cell_plan: CellPlan, config: RunConfig,
@@ -581,7 +632,8 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "rounds": config.rounds,
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
-            "batch": config.batch, "cpu_affinity": placement}
+            "batch": config.batch, "cpu_affinity": placement,
+            "allocator": cell_plan.allocator}
 
 
 def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
@@ -618,6 +670,7 @@ def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
                        for key in outcomes[0]["harness"]}
     _time_split(cell, outcomes)
     cell.cpu_affinity = _affinity(outcomes[0]["cpu_affinity"])
+    cell.allocator_roles = dict((outcomes[0].get("allocator") or {}).get("roles") or {})
     others = [o["machine"]["others_cores"] for o in outcomes]
     cell.machine_load = {"others_cores": float(np.mean(others)),
                          "others_cores_max": float(max(others)),
@@ -675,6 +728,11 @@ def _merge_resources(cell: Cell, outcomes: list[dict[str, Any]], ops: int) -> li
         cell.rss_baseline_bytes[role] = min(bases) if bases else None
         complete = len(cpus) == len(resources) and ops
         cell.cpu_s_per_op[role] = sum(cpus) / ops if complete else None
+        for kind, per_op in (("minor", cell.minor_faults_per_op),
+                             ("major", cell.major_faults_per_op)):
+            counts = [r[f"{kind}_faults"][role] for r in resources
+                      if role in r.get(f"{kind}_faults", {})]
+            per_op[role] = sum(counts) / ops if len(counts) == len(resources) and ops else None
         sources = [r["source"][role] for r in resources if role in r["source"]]
         if sources:
             cell.resource_source[role] = sources[0]
@@ -743,11 +801,28 @@ def _warn(cell: Cell, lost: list[str]) -> None:
     for role in lost:
         cell.warn(Kind.PROCESS_LOST, f"the {role} process disappeared during the cell",
                   role=role)
+    _warn_faults(cell)
     busiest = cell.machine_load.get("others_cores_max", 0.0)
     if busiest > thresholds.BUSY_CORES:
         cell.warn(Kind.BUSY_MACHINE, f"busy machine: other processes used up to {busiest:.1f} "
                   "cores while this cell was timed; its figures and interval carry that load",
                   cores_max=busiest, threshold=thresholds.BUSY_CORES)
+
+
+def _warn_faults(cell: Cell) -> None:
+    """Allocator-sensitive: a process got more fresh pages from the kernel per call than
+    FAULTS_PER_CALL, so its figure depends on whether the allocator keeps freed memory."""
+    faulting = {role: n for role, n in cell.minor_faults_per_op.items()
+                if n is not None and n > thresholds.FAULTS_PER_CALL}
+    if not faulting:
+        return
+    role, worst = max(faulting.items(), key=lambda item: item[1])
+    cell.warn(Kind.ALLOCATOR_SENSITIVE,
+              f"allocator-sensitive: the {role} process faulted in {worst:,.0f} fresh pages per "
+              f"call under {cell.allocator or 'its allocator'} (> "
+              f"{thresholds.FAULTS_PER_CALL}): the figure depends on whether the allocator "
+              "keeps freed memory (see --allocator)", role=role, minor_per_call=worst,
+              threshold=thresholds.FAULTS_PER_CALL, allocator=cell.allocator)
 
 
 def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],

@@ -21,3 +21,8 @@ DOMINANT_SHARE = 0.50
 #: a payload moved faster than this per call cannot have been copied (no core copies memory
 #: at 100 GiB/s): the call is zero-copy and its bytes-per-second figure is not reported
 COPY_CEILING_BYTES_PER_S = 100 * 1024**3
+#: a process that faults in more fresh pages than this per call (minor faults: 400 KiB of
+#: memory mapped and zeroed, about 0.1-0.2 ms at the 1-2 us a fault costs here) gets its
+#: memory from the kernel on every call: its figure depends on the allocator (measured:
+#: timeseries 100k ~1,600 per call under glibc, 0-2 under jemalloc; json 1MB 1-40 under any)
+FAULTS_PER_CALL = 100

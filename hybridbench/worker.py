@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from hybridbench import group, measure, pinning, stats
+from hybridbench import allocators, group, measure, pinning, stats
 from hybridbench.backend import Backend
 from hybridbench.errors import HybridbenchError, VerificationError
 from hybridbench.payloads import load_payload
@@ -121,11 +121,22 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     reported_after = backend.server_resources()
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
             "cpu_affinity": affinity, "rounds": rounds,
+            "allocator": allocator_in_use(backend, spec.get("allocator")),
             "latency_hdr": stats.encode_histogram(histogram),
             "resources": _resources(monitor, reported_before, reported_after),
             "machine": machine,
             "server_reported": reported_after,
             "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"])}
+
+
+def allocator_in_use(backend: Backend, name: str | None) -> dict[str, Any] | None:
+    """The allocator each process of the cell really runs under, read from the kernel
+    (``/proc/PID/maps`` and ``environ``); None when the manager chose none."""
+    if not name:
+        return None
+    roles = {"client": os.getpid(), **backend.processes()}
+    return {"name": name,
+            "roles": {role: allocators.check_process(pid, name) for role, pid in roles.items()}}
 
 
 def _batch(spec: dict[str, Any], payload_bytes: int, remote: bool) -> tuple[int, str]:
@@ -183,18 +194,24 @@ def _resources(monitor: ResourceMonitor, before: dict[str, dict[str, float]],
     usage = monitor.usage
     baseline, peak = dict(usage.rss_baseline_bytes), dict(usage.rss_peak_bytes)
     cpu, source = dict(usage.cpu_s), {role: "process" for role in usage.cpu_s}
+    faults = {"minor": dict(usage.minor_faults), "major": dict(usage.major_faults)}
     for role, figures in after.items():
         if role in cpu or role in usage.lost:
             continue
         start = before.get(role, {})
         if figures.get("cpu_s") is not None and start.get("cpu_s") is not None:
             cpu[role] = float(figures["cpu_s"]) - float(start["cpu_s"])
+        for kind, counts in faults.items():
+            name = f"{kind}_faults"
+            if figures.get(name) is not None and start.get(name) is not None:
+                counts[role] = int(figures[name]) - int(start[name])
         if figures.get("rss_peak_bytes") is not None:
             peak[role] = int(figures["rss_peak_bytes"])
         if start.get("rss_bytes") is not None:
             baseline[role] = int(start["rss_bytes"])
         source[role] = "self-reported"
     return {"rss_baseline_bytes": baseline, "rss_peak_bytes": peak, "cpu_s": cpu,
+            "minor_faults": faults["minor"], "major_faults": faults["major"],
             "lost": list(usage.lost), "source": source}
 
 

@@ -415,7 +415,8 @@ class GrpcBackend(Backend):
             found["server" if i == 0 else f"server{i + 1}"] = {
                 "pid": reply.pid, "rss_bytes": reply.rss_bytes,
                 "rss_peak_bytes": reply.rss_peak_bytes,
-                "cpu_s": reply.cpu_user_s + reply.cpu_system_s, "calls": reply.calls}
+                "cpu_s": reply.cpu_user_s + reply.cpu_system_s, "calls": reply.calls,
+                "minor_faults": reply.minor_faults, "major_faults": reply.major_faults}
         return found
 
     def describe(self) -> dict[str, Any]:

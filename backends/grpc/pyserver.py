@@ -116,7 +116,8 @@ class Kernels:
         return _proto.pb2().ResourcesReply(
             pid=os.getpid(), rss_bytes=status.get("VmRSS", 0),
             rss_peak_bytes=status.get("VmHWM", usage.ru_maxrss * 1024),
-            cpu_user_s=usage.ru_utime, cpu_system_s=usage.ru_stime, calls=self.calls)
+            cpu_user_s=usage.ru_utime, cpu_system_s=usage.ru_stime, calls=self.calls,
+            minor_faults=usage.ru_minflt, major_faults=usage.ru_majflt)
 
 
 def _proc_status() -> dict[str, int]:

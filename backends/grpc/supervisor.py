@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from hybridbench import allocators
 from hybridbench.errors import BackendError
 
 STOP_GRACE_S = 3.0
@@ -52,9 +53,10 @@ class Server:
         self.stderr_path = stderr_path
         self.command = command
         with open(stderr_path, "wb") as err:
+            # under the allocator this process was started for (None: inherit, unchanged)
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                start_new_session=True, close_fds=True)
+                start_new_session=True, close_fds=True, env=allocators.spawn_env())
         with _LIVE_LOCK:
             _LIVE.add(self)
 

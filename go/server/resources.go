@@ -42,3 +42,12 @@ func cpuSeconds() (user, system float64) {
 	seconds := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	return seconds(usage.Utime), seconds(usage.Stime)
 }
+
+// pageFaults is the minor and major page faults of the whole process so far (getrusage).
+func pageFaults() (minor, major uint64) {
+	var usage syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &usage); err != nil {
+		return 0, 0
+	}
+	return uint64(max(usage.Minflt, 0)), uint64(max(usage.Majflt, 0))
+}

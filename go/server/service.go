@@ -145,6 +145,8 @@ func (s *Service) Describe(context.Context, *pb.DescribeRequest) (*pb.DescribeRe
 func (s *Service) Resources(context.Context, *pb.ResourcesRequest) (*pb.ResourcesReply, error) {
 	rss, peak := rssBytes()
 	user, system := cpuSeconds()
+	minor, major := pageFaults()
 	return &pb.ResourcesReply{Pid: uint32(os.Getpid()), RssBytes: rss, RssPeakBytes: peak,
-		CpuUserS: user, CpuSystemS: system, Calls: s.calls.Load()}, nil
+		CpuUserS: user, CpuSystemS: system, Calls: s.calls.Load(),
+		MinorFaults: minor, MajorFaults: major}, nil
 }

@@ -103,7 +103,8 @@ func TestDescribeAndResources(t *testing.T) {
 	_, _ = call(s, "nope", nil)
 	res, err := s.Resources(context.Background(), &pb.ResourcesRequest{})
 	if err != nil || res.Calls != 2 || int(res.Pid) != os.Getpid() || res.RssBytes == 0 ||
-		res.RssPeakBytes < res.RssBytes || res.CpuUserS+res.CpuSystemS <= 0 {
+		res.RssPeakBytes < res.RssBytes || res.CpuUserS+res.CpuSystemS <= 0 ||
+		res.MinorFaults == 0 {
 		t.Errorf("%v %v", res, err)
 	}
 }

@@ -59,7 +59,7 @@ def _titled(fig: Figure, panels: list[tuple[Group, Axes]], title: str) -> None:
     fig.suptitle(title, x=0.01, ha="left", fontsize=10)
     if len(panels) > 1:
         for group, ax in panels:
-            ax.set_title(group.size, loc="left", fontsize=9)
+            ax.set_title(group.title[len(group.workload) + 1:], loc="left", fontsize=9)
 
 
 def _backend_axis(ax: Axes, entries: list[Entry]) -> None:

@@ -25,7 +25,9 @@ COLUMNS = (
     "p999_ns", "max_ns", "samples", "batch_size", "zero_copy", "throughput_bytes",
     "client_rss_peak_bytes", "client_growth_bytes", "server_rss_peak_bytes",
     "client_cpu_s_per_op", "server_cpu_s_per_op", "cold_start_s", "kernel_ns", "crossing_ns",
-    "group_verdict", "recommended", "warning_kinds")
+    "group_verdict", "recommended", "warning_kinds",
+    # process state (issue 21): the allocator and the page faults per call it gave
+    "allocator", "client_minor_faults_per_op", "server_minor_faults_per_op")
 
 
 def _number(value: Any) -> Any:
@@ -71,6 +73,9 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
         "group_verdict": group.verdict,
         "recommended": group.recommended.tier if group.recommended else "",
         "warning_kinds": ";".join(dict.fromkeys(n.kind for n in entry.notices)),
+        "allocator": cell.allocator or "",
+        "client_minor_faults_per_op": _number(cell.minor_faults_per_op.get("client")),
+        "server_minor_faults_per_op": _number(cell.minor_faults_per_op.get("server")),
     }
 
 

@@ -227,6 +227,25 @@ def cpu_role(cell: Any, role: str) -> str:
     return seconds(value)
 
 
+def faults_role(cell: Any, role: str) -> str:
+    """Minor page faults per call of one process (``1,630``, ``0.2``; major ones added when
+    there were any), or ``n/a`` for a process the cell does not have."""
+    minor = (getattr(cell, "minor_faults_per_op", None) or {}).get(role)
+    if minor is None:
+        return NOT_APPLICABLE if role != "client" else "-"
+    text = f"{minor:,.0f}" if minor >= 10 else f"{minor:.1f}"
+    major = (getattr(cell, "major_faults_per_op", None) or {}).get(role)
+    return text + (f" (+{major:.1f} major)" if major and major >= 0.05 else "")
+
+
+def faults(cell: Any) -> str:
+    """Page faults per call, client then server: ``1,630 + 2.0``."""
+    text = faults_role(cell, "client")
+    if (getattr(cell, "minor_faults_per_op", None) or {}).get("server") is not None:
+        text += f" + {faults_role(cell, 'server')}"
+    return text
+
+
 def byte_rate(entry: Any) -> str:
     """Request bytes per second, or ``zero-copy`` when the bytes cannot have been copied."""
     if entry.zero_copy:

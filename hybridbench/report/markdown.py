@@ -57,8 +57,8 @@ def _interval(entry: model.Entry) -> str:
 def _split_row(cell: Cell) -> str:
     split = fmt.time_split(cell)
     return table_row(cell.backend, split["end_to_end"], split["kernel"], split["crossing"],
-                     split["client_cpu"], fmt.server_resources(cell), fmt.placement(cell),
-                     fmt.machine_load(cell))
+                     split["client_cpu"], fmt.faults(cell), fmt.server_resources(cell),
+                     fmt.placement(cell), fmt.machine_load(cell))
 
 
 def time_split_lines(cells: list[Cell]) -> list[str]:
@@ -67,7 +67,8 @@ def time_split_lines(cells: list[Cell]) -> list[str]:
     if not ok:
         return []
     return ["| backend | end-to-end | kernel | crossing + serialization | client CPU/call "
-            "| server (peak RSS, CPU/op) | CPUs | others' CPU |", "|---" * 8 + "|",
+            "| page faults/call (client + server) | server (peak RSS, CPU/op) | CPUs "
+            "| others' CPU |", "|---" * 9 + "|",
             *(_split_row(c) for c in ok), ""]
 
 
@@ -95,20 +96,20 @@ def overview(run: model.RunView) -> list[str]:
              "|---|" + "---|" * len(columns)]
     for group in run.groups:
         by_backend = {e.cell.backend: e for e in group.lowest}
-        lines.append(table_row(f"{group.workload} {group.size}",
+        lines.append(table_row(group.title,
                                *(_overview_cell(by_backend.get(b)) for b, _ in columns)))
     return lines
 
 
 def headline(run: model.RunView) -> list[str]:
     lines = ["## Headline", "", text(run.overall), ""]
-    lines += [f"- **{text(g.workload)} {text(g.size)} → {text(g.pattern)}**: {text(g.headline)}"
+    lines += [f"- **{text(g.title)} → {text(g.pattern)}**: {text(g.headline)}"
               for g in run.groups]
     return [*lines, ""]
 
 
 def _group_lines(group: model.Group) -> list[str]:
-    lines = [f"### {text(group.workload)} {text(group.size)}", "",
+    lines = [f"### {text(group.title)}", "",
              table_row("backend", "pattern", "throughput (±95% CI)",
                        f"vs {group.baseline_name or 'baseline'}",
                        "peak RSS client (growth) + server", "P50", "P99", "request bytes/s"),

@@ -144,6 +144,8 @@ class Group:
     workload: str
     size: str
     entries: list[Entry]
+    #: the allocator every cell of the table ran under (None: not recorded, older files)
+    allocator: str | None = None
     baseline: Entry | None = None
     #: the baseline's backend (its cells at every concurrency are the ratios' denominators)
     baseline_name: str | None = None
@@ -159,6 +161,15 @@ class Group:
     pattern: str = ""
     headline: str = ""
     sentences: list[str] = field(default_factory=list)
+    #: the same table under other allocators (the main job re-measures allocator-sensitive
+    #: tables): the verdict's ratio under each, ``{allocator: speedup}``
+    allocator_speedups: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """``timeseries 100k``, ``timeseries 100k under jemalloc`` where allocators differ."""
+        under = f" under {self.allocator}" if self.allocator else ""
+        return f"{self.workload} {self.size}{under}"
 
     @property
     def lowest(self) -> list[Entry]:
@@ -314,12 +325,16 @@ def build_run(results: Results, baseline: str | None = None,
     chosen, reason = choose_baseline(found, baseline)
     palette = colours(list(found))
     entries = [_entry(c, found[c.backend], palette[c.backend]) for c in results.cells]
-    workloads: dict[str, dict[str, list[Entry]]] = {}
+    workloads: dict[str, dict[tuple[str, str | None], list[Entry]]] = {}
     for entry in entries:
-        workloads.setdefault(entry.cell.workload, {}).setdefault(entry.cell.size, []).append(entry)
+        table = (entry.cell.size, entry.cell.allocator)
+        workloads.setdefault(entry.cell.workload, {}).setdefault(table, []).append(entry)
+    several = len({e.cell.allocator for e in entries}) > 1
     views = []
-    for name, sizes in workloads.items():
-        groups = [_group(name, size, members, chosen) for size, members in sizes.items()]
+    for name, tables in workloads.items():
+        groups = [_group(name, size, members, chosen, allocator if several else None)
+                  for (size, allocator), members in tables.items()]
+        _allocator_ranges(groups)
         views.append(WorkloadView(name, groups))
     chosen = run_baseline([g for v in views for g in v.groups], chosen)
     slo = results.config.get("slo_p99_s")
@@ -340,9 +355,10 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
     return entry
 
 
-def _group(workload: str, size: str, entries: list[Entry], requested: str | None) -> Group:
+def _group(workload: str, size: str, entries: list[Entry], requested: str | None,
+           allocator: str | None = None) -> Group:
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
-    group = Group(workload, size, entries)
+    group = Group(workload, size, entries, allocator)
     group.baseline = group_baseline(group.lowest, requested)
     group.baseline_name = group.baseline.cell.backend if group.baseline else None
     group.baseline_why = "chosen with --baseline" if requested else STRONGEST_PYTHON
@@ -355,6 +371,57 @@ def _group(workload: str, size: str, entries: list[Entry], requested: str | None
     group.ladder = tiers.ladder(group.lowest)
     _decide(group)
     return group
+
+
+def _verdict_ratio(group: Group) -> tuple[str, float] | None:
+    """(backend, speedup) of the table's verdict: its recommended mover, else its fastest
+    other pattern; None without a baseline."""
+    if group.baseline is None:
+        return None
+    ok = [e for e in group.lowest if e.ok and e.speedup is not None
+          and e is not group.baseline]
+    if group.recommended is not None:
+        ok = [e for e in ok if e.profile.tier == group.recommended.tier] or ok
+    if not ok:
+        return None
+    best = max(ok, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
+    return best.cell.backend, best.speedup.value  # type: ignore[union-attr]
+
+
+def _allocator_ranges(groups: list[Group]) -> None:
+    """A table measured under several allocators: each headline gives the verdict's range
+    (``2.2-4.6x the strongest Python, depending on the allocator``), the same backend's ratio
+    under each allocator."""
+    by_size: dict[str, list[Group]] = {}
+    for group in groups:
+        if group.allocator:
+            by_size.setdefault(group.size, []).append(group)
+    for same in by_size.values():
+        if len(same) < 2:
+            continue
+        for group in same:
+            verdict = _verdict_ratio(group)
+            if verdict is None:
+                continue
+            backend = verdict[0]
+            for other in same:
+                ratio = next((e.speedup.value for e in other.lowest if e.ok and e.speedup
+                              and e.cell.backend == backend), None)
+                if ratio is not None and other.allocator:
+                    group.allocator_speedups[other.allocator] = ratio
+            group.headline += allocator_range_words(group, backend)
+
+
+def allocator_range_words(group: Group, backend: str) -> str:
+    ratios = group.allocator_speedups
+    if len(ratios) < 2:
+        return ""
+    low, high = min(ratios.values()), max(ratios.values())
+    each = ", ".join(f"{fmt.ratio(v)} under {a}" for a, v in ratios.items())
+    against = (" the strongest Python" if group.baseline_why == STRONGEST_PYTHON
+               else f" {group.baseline_name}")
+    return (f" Depending on the allocator, {backend} does {fmt.ratio(low)}-{fmt.ratio(high)}"
+            f"{against} ({each}).")
 
 
 # -- deciding ---------------------------------------------------------------------------------
@@ -670,6 +737,8 @@ KIND_TITLES = {
     Kind.BUSY_MACHINE: f"busy machine (other processes used more than "
                        f"{thresholds.BUSY_CORES} cores)",
     Kind.COLD_START_MISSING: "cold start not measured",
+    Kind.ALLOCATOR_SENSITIVE: f"allocator-sensitive (more than {thresholds.FAULTS_PER_CALL} "
+                              "page faults per call: the figure depends on the allocator)",
     Kind.NOTE: "notes",
 }
 
@@ -681,7 +750,8 @@ def _notices(results: Results, entries: list[Entry]) -> dict[str, list[tuple[str
     for entry in entries:
         cell = entry.cell
         where = f"{cell.workload} {cell.size} on {cell.backend}" + (
-            f" ×{cell.concurrency}" if cell.concurrency > 1 else "")
+            f" ×{cell.concurrency}" if cell.concurrency > 1 else "") + (
+            f" [{cell.allocator}]" if cell.allocator else "")
         for notice in entry.notices:
             grouped.setdefault(notice.kind, []).append((where, notice))
     return grouped
@@ -704,7 +774,20 @@ def env_rows(env: dict[str, Any]) -> list[tuple[str, str]]:
     pil = env.get("pil")
     if isinstance(pil, dict):
         rows.append(("PIL loaded", ", ".join(f"{k} {fmt.env_value(v)}" for k, v in pil.items())))
+    offered = env.get("allocators")
+    if isinstance(offered, dict):
+        rows.append(("allocators", "; ".join(_allocator_words(name, info)
+                                             for name, info in offered.items())))
     libraries = env.get("libraries")
     if isinstance(libraries, dict):
         rows.append(("libraries", ", ".join(f"{k} {v}" for k, v in libraries.items() if v)))
     return rows
+
+
+def _allocator_words(name: str, info: Any) -> str:
+    """``jemalloc: jemalloc preloaded: ...`` or ``mimalloc: unavailable: why``."""
+    if not isinstance(info, dict):
+        return f"{name}: {fmt.env_value(info)}"
+    if info.get("unavailable"):
+        return f"{name}: unavailable: {info['unavailable']}"
+    return f"{name}: {info.get('state') or 'recorded'}"

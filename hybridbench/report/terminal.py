@@ -47,7 +47,7 @@ def time_split_table(run: model.RunView) -> Table | None:
     table = Table(title="where the time goes (per call, medians)", title_justify="left",
                   header_style="bold")
     for column in ("workload", "backend", "c", "end-to-end", "kernel", "crossing+ser.",
-                   "client CPU", "server", "CPUs", "others' CPU"):
+                   "client CPU", "faults/call", "server", "CPUs", "others' CPU"):
         table.add_column(column, justify="left" if column in ("workload", "backend", "server",
                                                                "CPUs") else "right")
     for entry in entries:
@@ -55,7 +55,8 @@ def time_split_table(run: model.RunView) -> Table | None:
         split = fmt.time_split(cell)
         table.add_row(escape(f"{cell.workload} {cell.size}"), escape(cell.backend),
                       str(cell.concurrency), split["end_to_end"], split["kernel"],
-                      split["crossing"], split["client_cpu"], fmt.server_resources(cell),
+                      split["crossing"], split["client_cpu"], fmt.faults(cell),
+                      fmt.server_resources(cell),
                       fmt.placement(cell), fmt.machine_load(cell))
     return table
 
@@ -64,7 +65,7 @@ def print_headline(run: model.RunView, console: Console) -> None:
     console.print("[bold]headline[/]")
     console.print(escape(run.overall))
     for group in run.groups:
-        console.print(f"  [bold]{escape(group.workload)} {escape(group.size)} → "
+        console.print(f"  [bold]{escape(group.title)} → "
                       f"{escape(group.pattern)}[/]: {escape(group.headline)}")
 
 

@@ -21,16 +21,31 @@ fn parse_status(status: &str) -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// User and system CPU seconds of the whole process (`getrusage(RUSAGE_SELF)`).
-pub(crate) fn cpu_seconds() -> (f64, f64) {
+/// `getrusage(RUSAGE_SELF)`: the whole process, all its threads; None if it fails.
+fn usage() -> Option<libc::rusage> {
     // SAFETY: an all-zero rusage is valid, and getrusage only writes to it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a valid pointer.
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return (0.0, 0.0);
+        return None;
     }
+    Some(usage)
+}
+
+/// User and system CPU seconds of the whole process (`getrusage(RUSAGE_SELF)`).
+pub(crate) fn cpu_seconds() -> (f64, f64) {
+    let Some(usage) = usage() else {
+        return (0.0, 0.0);
+    };
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (seconds(usage.ru_utime), seconds(usage.ru_stime))
+}
+
+/// Minor and major page faults of the whole process so far (`ru_minflt`, `ru_majflt`).
+pub(crate) fn page_faults() -> (u64, u64) {
+    usage().map_or((0, 0), |u| {
+        (u64::try_from(u.ru_minflt).unwrap_or(0), u64::try_from(u.ru_majflt).unwrap_or(0))
+    })
 }
 
 #[cfg(test)]
@@ -50,5 +65,8 @@ mod tests {
         assert!(rss > 0 && peak >= rss, "{rss} {peak}");
         let (user, system) = cpu_seconds();
         assert!(user >= 0.0 && system >= 0.0 && user + system > 0.0);
+        // a running process has faulted in at least its own stack and code
+        let (minor, _major) = page_faults();
+        assert!(minor > 0, "{minor}");
     }
 }

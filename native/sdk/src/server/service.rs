@@ -123,6 +123,7 @@ impl Kernels for KernelService {
     ) -> Result<Response<ResourcesReply>, Status> {
         let (rss_bytes, rss_peak_bytes) = resources::rss_bytes();
         let (cpu_user_s, cpu_system_s) = resources::cpu_seconds();
+        let (minor_faults, major_faults) = resources::page_faults();
         Ok(Response::new(ResourcesReply {
             pid: std::process::id(),
             rss_bytes,
@@ -130,6 +131,8 @@ impl Kernels for KernelService {
             cpu_user_s,
             cpu_system_s,
             calls: self.calls.load(Ordering::Relaxed),
+            minor_faults,
+            major_faults,
         }))
     }
 }

@@ -164,4 +164,6 @@ async fn describe_and_resources() {
     assert_eq!((reply.pid, reply.calls), (std::process::id(), 2));
     assert!(reply.rss_bytes > 0 && reply.rss_peak_bytes >= reply.rss_bytes);
     assert!(reply.cpu_user_s + reply.cpu_system_s > 0.0);
+    // a running process has faulted in at least its stack and code
+    assert!(reply.minor_faults > 0, "{}", reply.minor_faults);
 }
