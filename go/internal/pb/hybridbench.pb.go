@@ -331,7 +331,12 @@ type ResourcesReply struct {
 	CpuUserS   float64 `protobuf:"fixed64,4,opt,name=cpu_user_s,json=cpuUserS,proto3" json:"cpu_user_s,omitempty"`
 	CpuSystemS float64 `protobuf:"fixed64,5,opt,name=cpu_system_s,json=cpuSystemS,proto3" json:"cpu_system_s,omitempty"`
 	// Run calls answered so far (successful or not).
-	Calls         uint64 `protobuf:"varint,6,opt,name=calls,proto3" json:"calls,omitempty"`
+	Calls uint64 `protobuf:"varint,6,opt,name=calls,proto3" json:"calls,omitempty"`
+	// Page faults of the whole server process so far (getrusage(RUSAGE_SELF): ru_minflt, a
+	// fresh page mapped; ru_majflt, a page read from disk). A server that frees its memory
+	// back to the kernel after each call faults it in again on the next.
+	MinorFaults   uint64 `protobuf:"varint,7,opt,name=minor_faults,json=minorFaults,proto3" json:"minor_faults,omitempty"`
+	MajorFaults   uint64 `protobuf:"varint,8,opt,name=major_faults,json=majorFaults,proto3" json:"major_faults,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -408,6 +413,20 @@ func (x *ResourcesReply) GetCalls() uint64 {
 	return 0
 }
 
+func (x *ResourcesReply) GetMinorFaults() uint64 {
+	if x != nil {
+		return x.MinorFaults
+	}
+	return 0
+}
+
+func (x *ResourcesReply) GetMajorFaults() uint64 {
+	if x != nil {
+		return x.MajorFaults
+	}
+	return 0
+}
+
 var File_hybridbench_proto protoreflect.FileDescriptor
 
 const file_hybridbench_proto_rawDesc = "" +
@@ -428,7 +447,7 @@ const file_hybridbench_proto_rawDesc = "" +
 	"\x13file_descriptor_set\x18\x04 \x01(\fR\x11fileDescriptorSet\x12\x18\n" +
 	"\aworkers\x18\x05 \x01(\rR\aworkers\x12\x10\n" +
 	"\x03pid\x18\x06 \x01(\rR\x03pid\"\x12\n" +
-	"\x10ResourcesRequest\"\xbb\x01\n" +
+	"\x10ResourcesRequest\"\x81\x02\n" +
 	"\x0eResourcesReply\x12\x10\n" +
 	"\x03pid\x18\x01 \x01(\rR\x03pid\x12\x1b\n" +
 	"\trss_bytes\x18\x02 \x01(\x04R\brssBytes\x12$\n" +
@@ -437,7 +456,9 @@ const file_hybridbench_proto_rawDesc = "" +
 	"cpu_user_s\x18\x04 \x01(\x01R\bcpuUserS\x12 \n" +
 	"\fcpu_system_s\x18\x05 \x01(\x01R\n" +
 	"cpuSystemS\x12\x14\n" +
-	"\x05calls\x18\x06 \x01(\x04R\x05calls2\xe1\x01\n" +
+	"\x05calls\x18\x06 \x01(\x04R\x05calls\x12!\n" +
+	"\fminor_faults\x18\a \x01(\x04R\vminorFaults\x12!\n" +
+	"\fmajor_faults\x18\b \x01(\x04R\vmajorFaults2\xe1\x01\n" +
 	"\aKernels\x12;\n" +
 	"\x03Run\x12\x1a.hybridbench.v1.RunRequest\x1a\x18.hybridbench.v1.RunReply\x12J\n" +
 	"\bDescribe\x12\x1f.hybridbench.v1.DescribeRequest\x1a\x1d.hybridbench.v1.DescribeReply\x12M\n" +
