@@ -15,6 +15,10 @@ SERVER_RSS = 20 * 1024 * 1024
 SERVER_RSS_PEAK = 30 * 1024 * 1024
 
 
+#: pages FreshPages faults in per call (above thresholds.FAULTS_PER_CALL)
+FRESH_PAGES = 256
+
+
 class Wrong(Backend):
     name = "wrong"
 
@@ -70,6 +74,22 @@ class EchoOnly(Backend):
         return bytes(payload)
 
 
+class FreshPages(Backend):
+    """Maps FRESH_PAGES new pages per call, writes each and unmaps them: what an allocator
+    that returns freed blocks to the kernel does to every call (a known fault count)."""
+
+    name = "fresh-pages"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        import mmap
+
+        block = mmap.mmap(-1, FRESH_PAGES * mmap.PAGESIZE)
+        for offset in range(0, len(block), mmap.PAGESIZE):
+            block[offset] = 1
+        block.close()
+        return bytes(payload)
+
+
 class Missing(Backend):
     name = "missing"
 
@@ -99,5 +119,6 @@ class Timed(Backend):
                            "cpu_s": time.process_time() / 2}}
 
 
-FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, Crashes, Hangs, EchoOnly, Missing, Timed)}
+FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, Crashes, Hangs, EchoOnly, Missing, Timed,
+                                   FreshPages)}
 REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}

@@ -1,0 +1,108 @@
+"""The allocator as a dimension of the run: names, environments, and real processes (workers
+and spawned servers) running under the allocator asked for, read from ``/proc/PID/maps``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hybridbench import allocators, runner
+from hybridbench.errors import WorkloadError
+from hybridbench.registry import open_backend, unavailable_reason
+from hybridbench.results import OK, UNAVAILABLE
+
+JEMALLOC = allocators.get("jemalloc")
+needs_jemalloc = pytest.mark.skipif(JEMALLOC.unavailable is not None,
+                                    reason=JEMALLOC.unavailable or "")
+
+
+def test_names_are_checked_and_all_means_every_one() -> None:
+    assert allocators.parse("glibc, jemalloc,glibc") == ["glibc", "jemalloc"]
+    assert allocators.parse("all") == list(allocators.NAMES)
+    with pytest.raises(WorkloadError, match="unknown allocator 'tcmalloc'; known: glibc"):
+        allocators.parse("glibc,tcmalloc")
+
+
+def test_a_child_environment_has_only_the_chosen_settings() -> None:
+    base = {"PATH": "/bin", "MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "1",
+            "LD_PRELOAD": "/opt/libfoo.so /usr/lib/libmimalloc.so.2"}
+    env = allocators.child_env("glibc-tuned", base)
+    assert env["LD_PRELOAD"] == "/opt/libfoo.so"  # the user's own preload stays
+    assert "MALLOC_ARENA_MAX" not in env
+    assert env["MALLOC_MMAP_THRESHOLD_"] == allocators.GLIBC_TUNED["MALLOC_MMAP_THRESHOLD_"]
+    assert env[allocators.ENV_NAME] == "glibc-tuned" and env["PATH"] == "/bin"
+
+
+def test_a_missing_library_is_unavailable_with_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    allocators.find_library.cache_clear()
+    monkeypatch.setattr(allocators, "_ldconfig", lambda: {})
+    monkeypatch.setattr(allocators, "SEARCH_DIRS", ())
+    try:
+        found = allocators.get("mimalloc")
+        assert found.unavailable and "libmimalloc2.0" in found.unavailable
+        cell = runner.run_cell(runner.CellPlan("echo", "64B", "inproc", 1,
+                                               allocator="mimalloc"),
+                               runner.RunConfig(workers=1, cold_start=False))
+        assert cell.status == UNAVAILABLE and "allocator mimalloc unavailable" in cell.error
+    finally:
+        allocators.find_library.cache_clear()
+
+
+def test_the_allocator_is_part_of_the_cell_key() -> None:
+    config = runner.RunConfig(workloads=["echo"], backends=["inproc"], sizes="64B",
+                              allocators=["glibc", "glibc-tuned"])
+    plans = runner.plan(config)
+    assert [p.allocator for p in plans] == ["glibc", "glibc-tuned"]
+
+
+@needs_jemalloc
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["grpc", "grpc-py"])
+def test_a_spawned_server_runs_under_the_allocator_asked_for(name: str) -> None:
+    reason = unavailable_reason(name)
+    if reason:
+        pytest.skip(reason)
+    backend = open_backend(name, workloads=["echo"])
+    with allocators.selected("jemalloc"):
+        backend.start()
+    try:
+        pid = backend.processes()["server"]
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert JEMALLOC.library in maps
+        assert allocators.check_process(pid, "jemalloc").startswith("jemalloc:")
+    finally:
+        backend.stop()
+
+
+@needs_jemalloc
+@pytest.mark.slow
+def test_a_worker_and_its_server_record_what_they_ran_under() -> None:
+    reason = unavailable_reason("grpc-py")
+    if reason:
+        pytest.skip(reason)
+    cell = runner.run_cell(runner.CellPlan("echo", "64B", "grpc-py", 1, allocator="jemalloc"),
+                           runner.RunConfig(workers=1, duration_s=0.2, rounds=1,
+                                            warmup_s=0.02, breakdown_s=0.02,
+                                            cold_start=False))
+    assert cell.status == OK, cell.error
+    assert cell.allocator == "jemalloc"
+    # read by the worker from /proc/PID/maps of itself and of the server it spawned
+    assert cell.allocator_roles["client"] == f"jemalloc: {JEMALLOC.library} mapped"
+    assert cell.allocator_roles["server"] == f"jemalloc: {JEMALLOC.library} mapped"
+    assert cell.minor_faults_per_op["server"] is not None
+
+
+@pytest.mark.slow
+def test_a_go_server_is_said_not_to_allocate_through_malloc() -> None:
+    reason = unavailable_reason("grpc-go")
+    if reason:
+        pytest.skip(reason)
+    backend = open_backend("grpc-go", workloads=["echo"])
+    with allocators.selected("glibc-tuned"):
+        backend.start()
+    try:
+        verdict = allocators.check_process(backend.processes()["server"], "glibc-tuned")
+    finally:
+        backend.stop()
+    assert verdict.startswith("not applicable: Go's runtime")
