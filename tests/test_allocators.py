@@ -106,3 +106,16 @@ def test_a_go_server_is_said_not_to_allocate_through_malloc() -> None:
     finally:
         backend.stop()
     assert verdict.startswith("not applicable: Go's runtime")
+
+
+def test_the_main_job_rechecks_whole_tables_with_a_sensitive_cell() -> None:
+    from hybridbench.results import Cell, Kind
+
+    plans = [runner.CellPlan(w, s, b, 1) for w, s in (("timeseries", "100k"), ("json", "1MB"))
+             for b in ("inproc", "ffi")]
+    cells = [Cell(p.workload, p.size, p.backend, allocator="glibc") for p in plans]
+    cells[0].warn(Kind.ALLOCATOR_SENSITIVE, "faults", role="client")  # timeseries on inproc
+    again = runner.recheck_plan(cells, plans, "glibc-tuned")
+    # the whole timeseries table (its baseline and its mover), nothing of json
+    assert [(p.workload, p.backend, p.allocator) for p in again] == [
+        ("timeseries", "inproc", "glibc-tuned"), ("timeseries", "ffi", "glibc-tuned")]
