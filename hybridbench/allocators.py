@@ -230,10 +230,10 @@ def _environ(pid: int) -> dict[str, str] | None:
 
 
 def _is_go(pid: int) -> bool:
-    """A Go binary: its executable has a ``.go.buildinfo`` section."""
+    """A Go binary: its executable holds the Go build-info magic (``\\xff Go buildinf:``)."""
     try:
         with open(f"/proc/{pid}/exe", "rb") as exe:
-            return b".go.buildinfo" in exe.read(16 * 1024 * 1024)
+            return b"\xff Go buildinf:" in exe.read()
     except OSError:
         return False
 
