@@ -69,6 +69,9 @@ class Kind:
     INTERRUPTED = "interrupted"  # data: cells, planned
     IMPORTED = "imported"  # converted from another tool's file; data: source
     NO_INTERVAL = "no_interval"  # the data has no spread to build an interval from
+    #: a worker's timed rounds have a changepoint (``steady.py``); data: workers (worker,
+    #: change, at_s, timed_s, z, warmup_s, warmup_bound_s), threshold, z_threshold
+    NO_STEADY_STATE = "no_steady_state"
     NOTE = "note"  # free text: every warning of a file older than schema 3
 
 
@@ -175,6 +178,15 @@ class Cell:
     #: an imported cell's figures as its tool computed them (times in ns: min_ns, median_ns,
     #: mean_ns, stddev_ns...; rounds, iterations); None for hybridbench's own cells
     source_stats: dict[str, Any] | None = None
+    # -- warm-up and steady state (added to schema 3: older files read with the defaults) --
+    #: calls and seconds of warm-up, summed over the workers (each worker's in
+    #: worker_results: warmup_calls, warmup_s, warmup_extended, steady_state, steady)
+    warmup_calls: int = 0
+    warmup_s: float = 0.0
+    #: True: every worker's timed rounds passed the changepoint test (``steady.py``);
+    #: False: at least one did not (warning ``no_steady_state``); None: not tested (too few
+    #: calls, an older file, an imported cell)
+    steady_state: bool | None = None
 
     def warn(self, kind: str, message: str, **data: Any) -> Notice:
         notice = Notice(kind, message, data)

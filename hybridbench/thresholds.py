@@ -21,3 +21,18 @@ DOMINANT_SHARE = 0.50
 #: a payload moved faster than this per call cannot have been copied (no core copies memory
 #: at 100 GiB/s): the call is zero-copy and its bytes-per-second figure is not reported
 COPY_CEILING_BYTES_PER_S = 100 * 1024**3
+#: a worker's time per call that moves by at least this much (median after a changepoint
+#: over median before it) is not steady: its warm-up goes on, or its cell is flagged
+STEADY_CHANGE = 0.10
+#: ... and only when the changepoint is this clear: the Mann-Whitney z of the segment medians
+#: before against after it, the largest over all splits (``steady.py``). Calibrated by
+#: simulation so that a steady series of independent segments passes 99% of the time
+STEADY_Z = 3.0
+#: the warm-up goes on while its last window moves by at least this much (with the same
+#: clarity): half the flag's, because waiting is cheap and a trend's best split shows only
+#: half its drift (the medians of the two halves of a ramp)
+WARMUP_CHANGE = 0.05
+#: a worker warms up at most this many times its timed seconds ...
+WARMUP_BOUND_FACTOR = 2.0
+#: ... and never longer than this
+WARMUP_BOUND_MAX_S = 10.0
