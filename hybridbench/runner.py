@@ -787,7 +787,7 @@ def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -
              + (" (its bound)" if e["warmup_s"] >= e["warmup_bound_s"] else "")
              for e in evidence]
     cell.warn(Kind.NO_STEADY_STATE,
-              f"no steady state: the time per call moved during the timed rounds ("
+              "no steady state: the time per call moved during the timed rounds ("
               + "; ".join(parts) + f"; a change of at least {thresholds.STEADY_CHANGE:.0%} "
               "at a clear changepoint): the figures mix two states of the engine",
               workers=evidence, threshold=thresholds.STEADY_CHANGE,

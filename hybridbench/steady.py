@@ -184,10 +184,10 @@ def warm_up(run: Callable[[float], Round], minimum_s: float, bound_s: float) -> 
     and at most about ``bound_s`` (one chunk more at worst).
 
     From the minimum on, after each chunk the trailing chunks that make up the last
-    ``minimum_s`` of calls are tested (with thresholds.WARMUP_CHANGE); the warm-up ends at the first check that finds no
-    changepoint, or cannot tell (too few calls: a slow engine is not held back for a test
-    that has no data). A steady engine therefore warms up the minimum, as before; a chunk is
-    a fifth of it, so the extra cost of chunking is a few thread starts.
+    ``minimum_s`` of calls are tested (with thresholds.WARMUP_CHANGE); the warm-up ends at
+    the first check that finds no changepoint, or cannot tell (too few calls: a slow engine
+    is not held back for a test that has no data). A steady engine therefore warms up the
+    minimum, as before; a chunk is a fifth of it, so chunking costs a few thread starts.
     """
     if minimum_s <= 0:
         done = run(0.0)

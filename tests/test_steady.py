@@ -27,7 +27,7 @@ def _noisy(levels: np.ndarray, spread: float = 0.03) -> np.ndarray:
     return levels * rng.lognormal(0.0, spread, levels.size)
 
 
-# -- the test on series -------------------------------------------------------------------------
+# -- the test on series ---------------------------------------------------------------------------
 
 def test_a_flat_series_is_steady() -> None:
     verdict = steady.check(_noisy(np.full(20, 1000.0)))
@@ -124,7 +124,7 @@ def test_the_warm_up_bound() -> None:
     assert steady.warmup_bound(0.25, 0.01) == 0.25  # never below the minimum
 
 
-# -- the warm-up, on a fake engine and a fake clock ------------------------------------------------
+# -- the warm-up, on a fake engine and a fake clock -----------------------------------------------
 
 def _engine(time_per_call: Callable[[float], float]) -> Callable[[float], Round]:
     """``run(seconds)`` for ``steady.warm_up`` with an engine whose time per call (ns) is
@@ -174,7 +174,7 @@ def test_a_slow_engine_is_not_held_back_for_a_test_without_data() -> None:
     assert done.verdict is not None and done.verdict.steady is None
 
 
-# -- into the cell, the file and the report ---------------------------------------------------------
+# -- into the cell, the file and the report -------------------------------------------------------
 
 def _outcome(steady_state: bool, change: float = 0.0, seconds: float = 0.25) -> dict:
     return {"warmup": {"calls": 1000, "seconds": seconds, "chunks": 5,
@@ -221,7 +221,7 @@ def test_the_figures_survive_the_file(tmp_path: Path) -> None:
     assert loaded.warnings == cell.warnings
 
 
-# -- real worker processes ------------------------------------------------------------------------------
+# -- real worker processes ------------------------------------------------------------------------
 
 @pytest.fixture
 def moving(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -270,5 +270,5 @@ def test_an_engine_whose_first_second_is_slower_is_waited_out_or_flagged(moving:
         _waited_out_or_flagged(cells[name])
     # The ramp is visible within the minimum warm-up: it is waited for, not timed.
     assert all(w["warmup_extended"] for w in cells["warms-up"].worker_results)
-    text = markdown.render_report(model.build([results.Results(env={}, cells=list(cells.values()))]))
-    assert "| warm-up |" in text
+    run = results.Results(env={}, cells=list(cells.values()))
+    assert "| warm-up |" in markdown.render_report(model.build([run]))
