@@ -789,7 +789,8 @@ def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -
     cell.warn(Kind.NO_STEADY_STATE,
               "no steady state: the time per call moved during the timed rounds ("
               + "; ".join(parts) + f"; a change of at least {thresholds.STEADY_CHANGE:.0%} "
-              "at a clear changepoint): the figures mix two states of the engine",
+              "at a clear changepoint): the figures mix two states, of the engine or of the "
+              "machine around it (see its load)",
               workers=evidence, threshold=thresholds.STEADY_CHANGE,
               z_threshold=thresholds.STEADY_Z)
 

@@ -26,6 +26,7 @@ share of every caller's array, so segments stay in time order without a timestam
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
@@ -192,14 +193,19 @@ def warm_up(run: Callable[[float], Round], minimum_s: float, bound_s: float) -> 
     if minimum_s <= 0:
         done = run(0.0)
         return Warmup(done.ops, done.duration_ns / 1e9, 1, False, None, bound_s=bound_s)
+    step = minimum_s / WARMUP_CHUNKS
     chunks: list[Round] = []
     seconds, checks = 0.0, 0
     verdict: Verdict | None = None
     tail = np.empty(0)
     while True:
-        chunks.append(run(minimum_s / WARMUP_CHUNKS))
+        # Each chunk runs to the next multiple of the step, so a chunk's overrun (the call
+        # under way at its deadline) shortens the next one instead of adding up: at the
+        # minimum the warm-up has overrun by one call at most, like a single warm-up.
+        target = (math.floor(seconds / step + 1e-9) + 1) * step
+        chunks.append(run(target - seconds))
         seconds += chunks[-1].duration_ns / 1e9
-        if seconds < minimum_s:
+        if seconds < minimum_s * (1 - 1e-9):
             continue
         checks += 1
         tail = segment_medians([c.blocks() for c in _trailing(chunks, minimum_s)])

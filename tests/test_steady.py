@@ -152,6 +152,13 @@ def test_a_steady_engine_warms_up_the_minimum() -> None:
     assert 2500 <= done.calls <= 2500 + steady.WARMUP_CHUNKS  # a chunk ends after its time
 
 
+def test_chunk_overruns_do_not_add_up() -> None:
+    """30 ms calls overrun each 50 ms chunk; the minimum still costs what one 0.25 s warm-up
+    did: 9 calls, 0.27 s."""
+    done = steady.warm_up(_engine(lambda t: 30_000_000), 0.25, 2.0)
+    assert done.calls == 9 and done.seconds == pytest.approx(0.27) and not done.extended
+
+
 def test_an_engine_that_warms_up_is_waited_for_until_steady() -> None:
     def ramp(t: float) -> float:  # 4x slower at first, steady from 1 s on
         return 100_000 * (4 - 3 * min(t, 1.0))
