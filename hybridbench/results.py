@@ -70,7 +70,8 @@ class Kind:
     IMPORTED = "imported"  # converted from another tool's file; data: source
     NO_INTERVAL = "no_interval"  # the data has no spread to build an interval from
     #: a worker's timed rounds have a changepoint (``steady.py``); data: workers (worker,
-    #: change, at_s, timed_s, z, warmup_s, warmup_bound_s), threshold, z_threshold
+    #: change, at_s, timed_s, z, warmup_s, warmup_bound_s, others_cores), threshold,
+    #: z_threshold
     NO_STEADY_STATE = "no_steady_state"
     NOTE = "note"  # free text: every warning of a file older than schema 3
 

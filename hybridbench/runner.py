@@ -760,9 +760,10 @@ def _steady_state(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
         warmup, verdict = outcome.get("warmup"), outcome.get("steady")
         if warmup is None or verdict is None:
             continue
+        load = (outcome.get("machine") or {}).get("others_cores")
         summary.update(warmup_calls=warmup["calls"], warmup_s=warmup["seconds"],
                        warmup_extended=warmup["extended"], warmup_bound_s=warmup["bound_s"],
-                       steady_state=verdict["steady"], steady=verdict)
+                       steady_state=verdict["steady"], steady={**verdict, "others_cores": load})
         cell.warmup_calls += int(warmup["calls"])
         cell.warmup_s += float(warmup["seconds"])
         tested.append(verdict["steady"])
@@ -780,11 +781,14 @@ def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -
     """``no steady state``: per worker, by how much its time per call moved, and where."""
     evidence = [{"worker": number, "change": w["steady"]["change"], "at_s": w["steady"]["at_s"],
                  "timed_s": w["steady"]["timed_s"], "z": w["steady"]["z"],
-                 "warmup_s": w["warmup_s"], "warmup_bound_s": w["warmup_bound_s"]}
+                 "warmup_s": w["warmup_s"], "warmup_bound_s": w["warmup_bound_s"],
+                 "others_cores": w["steady"].get("others_cores")}
                 for number, w in moved]
     parts = [f"worker {e['worker']}: {e['change']:+.0%} from {e['at_s']:.2f} s into its "
              f"{e['timed_s']:.2f} s of timed rounds, after {e['warmup_s']:.2f} s of warm-up"
              + (" (its bound)" if e["warmup_s"] >= e["warmup_bound_s"] else "")
+             + (f", other processes using {e['others_cores']:.1f} cores"
+                if e["others_cores"] is not None else "")
              for e in evidence]
     cell.warn(Kind.NO_STEADY_STATE,
               "no steady state: the time per call moved during the timed rounds ("

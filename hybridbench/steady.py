@@ -38,6 +38,10 @@ from hybridbench.measure import Round
 #: segments a series is cut into: enough for a rank test to see a step, few enough that each
 #: segment's median rests on many calls
 SEGMENTS = 20
+#: ... and each segment at least this many samples: the median of two or three calls is
+#: no more robust than their mean, and a slow engine (a few dozen calls a second) would be
+#: judged on its neighbours' time slices. Too few calls for 2 x MIN_SIDE segments: untested
+MIN_SEGMENT_SAMPLES = 5
 #: a changepoint needs this many segments on each side: a step in the first or last few
 #: segments moves too few calls to matter and cannot be told from a burst
 MIN_SIDE = 3
@@ -70,14 +74,16 @@ def segment_medians(spans: Sequence[Sequence[np.ndarray]], segments: int = SEGME
 
     A span is a stretch of time (a round, a warm-up chunk) given as one array per caller
     that ran through it; spans follow each other in time. Each span gets an equal share of
-    the segments (at least one), and segment ``k`` of a span is the ``k``-th share of every
+    the segments (at least one, fewer when it has under MIN_SEGMENT_SAMPLES a segment), and
+    segment ``k`` of a span is the ``k``-th share of every
     caller's array, so concurrent callers are merged without timestamps.
     """
     per_span = max(1, round(segments / max(1, len(spans))))
     medians: list[float] = []
     for blocks in spans:
         longest = max((len(b) for b in blocks), default=0)
-        parts = min(per_span, longest)
+        total = sum(len(b) for b in blocks)
+        parts = min(per_span, longest, max(1, total // MIN_SEGMENT_SAMPLES))
         for k in range(parts):
             pieces = [b[len(b) * k // parts:len(b) * (k + 1) // parts] for b in blocks]
             joined = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
