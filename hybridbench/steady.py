@@ -214,12 +214,20 @@ def warm_up(run: Callable[[float], Round], minimum_s: float, bound_s: float) -> 
         if seconds < minimum_s * (1 - 1e-9):
             continue
         checks += 1
-        tail = segment_medians([c.blocks() for c in _trailing(chunks, minimum_s)])
+        tail = segment_medians([_joined(_trailing(chunks, minimum_s))])
         verdict = check(tail, change_threshold=thresholds.WARMUP_CHANGE)
         if verdict.steady is not False or seconds >= bound_s:
             break
     return Warmup(sum(c.ops for c in chunks), seconds, len(chunks), checks > 1, verdict, tail,
                   bound_s)
+
+
+def _joined(chunks: list[Round]) -> list[np.ndarray]:
+    """Consecutive chunks as one span: each caller's samples end to end. A chunk holds a
+    fifth of the window's calls, too few for segments of their own when calls take
+    milliseconds; joined, the window is cut as one (chunks have the same callers)."""
+    blocks = [c.blocks() for c in chunks]
+    return [np.concatenate(parts) for parts in zip(*blocks, strict=False)]
 
 
 def _trailing(chunks: list[Round], seconds: float) -> list[Round]:
