@@ -39,10 +39,22 @@ class Round:
     latencies_ns: np.ndarray
     #: open loop only: scheduled calls that were never sent before the round gave up
     unsent: int = 0
+    #: samples per caller thread, in the order of ``latencies_ns`` (each thread's samples are
+    #: in time order, the threads' blocks follow each other); empty: one block
+    per_thread: tuple[int, ...] = ()
 
     @property
     def throughput(self) -> float:
         return self.ops * 1e9 / self.duration_ns if self.duration_ns else math.nan
+
+    def blocks(self) -> list[np.ndarray]:
+        """Each caller's samples in the order it took them (views, no copy): the time order
+        that ``steady`` needs, which the concatenated ``latencies_ns`` lost."""
+        if not self.per_thread:
+            return [self.latencies_ns]
+        ends = np.cumsum(self.per_thread)
+        return [self.latencies_ns[end - n:end] for n, end in zip(self.per_thread, ends,
+                                                                 strict=True)]
 
 
 #: in-process calls on payloads up to this many bytes are timed in batches of this many calls.
@@ -155,7 +167,8 @@ def closed_loop(call: Call, concurrency: int, duration_s: float, batch: int = 1,
     elapsed = clock() - started[0]
     samples = np.concatenate([np.frombuffer(r, dtype=np.int64) for r in results])
     return Round(ops=int(samples.size) * batch, duration_ns=elapsed,
-                 latencies_ns=samples // batch if batch > 1 else samples)
+                 latencies_ns=samples // batch if batch > 1 else samples,
+                 per_thread=tuple(len(r) for r in results))
 
 
 def open_loop(call: Call, rate: float, concurrency: int, duration_s: float,
@@ -199,4 +212,4 @@ def open_loop(call: Call, rate: float, concurrency: int, duration_s: float,
     elapsed = clock() - start_ns[0]
     samples = np.concatenate([np.frombuffer(r, dtype=np.int64) for r in results])
     return Round(ops=int(samples.size), duration_ns=elapsed, latencies_ns=samples,
-                 unsent=total - int(samples.size))
+                 unsent=total - int(samples.size), per_thread=tuple(len(r) for r in results))

@@ -74,6 +74,10 @@ class Kind:
     #: a process of the cell faulted in more fresh pages per call than thresholds allows:
     #: its figure depends on the allocator; data: role, minor_per_call, threshold
     ALLOCATOR_SENSITIVE = "allocator_sensitive"
+    #: a worker's timed rounds have a changepoint (``steady.py``); data: workers (worker,
+    #: change, at_s, timed_s, z, warmup_s, warmup_bound_s, others_cores), threshold,
+    #: z_threshold
+    NO_STEADY_STATE = "no_steady_state"
     NOTE = "note"  # free text: every warning of a file older than schema 3
 
 
@@ -191,6 +195,15 @@ class Cell:
     #: fresh page from the kernel) and major (read from disk); None where not known
     minor_faults_per_op: dict[str, float | None] = field(default_factory=dict)
     major_faults_per_op: dict[str, float | None] = field(default_factory=dict)
+    # -- warm-up and steady state (added to schema 3: older files read with the defaults) --
+    #: calls and seconds of warm-up, summed over the workers (each worker's in
+    #: worker_results: warmup_calls, warmup_s, warmup_extended, steady_state, steady)
+    warmup_calls: int = 0
+    warmup_s: float = 0.0
+    #: True: every worker's timed rounds passed the changepoint test (``steady.py``);
+    #: False: at least one did not (warning ``no_steady_state``); None: not tested (too few
+    #: calls, an older file, an imported cell)
+    steady_state: bool | None = None
 
     def warn(self, kind: str, message: str, **data: Any) -> Notice:
         notice = Notice(kind, message, data)

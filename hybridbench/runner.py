@@ -677,6 +677,7 @@ def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
                          "steal_cores": float(np.mean([o["machine"]["steal_cores"]
                                                        for o in outcomes]))}
     _warn(cell, lost)
+    _steady_state(cell, outcomes)
 
 
 def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -823,6 +824,52 @@ def _warn_faults(cell: Cell) -> None:
               f"{thresholds.FAULTS_PER_CALL}): the figure depends on whether the allocator "
               "keeps freed memory (see --allocator)", role=role, minor_per_call=worst,
               threshold=thresholds.FAULTS_PER_CALL, allocator=cell.allocator)
+def _steady_state(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+    """Each worker's warm-up and the changepoint test of its timed rounds, into its
+    ``worker_results`` entry and the cell; a typed warning naming the workers whose rounds
+    moved. Outcomes without the figures (a client group, an older worker) leave them unset."""
+    tested: list[bool | None] = []
+    for summary, outcome in zip(cell.worker_results, outcomes, strict=True):
+        warmup, verdict = outcome.get("warmup"), outcome.get("steady")
+        if warmup is None or verdict is None:
+            continue
+        load = (outcome.get("machine") or {}).get("others_cores")
+        summary.update(warmup_calls=warmup["calls"], warmup_s=warmup["seconds"],
+                       warmup_extended=warmup["extended"], warmup_bound_s=warmup["bound_s"],
+                       steady_state=verdict["steady"], steady={**verdict, "others_cores": load})
+        cell.warmup_calls += int(warmup["calls"])
+        cell.warmup_s += float(warmup["seconds"])
+        tested.append(verdict["steady"])
+    if not tested:
+        return
+    cell.steady_state = (False if False in tested
+                         else True if all(t is True for t in tested) else None)
+    moved = [(index + 1, w) for index, w in enumerate(cell.worker_results)
+             if w.get("steady_state") is False]
+    if moved:
+        _warn_no_steady_state(cell, moved)
+
+
+def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -> None:
+    """``no steady state``: per worker, by how much its time per call moved, and where."""
+    evidence = [{"worker": number, "change": w["steady"]["change"], "at_s": w["steady"]["at_s"],
+                 "timed_s": w["steady"]["timed_s"], "z": w["steady"]["z"],
+                 "warmup_s": w["warmup_s"], "warmup_bound_s": w["warmup_bound_s"],
+                 "others_cores": w["steady"].get("others_cores")}
+                for number, w in moved]
+    parts = [f"worker {e['worker']}: {e['change']:+.0%} from {e['at_s']:.2f} s into its "
+             f"{e['timed_s']:.2f} s of timed rounds, after {e['warmup_s']:.2f} s of warm-up"
+             + (" (its bound)" if e["warmup_s"] >= e["warmup_bound_s"] else "")
+             + (f", other processes using {e['others_cores']:.1f} cores"
+                if e["others_cores"] is not None else "")
+             for e in evidence]
+    cell.warn(Kind.NO_STEADY_STATE,
+              "no steady state: the time per call moved during the timed rounds ("
+              + "; ".join(parts) + f"; a change of at least {thresholds.STEADY_CHANGE:.0%} "
+              "at a clear changepoint): the figures mix two states, of the engine or of the "
+              "machine around it (see its load)",
+              workers=evidence, threshold=thresholds.STEADY_CHANGE,
+              z_threshold=thresholds.STEADY_Z)
 
 
 def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],

@@ -26,3 +26,18 @@ COPY_CEILING_BYTES_PER_S = 100 * 1024**3
 #: memory from the kernel on every call: its figure depends on the allocator (measured:
 #: timeseries 100k ~1,600 per call under glibc, 0-2 under jemalloc; json 1MB 1-40 under any)
 FAULTS_PER_CALL = 100
+#: a worker's time per call that moves by at least this much (median after a changepoint
+#: over median before it) is not steady: its warm-up goes on, or its cell is flagged
+STEADY_CHANGE = 0.10
+#: ... and only when the changepoint is this clear: the Mann-Whitney z of the segment medians
+#: before against after it, the largest over all splits (``steady.py``). Calibrated by
+#: simulation so that a steady series of independent segments passes 99% of the time
+STEADY_Z = 3.0
+#: the warm-up goes on while its last window moves by at least this much (with the same
+#: clarity): half the flag's, because waiting is cheap and a trend's best split shows only
+#: half its drift (the medians of the two halves of a ramp)
+WARMUP_CHANGE = 0.05
+#: a worker warms up at most this many times its timed seconds ...
+WARMUP_BOUND_FACTOR = 2.0
+#: ... and never longer than this
+WARMUP_BOUND_MAX_S = 10.0

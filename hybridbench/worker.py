@@ -7,9 +7,11 @@ A crash or a hang is the manager's to detect.
 
 Order, as in pyperf: place the process (``--pin``); load the payload; start a backend instance
 of its own; run once and verify the answer (a wrong answer is reported, never timed); measure
-the harness's own cost; warm up; ``gc.collect(); gc.freeze()`` so that everything allocated so
+the harness's own cost; warm up until the engine's time per call is steady (bounded:
+``steady.warm_up``); ``gc.collect(); gc.freeze()`` so that everything allocated so
 far (imports, the payload, the backend) is never scanned again by the collector; then the
-timed rounds inside a resource monitor; then a short breakdown phase with ``run_timed`` that
+timed rounds inside a resource monitor, whose samples are then tested for a changepoint
+(``steady.check``); then a short breakdown phase with ``run_timed`` that
 records the engine's own time per call. Only what the cell needs is imported: no scipy, no
 report, no CLI, so the heap the collector walks is the cell's, not the harness's.
 """
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from hybridbench import allocators, group, measure, pinning, stats
+from hybridbench import allocators, group, measure, pinning, stats, steady
 from hybridbench.backend import Backend
 from hybridbench.errors import HybridbenchError, VerificationError
 from hybridbench.payloads import load_payload
@@ -103,18 +105,20 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     batch, rule = _batch(spec, len(payload), remote)
     call = functools.partial(backend.run, workload, payload)
     harness = harness_cost(batch)
-    _run(call, spec, spec["warmup_s"], batch)
+    warmup = _warm_up(call, spec, batch)
     gc.collect()
     gc.freeze()  # everything so far is long-lived: the collector skips it from now on
     group.await_start(spec)  # a client group's members time their rounds side by side
     histogram = stats.new_histogram()
     rounds = []
+    medians = []  # per round, its segments' medians: the rounds' steady-state test
     reported_before = backend.server_resources()
     machine_before = _machine_cpu()
     with ResourceMonitor(backend.processes()) as monitor:
         for _ in range(spec["rounds"]):
             done = _run(call, spec, spec["round_s"], batch)
             stats.record_many(histogram, done.latencies_ns)
+            medians.append(steady.round_medians(done, spec["rounds"]))
             rounds.append({"ops": done.ops, "duration_ns": done.duration_ns,
                            "unsent": done.unsent})
     machine = _machine_load(machine_before, _machine_cpu(), monitor)
@@ -122,6 +126,7 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
             "cpu_affinity": affinity, "rounds": rounds,
             "allocator": allocator_in_use(backend, spec.get("allocator")),
+            "steady": _steady(medians, rounds, warmup), "warmup": warmup.as_dict(),
             "latency_hdr": stats.encode_histogram(histogram),
             "resources": _resources(monitor, reported_before, reported_after),
             "machine": machine,
@@ -137,6 +142,24 @@ def allocator_in_use(backend: Backend, name: str | None) -> dict[str, Any] | Non
     roles = {"client": os.getpid(), **backend.processes()}
     return {"name": name,
             "roles": {role: allocators.check_process(pid, name) for role, pid in roles.items()}}
+
+
+def _warm_up(call: measure.Call, spec: dict[str, Any], batch: int) -> steady.Warmup:
+    """Warm up until the engine's time per call is steady (``steady.warm_up``): at least
+    ``warmup_s``, at most ``warmup_max_s`` or the rule of ``steady.warmup_bound``."""
+    timed_s = spec["rounds"] * spec["round_s"]
+    bound = spec.get("warmup_max_s") or steady.warmup_bound(spec["warmup_s"], timed_s)
+    return steady.warm_up(lambda seconds: _run(call, spec, seconds, batch),
+                          spec["warmup_s"], bound)
+
+
+def _steady(medians: list[np.ndarray], rounds: list[dict[str, Any]], warmup: steady.Warmup
+            ) -> dict[str, Any]:
+    """The timed rounds' changepoint test, with where the change lies in seconds into them."""
+    verdict = steady.check_rounds(np.concatenate(medians) if medians else np.empty(0),
+                                  warmup.tail)
+    timed_s = sum(r["duration_ns"] for r in rounds) / 1e9
+    return {**verdict.as_dict(), "at_s": verdict.at * timed_s, "timed_s": timed_s}
 
 
 def _batch(spec: dict[str, Any], payload_bytes: int, remote: bool) -> tuple[int, str]:

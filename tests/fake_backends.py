@@ -122,3 +122,50 @@ class Timed(Backend):
 FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, Crashes, Hangs, EchoOnly, Missing, Timed,
                                    FreshPages)}
 REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}
+
+
+#: the moving engines below sleep SLOW_S per call during their first SLOW_PERIOD_S after
+#: start(), FAST_S afterwards (sleeping, not computing: a busy machine stretches a sleep far
+#: less than a computation, so their shape survives a noisy test machine)
+FAST_S, SLOW_S, SLOW_PERIOD_S = 0.001, 0.004, 1.0
+
+
+class Steady(Backend):
+    """The same time per call from the first call on."""
+
+    name = "steady"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        time.sleep(FAST_S)
+        return bytes(payload)
+
+
+class SlowFirstSecond(Backend):
+    """Four times slower for its first second, then steady: a step (a cache that fills, a
+    JIT that swaps in compiled code at once)."""
+
+    name = "slow-first-second"
+
+    def start(self) -> None:
+        super().start()
+        self.since = time.monotonic()
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        slow = time.monotonic() - self.since < SLOW_PERIOD_S
+        time.sleep(SLOW_S if slow else FAST_S)
+        return bytes(payload)
+
+
+class WarmsUp(SlowFirstSecond):
+    """From four times slower to steady over its first second: a ramp (tiers of a JIT)."""
+
+    name = "warms-up"
+
+    def call(self, workload: str, payload: bytes) -> bytes:
+        done = min(1.0, (time.monotonic() - self.since) / SLOW_PERIOD_S)
+        time.sleep(SLOW_S + (FAST_S - SLOW_S) * done)
+        return bytes(payload)
+
+
+MOVING = {cls.name: cls for cls in (Steady, SlowFirstSecond, WarmsUp)}
+MOVING_REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in MOVING.items()}

@@ -174,6 +174,27 @@ def placement(cell: Any) -> str:
     return f"shared cores ({cpus})" if shared else f"disjoint ({cpus})"
 
 
+#: a cell's steady-state verdict (``Cell.steady_state``) in words
+STEADY_WORDS = {True: "steady", False: "no steady state", None: "steady state not tested"}
+
+
+def warmup(cell: Any) -> str:
+    """Each worker's warm-up (a range when they differ), how many workers warmed up past the
+    minimum because their engine was still moving, and whether the timed rounds were steady:
+    ``0.25 s, steady`` or ``0.25-1.3 s (2 of 3 extended), no steady state``; ``-`` for cells
+    that recorded no warm-up (older files, imported cells)."""
+    workers = [w for w in getattr(cell, "worker_results", None) or [] if "warmup_s" in w]
+    if not workers:
+        return "-"
+    times = [float(w["warmup_s"]) for w in workers]
+    low, high = min(times), max(times)
+    text = seconds(low) if seconds(low) == seconds(high) else f"{seconds(low)}-{seconds(high)}"
+    extended = sum(1 for w in workers if w.get("warmup_extended"))
+    if extended:
+        text += f" ({extended} of {len(workers)} extended)"
+    return f"{text}, {STEADY_WORDS[getattr(cell, 'steady_state', None)]}"
+
+
 def machine_load(cell: Any) -> str:
     """Other processes' CPU while the cell was timed: ``0.1 cores (max 0.3)``."""
     load = getattr(cell, "machine_load", None) or {}

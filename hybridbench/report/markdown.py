@@ -58,7 +58,7 @@ def _split_row(cell: Cell) -> str:
     split = fmt.time_split(cell)
     return table_row(cell.backend, split["end_to_end"], split["kernel"], split["crossing"],
                      split["client_cpu"], fmt.faults(cell), fmt.server_resources(cell),
-                     fmt.placement(cell), fmt.machine_load(cell))
+                     fmt.placement(cell), fmt.machine_load(cell), fmt.warmup(cell))
 
 
 def time_split_lines(cells: list[Cell]) -> list[str]:
@@ -68,7 +68,7 @@ def time_split_lines(cells: list[Cell]) -> list[str]:
         return []
     return ["| backend | end-to-end | kernel | crossing + serialization | client CPU/call "
             "| page faults/call (client + server) | server (peak RSS, CPU/op) | CPUs "
-            "| others' CPU |", "|---" * 9 + "|",
+            "| others' CPU | warm-up |", "|---" * 10 + "|",
             *(_split_row(c) for c in ok), ""]
 
 

@@ -739,8 +739,13 @@ KIND_TITLES = {
     Kind.COLD_START_MISSING: "cold start not measured",
     Kind.ALLOCATOR_SENSITIVE: f"allocator-sensitive (more than {thresholds.FAULTS_PER_CALL} "
                               "page faults per call: the figure depends on the allocator)",
+    Kind.NO_STEADY_STATE: f"no steady state (a worker's time per call moved by at least "
+                          f"{thresholds.STEADY_CHANGE:.0%} during its timed rounds)",
     Kind.NOTE: "notes",
 }
+#: kinds whose every message is shown, even where a reporter lists a kind's cells on one line:
+#: their evidence differs from cell to cell (which worker, by how much, where)
+DETAILED_KINDS = frozenset({Kind.NO_STEADY_STATE})
 
 
 def _notices(results: Results, entries: list[Entry]) -> dict[str, list[tuple[str, Notice]]]:

@@ -47,7 +47,7 @@ def time_split_table(run: model.RunView) -> Table | None:
     table = Table(title="where the time goes (per call, medians)", title_justify="left",
                   header_style="bold")
     for column in ("workload", "backend", "c", "end-to-end", "kernel", "crossing+ser.",
-                   "client CPU", "faults/call", "server", "CPUs", "others' CPU"):
+                   "client CPU", "faults/call", "server", "CPUs", "others' CPU", "warm-up"):
         table.add_column(column, justify="left" if column in ("workload", "backend", "server",
                                                                "CPUs") else "right")
     for entry in entries:
@@ -57,7 +57,7 @@ def time_split_table(run: model.RunView) -> Table | None:
                       str(cell.concurrency), split["end_to_end"], split["kernel"],
                       split["crossing"], split["client_cpu"], fmt.faults(cell),
                       fmt.server_resources(cell),
-                      fmt.placement(cell), fmt.machine_load(cell))
+                      fmt.placement(cell), fmt.machine_load(cell), fmt.warmup(cell))
     return table
 
 
@@ -80,7 +80,7 @@ def print_warnings(run: model.RunView, console: Console) -> None:
                 console.print(f"[yellow]warning:[/] {escape(notice.message)}")
         cells = [(where, notice) for where, notice in items if where != "run"]
         title = model.KIND_TITLES.get(kind)
-        if title and kind != "note":
+        if title and kind != "note" and kind not in model.DETAILED_KINDS:
             # one line per kind, so twenty thin tails do not bury the table
             if cells:
                 console.print(f"[yellow]{escape(title)}:[/] "
