@@ -2,7 +2,9 @@
 
 For spreadsheets and scripts: figures are unformatted (ops/s, nanoseconds, bytes, seconds),
 empty where not measured or not applicable, and each row carries its group's decision, so a
-filter on ``recommended`` gives the headline.
+filter on ``recommended`` gives the headline. The ratio to the baseline (``vs_baseline``) is
+the run's paired ratio where it has one (``vs_baseline_method``: ``paired``), else the
+quotient of the two cells' intervals (``quotient``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ COLUMNS = (
     "p999_ns", "max_ns", "samples", "batch_size", "zero_copy", "throughput_bytes",
     "client_rss_peak_bytes", "client_growth_bytes", "server_rss_peak_bytes",
     "client_cpu_s_per_op", "server_cpu_s_per_op", "cold_start_s", "kernel_ns", "crossing_ns",
-    "group_verdict", "recommended", "warning_kinds")
+    "group_verdict", "recommended", "warning_kinds", "vs_baseline_method")
 
 
 def _number(value: Any) -> Any:
@@ -71,7 +73,17 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
         "group_verdict": group.verdict,
         "recommended": group.recommended.tier if group.recommended else "",
         "warning_kinds": ";".join(dict.fromkeys(n.kind for n in entry.notices)),
+        # added last: columns only grow, scripts reading by position keep working
+        "vs_baseline_method": _method(entry, baseline),
     }
+
+
+def _method(entry: model.Entry, baseline: str | None) -> str:
+    """``paired`` (the run's own paired ratio), ``quotient`` (of two cells' intervals: files
+    without comparisons), empty without a ratio or for the baseline itself."""
+    if entry.speedup is None or entry.cell.backend == baseline:
+        return ""
+    return "paired" if entry.speedup_paired else "quotient"
 
 
 def render_report(report: model.Report) -> str:
