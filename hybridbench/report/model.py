@@ -161,9 +161,8 @@ class Ratios:
     def comparison(self, a: Entry, b: Entry) -> Comparison | None:
         """The paired comparison of ``a`` against ``b`` when it has an interval."""
         found = self.stored.get((paired.table_key(a.cell), a.cell.backend, b.cell.backend))
-        if found is None or Estimate.of(found.ratio, found.ratio_ci95) is None:
-            return None
-        return found if Estimate.of(found.ratio, found.ratio_ci95).has_interval else None  # type: ignore[union-attr]
+        estimate = None if found is None else Estimate.of(found.ratio, found.ratio_ci95)
+        return found if estimate is not None and estimate.has_interval else None
 
     def ratio(self, a: Entry, b: Entry) -> Estimate | None:
         """a's throughput over b's, with its 95% interval."""
