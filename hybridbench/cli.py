@@ -609,6 +609,21 @@ def _compared_figure(cell: results.Cell | None) -> str:
     return f"{fmt.count(cell.throughput_ops)} ops/s"
 
 
+def _print_ratios(changes: list[compare.RatioChange], console: Console) -> None:
+    """The paired ratios that moved outside the base run's prediction interval."""
+    tested = [c for c in changes if c.tested]
+    if not tested:
+        return
+    moved = [c for c in tested if c.moved]
+    console.print(f"paired ratios: {len(moved)} of {len(tested)} moved outside the base run's "
+                  "95% prediction interval", highlight=False)
+    for change in moved:
+        low, high = change.base.ratio_pi95 or (0.0, 0.0)
+        console.print(f"  {escape(change.label)}: {fmt.ratio(change.base.ratio)} -> "
+                      f"{fmt.ratio(change.new.ratio)} (base 95% PI {fmt.ratio(low)}–"
+                      f"{fmt.ratio(high)})", highlight=False)
+
+
 def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     base, new = load_any(args.base), load_any(args.new)
     changes = compare.compare(base, new)
@@ -629,6 +644,7 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
                       "change is the speed of the medians (base median / new median), not "
                       "tested for significance", highlight=False)
     _print_mismatch(changes, base, new, console)
+    _print_ratios(compare.compare_ratios(base, new), console)
     if args.fail_on_regression is not None:
         bad = compare.regressions(changes, args.fail_on_regression)
         for change in bad:

@@ -15,6 +15,13 @@ run in one process): they are compared by their medians, speed = base median / n
 and the verdict says the change is untested. ``--fail-on-regression`` applies to that
 change as it is, as pytest-benchmark's own ``--benchmark-compare-fail=median:10%`` does.
 A cell measured by hybridbench is never compared with one another tool measured.
+
+Ratios (``compare_ratios``): where both files carry paired comparisons (``results.comparisons``),
+each backend's ratio to another in the same table is matched too, once per pair of backends.
+A ratio *moved* when the new run's lies outside the base run's 95% prediction interval
+(``ratio_pi95``: where a repeat run's ratio lands 95% of the time when only the passes vary).
+The prediction interval, not the confidence interval: a repeat's ratio falls outside the
+latter 10-17% of the time with nothing changed, so it would cry wolf.
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hybridbench import stats
-from hybridbench.results import OK, Cell, Results
+from hybridbench import paired, stats
+from hybridbench.results import OK, Cell, Comparison, Results
 
 ALPHA = 0.05
 #: run settings (``config``) and machine facts (``env``) that change what a figure means:
@@ -167,3 +174,61 @@ def setting_differences(base: Results, new: Results) -> dict[str, tuple[Any, Any
             if before != after:
                 found[key] = (before, after)
     return found
+
+
+@dataclass
+class RatioChange:
+    """One pair of backends' ratio in both runs."""
+
+    base: Comparison
+    new: Comparison
+
+    @property
+    def label(self) -> str:
+        return paired.comparison_label(self.base)
+
+    @property
+    def change(self) -> float | None:
+        if not (self.base.ratio and self.new.ratio):
+            return None
+        return self.new.ratio / self.base.ratio - 1.0
+
+    @property
+    def tested(self) -> bool:
+        return _interval(self.base.ratio_pi95) is not None and bool(self.new.ratio)
+
+    @property
+    def moved(self) -> bool:
+        """The new ratio lies outside the base run's 95% prediction interval."""
+        interval = _interval(self.base.ratio_pi95)
+        if interval is None or not self.new.ratio:
+            return False
+        return not interval[0] <= self.new.ratio <= interval[1]
+
+
+def _interval(values: list[float] | None) -> tuple[float, float] | None:
+    if not values or len(values) != 2 or any(v is None or v != v for v in values):
+        return None
+    return float(values[0]), float(values[1])
+
+
+def _ratio_key(item: Comparison) -> tuple[Any, ...]:
+    table = tuple(item.table) or (item.workload, item.size, item.concurrency, item.mode,
+                                  item.rate)
+    return (table, item.backend, item.baseline)
+
+
+def compare_ratios(base: Results, new: Results) -> list[RatioChange]:
+    """The comparisons both runs have, once per pair of backends (the direction the base file
+    stores first: b/a moves exactly when a/b does)."""
+    found = {_ratio_key(c): c for c in new.comparisons}
+    changes, seen = [], set()
+    for item in base.comparisons:
+        table, backend, baseline = _ratio_key(item)
+        pair = (table, frozenset((backend, baseline)))
+        match = found.get((table, backend, baseline))
+        if pair in seen or match is None:
+            continue
+        seen.add(pair)
+        changes.append(RatioChange(item, match))
+    return changes

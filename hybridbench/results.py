@@ -31,6 +31,7 @@ from hybridbench.errors import HybridbenchError
 #: 3: warnings are typed (``Notice``: kind, message, data) in cells and at the top level;
 #: later additions (no new number: files only grow): allocator, allocator_roles,
 #: minor_faults_per_op, major_faults_per_op; env adds allocators
+#: later grown (no new number: older readers ignore it) by the top-level ``comparisons``
 SCHEMA = 3
 #: older schemas this version still reads (their new fields stay at their defaults)
 READABLE_SCHEMAS = (1, 2, 3)
@@ -79,6 +80,9 @@ class Kind:
     #: z_threshold
     NO_STEADY_STATE = "no_steady_state"
     NOTE = "note"  # free text: every warning of a file older than schema 3
+    #: the run: comparisons whose ratio the measured machine load moved; data: comparisons
+    #: (each: label, ratio, quiet, busy, shift, others_cores_max), threshold, busy_cores
+    LOAD_MOVED_RATIO = "load_moved_ratio"
 
 
 @dataclass
@@ -227,6 +231,43 @@ class Cell:
 
 
 @dataclass
+class Comparison:
+    """One backend's throughput against another's in the same table, from paired trials.
+
+    A *table* is the cells that share ``Cell.key`` but for the backend (``paired.table_key``);
+    in every pass of the run its workers ran adjacent, in a random order, so each pass gives
+    one paired ratio and the ratio gets an interval of its own (``stats.paired_ratio``).
+    Stored for every ordered pair of backends measured OK in a table, so a report can take
+    any baseline. Added in schema 3 without changing a cell: files without it still load.
+    """
+
+    workload: str
+    size: str
+    backend: str
+    #: the denominator
+    baseline: str
+    #: throughput of ``backend`` / throughput of ``baseline``: the geometric mean of passes
+    ratio: float | None = None
+    ratio_ci95: list[float] | None = None
+    #: where a repeat run's ratio should land (95%): what ``compare`` holds a new run to
+    ratio_pi95: list[float] | None = None
+    method: str = ""
+    #: paired passes the ratio rests on, and each one's ratio
+    passes: int = 0
+    pass_ratios: list[float] = field(default_factory=list)
+    #: per pass: the most cores other processes used during either of its two workers
+    pass_others_cores: list[float] = field(default_factory=list)
+    concurrency: int = 1
+    mode: str = "closed"
+    rate: float | None = None
+    #: the rest of the table's key as stored (``paired.table_key``: ``Cell.key`` without the
+    #: backend), so that a field added to ``Cell.key`` keeps tables apart here too
+    table: list[Any] = field(default_factory=list)
+    #: kinds of what is doubtful about it (``Kind.LOAD_MOVED_RATIO``)
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Results:
     env: dict[str, Any]
     cells: list[Cell] = field(default_factory=list)
@@ -235,6 +276,9 @@ class Results:
     schema: int = SCHEMA
     created: str = field(
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    #: paired ratios between the backends of each table (empty: a file from before them, a
+    #: merged or imported file, or tables of one backend)
+    comparisons: list[Comparison] = field(default_factory=list)
 
     def warn(self, kind: str, message: str, **data: Any) -> Notice:
         notice = Notice(kind, message, data)
@@ -274,7 +318,21 @@ class Results:
                 _upgrade_schema_1(cell)
         return cls(env=data.get("env", {}), cells=cells, config=data.get("config", {}),
                    warnings=notices(data.get("warnings", [])), schema=schema,
-                   created=data.get("created", ""))
+                   created=data.get("created", ""),
+                   comparisons=_comparisons(data.get("comparisons", [])))
+
+
+def _comparisons(raw: Any) -> list[Comparison]:
+    """The stored comparisons, each checked like a cell (unknown keys left alone)."""
+    if not isinstance(raw, list):
+        raise ResultFileError(f"comparisons: expected a list, got {_excerpt(raw)}")
+    known = {f.name for f in dataclasses.fields(Comparison)}
+    found = []
+    for index, item in enumerate(raw):
+        _check_fields(Comparison, item, required=("workload", "size", "backend", "baseline"),
+                      where=f"comparisons[{index}]")
+        found.append(Comparison(**{k: v for k, v in item.items() if k in known}))
+    return found
 
 
 def _status(value: str, where: str) -> Status:
@@ -296,7 +354,8 @@ def _check_fields(cls: type, data: Any, required: tuple[str, ...], where: str) -
         raise ResultFileError(f"{where or 'top level'}: no {', '.join(map(repr, missing))}")
     hints = typing.get_type_hints(cls)
     for item in dataclasses.fields(cls):
-        hint = list[Any] if item.name == "cells" else hints[item.name]  # cells: one by one
+        # cells and comparisons: checked one by one
+        hint = list[Any] if item.name in ("cells", "comparisons") else hints[item.name]
         if item.name in data and not _matches(data[item.name], hint):
             name = f"{where}.{item.name}" if where else item.name
             raise ResultFileError(f"{name}: expected {_describe(hint)}, got "

@@ -46,6 +46,7 @@ from hybridbench import (
     group,
     interrupts,
     manager,
+    paired,
     pinning,
     stats,
     testhooks,
@@ -384,6 +385,7 @@ class _Phase:
                                             directory / f"cell-{index}"))
             _passes(pending, self.config, self.progress, self.on_worker)
             _settle(pending, self.results)
+            paired.record(pending, self.results, self.config.seed, self.config.workers)
             _cold_starts(pending, self.config, self.on_cell)
         except KeyboardInterrupt as exc:
             # Keep what was measured: the caller saves it, marked as partial, and exits. A
@@ -392,6 +394,8 @@ class _Phase:
                 "already stopping: keeping what was measured"))
             self.results.config["interrupted"] = True
             _settle(pending, self.results)
+            if not self.results.comparisons:  # not recorded yet (interrupted before then)
+                paired.record(pending, self.results, self.config.seed, self.config.workers)
             reason = f"the run was interrupted {interrupts.stopped_by(exc)}"
             for item in pending:
                 if self.config.cold_start and item.cell.status == OK and item.cold_start_pending:
@@ -420,18 +424,22 @@ class PendingCell:
 
 def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn | None,
             on_worker: Callable[[WorkerEvent], None] | None = None) -> None:
-    """Worker 1 of every cell, then worker 2 of every cell, and so on.
+    """Worker 1 of every cell, then worker 2 of every cell, and so on: a pass per worker.
 
     Interleaved rather than cell by cell so that each cell's workers are spread over the whole
     run: a slow drift of the machine (another job starting, thermal state, a noisy
     neighbour) then shows in the spread between a cell's workers, which is what its interval
     is built from, instead of shifting whole cells, which no interval could see and which
-    would bias the comparison of backends measured minutes apart.
+    would bias the comparison of backends measured minutes apart. Within a pass the cells of
+    one table (the same key but for the backend) run adjacent, in an order shuffled per pass
+    (``paired.pass_order``): each pass gives each pair of backends a paired observation.
     """
     total = len(pending) * config.workers
     for worker in range(config.workers):
-        for index, item in enumerate(pending):
-            slot = worker * len(pending) + index
+        order = paired.pass_order([p.cell for p in pending], config.seed, worker)
+        for position, index in enumerate(order):
+            item = pending[index]
+            slot = worker * len(pending) + position
             if progress:
                 progress(slot, total, item.plan)
             event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
@@ -159,3 +160,105 @@ def welch_p_value(base: Sequence[float], new: Sequence[float]) -> float:
     if np.ptp(a) == 0 and np.ptp(b) == 0:
         return 1.0 if a[0] == b[0] else 0.0
     return float(ttest_ind(b, a, equal_var=False).pvalue)
+
+
+#: ``method`` of a comparison measured as paired, interleaved trials (``paired_ratio``)
+PAIRED_METHOD = ("student-t over per-pass log ratios of paired, interleaved workers "
+                 "(each worker's figure: the median of its round throughputs)")
+
+
+@dataclass(frozen=True)
+class PairedRatio:
+    """A ratio from paired observations, with its own intervals (NaN where it has none)."""
+
+    ratio: float
+    ci95: tuple[float, float]
+    #: where a repeat run's ratio should land (95%): the yardstick of ``compare``
+    pi95: tuple[float, float]
+    #: pairs it rests on
+    passes: int
+    #: per pass: numerator / denominator
+    pass_ratios: tuple[float, ...]
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width relative to the ratio (0.05: +-5%)."""
+        low, high = self.ci95
+        return (high - low) / 2 / self.ratio if self.ratio else math.nan
+
+
+def paired_ratio(numerators: Sequence[float], denominators: Sequence[float],
+                 confidence: float = 0.95) -> PairedRatio:
+    """The ratio of two things measured side by side in each of several passes.
+
+    ``numerators[i]`` and ``denominators[i]`` were measured in the same pass, adjacent in
+    time, so a drift of the machine that slows both cancels in their quotient. The unit is
+    the pass: its log ratio d_i = log(a_i / b_i). The ratio is exp(mean d) (a geometric mean
+    of the pass ratios, so a/b and b/a are exact reciprocals with mirrored intervals), its
+    interval exp(mean d +- t * s_d / sqrt(n)) with Student's t at n-1 degrees of freedom.
+    Logs because a throughput ratio is multiplicative and its noise roughly proportional.
+
+    The prediction interval is sqrt(2) wider (the difference of two independent n-pass
+    means): where a repeat run's ratio lands 95% of the time if the passes are the only
+    noise. With fewer than two valid pairs both intervals are NaN; with no spread at all
+    (a backend paired with itself) they are the ratio itself.
+    """
+    a, b = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired figures need one denominator per numerator: "
+                         f"{a.size} against {b.size}")
+    valid = (a > 0) & (b > 0) & np.isfinite(a) & np.isfinite(b)
+    logs = np.log(a[valid]) - np.log(b[valid])
+    ratios = tuple(float(r) for r in np.exp(logs))
+    nan = (math.nan, math.nan)
+    if logs.size == 0:
+        return PairedRatio(math.nan, nan, nan, 0, ratios)
+    centre = float(logs.mean())
+    if logs.size < 2:
+        return PairedRatio(math.exp(centre), nan, nan, 1, ratios)
+    from scipy.stats import t as student_t
+
+    sem = float(logs.std(ddof=1)) / math.sqrt(logs.size)
+    reach = float(student_t.ppf(0.5 + confidence / 2, logs.size - 1)) * sem
+
+    def around(width: float) -> tuple[float, float]:
+        return math.exp(centre - width), math.exp(centre + width)
+
+    return PairedRatio(math.exp(centre), around(reach), around(reach * math.sqrt(2)),
+                       int(logs.size), ratios)
+
+
+@dataclass(frozen=True)
+class LoadShift:
+    """The busy passes' ratio against the quiet passes' (geometric means)."""
+
+    quiet: float
+    busy: float
+    #: the shift exceeds what the quiet passes' own spread allows (95%, Welch-like with
+    #: the quiet spread for both); always True with one quiet pass (no spread to judge by)
+    beyond_noise: bool
+
+    @property
+    def factor(self) -> float:
+        return self.busy / self.quiet
+
+
+def load_shift(log_ratios: Sequence[float], busy: Sequence[bool],
+               confidence: float = 0.95) -> LoadShift | None:
+    """How the passes a busy machine measured moved a paired ratio: the busy passes' mean
+    log ratio against the quiet ones'. None when either kind of pass is missing (nothing to
+    set the busy ones against)."""
+    logs, flags = np.asarray(log_ratios, dtype=float), np.asarray(busy, dtype=bool)
+    if logs.shape != flags.shape:
+        raise ValueError(f"one busy flag per pass: {flags.size} flags, {logs.size} passes")
+    if flags.all() or not flags.any():
+        return None
+    quiet, loaded = logs[~flags], logs[flags]
+    gap = abs(float(loaded.mean()) - float(quiet.mean()))
+    beyond = True
+    if quiet.size >= 2:
+        from scipy.stats import t as student_t
+
+        spread = float(quiet.std(ddof=1)) * math.sqrt(1 / quiet.size + 1 / loaded.size)
+        beyond = gap > float(student_t.ppf(0.5 + confidence / 2, quiet.size - 1)) * spread
+    return LoadShift(math.exp(float(quiet.mean())), math.exp(float(loaded.mean())), beyond)

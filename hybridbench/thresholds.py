@@ -12,6 +12,9 @@ THIN_TAIL_SAMPLES = 10_000
 NOISY_SPREAD = 0.10
 #: a cell timed while other processes used more cores than this ran on a busy machine
 BUSY_CORES = 0.5
+#: a paired ratio whose busy passes (BUSY_CORES) differ from its quiet ones by more than this
+#: share (and beyond the quiet passes' noise) was moved by the load: flagged, with the names
+LOAD_MOVED_RATIO = 0.05
 #: a pattern must beat the baseline by this factor (and clearly) to be called worth moving to
 WORTH_IT = 1.5
 #: the service boundary is affordable when it costs at most this share of a service call

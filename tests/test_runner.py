@@ -9,7 +9,7 @@ import pytest
 from fake_backends import FAKES, KERNEL_NS, REFS, SERVER_RSS, SERVER_RSS_PEAK
 
 import hybridbench
-from hybridbench import results, runner, stats
+from hybridbench import paired, results, runner, stats
 from hybridbench.backend import Backend
 from hybridbench.errors import WorkloadError
 from hybridbench.results import FAILED, OK, UNAVAILABLE, UNSUPPORTED, WRONG
@@ -273,15 +273,18 @@ def test_pinned_grpc_server_runs_on_the_other_cpus() -> None:
 
 
 def test_workers_of_cells_are_interleaved() -> None:
-    """Worker 1 of every cell, then worker 2 of every cell: a cell's workers span the run."""
+    """Worker 1 of every cell, then worker 2 of every cell: a cell's workers span the run
+    (within a pass, a table's cells in the pass's shuffled order: test_paired.py)."""
     config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
                               sizes="64B", **TINY)
     seen: list[tuple[str, int]] = []
     done = runner.run(config, progress=lambda i, total, plan: seen.append((plan.backend, total)))
-    assert seen == [("inproc", 4), ("inproc-pure", 4), ("inproc", 4), ("inproc-pure", 4)]
+    assert [total for _, total in seen] == [4] * 4
+    assert sorted(b for b, _ in seen[:2]) == sorted(b for b, _ in seen[2:]) == [
+        "inproc", "inproc-pure"]
     first, second = ([w["pid"] for w in c.worker_results] for c in done.cells)
-    # PIDs grow in spawn order: a1 < b1 < a2 < b2
-    assert first[0] < second[0] < first[1] < second[1]
+    # PIDs grow in spawn order: both cells' first workers before either's second
+    assert max(first[0], second[0]) < min(first[1], second[1])
 
 
 def test_interrupt_keeps_cells_with_the_workers_they_had() -> None:
@@ -295,6 +298,10 @@ def test_interrupt_keeps_cells_with_the_workers_they_had() -> None:
     done = runner.run(config, progress=interrupt_at_the_last_worker)
     assert done.config["interrupted"] and any(
         results.Notice.of(w).kind == results.Kind.INTERRUPTED for w in done.warnings)
+    last = done.cells[paired.pass_order(done.cells, config.seed, 1)[-1]].backend
     assert [(c.backend, c.workers, c.status) for c in done.cells] == [
-        ("inproc", 2, OK), ("inproc-pure", 1, OK)]
-    assert done.cells[1].interval_method == stats.ROUNDS_BOOTSTRAP_METHOD
+        (b, 1 if b == last else 2, OK) for b in ("inproc", "inproc-pure")]
+    cut = next(c for c in done.cells if c.backend == last)
+    assert cut.interval_method == stats.ROUNDS_BOOTSTRAP_METHOD
+    # the passes both cells completed still pair them
+    assert [c.passes for c in done.comparisons] == [1, 1]

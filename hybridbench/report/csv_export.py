@@ -2,7 +2,9 @@
 
 For spreadsheets and scripts: figures are unformatted (ops/s, nanoseconds, bytes, seconds),
 empty where not measured or not applicable, and each row carries its group's decision, so a
-filter on ``recommended`` gives the headline.
+filter on ``recommended`` gives the headline. The ratio to the baseline (``vs_baseline``) is
+the run's paired ratio where it has one (``vs_baseline_method``: ``paired``), else the
+quotient of the two cells' intervals (``quotient``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ COLUMNS = (
     "client_cpu_s_per_op", "server_cpu_s_per_op", "cold_start_s", "kernel_ns", "crossing_ns",
     "group_verdict", "recommended", "warning_kinds",
     # process state (issue 21): the allocator and the page faults per call it gave
-    "allocator", "client_minor_faults_per_op", "server_minor_faults_per_op")
+    "allocator", "client_minor_faults_per_op", "server_minor_faults_per_op",
+    "vs_baseline_method")
 
 
 def _number(value: Any) -> Any:
@@ -76,7 +79,17 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
         "allocator": cell.allocator or "",
         "client_minor_faults_per_op": _number(cell.minor_faults_per_op.get("client")),
         "server_minor_faults_per_op": _number(cell.minor_faults_per_op.get("server")),
+        # added last: columns only grow, scripts reading by position keep working
+        "vs_baseline_method": _method(entry, baseline),
     }
+
+
+def _method(entry: model.Entry, baseline: str | None) -> str:
+    """``paired`` (the run's own paired ratio), ``quotient`` (of two cells' intervals: files
+    without comparisons), empty without a ratio or for the baseline itself."""
+    if entry.speedup is None or entry.cell.backend == baseline:
+        return ""
+    return "paired" if entry.speedup_paired else "quotient"
 
 
 def render_report(report: model.Report) -> str:

@@ -4,10 +4,13 @@ Nothing here knows a backend's name: what is compared is described by its ``Prof
 pattern metadata every backend records), and every threshold comes from
 ``hybridbench.thresholds``. The rules, as the sentences state them:
 
-* a speed-up is the ratio of median throughputs; its interval, when both cells have one, runs
-  from the lowest to the highest ratio their 95% intervals allow (conservative);
-* "clearly faster" means the intervals do not overlap; without intervals (imported data) the
-  words say the data cannot tell how sure the difference is;
+* a speed-up is a ratio of throughputs. Where the run measured the table's backends as
+  paired, interleaved trials (the file's ``comparisons``), it is the paired ratio with its own
+  95% interval, and "clearly faster" means that interval lies above 1 (``ratio_separation``).
+  Files without comparisons keep the older rule: the ratio of median throughputs, its interval
+  from the lowest to the highest ratio the two cells' 95% intervals allow (conservative), and
+  "clearly" means the cells' intervals do not overlap (``separation``); without intervals
+  (imported data) the words say the data cannot tell how sure the difference is;
 * a pattern is *worth moving to* when it beats the baseline by ``WORTH_IT`` and clearly;
 * the boundary cost of a service is the per-call time (1 / throughput, one caller) of the
   service minus that of the in-process backend running the *same engine*; it is *affordable*
@@ -79,6 +82,13 @@ def difference(a: Estimate, b: Estimate) -> Estimate:
 
 CLEARLY_FASTER, CLEARLY_SLOWER, OVERLAP, NO_INTERVAL = (
     "clearly faster", "clearly slower", "overlap", "no interval")
+#: the same, said of a paired ratio's own interval (``ratio_separation``)
+PAIRED_FASTER, PAIRED_SLOWER, INCLUDES_ONE = (
+    "clearly faster (paired)", "clearly slower (paired)", "ratio interval includes 1")
+#: the states in which a difference is shown (or no interval exists to doubt it), and those
+#: in which it is not clear
+FASTER = (CLEARLY_FASTER, PAIRED_FASTER)
+UNSURE = (OVERLAP, INCLUDES_ONE)
 
 
 def separation(a: Estimate, b: Estimate) -> str:
@@ -92,23 +102,44 @@ def separation(a: Estimate, b: Estimate) -> str:
     return OVERLAP
 
 
+def ratio_separation(speedup: Estimate) -> str:
+    """Whether a paired ratio's own 95% interval lies above 1, below it, or includes it."""
+    if not speedup.has_interval:
+        return NO_INTERVAL
+    if speedup.low > 1:  # type: ignore[operator]
+        return PAIRED_FASTER
+    if speedup.high < 1:  # type: ignore[operator]
+        return PAIRED_SLOWER
+    return INCLUDES_ONE
+
+
 def certainty_words(how: str) -> str:
     return {CLEARLY_FASTER: "clearly (95% intervals apart)",
             CLEARLY_SLOWER: "clearly (95% intervals apart)",
             OVERLAP: "not clearly (95% intervals overlap)",
+            PAIRED_FASTER: "clearly (the paired ratio's 95% interval excludes 1)",
+            PAIRED_SLOWER: "clearly (the paired ratio's 95% interval excludes 1)",
+            INCLUDES_ONE: "not clearly (the paired ratio's 95% interval includes 1)",
             NO_INTERVAL: "by point estimates only (the data has no intervals to say how "
                          "sure)"}[how]
 
 
 def certainty_short(how: str) -> str:
     return {CLEARLY_FASTER: "clearly", CLEARLY_SLOWER: "clearly",
+            PAIRED_FASTER: "clearly", PAIRED_SLOWER: "clearly",
             OVERLAP: "not clearly: the 95% intervals overlap",
+            INCLUDES_ONE: "not clearly: the paired ratio's 95% interval includes 1",
             NO_INTERVAL: "point estimates only, no interval"}[how]
+
+
+def why_unsure(how: str) -> str:
+    """``the 95% intervals overlap``: why a difference is not clear (``UNSURE`` states)."""
+    return certainty_short(how).removeprefix("not clearly: ")
 
 
 def worth_moving(speedup: Estimate, how: str) -> bool:
     """Beats the baseline by WORTH_IT, and clearly when intervals exist to say so."""
-    return speedup.value >= thresholds.WORTH_IT and how in (CLEARLY_FASTER, NO_INTERVAL)
+    return speedup.value >= thresholds.WORTH_IT and how in (*FASTER, NO_INTERVAL)
 
 
 def speedup_text(speedup: Estimate) -> str:

@@ -24,12 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hybridbench import capacity, thresholds
+from hybridbench import capacity, paired, thresholds
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import decision, tiers
 from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
-from hybridbench.results import OK, Cell, Kind, Notice, Results
+from hybridbench.results import OK, Cell, Comparison, Kind, Notice, Results
 
 #: colour-blind-safe (Okabe-Ito, then Tol's muted), assigned to backends in run order
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#999933",
@@ -95,6 +95,8 @@ class Entry:
     per_call_ns: Estimate | None = None
     #: against the baseline at the same size, concurrency and mode
     speedup: Estimate | None = None
+    #: the speed-up is the run's paired ratio (``Ratios``), not a quotient of two intervals
+    speedup_paired: bool = False
     notices: list[Notice] = field(default_factory=list)
 
     @property
@@ -137,6 +139,55 @@ class Entry:
         return f"{self.cell.backend} ({self.engine}; {self.profile.tier_words})"
 
 
+PAIRED_WORDS = ("paired ratio: its own 95% interval from the per-pass ratios of workers run "
+                "side by side")
+QUOTIENT_WORDS = ("quotient of two independent 95% intervals (conservative: the file has no "
+                  "paired comparisons)")
+
+
+@dataclass
+class Ratios:
+    """Ratios between two entries of one table: the run's paired comparison where the file
+    has one with an interval (``results.comparisons``), else, as before them, the quotient of
+    the two cells' independent intervals (``decision.ratio``). Every ratio the report shows
+    (speed-ups, verdicts, the headline, the tier ladder) comes through here."""
+
+    stored: dict[tuple[Any, ...], Comparison] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results: Results) -> Ratios:
+        return cls({(_table(c), c.backend, c.baseline): c for c in results.comparisons})
+
+    def comparison(self, a: Entry, b: Entry) -> Comparison | None:
+        """The paired comparison of ``a`` against ``b`` when it has an interval."""
+        found = self.stored.get((paired.table_key(a.cell), a.cell.backend, b.cell.backend))
+        estimate = None if found is None else Estimate.of(found.ratio, found.ratio_ci95)
+        return found if estimate is not None and estimate.has_interval else None
+
+    def ratio(self, a: Entry, b: Entry) -> Estimate | None:
+        """a's throughput over b's, with its 95% interval."""
+        if a.throughput is None or b.throughput is None:
+            return None
+        found = self.comparison(a, b)
+        if found is not None:
+            return Estimate.of(found.ratio, found.ratio_ci95)
+        return decision.ratio(a.throughput, b.throughput)
+
+    def how(self, a: Entry, b: Entry) -> str:
+        """Whether a is clearly faster than b (``decision`` states), by the same ratio."""
+        found = self.comparison(a, b)
+        if found is not None:
+            return decision.ratio_separation(Estimate.of(found.ratio, found.ratio_ci95))  # type: ignore[arg-type]
+        return decision.separation(a.throughput, b.throughput)  # type: ignore[arg-type]
+
+
+def _table(item: Comparison) -> tuple[Any, ...]:
+    """A comparison's table key as ``paired.table_key`` makes it (older entries: its fields)."""
+    if item.table:
+        return tuple(item.table)
+    return (item.workload, item.size, item.concurrency, item.mode, item.rate)
+
+
 @dataclass
 class Group:
     """One workload at one size: the table, and the decision at the lowest concurrency."""
@@ -164,6 +215,8 @@ class Group:
     #: the same table under other allocators (the main job re-measures allocator-sensitive
     #: tables): the verdict's ratio under each, ``{allocator: speedup}``
     allocator_speedups: dict[str, float] = field(default_factory=dict)
+    #: where its ratios come from (paired comparisons, or the older quotient)
+    ratios: Ratios = field(default_factory=Ratios)
 
     @property
     def title(self) -> str:
@@ -331,8 +384,10 @@ def build_run(results: Results, baseline: str | None = None,
         workloads.setdefault(entry.cell.workload, {}).setdefault(table, []).append(entry)
     several = len({e.cell.allocator for e in entries}) > 1
     views = []
+    ratios = Ratios.of(results)
     for name, tables in workloads.items():
-        groups = [_group(name, size, members, chosen, allocator if several else None)
+        groups = [_group(name, size, members, chosen, ratios,
+                          allocator if several else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
         views.append(WorkloadView(name, groups))
@@ -356,9 +411,9 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
 
 
 def _group(workload: str, size: str, entries: list[Entry], requested: str | None,
-           allocator: str | None = None) -> Group:
+           ratios: Ratios, allocator: str | None = None) -> Group:
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
-    group = Group(workload, size, entries, allocator)
+    group = Group(workload, size, entries, allocator, ratios=ratios)
     group.baseline = group_baseline(group.lowest, requested)
     group.baseline_name = group.baseline.cell.backend if group.baseline else None
     group.baseline_why = "chosen with --baseline" if requested else STRONGEST_PYTHON
@@ -367,8 +422,9 @@ def _group(workload: str, size: str, entries: list[Entry], requested: str | None
                      and (b.cell.concurrency, b.cell.mode) == (entry.cell.concurrency,
                                                                 entry.cell.mode)), None)
         if base is not None and entry.ok:
-            entry.speedup = decision.ratio(entry.throughput, base.throughput)  # type: ignore[arg-type]
-    group.ladder = tiers.ladder(group.lowest)
+            entry.speedup = ratios.ratio(entry, base)
+            entry.speedup_paired = ratios.comparison(entry, base) is not None
+    group.ladder = tiers.ladder(group.lowest, ratios.ratio)
     _decide(group)
     return group
 
@@ -446,8 +502,7 @@ def _decide(group: Group) -> None:
         group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
         return
     movers = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None
-              and decision.worth_moving(e.speedup, decision.separation(e.throughput,  # type: ignore[arg-type]
-                                                                       base.throughput))]  # type: ignore[arg-type]
+              and decision.worth_moving(e.speedup, group.ratios.how(e, base))]
     if movers:
         pick = max(movers, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
         group.verdict, group.recommended = "move", pick.profile
@@ -456,10 +511,10 @@ def _decide(group: Group) -> None:
     else:
         group.verdict, group.recommended = "stay", base.profile
         group.pattern = f"stay: {base.profile.tier}"
-        group.headline = _no_mover(ok, base)
+        group.headline = _no_mover(ok, base, group.ratios)
     group.headline += _ladder_words(group)
     sentences += [_strongest_python(ok, base, group)]
-    sentences += [_compare_sentence(e, base) for e in ok if e is not base]
+    sentences += [_compare_sentence(e, base, group.ratios) for e in ok if e is not base]
     sentences += [group.ladder.sentence()] if group.ladder else []
     group.sentences = [s for s in sentences if s] + _boundaries(ok) + _servers(ok) + \
         _languages(ok, group)
@@ -474,8 +529,10 @@ def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
 
     def other(e: Entry) -> str:
         text = f"{e.cell.backend} {fmt.count(e.throughput.value)} ops/s"  # type: ignore[union-attr]
-        if decision.separation(base.throughput, e.throughput) == decision.OVERLAP:  # type: ignore[arg-type]
-            text += f" ({base.cell.backend} is not clearly faster: the 95% intervals overlap)"
+        how = group.ratios.how(base, e)
+        if how in decision.UNSURE:
+            text += (f" ({base.cell.backend} is not clearly faster: "
+                     f"{decision.why_unsure(how)})")
         return text
 
     others = ", ".join(other(e) for e in python if e is not base)
@@ -495,7 +552,7 @@ def _ladder_words(group: Group) -> str:
 
 
 def _versus(entry: Entry, base: Entry, group: Group) -> str:
-    how = decision.separation(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    how = group.ratios.how(entry, base)
     which = (", the strongest Python measured"
              if group.baseline_why == STRONGEST_PYTHON else "")
     return (f"{entry.profile.short()} does {fmt.count(entry.throughput.value)} ops/s, "  # type: ignore[union-attr]
@@ -513,15 +570,14 @@ def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
             f"{decision.speedup_text(other.speedup)}.")  # type: ignore[arg-type]
 
 
-def _no_mover(ok: list[Entry], base: Entry) -> str:
+def _no_mover(ok: list[Entry], base: Entry, ratios: Ratios) -> str:
     text = ""
     peers = [e for e in ok if e is not base and e.profile.tier == base.profile.tier
              and e.speedup is not None and e.speedup.value > 1
-             and decision.separation(e.throughput, base.throughput)  # type: ignore[arg-type]
-             in (decision.CLEARLY_FASTER, decision.NO_INTERVAL)]  # only a difference it shows
+             and ratios.how(e, base) in (*decision.FASTER, decision.NO_INTERVAL)]  # shown
     if peers:
         peer = max(peers, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
-        how = decision.separation(peer.throughput, base.throughput)  # type: ignore[arg-type]
+        how = ratios.how(peer, base)
         text = (f"Within that tier {peer.profile.short()} was faster: "
                 f"{decision.speedup_text(peer.speedup)} "  # type: ignore[arg-type]
                 f"the throughput of {base.cell.backend}, "
@@ -530,7 +586,7 @@ def _no_mover(ok: list[Entry], base: Entry) -> str:
     if not others:
         return text + "No other pattern was measured."
     best = max(others, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
-    how = decision.separation(best.throughput, base.throughput)  # type: ignore[arg-type]
+    how = ratios.how(best, base)
     figures = (f"{best.described()}, does "
                f"{decision.speedup_text(best.speedup)} "  # type: ignore[arg-type]
                f"the throughput of {base.cell.backend}, "
@@ -541,10 +597,10 @@ def _no_mover(ok: list[Entry], base: Entry) -> str:
                    f"{thresholds.WORTH_IT}x, clearly.")
 
 
-def _compare_sentence(entry: Entry, base: Entry) -> str:
+def _compare_sentence(entry: Entry, base: Entry, ratios: Ratios) -> str:
     if entry.speedup is None:
         return f"{entry.cell.backend}: no ratio to {base.cell.backend}."
-    how = decision.separation(entry.throughput, base.throughput)  # type: ignore[arg-type]
+    how = ratios.how(entry, base)
     slower = " (slower)" if entry.speedup.value < 1 else ""
     return (f"{entry.cell.backend} ({entry.profile.tier_words}) does "
             f"{decision.speedup_text(entry.speedup)} the throughput of {base.cell.backend}"
@@ -682,7 +738,26 @@ def overall(run: RunView) -> str:
            if e.ok):
         parts.append("Some figures have no interval (imported data): their comparisons are "
                      "point estimates.")
+    parts.append(ratio_method_words(run))
     return " ".join(parts)
+
+
+def ratio_method_words(run: RunView) -> str:
+    """How the ratios' intervals were computed, in one sentence."""
+    speedups = [e for g in run.groups for e in g.entries
+                if e.speedup is not None and e.cell.backend != g.baseline_name]
+    paired_ones = [e for e in speedups if e.speedup_paired]
+    if not speedups:
+        return ""
+    if len(paired_ones) == len(speedups):
+        passes = sorted({c.passes for c in run.results.comparisons})
+        count = "-".join(map(str, (passes[0], passes[-1]) if len(passes) > 1 else passes))
+        return (f"Ratios come from paired, interleaved trials over {count} passes, each with "
+                "its own 95% interval.")
+    if not paired_ones:
+        return (f"Ratios are a {QUOTIENT_WORDS}.").replace("a quotient", "the quotient")
+    return (f"Ratios come from paired, interleaved trials where the run has them "
+            f"({len(paired_ones)} of {len(speedups)}); the others are the {QUOTIENT_WORDS}.")
 
 
 def _baselines_words(groups: list[Group], run: RunView) -> str:

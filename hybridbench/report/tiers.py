@@ -63,15 +63,8 @@ class Step:
 class Ladder:
     rungs: list[Rung]
     steps: list[Step]
-
-    @property
-    def total(self) -> Step | None:
-        """From the lowest rung to the highest, when there are more than two rungs."""
-        if len(self.rungs) < 3:
-            return None
-        low, high = self.rungs[0].entry, self.rungs[-1].entry
-        factor = decision.ratio(high.throughput, low.throughput)  # type: ignore[arg-type]
-        return None if factor is None else Step("in all", low, high, factor)
+    #: from the lowest rung to the highest, when there are more than two rungs
+    total: Step | None = None
 
     def rows(self) -> list[tuple[Rung, Step | None]]:
         """Each rung with the step that reached it (None for the lowest): a table's rows."""
@@ -144,15 +137,33 @@ def _step_name(lower: str, upper: str) -> str:
     return LANGUAGE_AND_TUNING
 
 
-def ladder(entries: list[Entry]) -> Ladder | None:
-    """The ladder of ``entries``, or None unless it has a Python rung and one above it."""
+#: the ratio of two entries' throughputs with its interval (``model.Ratios.ratio``: paired
+#: where the run measured the table so)
+RatioOf = Callable[["Entry", "Entry"], Estimate | None]
+
+
+def quotient(upper: Entry, lower: Entry) -> Estimate | None:
+    """Without paired comparisons: the quotient of the two cells' intervals."""
+    return decision.ratio(upper.throughput, lower.throughput)  # type: ignore[arg-type]
+
+
+def ladder(entries: list[Entry], ratio_of: RatioOf = quotient) -> Ladder | None:
+    """The ladder of ``entries``, or None unless it has a Python rung and one above it; each
+    step's factor (and the total) is ``ratio_of(upper, lower)``."""
     found = rungs(entries)
     if len(found) < 2 or found[0].label not in (IDIOMATIC_PYTHON, STRONGEST_PYTHON):
         return None
     steps = []
     for lower, upper in itertools.pairwise(found):
-        factor = decision.ratio(upper.entry.throughput, lower.entry.throughput)  # type: ignore[arg-type]
+        factor = ratio_of(upper.entry, lower.entry)
         if factor is not None:
             steps.append(Step(_step_name(lower.label, upper.label), lower.entry, upper.entry,
                               factor))
-    return Ladder(found, steps) if steps else None
+    if not steps:
+        return None
+    total = None
+    if len(found) >= 3:
+        low, high = found[0].entry, found[-1].entry
+        factor = ratio_of(high, low)
+        total = None if factor is None else Step("in all", low, high, factor)
+    return Ladder(found, steps, total)
