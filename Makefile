@@ -14,28 +14,41 @@ PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` ("auto": one per core; 0 runs the suite in one process)
 PYTEST_WORKERS ?= auto
 
-.PHONY: install run test test-fast lint clean go-server go-proto
+# Every step below is a stage of scripts/stages.py: it prints its time and the load average at
+# its start, and .ci/run puts them all in one table (README "Tests", "CI").
+STAGE  := $(PYTHON) scripts/stages.py run
+# `make test`'s cargo test: the release build of the install shared (no LTO: see the profile
+# comment in native/Cargo.toml), one invocation for the whole workspace, timed per crate
+CARGO_TEST_ARGS ?= --release --workspace --lib --bins --tests
+
+.PHONY: install run test test-fast test-rust lint clean go-server go-proto
 
 install: $(STAMP)
 
-# Four steps, each announced (the first build is long and must not look like a hang):
-# the venv; the Python dependencies without the native parts (quick); the Rust library and
-# server, with pip -v so that cargo's "Compiling ..." lines show; pillow-simd.
+# Five steps, each announced and timed (the first build is long and must not look like a hang):
+# the venv; the Python dependencies without the native parts; the Rust artefacts (pip -v, so
+# that cargo's "Compiling ..." lines show); the Go server; pillow-simd.
+# The build requirements of pyproject.toml's [build-system] go into the venv with the
+# dependencies, and both pip installs of hybridbench build without isolation: pip would
+# otherwise make and fill a fresh build environment (setuptools-rust, grpcio-tools...) for each.
+# HYBRIDBENCH_SKIP_GO keeps the Go build out of the two pip steps, so that it is a stage of its
+# own (it writes the binary, or why there is none, as setup.py's build_py would).
 # pillow-simd goes in last, by force and without the wheel cache: matplotlib and others depend
 # on "pillow", which would otherwise replace it (both install as PIL). The check at the end
 # fails the install if the plain Pillow is what Python imports.
 $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backends/ffi/_build.py)
-	@echo "==> [1/4] Python virtual environment in $(VENV)"
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	@echo "==> [2/4] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
-	HYBRIDBENCH_SKIP_NATIVE=1 $(BIN)/python -m pip install --quiet -e '.[dev]'
-	@echo "==> [3/4] the Rust kernels (C-ABI library and gRPC server, the idiomatic library of ffi-idiomatic; cargo --release, fat LTO) and the Go server (go build, if Go is here)"
-	@echo "    about 10 minutes on 2 cores the first time (some 120 crates), seconds afterwards;"
-	@echo "    pip is verbose here so that cargo's progress shows"
-	$(BIN)/python -m pip install --verbose --no-deps -e .
-	@echo "==> [4/4] pillow-simd in place of Pillow (compiled from source: a minute or two)"
-	$(BIN)/python -m pip install --quiet --force-reinstall --no-deps --no-cache-dir pillow-simd
+	@echo "==> [1/5] Python virtual environment in $(VENV)"
+	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet --upgrade pip'
+	@echo "==> [2/5] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
+	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"'
+	@echo "==> [3/5] the Rust artefacts: the kernels' C-ABI library and gRPC server, the idiomatic library of ffi-idiomatic"
+	@echo "    (one cargo build --release of native/; some 120 crates: minutes on 2 cores the first time, seconds afterwards;"
+	@echo "    pip is verbose here so that cargo's progress shows)"
+	$(STAGE) "install: Rust artefacts" -- env HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --verbose --no-deps --no-build-isolation -e .
+	@echo "==> [4/5] the Go server (go build, if Go is here)"
+	$(STAGE) "install: Go server" -- $(BIN)/python scripts/build_go.py
+	@echo "==> [5/5] pillow-simd in place of Pillow (compiled from source: a minute or two)"
+	$(STAGE) "install: pillow-simd" -- $(BIN)/python -m pip install --quiet --force-reinstall --no-deps --no-cache-dir pillow-simd
 	$(BIN)/python -c "import PIL, importlib.metadata as m; m.version('pillow-simd'); print('PIL', PIL.__version__, 'from pillow-simd')"
 	touch $(STAMP)
 	@echo "==> installed; 'make run' measures (about 13 minutes on 2 cores), 'make test' tests"
@@ -47,24 +60,28 @@ run: install
 	$(BIN)/hybridbench run
 
 ## the whole test suite (Python, with the real Rust library and Rust/Go servers; then cargo test
-## and go test)
+## and go test). Checks kept out of it are listed in README "Tests" (the long fuzz runs, for one).
 test: install
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
-	cd native && cargo test --release --quiet --lib --bins --tests
+	$(STAGE) pytest -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-rust
 ifdef HAVE_GO
-	cd go && go test ./...
+	$(STAGE) "go test" -- sh -c 'cd go && go test ./...'
 endif
 
-## the fast subset for the edit-test loop
+## cargo test of the whole workspace: the build of the test binaries, then each crate's tests
+test-rust:
+	cd native && $(PYTHON) ../scripts/cargo_tests.py $(CARGO_TEST_ARGS)
+
+## the edit-test loop: the Python tests not marked slow, over the cores (under 90 s)
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(STAGE) "pytest (not slow)" -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/mypy hybridbench backends workloads
-	cd native && cargo clippy --release --all-targets --quiet -- -D warnings
+	$(STAGE) "lint: ruff" -- $(BIN)/ruff check .
+	$(STAGE) "lint: mypy" -- $(BIN)/mypy hybridbench backends workloads
+	$(STAGE) "lint: clippy" -- sh -c 'cd native && cargo clippy --release --all-targets --quiet -- -D warnings'
 ifdef HAVE_GO
-	cd go && go vet ./... && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(STAGE) "lint: go vet, gofmt" -- sh -c 'cd go && go vet ./... && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }'
 endif
 
 ## rebuild the Go engine's server into the package (pip install does it too)

@@ -4,7 +4,7 @@
 
 * from the one Rust kernel crate ``native/kernels`` (crate ``hybridbench-kernels``, built on the
   SDK ``native/sdk``), through setuptools-rust, with the release profile of
-  ``native/Cargo.toml`` (opt-level 3, fat LTO, one codegen unit):
+  ``native/Cargo.toml`` (opt-level 3, fat LTO, one codegen unit; its comment has the A/B):
 
   * its ``cdylib``, the C-ABI library, installed as
     ``hybridbench/backends/ffi/libhybridbench_ffi<EXT_SUFFIX>`` (setuptools-rust copies the
@@ -25,6 +25,12 @@
   step; see ``backends/grpc/_gobuild.py``). Optional: without Go, or if the build fails, the
   install goes on and ``grpc-go`` reports why it is unavailable.
 
+All the Rust artefacts come from ONE ``cargo build`` of the workspace (``build_rust_once``): one
+dependency graph, each crate compiled once. setuptools-rust alone runs cargo once per artefact
+(``cargo rustc --crate-type cdylib`` for each library, ``cargo build`` for the binary), which
+compiled the kernel crate twice and linked its library twice; its copying and installing of
+each artefact is kept.
+
 Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to skip the Rust parts (the ``ffi`` and ``grpc`` backends then
 report themselves unavailable with the reason; ``grpc-py`` still works), and
 ``HYBRIDBENCH_SKIP_GO=1`` to skip the Go server.
@@ -33,8 +39,11 @@ report themselves unavailable with the reason; ``grpc-py`` still works), and
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import Distribution, setup
@@ -68,6 +77,40 @@ class BinaryDistribution(Distribution):
         return True
 
 
+ROOT = Path(__file__).resolve().parent
+#: the workspace whose members setup.py builds, in one cargo invocation
+WORKSPACE = ROOT / "native" / "Cargo.toml"
+PACKAGES = ("hybridbench-kernels", "hybridbench-idiomatic")
+
+
+def cargo_build_once(cargo: str = "cargo") -> dict[tuple[Path, str], str]:
+    """Build every shipped Rust artefact with one ``cargo build --release``; return
+    ``{(crate manifest, "cdylib" or "bin"): artefact path}`` from cargo's own messages."""
+    command = [cargo, "build", "--release", "--manifest-path", str(WORKSPACE),
+               "--message-format=json-render-diagnostics", "--lib", "--bins"]
+    for package in PACKAGES:
+        command += ["-p", package]
+    print(" ".join(command), file=sys.stderr, flush=True)
+    # stderr (cargo's progress and diagnostics) passes through; stdout is the JSON messages
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"hybridbench: `{' '.join(command)}` failed (exit {done.returncode}); "
+                         "cargo's messages are above")
+    built: dict[tuple[Path, str], str] = {}
+    for line in done.stdout.splitlines():
+        message = json.loads(line) if line.startswith("{") else {}
+        if message.get("reason") != "compiler-artifact":
+            continue
+        manifest = Path(message["manifest_path"]).resolve()
+        kinds = message["target"]["kind"]
+        if "bin" in kinds and message.get("executable"):
+            built[(manifest, "bin:" + message["target"]["name"])] = message["executable"]
+        elif "cdylib" in kinds:
+            (so,) = [f for f in message["filenames"] if f.endswith((".so", ".dylib", ".dll"))]
+            built[(manifest, "cdylib")] = so
+    return built
+
+
 native = os.environ.get("HYBRIDBENCH_SKIP_NATIVE", "") not in ("1", "true", "yes")
 go = shutil.which("go") and os.environ.get("HYBRIDBENCH_SKIP_GO", "") not in ("1", "true", "yes")
 
@@ -76,6 +119,31 @@ if go:
     kwargs["distclass"] = BinaryDistribution
 if native:
     from setuptools_rust import Binding, RustBin, RustExtension
+    from setuptools_rust import build as rust_build
+
+    # a private name of setuptools-rust: without it, its own per-artefact cargo calls
+    _BuiltModule = getattr(rust_build, "_BuiltModule", None)
+
+    class build_rust_once(rust_build.build_rust):
+        """setuptools-rust's build_rust, with the cargo step replaced by one invocation for
+        every extension (see the module docstring); installing is setuptools-rust's own."""
+
+        built: dict[tuple[Path, str], str] | None = None
+
+        def build_extension(self, ext):
+            if self.built is None:
+                type(self).built = cargo_build_once(self.cargo)
+            assert self.built is not None
+            manifest = Path(ext.path).resolve()
+            if isinstance(ext, RustBin):
+                modules = [_BuiltModule(dest, self.built[(manifest, "bin:" + (name or dest))])
+                           for name, dest in ext.target.items()]
+            else:
+                modules = [_BuiltModule(ext.name, self.built[(manifest, "cdylib")])]
+            return modules, None
+
+    if _BuiltModule is not None:
+        kwargs["cmdclass"]["build_rust"] = build_rust_once
 
     kwargs["rust_extensions"] = [
         RustExtension(

@@ -1,10 +1,13 @@
 """The deployment files (``deploy/``) agree with the real server and CLI: every server
 command line in a manifest or image starts the real server binary, every harness command line
 parses with the real CLI, ports, Services and socket paths line up, and the images run as
-non-root with a health check. Where a container engine runs, the images are built."""
+non-root with a health check. Where a container engine runs and can have the base images
+(already loaded, or pulled), the images are built; otherwise those tests skip saying which
+image could not be pulled and docker's message."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -184,6 +187,11 @@ def test_server_image_exposes_the_manifest_port_and_checks_health():
     assert "grpc-health-probe" in health and f":{min(exposed)}" in health
 
 
+#: a base image's pull; a registry that answers pulls it well within this, a machine with no
+#: route to one fails at once (no network) or hangs on the connection
+PULL_TIMEOUT_S = 300
+
+
 def _engine_problem() -> str | None:
     if shutil.which("docker") is None:
         return "no docker client on PATH"
@@ -193,10 +201,70 @@ def _engine_problem() -> str | None:
     return None
 
 
+def _base_images(path: Path) -> list[str]:
+    """The images a Dockerfile's FROM lines start from (not its own earlier stages)."""
+    stages: set[str] = set()
+    images: list[str] = []
+    for op, value in _dockerfile_instructions(path):
+        if op != "FROM":
+            continue
+        words = [w for w in value.split() if not w.startswith("--")]  # --platform=...
+        if words[0] not in stages and words[0] != "scratch" and words[0] not in images:
+            images.append(words[0])
+        if len(words) >= 3 and words[1].upper() == "AS":
+            stages.add(words[2])
+    return images
+
+
+def _pull_problem(images: list[str]) -> str | None:
+    """Why the engine cannot have every base image (None when it has them all): each one is
+    looked up locally, then pulled, and the first that cannot be is named with docker's own
+    message. Detected, not guessed: a machine with a registry mirror or the images already
+    loaded builds them."""
+    for image in images:
+        local = subprocess.run(["docker", "image", "inspect", image], capture_output=True,
+                               text=True, timeout=60)
+        if local.returncode == 0:
+            continue
+        try:
+            pull = subprocess.run(["docker", "pull", image], capture_output=True, text=True,
+                                  timeout=PULL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            return f"the base image {image} is not here and pulling it took over {PULL_TIMEOUT_S} s"
+        if pull.returncode != 0:
+            said = (pull.stderr or pull.stdout).strip().splitlines() or ["no message"]
+            return f"the base image {image} is not here and cannot be pulled ({said[-1]})"
+    return None
+
+
+def test_base_images_are_read_from_every_from_line():
+    assert _base_images(DEPLOY / "server.Dockerfile") == [
+        "rust:1.95-bookworm", "golang:1.26-bookworm", "debian:bookworm-slim"]
+    assert _base_images(DEPLOY / "client.Dockerfile") == ["python:3.11-slim"]
+
+
+def test_an_unpullable_base_image_is_named_with_dockers_message(tmp_path, monkeypatch):
+    """Harness logic only (a stand-in `docker` that has no image and cannot reach a registry):
+    the image tests then skip with this reason instead of failing in `docker build`."""
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\n"
+                    "case \"$1\" in\n"
+                    "  image) exit 1 ;;\n"
+                    "  pull) echo 'Error response from daemon: Get https://registry/v2/: "
+                    "dial tcp: lookup registry: no such host' >&2; exit 1 ;;\n"
+                    "esac\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    problem = _pull_problem(["debian:bookworm-slim", "python:3.11-slim"])
+    assert problem == ("the base image debian:bookworm-slim is not here and cannot be pulled "
+                       "(Error response from daemon: Get https://registry/v2/: dial tcp: "
+                       "lookup registry: no such host)")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
 def test_images_build_where_a_container_engine_runs(path):
-    problem = _engine_problem()
+    problem = _engine_problem() or _pull_problem(_base_images(path))
     if problem:
         pytest.skip(f"images not built: {problem}")
     root = DEPLOY.parent
