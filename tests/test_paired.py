@@ -115,7 +115,8 @@ def _cells(backends: list[str], workloads: list[str]) -> list[Cell]:
 
 def test_table_key_is_the_cell_key_without_the_backend() -> None:
     a, b = Cell("json", "1MB", "ffi"), Cell("json", "1MB", "inproc")
-    assert paired.table_key(a) == paired.table_key(b) == ("json", "1MB", 1, "closed", None)
+    assert paired.table_key(a) == paired.table_key(b) == (
+        "json", "1MB", 1, "closed", None, None)  # the last: the allocator (None: not chosen)
     assert paired.table_key(Cell("json", "1MB", "ffi", concurrency=2)) != paired.table_key(a)
 
 
