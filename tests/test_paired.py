@@ -168,7 +168,7 @@ def test_comparisons_for_every_ordered_pair_of_ok_backends() -> None:
                                                           [1000, 1040, 980]).ratio, rel=1e-3)
     assert fast.passes == 3 and fast.method == stats.PAIRED_METHOD
     assert fast.ratio_ci95[0] < fast.ratio < fast.ratio_ci95[1]  # type: ignore[index]
-    assert fast.table == ["json", "1MB", 1, "closed", None]
+    assert fast.table == ["json", "1MB", 1, "closed", None, None]
 
 
 def test_worker_figure_is_the_median_round() -> None:
@@ -214,7 +214,7 @@ def test_comparisons_round_trip_and_older_files_still_load(tmp_path: object) -> 
                                        method=stats.PAIRED_METHOD, passes=3,
                                        pass_ratios=[2.0, 1.95, 2.05],
                                        pass_others_cores=[0.1, 0.0, 0.2],
-                                       table=["json", "1MB", 1, "closed", None]))
+                                       table=["json", "1MB", 1, "closed", None, None]))
     data = results.Results.to_dict(done)
     again = Results.from_dict(data)
     assert again.comparisons == done.comparisons
@@ -240,10 +240,11 @@ def test_a_real_run_pairs_its_backends_pass_by_pass() -> None:
     seen: list[str] = []
     done = runner.run(config, progress=lambda i, total, plan: seen.append(plan.backend))
     orders = done.config["pass_orders"]
-    assert [b for order in orders for b in order["echo 64B c=1"]] == seen
+    label = paired.table_label(paired.table_key(done.cells[0]))  # "echo 64B c=1 glibc"
+    assert [b for order in orders for b in order[label]] == seen
     assert orders == paired.recorded_orders(done.cells, seed=5, passes=3)
     pids = {c.backend: [w["pid"] for w in c.worker_results] for c in done.cells}
-    spawned = [pids[b][p] for p, order in enumerate(orders) for b in order["echo 64B c=1"]]
+    spawned = [pids[b][p] for p, order in enumerate(orders) for b in order[label]]
     assert spawned == sorted(spawned)
     forward, backward = sorted(done.comparisons, key=lambda c: c.backend)
     assert (forward.backend, forward.baseline) == ("inproc", "inproc-pure")
@@ -277,7 +278,7 @@ def _measured(backend: str, ops: float, profile: dict[str, object], spread: floa
 
 
 def _paired(backend: str, baseline: str, ratio: float, half: float) -> list[Comparison]:
-    table = ["json", "1MB", 1, "closed", None]
+    table = ["json", "1MB", 1, "closed", None, None]
     low, high = ratio * (1 - half), ratio * (1 + half)
     return [Comparison("json", "1MB", backend, baseline, ratio=ratio, ratio_ci95=[low, high],
                        ratio_pi95=[low * 0.98, high * 1.02], method=stats.PAIRED_METHOD,
