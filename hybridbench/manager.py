@@ -7,10 +7,11 @@ reason; on Ctrl-C (KeyboardInterrupt) or any other exception the worker's whole 
 is killed before the exception goes on. Servers a worker spawned die with it: they watch their
 parent (see ``backends/grpc``).
 
-Workers run one after another, never side by side: on a 2-core machine two workers would
-measure each other. The exception is a client group (``--processes N``): N workers that
-together *are* the load on one backend, started together and timed together (see
-``hybridbench.group``).
+Workers measure one after another, never side by side: on a 2-core machine two workers would
+measure each other. ``run_in_turns`` keeps the workers of one table alive together and gives
+them their rounds in turn (``hybridbench.turns``): still one measuring at a time. The
+exception is a client group (``--processes N``): N workers that together *are* the load on
+one backend, started together and timed together (see ``hybridbench.group``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hybridbench import allocators, group
+from hybridbench import allocators, group, turns
 
 #: a worker gets this long beyond its planned measuring time: interpreter start, imports,
 #: payload generation, server spawn and verification (the 5 MB image takes a few seconds)
@@ -69,7 +70,89 @@ def run_workers_together(specs: list[dict[str, Any]], timeout_s: float | None = 
         return [_collect(child, directory, timeout_s) for child, directory in started]
 
 
-def _start(spec: dict[str, Any], directory: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def run_in_turns(specs: list[dict[str, Any]], timeout_s: float | None = None
+                 ) -> list[dict[str, Any]]:
+    """Run the workers of one table taking turns (``hybridbench.turns``): each started alone
+    and parked after its warm-up, then round by round one turn each (the order rotating),
+    then each one's breakdown in turn. Their result dicts in order; a worker that fails, dies
+    or overruns the timeout in any one step drops out (killed at once if still running) and
+    the others go on."""
+    limit = worker_timeout(specs[0]) if timeout_s is None else timeout_s
+    with tempfile.TemporaryDirectory(prefix="hb-turns-") as tmp:
+        started: list[tuple[subprocess.Popen[bytes], Path]] = []
+        members: list[turns.Member] = []
+        try:
+            for index, spec in enumerate(specs):
+                members.append(_start_member(spec, Path(tmp) / str(index), started))
+                _await(started[-1], members[-1], turns.READY, limit)
+            for round_index in range(specs[0]["rounds"]):
+                for position in turns.round_order(len(members), round_index):
+                    _take_turn(started[position], members[position], turns.DONE, limit)
+            for worker, member in zip(started, members, strict=True):
+                _take_turn(worker, member, None, limit)  # its breakdown, then its result
+                _end(worker, member, limit)
+        except BaseException:
+            for child, _ in started:
+                _kill(child)  # Ctrl-C: no worker may outlive the harness
+            raise
+        finally:
+            for member in members:
+                member.close()
+        return [_collect(child, directory, limit) for child, directory in started]
+
+
+def _start_member(spec: dict[str, Any], directory: Path,
+                  started: list[tuple[subprocess.Popen[bytes], Path]]) -> turns.Member:
+    """Start one worker with its two pipes: the manager's ``go``, the worker's replies."""
+    to_worker_r, to_worker_w = os.pipe()
+    from_worker_r, from_worker_w = os.pipe()
+    fds = {"read_fd": to_worker_r, "write_fd": from_worker_w}
+    try:
+        started.append(_start({**spec, "turns": fds}, directory, (to_worker_r, from_worker_w)))
+    finally:
+        os.close(to_worker_r)  # the child has its copies
+        os.close(from_worker_w)
+    return turns.Member(read_fd=from_worker_r, write_fd=to_worker_w)
+
+
+def _take_turn(worker: tuple[subprocess.Popen[bytes], Path], member: turns.Member,
+               reply: bytes | None, timeout_s: float) -> None:
+    if member.alive:
+        member.give_turn()
+        if reply is not None:
+            _await(worker, member, reply, timeout_s)
+
+
+def _await(worker: tuple[subprocess.Popen[bytes], Path], member: turns.Member,
+           message: bytes, timeout_s: float) -> None:
+    """Wait for the worker's ``message``; one that overran is killed now, so that it never
+    runs beside the others' turns."""
+    if member.alive and not member.await_message(message, timeout_s) and member.why_not:
+        _kill_timed_out(worker)
+
+
+def _end(worker: tuple[subprocess.Popen[bytes], Path], member: turns.Member,
+         timeout_s: float) -> None:
+    """Wait for a worker to exit after its last turn; kill it past the timeout. One that
+    dropped out is told by the end of its pipe (it then writes why and exits)."""
+    child = worker[0]
+    if not member.alive:
+        member.close()
+    try:
+        child.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        _kill_timed_out(worker)
+
+
+def _kill_timed_out(worker: tuple[subprocess.Popen[bytes], Path]) -> None:
+    child, directory = worker
+    if child.poll() is None:
+        _kill(child)
+        (directory / "timed-out").touch()
+
+
+def _start(spec: dict[str, Any], directory: Path, pass_fds: tuple[int, ...] = ()
+           ) -> tuple[subprocess.Popen[bytes], Path]:
     directory.mkdir()
     spec_path, result_path = directory / "spec.json", directory / "result.json"
     spec_path.write_text(json.dumps({**spec, "result_path": str(result_path)}))
@@ -80,7 +163,8 @@ def _start(spec: dict[str, Any], directory: Path) -> tuple[subprocess.Popen[byte
     with open(directory / "stderr.txt", "wb") as err:
         child = subprocess.Popen([sys.executable, "-m", "hybridbench.worker", str(spec_path)],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=err, start_new_session=True, env=env)
+                                 stderr=err, start_new_session=True, env=env,
+                                 pass_fds=pass_fds)
     return child, directory
 
 

@@ -11,13 +11,16 @@ cache another worker warmed) from favouring one backend in every pass. Randomize
 interleaved trials (Abedi & Brecht, ICPE 2017) and duet benchmarking (Bulej et al., ICPE
 2020) do the same.
 
-Each worker's figure is the median of its round throughputs: throughput because a speed-up
-is a ratio of throughputs (a median latency would estimate another quantity: it leaves out
-the slow calls, page faults and collections that are part of the cost, and with batching or
-concurrency it is not the inverse of throughput at all); the median over rounds because one
-round stalled by a neighbour then does not move the pass. The ratio and its interval come
-from ``stats.paired_ratio`` over the passes; this module only pairs the figures, so the same
-function serves any other paired design (two builds of one engine, issue 26).
+Within a pass, the workers of a table take turns round by round (``hybridbench.turns``), and
+a pass's ratio is the median of its round-by-round throughput ratios (``pass_ratio``):
+throughput because a speed-up is a ratio of throughputs (a median latency would estimate
+another quantity: it leaves out the slow calls, page faults and collections that are part of
+the cost, and with batching or concurrency it is not the inverse of throughput at all); round
+by round because a drift of the machine over seconds then cancels in each round's ratio; the
+median over rounds because one round stalled by a neighbour then does not move the pass.
+The ratio and its interval come from ``stats.paired_ratio`` over the passes; this module
+only pairs the figures, so the same function serves any other paired design (two builds of
+one engine, issue 26).
 """
 
 from __future__ import annotations
@@ -83,11 +86,29 @@ def recorded_orders(cells: Sequence[Cell], seed: int, passes: int) -> list[dict[
     return recorded
 
 
+def round_rates(outcome: dict[str, Any]) -> list[float]:
+    """A worker's round throughputs (ops/s), NaN for a round that has none."""
+    return [r["ops"] * 1e9 / r["duration_ns"] if r.get("duration_ns") else math.nan
+            for r in outcome.get("rounds", [])]
+
+
 def worker_figure(outcome: dict[str, Any]) -> float:
     """A worker's figure for its pass: the median of its round throughputs (ops/s)."""
-    rates = [r["ops"] * 1e9 / r["duration_ns"] for r in outcome.get("rounds", [])
-             if r.get("duration_ns")]
+    rates = [rate for rate in round_rates(outcome) if rate > 0]
     return statistics.median(rates) if rates else math.nan
+
+
+def pass_ratio(mine: dict[str, Any], theirs: dict[str, Any]) -> float:
+    """One pass's ratio of two workers' throughputs. When they took turns
+    (``hybridbench.turns``), round r of each ran within a fraction of a second of the other:
+    the median of the round-by-round ratios, so that a drift of the machine over seconds
+    cancels round by round. Otherwise (workers one after another, an older results file) the
+    ratio of the two workers' figures."""
+    a, b = round_rates(mine), round_rates(theirs)
+    if mine.get("in_turns") and theirs.get("in_turns") and len(a) == len(b):
+        logs = [math.log(x / y) for x, y in zip(a, b, strict=True) if x > 0 and y > 0]
+        return math.exp(statistics.median(logs)) if logs else math.nan
+    return worker_figure(mine) / worker_figure(theirs)
 
 
 def _others_cores(outcome: dict[str, Any]) -> float:
@@ -100,8 +121,8 @@ def compare_pair(cell: Cell, outcomes: list[dict[str, Any]], base: Cell,
     fewer for some cells): worker i of each ran in pass i."""
     passes = min(len(outcomes), len(base_outcomes))
     mine, theirs = outcomes[:passes], base_outcomes[:passes]
-    found = stats.paired_ratio([worker_figure(o) for o in mine],
-                               [worker_figure(o) for o in theirs])
+    ratios = [pass_ratio(a, b) for a, b in zip(mine, theirs, strict=True)]
+    found = stats.paired_ratio(ratios, [1.0] * len(ratios))
     return Comparison(
         workload=cell.workload, size=cell.size, backend=cell.backend, baseline=base.backend,
         ratio=found.ratio, ratio_ci95=list(found.ci95), ratio_pi95=list(found.pi95),

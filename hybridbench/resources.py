@@ -39,7 +39,7 @@ class ResourceUsage:
     lost: list[str] = field(default_factory=list)
 
 
-def _cpu_seconds(process: psutil.Process) -> float:
+def cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
 
@@ -97,7 +97,7 @@ class ResourceMonitor:
             self.usage.rss_baseline_bytes[role] = rss
             self.usage.rss_peak_bytes[role] = rss
             self._hwm_reset[role] = _reset_high_water_mark(process.pid)
-            self._cpu_start[role] = _cpu_seconds(process)
+            self._cpu_start[role] = cpu_seconds(process)
             self._faults_start[role] = page_faults(process.pid)
         if not all(self._hwm_reset.values()):
             self._thread.start()
@@ -118,7 +118,7 @@ class ResourceMonitor:
                     peak = max(self.usage.rss_peak_bytes[role], hwm)
                     self.usage.rss_peak_bytes[role] = peak
             try:
-                self.usage.cpu_s[role] = _cpu_seconds(process) - self._cpu_start[role]
+                self.usage.cpu_s[role] = cpu_seconds(process) - self._cpu_start[role]
             except psutil.Error:
                 self.usage.lost.append(role)
                 continue

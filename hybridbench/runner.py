@@ -120,6 +120,9 @@ class RunConfig:
     #: after the run, measure again every table that has an allocator-sensitive cell under
     #: ``allocators.second_choice()`` (the main job does: its verdicts then carry a range)
     allocator_recheck: bool = False
+    #: the workers of a table take turns round by round (``hybridbench.turns``); False: each
+    #: worker runs alone from start to end, one after another
+    turns: bool = True
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -437,20 +440,76 @@ def _passes(pending: list[PendingCell], config: RunConfig, progress: ProgressFn 
     total = len(pending) * config.workers
     for worker in range(config.workers):
         order = paired.pass_order([p.cell for p in pending], config.seed, worker)
-        for position, index in enumerate(order):
-            item = pending[index]
-            slot = worker * len(pending) + position
-            if progress:
-                progress(slot, total, item.plan)
-            event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)
-            started, ran = time.perf_counter(), item.wants_worker and item.spec is not None
-            if ran and item.spec is not None:
-                if on_worker:
-                    on_worker(event)
-                item.outcomes.append(run_unit(item.spec, config))
-                testhooks.pause("worker done")
-            if on_worker:
-                on_worker(_ended(event, item, ran, time.perf_counter() - started))
+        position = 0
+        for table in _tables_in(order, pending):
+            slots = [(worker * len(pending) + position + offset, pending[index])
+                     for offset, index in enumerate(table)]
+            position += len(table)
+            _run_table(slots, config, worker, total, progress, on_worker)
+
+
+def _tables_in(order: list[int], pending: list[PendingCell]) -> list[list[int]]:
+    """The pass order cut into its tables (``paired.pass_order`` keeps each one adjacent)."""
+    tables: list[list[int]] = []
+    for index in order:
+        key = paired.table_key(pending[index].cell)
+        if tables and paired.table_key(pending[tables[-1][0]].cell) == key:
+            tables[-1].append(index)
+        else:
+            tables.append([index])
+    return tables
+
+
+@dataclass
+class _Slot:
+    """One worker slot of a pass: its place in the run, its cell, and its start event."""
+
+    event: WorkerEvent
+    item: PendingCell
+    ran: bool
+    started: float = 0.0
+
+
+def _run_table(slots: list[tuple[int, PendingCell]], config: RunConfig, worker: int,
+               total: int, progress: ProgressFn | None,
+               on_worker: Callable[[WorkerEvent], None] | None) -> None:
+    """One pass's workers of one table: in turns (``manager.run_in_turns``) when two or more
+    run and each is a single process; otherwise one after another."""
+    turns = _in_turns(slots, config)
+    begun = []
+    for slot, item in slots:
+        if progress:
+            progress(slot, total, item.plan)
+        event = WorkerEvent("start", slot, total, item.plan, worker + 1, config.workers)
+        one = _Slot(event, item, item.wants_worker and item.spec is not None,
+                    time.perf_counter())
+        if one.ran and on_worker:
+            on_worker(event)
+        if one.ran and item.spec is not None and not turns:
+            item.outcomes.append(run_unit(item.spec, config))
+        if not turns:
+            _worker_ended(one, on_worker)
+        begun.append(one)
+    if turns:
+        running = [one.item for one in begun if one.ran]
+        outcomes = manager.run_in_turns([item.spec or {} for item in running],
+                                        config.worker_timeout_s)
+        for item, outcome in zip(running, outcomes, strict=True):
+            item.outcomes.append(outcome)
+        for one in begun:
+            _worker_ended(one, on_worker)
+
+
+def _in_turns(slots: list[tuple[int, PendingCell]], config: RunConfig) -> bool:
+    running = [item for _, item in slots if item.wants_worker and item.spec is not None]
+    return config.turns and config.processes == 1 and len(running) > 1
+
+
+def _worker_ended(one: _Slot, on_worker: Callable[[WorkerEvent], None] | None) -> None:
+    if one.ran:
+        testhooks.pause("worker done")
+    if on_worker:
+        on_worker(_ended(one.event, one.item, one.ran, time.perf_counter() - one.started))
 
 
 def run_unit(spec: dict[str, Any], config: RunConfig) -> dict[str, Any]:
@@ -692,7 +751,7 @@ def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
     duration_ns = data["duration_ns"]
     return {"worker": worker, "ops": data["ops"], "duration_s": duration_ns / 1e9,
             "throughput": data["ops"] * 1e9 / duration_ns if duration_ns else float("nan"),
-            "unsent": data["unsent"]}
+            "unsent": data["unsent"], "at_ns": data.get("at_ns")}
 
 
 def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -702,7 +761,8 @@ def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
     summary = {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
                "throughput": ops / duration_s if duration_s else float("nan"),
                "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
-               "cpu_affinity": outcome["cpu_affinity"]}
+               "cpu_affinity": outcome["cpu_affinity"],
+               "in_turns": bool(outcome.get("in_turns"))}
     if "group" in outcome:
         summary["processes"] = outcome["group"]  # every client process of the group
     return summary

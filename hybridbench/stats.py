@@ -164,7 +164,8 @@ def welch_p_value(base: Sequence[float], new: Sequence[float]) -> float:
 
 #: ``method`` of a comparison measured as paired, interleaved trials (``paired_ratio``)
 PAIRED_METHOD = ("student-t over per-pass log ratios of paired, interleaved workers "
-                 "(each worker's figure: the median of its round throughputs)")
+                 "(each pass's ratio: the median of its round-by-round throughput ratios, "
+                 "the table's workers timing their rounds in turn)")
 
 
 @dataclass(frozen=True)

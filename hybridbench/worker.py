@@ -18,6 +18,7 @@ report, no CLI, so the heap the collector walks is the cell's, not the harness's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import importlib
@@ -26,18 +27,20 @@ import os
 import sys
 import time
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
 
-from hybridbench import allocators, group, measure, pinning, stats, steady
+from hybridbench import allocators, group, measure, pinning, stats, steady, turns
 from hybridbench.backend import Backend
 from hybridbench.errors import HybridbenchError, VerificationError
 from hybridbench.payloads import load_payload
 from hybridbench.registry import backend_class, get_workload
-from hybridbench.resources import ResourceMonitor
+from hybridbench.resources import ResourceMonitor, cpu_seconds
+from hybridbench.turns import Turns
 
 #: the breakdown phase stops after this many calls or ``breakdown_s``, whichever comes first
 BREAKDOWN_MAX_CALLS = 2000
@@ -109,27 +112,35 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     gc.collect()
     gc.freeze()  # everything so far is long-lived: the collector skips it from now on
     group.await_start(spec)  # a client group's members time their rounds side by side
+    taking_turns = Turns.from_spec(spec)  # or the table's workers time theirs in turn
+    taking_turns.park()
     histogram = stats.new_histogram()
     rounds = []
     medians = []  # per round, its segments' medians: the rounds' steady-state test
     reported_before = backend.server_resources()
-    machine_before = _machine_cpu()
+    machine = MachineLoad(backend.processes())
     with ResourceMonitor(backend.processes()) as monitor:
         for _ in range(spec["rounds"]):
-            done = _run(call, spec, spec["round_s"], batch)
+            taking_turns.await_turn()
+            if taking_turns.taken:  # the workers before this turn evicted its caches
+                _run(call, spec, spec["round_s"] * turns.REWARM_FRACTION, batch)
+            at_ns = time.monotonic_ns()  # one clock for all processes: turns can be checked
+            with machine.measuring():
+                done = _run(call, spec, spec["round_s"], batch)
+            taking_turns.end_turn()
             stats.record_many(histogram, done.latencies_ns)
             medians.append(steady.round_medians(done, spec["rounds"]))
             rounds.append({"ops": done.ops, "duration_ns": done.duration_ns,
-                           "unsent": done.unsent})
-    machine = _machine_load(machine_before, _machine_cpu(), monitor)
+                           "unsent": done.unsent, "at_ns": at_ns})
     reported_after = backend.server_resources()
+    taking_turns.await_turn()  # the breakdown measures too: in turn
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
-            "cpu_affinity": affinity, "rounds": rounds,
+            "cpu_affinity": affinity, "rounds": rounds, "in_turns": taking_turns.taken,
             "allocator": allocator_in_use(backend, spec.get("allocator")),
             "steady": _steady(medians, rounds, warmup), "warmup": warmup.as_dict(),
             "latency_hdr": stats.encode_histogram(histogram),
             "resources": _resources(monitor, reported_before, reported_after),
-            "machine": machine,
+            "machine": machine.figures(),
             "server_reported": reported_after,
             "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"])}
 
@@ -176,27 +187,45 @@ def _run(call: measure.Call, spec: dict[str, Any], seconds: float, batch: int) -
     return measure.closed_loop(call, spec["concurrency"], seconds, batch)
 
 
-def _machine_cpu() -> tuple[float, Any]:
-    return time.perf_counter(), psutil.cpu_times()
+class MachineLoad:
+    """How busy the machine was while this worker timed its rounds, in cores, from the
+    kernel's counters: ``others_cores`` is CPU used by processes other than this cell's
+    (client and servers), ``steal_cores`` CPU the hypervisor gave to other guests. Counted
+    over the rounds only: between turns the table's other workers run, and they are not a
+    load on this one. A cell measured next to a compiler gets slower in CPU time too (shared
+    caches, SMT siblings), which no interval over its own workers can see; this is how the
+    result says so."""
 
+    _BUSY = ("user", "nice", "system", "irq", "softirq")
 
-def _machine_load(before: tuple[float, Any], after: tuple[float, Any],
-                  monitor: ResourceMonitor) -> dict[str, float]:
-    """How busy the machine was during the rounds, in cores, from the kernel's counters:
-    ``others_cores`` is CPU used by processes other than this cell's (client and servers),
-    ``steal_cores`` CPU the hypervisor gave to other guests. A cell measured next to a
-    compiler gets slower in CPU time too (shared caches, SMT siblings), which no interval
-    over its own workers can see; this is how the result says so."""
-    wall = max(after[0] - before[0], 1e-9)
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._ours = [psutil.Process(pid) for pid in pids.values()]
+        self.wall_s = self.busy_s = self.ours_s = self.steal_s = 0.0
 
-    def busy(times: Any) -> float:
-        return float(sum(getattr(times, name, 0.0) for name in
-                         ("user", "nice", "system", "irq", "softirq")))
+    @contextlib.contextmanager
+    def measuring(self) -> Iterator[None]:
+        wall, times, ours = time.perf_counter(), psutil.cpu_times(), self._our_cpu()
+        yield
+        after = psutil.cpu_times()
+        self.ours_s += self._our_cpu() - ours
+        self.wall_s += time.perf_counter() - wall
+        self.busy_s += self._busy(after) - self._busy(times)
+        self.steal_s += getattr(after, "steal", 0.0) - getattr(times, "steal", 0.0)
 
-    ours = sum(monitor.usage.cpu_s.values())
-    others = max(0.0, busy(after[1]) - busy(before[1]) - ours) / wall
-    steal = (getattr(after[1], "steal", 0.0) - getattr(before[1], "steal", 0.0)) / wall
-    return {"others_cores": others, "steal_cores": max(0.0, steal)}
+    def _our_cpu(self) -> float:
+        total = 0.0
+        for process in self._ours:
+            with contextlib.suppress(psutil.Error):  # a lost server: the cell says so
+                total += cpu_seconds(process)
+        return total
+
+    def _busy(self, times: Any) -> float:
+        return float(sum(getattr(times, name, 0.0) for name in self._BUSY))
+
+    def figures(self) -> dict[str, float]:
+        wall = max(self.wall_s, 1e-9)
+        return {"others_cores": max(0.0, self.busy_s - self.ours_s) / wall,
+                "steal_cores": max(0.0, self.steal_s) / wall}
 
 
 def harness_cost(batch: int) -> dict[str, float]:

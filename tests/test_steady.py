@@ -263,10 +263,13 @@ def _waited_out_or_flagged(cell: Cell) -> None:
 
 def test_an_engine_whose_first_second_is_slower_is_waited_out_or_flagged(moving: None) -> None:
     # Calls of 1-4 ms timed one by one (batch 1), default warm-up and 1 s timed per worker:
-    # the slow first second straddles the warm-up and the rounds.
+    # the slow first second straddles the warm-up and the rounds. Each worker alone (no
+    # turns): these engines are slow for a second of wall-clock time, which would run out
+    # while a worker waits for its first turn.
     config = runner.RunConfig(workloads=["echo"], sizes="64B", backends=list(MOVING),
                               backend_refs=MOVING_REFS, workers=2, duration_s=2.0, rounds=3,
-                              warmup_s=0.25, breakdown_s=0.02, batch=1, cold_start=False)
+                              warmup_s=0.25, breakdown_s=0.02, batch=1, cold_start=False,
+                              turns=False)
     cells = {c.backend: c for c in runner.run(config).cells}
     for cell in cells.values():
         assert cell.status == OK, cell.error
