@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from pathlib import Path
 
 import pytest
 from fake_backends import FAKES, REFS
@@ -29,6 +30,7 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "unavailable_reason",
                         lambda n: FAKES[n].unavailable_reason() if n in FAKES else real_reason(n))
     monkeypatch.setattr(runner, "backend_names", lambda: [*hybridbench.backend_names(), *FAKES])
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent))  # for the workers
 
 
 def test_round_order_rotates() -> None:
