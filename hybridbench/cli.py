@@ -170,10 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="measured seconds per cell, shared by its workers (default 3)")
     timing.add_argument("--quick", action="store_true",
                         help="short cells for CI and smoke tests: numbers are indicative only")
-    run.add_argument("--rounds", type=_positive_int, help="rounds per worker (default 3, quick 2)")
+    run.add_argument("--rounds", type=_positive_int, help="rounds per worker (default 4, quick 2)")
     run.add_argument("--workers", type=_positive_int,
                      help="fresh worker processes per cell, the units of the interval "
-                          "(default 3, quick 2)")
+                          "(default 4, quick 2)")
     run.add_argument("--processes", type=_positive_int, default=1,
                      help="client processes driving each backend together, each with the "
                           "--concurrency (open loop: the --rate split between them); a "
