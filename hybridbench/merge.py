@@ -38,7 +38,8 @@ import numpy as np
 
 from hybridbench import stats
 from hybridbench.errors import HybridbenchError
-from hybridbench.results import OK, Cell, Results
+from hybridbench.paired import BACKEND_AT
+from hybridbench.results import OK, Cell, Comparison, Results
 
 #: run settings that must agree for cells to be merged: they change what a figure measures
 MERGE_KEYS = ("duration_s", "rounds", "seed")
@@ -73,9 +74,26 @@ def merge(sources: Sequence[Source]) -> Results:
     merged.config["merged_from"] = [_source_record(s) for s in sources]
     merged.config["interrupted"] = any(s.results.config.get("interrupted") for s in sources)
     merged.warnings = _union([w for s in sources for w in s.results.warnings])
-    for key, cells in _group_cells(sources).items():
+    groups = _group_cells(sources)
+    for key, cells in groups.items():
         merged.cells.append(cells[0][1] if len(cells) == 1 else merge_cells(key, cells))
+    merged.comparisons = _kept_comparisons(sources, groups)
     return merged
+
+
+def _kept_comparisons(sources: Sequence[Source], groups: dict[tuple, list[tuple[str, Cell]]]
+                      ) -> list[Comparison]:
+    """The paired comparisons that still describe the merged cells: those whose two cells
+    came from one file alone (the nox sessions' per-backend files, or tables measured whole
+    in one run). A cell merged from several clients is another measurement (their combined
+    load), which no single run's passes paired: its comparisons are left out, and the report
+    falls back to the quotient of the cells' intervals, labelled as such."""
+    def alone(item: Comparison, backend: str) -> bool:
+        key = (*item.table[:BACKEND_AT], backend, *item.table[BACKEND_AT:])
+        return len(groups.get(key, [])) == 1
+
+    return [copy.deepcopy(item) for source in sources for item in source.results.comparisons
+            if item.table and alone(item, item.backend) and alone(item, item.baseline)]
 
 
 def _check_compatible(sources: Sequence[Source]) -> None:

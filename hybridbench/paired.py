@@ -38,15 +38,15 @@ if TYPE_CHECKING:
     from hybridbench.runner import PendingCell
 
 #: position of the backend in ``Cell.key``
-_BACKEND_AT = 2
+BACKEND_AT = 2
 
 
 def table_key(cell: Cell) -> tuple[Any, ...]:
     """The table a cell belongs to: its key without the backend."""
     key = cell.key
-    if key[_BACKEND_AT] != cell.backend:  # Cell.key was reordered: this must follow it
-        raise AssertionError(f"Cell.key no longer has the backend at {_BACKEND_AT}: {key}")
-    return key[:_BACKEND_AT] + key[_BACKEND_AT + 1:]
+    if key[BACKEND_AT] != cell.backend:  # Cell.key was reordered: this must follow it
+        raise AssertionError(f"Cell.key no longer has the backend at {BACKEND_AT}: {key}")
+    return key[:BACKEND_AT] + key[BACKEND_AT + 1:]
 
 
 def table_label(key: Sequence[Any]) -> str:

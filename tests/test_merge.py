@@ -170,3 +170,29 @@ def test_merge_cli_on_real_runs(tmp_path):
     assert cell.samples == sum(c.samples for c in runs)
     assert cell.throughput_ops == pytest.approx(sum(c.throughput_ops for c in runs))
     assert cell.workers == sum(c.workers for c in runs)
+
+
+def _compared(results: Results, backend: str, baseline: str, ratio: float) -> Results:
+    from hybridbench import paired
+    from hybridbench.results import Comparison
+
+    cell = next(c for c in results.cells if c.backend == backend)
+    results.comparisons.append(Comparison(
+        workload=cell.workload, size=cell.size, backend=backend, baseline=baseline,
+        ratio=ratio, ratio_ci95=[ratio * 0.95, ratio * 1.05], passes=4,
+        table=list(paired.table_key(cell))))
+    return results
+
+
+def test_comparisons_of_tables_from_one_file_are_kept_and_merged_cells_lose_theirs():
+    # two backends measured together in one file: their paired ratio still describes them
+    whole = _compared(_results(_cell("grpc"), _cell("ffi")), "ffi", "grpc", 2.0)
+    other = _results(_cell("inproc"), host="b")
+    merged = merge([Source("whole.json", whole), Source("other.json", other)])
+    assert [(c.backend, c.baseline, c.ratio) for c in merged.comparisons] == [
+        ("ffi", "grpc", 2.0)]
+    # the same cells from two clients: their combined load was never paired by one run
+    twice = merge([Source("a.json", whole), Source("b.json", copy.deepcopy(whole))])
+    assert twice.comparisons == []
+    # and the kept comparisons survive the file
+    assert len(merged.comparisons) == 1 and len(whole.comparisons) == 1  # inputs untouched
