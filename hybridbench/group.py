@@ -84,7 +84,27 @@ def combine(outcomes: list[dict[str, Any]], shared_server: bool) -> dict[str, An
     combined["machine"] = _machine(outcomes)
     combined["breakdown"] = _breakdown([o["breakdown"] for o in outcomes])
     combined["group"] = [_member(o) for o in outcomes]
+    combined.update(_warm_state(outcomes))
     return combined
+
+
+def _warm_state(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The group's warm-up and steady-state verdict, and its allocator: the warm-up lasted
+    as long as its slowest member's (calls add up), and the group is steady only if every
+    member is (the first member that moved gives the evidence)."""
+    found: dict[str, Any] = {}
+    first = outcomes[0]
+    if "allocator" in first:
+        found["allocator"] = first["allocator"]
+    warmups = [o["warmup"] for o in outcomes if o.get("warmup")]
+    if warmups:
+        found["warmup"] = {**warmups[0], "calls": sum(w["calls"] for w in warmups),
+                           "seconds": max(w["seconds"] for w in warmups),
+                           "extended": any(w["extended"] for w in warmups)}
+    verdicts = [o["steady"] for o in outcomes if o.get("steady")]
+    if verdicts:
+        found["steady"] = next((v for v in verdicts if v.get("steady") is False), verdicts[0])
+    return found
 
 
 def _rounds(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:

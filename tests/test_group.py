@@ -50,6 +50,21 @@ def test_members_rounds_add_calls_over_the_longest_member():
     assert combined["breakdown"]["calls"] == 4
 
 
+def test_the_group_warmed_up_as_long_as_its_slowest_member_and_is_steady_if_all_are():
+    a = _outcome(1, (1,), (1,), 1, 0.5)
+    b = _outcome(2, (1,), (1,), 1, 0.5)
+    a |= {"warmup": {"calls": 10, "seconds": 0.3, "extended": False, "bound_s": 2.0},
+          "steady": {"steady": True, "change": 0.01}, "allocator": {"name": "jemalloc"}}
+    b |= {"warmup": {"calls": 30, "seconds": 0.9, "extended": True, "bound_s": 2.0},
+          "steady": {"steady": False, "change": -0.2}, "allocator": {"name": "jemalloc"}}
+    combined = group.combine([a, b], shared_server=False)
+    assert combined["warmup"] == {"calls": 40, "seconds": 0.9, "extended": True,
+                                  "bound_s": 2.0}
+    assert combined["steady"] == {"steady": False, "change": -0.2}  # the member that moved
+    assert combined["allocator"] == {"name": "jemalloc"}
+    assert "warmup" not in group.combine([_outcome(1, (1,), (1,), 1, 0.5)], False)
+
+
 def test_separate_servers_add_their_cpu():
     a = _outcome(1, (1,), (1,), 1, 0.5, cpu_server=0.2)
     b = _outcome(2, (1,), (1,), 1, 0.5, cpu_server=0.3)
@@ -118,6 +133,7 @@ def test_two_processes_share_one_spawned_server(tmp_path):
         assert len(set(pids)) == 2 and all(m["ops"] > 0 for m in unit["processes"])
     assert "2 client processes" in cell.backend_info["server_shared_by"]
     assert cell.cpu_s_per_op["server"] is not None  # the shared server reported itself
+    assert cell.warmup_calls > 0 and cell.steady_state is not None  # the members' verdict
 
 
 def test_in_process_backends_run_one_engine_per_process(tmp_path):
