@@ -20,11 +20,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hybridbench import allocators
+
 TIMEOUT_S = 120.0
 
 
-def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any]) -> float:
-    """Seconds from ``start()`` to the first verified answer; raises RuntimeError on failure."""
+def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any],
+            allocator: str | None = None) -> float:
+    """Seconds from ``start()`` to the first verified answer; raises RuntimeError on failure.
+    Under ``allocator`` (``hybridbench.allocators``), as the cell's workers and servers ran:
+    a fresh process's heap is part of what a cold start costs."""
     with tempfile.NamedTemporaryFile(prefix="hb-cold-", suffix=".bin", delete=False) as handle:
         handle.write(payload)
         payload_file = handle.name
@@ -32,9 +37,10 @@ def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any]
                        "options": options})
     try:
         # A session of its own, so that a hung child and anything it spawned can be killed.
+        env = allocators.child_env(allocator) if allocator else None
         child = subprocess.Popen([sys.executable, "-m", "hybridbench.coldstart", spec],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 start_new_session=True)
+                                 start_new_session=True, env=env)
         try:
             out, err = child.communicate(timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -53,6 +59,8 @@ def measure(backend: str, workload: str, payload: bytes, options: dict[str, Any]
     report = json.loads(lines[-1])
     if report.get("error"):
         raise RuntimeError(f"cold start: {report['error']}")
+    if allocator and str(report.get("allocator")).startswith("NOT "):
+        raise RuntimeError(f"cold start did not run under {allocator}: {report['allocator']}")
     return float(report["cold_start_s"])
 
 
@@ -87,7 +95,9 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"{type(exc).__name__}: {exc}"}
     finally:
         backend.stop()
-    return {"cold_start_s": elapsed, "error": None}
+    name = os.environ.get(allocators.ENV_NAME)
+    return {"cold_start_s": elapsed, "error": None,
+            "allocator": allocators.check_process(os.getpid(), name) if name else None}
 
 
 if __name__ == "__main__":

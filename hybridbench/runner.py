@@ -580,7 +580,7 @@ def _cold_starts(pending: list[PendingCell], config: RunConfig,
                  on_cell: Callable[[Cell], None] | None) -> None:
     """Each measured cell's cold start (one per backend, workload and size); ``on_cell`` as
     each cell is complete."""
-    cold_cache: dict[tuple[str, str, str], float | str] = {}
+    cold_cache: ColdCache = {}
     for item in pending:
         if not item.settled:
             continue
@@ -672,7 +672,7 @@ def _allocator_missing(name: str) -> str | None:
 
 
 def run_cell(cell_plan: CellPlan, config: RunConfig,
-             cold_cache: dict[tuple[str, str, str], float | str] | None = None,
+             cold_cache: ColdCache | None = None,
              placement: dict[str, Any] | None = None) -> Cell:
     """One cell on its own, its workers one after another (``run`` interleaves cells)."""
     placement = placement or pinning.plan(config.pin)
@@ -941,12 +941,17 @@ def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -
               z_threshold=thresholds.STEADY_Z)
 
 
+#: cold starts measured so far, by backend, workload, size and allocator
+ColdCache = dict[tuple[str, str, str, str | None], float | str]
+
+
 def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],
-                       cache: dict[tuple[str, str, str], float | str] | None) -> None:
-    key = (cell.backend, cell.workload, cell.size)
+                       cache: ColdCache | None) -> None:
+    key = (cell.backend, cell.workload, cell.size, cell.allocator)
     if cache is None or key not in cache:
         try:
-            value: float | str = coldstart.measure(cell.backend, cell.workload, payload, options)
+            value: float | str = coldstart.measure(cell.backend, cell.workload, payload, options,
+                                                   cell.allocator)
         except RuntimeError as exc:
             value = str(exc)
         if cache is not None:

@@ -119,3 +119,16 @@ def test_the_main_job_rechecks_whole_tables_with_a_sensitive_cell() -> None:
     # the whole timeseries table (its baseline and its mover), nothing of json
     assert [(p.workload, p.backend, p.allocator) for p in again] == [
         ("timeseries", "inproc", "glibc-tuned"), ("timeseries", "ffi", "glibc-tuned")]
+
+
+@needs_jemalloc
+def test_a_cold_start_runs_under_the_cells_allocator(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybridbench import coldstart
+
+    assert coldstart.measure("inproc", "echo", b"x" * 64, {}, "jemalloc") > 0
+    # a child that could not get the allocator (its preload taken away) fails the measurement
+    real = allocators.child_env
+    monkeypatch.setattr(allocators, "child_env", lambda name: {
+        k: v for k, v in real(name).items() if k != "LD_PRELOAD"})
+    with pytest.raises(RuntimeError, match="did not run under jemalloc"):
+        coldstart.measure("inproc", "echo", b"x" * 64, {}, "jemalloc")
