@@ -15,9 +15,9 @@ in-process backend) raises asv's ``SkipNotImplemented`` in its ``track_``, shown
 
 ``HYBRIDBENCH_ASV_SMOKE=1`` shrinks the suite to a smoke test, for CI's proof that it executes:
 every benchmark on every backend still runs, but at each workload's smallest size only and
-with 0.2 s runner cells (the full ``--quick`` pass generates and verifies the multi-MB
-default payloads of 96 parameter sets, some 15-20 minutes on two cores). Its figures are not
-for recording.
+with 0.2 s runner cells of one worker process (the full ``--quick`` pass generates and
+verifies the multi-MB default payloads of 96 parameter sets, some 15-20 minutes on two cores).
+Its figures are not for recording.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ BACKENDS = backend_names()
 SMOKE = os.environ.get("HYBRIDBENCH_ASV_SMOKE", "") not in ("", "0")
 #: measured seconds per runner cell in track_ benchmarks (kept short: asv runs many)
 TRACK_SECONDS = 0.2 if SMOKE else 1.0
+#: fresh worker processes per runner cell: one in smoke mode, where each costs more than its
+#: 0.2 s of measuring (a process, its imports, a server for the gRPC backends)
+TRACK_WORKERS = 1 if SMOKE else 2
 
 
 def _case(workload: str, size: str) -> str:
@@ -116,25 +119,51 @@ def _track_figures(cell: Cell) -> dict[str, float | None]:
             "client_growth_mib": growth}
 
 
-def measure_cell(workload: str, size: str, backend: str) -> dict[str, float | None] | str:
+Found = dict[str, float | None] | str
+
+
+def _config(workloads: list[str], backends: list[str], sizes: dict[str, str] | str
+            ) -> runner.RunConfig:
+    return runner.RunConfig(workloads=workloads, backends=backends, sizes=sizes,
+                            duration_s=TRACK_SECONDS, rounds=2, warmup_s=TRACK_SECONDS / 5,
+                            workers=TRACK_WORKERS, breakdown_s=0.05, cold_start=False)
+
+
+def _found(cell: Cell) -> Found:
+    if cell.status == "ok":
+        return _track_figures(cell)
+    if cell.status in ("unsupported", "unavailable"):
+        return f"skip: {cell.backend} {cell.status}: {cell.error}"
+    return f"{cell.status}: {cell.error}"
+
+
+def measure_cell(workload: str, size: str, backend: str) -> Found:
     """One runner cell in fresh worker processes (as ``hybridbench run`` measures it): its
     figures, or a string saying why there are none."""
     try:
         _skip_if_cannot_run(workload, backend)
     except NotImplementedError as exc:
         return f"skip: {exc}"
-    config = runner.RunConfig(workloads=[workload], backends=[backend], sizes=size,
-                              duration_s=TRACK_SECONDS, rounds=2, warmup_s=TRACK_SECONDS / 5,
-                              workers=2, breakdown_s=0.05, cold_start=False)
-    cell = runner.run(config).cells[0]
-    return _track_figures(cell) if cell.status == "ok" else f"{cell.status}: {cell.error}"
+    return _found(runner.run(_config([workload], [backend], size)).cells[0])
+
+
+def measure_cells(cases: list[str], backends: list[str]) -> dict[tuple[str, str], Found]:
+    """Every (case, backend) cell in one ``runner.run``: each cell still has fresh worker
+    processes of its own, but the run's fixed costs (environment capture, planning, input
+    generation) are paid once rather than once per cell, which dominated the smoke pass."""
+    sizes = dict(_split(case) for case in cases)
+    results = runner.run(_config(list(sizes), backends, sizes))
+    found = {(_case(c.workload, c.size), c.backend): _found(c) for c in results.cells}
+    return {(case, backend): found.get((case, backend), f"failed: {case} on {backend} not run")
+            for case in cases for backend in backends}
 
 
 class RunnerCell:
     """What ``hybridbench run`` measures, tracked over commits (default sizes only).
 
-    ``setup_cache`` runs every cell once (asv calls it once per environment and hands its
-    result to each ``track_``), so the four tracks share one measurement per cell. Each cell
+    ``setup_cache`` runs every cell once, all in one ``runner.run`` (asv calls it once per
+    environment and hands its result to each ``track_``), so the four tracks share one
+    measurement per cell. Each cell
     is measured in worker processes of its own, so its client memory is that cell's alone:
     the growth of the worker's RSS during the cell (peak over the baseline before it), not
     the peak of a process that ran every cell before it.
@@ -145,8 +174,7 @@ class RunnerCell:
     timeout = 1200
 
     def setup_cache(self) -> dict[tuple[str, str], dict[str, float | None] | str]:
-        return {(case, backend): measure_cell(*_split(case), backend)
-                for case in RUNNER_CASES for backend in BACKENDS}
+        return measure_cells(RUNNER_CASES, BACKENDS)
 
     def setup(self, cells: dict, case: str, backend: str) -> None:
         found = cells[case, backend]

@@ -84,3 +84,11 @@ def test_a_case_that_cannot_run_is_skipped() -> None:
     with pytest.raises(NotImplementedError):
         suite.RunnerCell().setup({("image/small", "inproc-pure"): reason}, "image/small",
                                  "inproc-pure")
+
+
+def test_one_run_measures_every_cell_and_skips_what_cannot_run() -> None:
+    cells = suite.measure_cells(["echo/64B", "image/small"], ["inproc-pure"])
+    assert set(cells) == {("echo/64B", "inproc-pure"), ("image/small", "inproc-pure")}
+    assert isinstance(cells["echo/64B", "inproc-pure"], dict), cells
+    skipped = cells["image/small", "inproc-pure"]
+    assert isinstance(skipped, str) and skipped.startswith("skip: ")

@@ -3,8 +3,10 @@
 The end-to-end test builds the scaffolded Rust crate (library and server) with the release
 profile, installs the package into a temporary target directory, and runs the plug-in's own
 tests and ``hybridbench run`` on inproc, ffi, grpc and grpc-py in a fresh interpreter that sees
-it. It reuses hybridbench's cargo target directory so that only the plug-in crate itself is
-compiled (the scaffold starts from hybridbench's Cargo.lock).
+it. It reuses hybridbench's cargo target directory so that only the plug-in crate and the SDK
+are compiled (the scaffold starts from hybridbench's Cargo.lock, and the SDK asks for the
+features the workspace turns on in its dependencies; the SDK itself compiles again because
+cargo keys a path crate by its path relative to the workspace root).
 """
 
 from __future__ import annotations
