@@ -38,7 +38,7 @@ import numpy as np
 
 from hybridbench import stats
 from hybridbench.errors import HybridbenchError
-from hybridbench.paired import BACKEND_AT
+from hybridbench.paired import cell_key
 from hybridbench.results import OK, Cell, Comparison, Results
 
 #: run settings that must agree for cells to be merged: they change what a figure measures
@@ -89,8 +89,7 @@ def _kept_comparisons(sources: Sequence[Source], groups: dict[tuple, list[tuple[
     load), which no single run's passes paired: its comparisons are left out, and the report
     falls back to the quotient of the cells' intervals, labelled as such."""
     def alone(item: Comparison, backend: str) -> bool:
-        key = (*item.table[:BACKEND_AT], backend, *item.table[BACKEND_AT:])
-        return len(groups.get(key, [])) == 1
+        return len(groups.get(cell_key(item.table, backend), [])) == 1
 
     return [copy.deepcopy(item) for source in sources for item in source.results.comparisons
             if item.table and alone(item, item.backend) and alone(item, item.baseline)]

@@ -38,15 +38,20 @@ if TYPE_CHECKING:
     from hybridbench.runner import PendingCell
 
 #: position of the backend in ``Cell.key``
-BACKEND_AT = 2
+_BACKEND_AT = 2
 
 
 def table_key(cell: Cell) -> tuple[Any, ...]:
     """The table a cell belongs to: its key without the backend."""
     key = cell.key
-    if key[BACKEND_AT] != cell.backend:  # Cell.key was reordered: this must follow it
-        raise AssertionError(f"Cell.key no longer has the backend at {BACKEND_AT}: {key}")
-    return key[:BACKEND_AT] + key[BACKEND_AT + 1:]
+    if key[_BACKEND_AT] != cell.backend:  # Cell.key was reordered: this must follow it
+        raise AssertionError(f"Cell.key no longer has the backend at {_BACKEND_AT}: {key}")
+    return key[:_BACKEND_AT] + key[_BACKEND_AT + 1:]
+
+
+def cell_key(table: Sequence[Any], backend: str) -> tuple[Any, ...]:
+    """The key of ``backend``'s cell in ``table``: ``table_key`` undone."""
+    return (*table[:_BACKEND_AT], backend, *table[_BACKEND_AT:])
 
 
 def table_label(key: Sequence[Any]) -> str:
