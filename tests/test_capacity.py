@@ -96,6 +96,7 @@ def test_bad_durations_are_refused(text):
         _duration(text)
 
 
+@pytest.mark.slow
 def test_a_real_sweep_prints_the_capacity(tmp_path, capsys):
     out = tmp_path / "sweep.json"
     assert main(["run", "-w", "echo", "-b", "inproc", "--size", "64B", "--quick",

@@ -26,6 +26,7 @@ def test_list_shows_workloads_sizes_and_backend_availability() -> None:
         assert word in done.stdout
 
 
+@pytest.mark.slow
 def test_run_writes_results_and_report(tmp_path: Path) -> None:
     out, report = tmp_path / "r.json", tmp_path / "index.html"
     done = hb("run", "-w", "echo,json", "-b", "inproc,inproc-pure", "--size", "echo=64B,json=1KB",
@@ -174,6 +175,7 @@ def test_run_whose_cells_all_failed_exits_1_and_still_saves(tmp_path: Path) -> N
     assert (tmp_path / "deep" / "i.html").is_file()
 
 
+@pytest.mark.slow
 def test_run_with_one_cell_measured_exits_0(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     done = hb("run", "-w", "image,echo", "-b", "inproc-pure", "--size", "image=small,echo=64B",

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hybridbench import compare, results
 from hybridbench.results import Cell, Results
@@ -49,6 +50,7 @@ def _cli(base: Results, new: Results, tmp: Path, *extra: str) -> subprocess.Comp
                           capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.slow
 def test_fail_on_regression_exit_code(tmp_path: Path) -> None:
     base, slower = _results(_cell("a", 100)), _results(_cell("a", 80, seed=1))
     assert _cli(base, slower, tmp_path).returncode == 0  # reporting alone never fails

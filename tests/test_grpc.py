@@ -287,6 +287,7 @@ def _kill_first_server_during_the_cell(stop: threading.Event, killed: list[int])
         time.sleep(0.01)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", RUST)
 def test_runner_records_a_killed_server_and_keeps_the_other_cell(name):
     from hybridbench.results import FAILED, OK

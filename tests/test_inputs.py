@@ -53,6 +53,7 @@ def test_missing_files_and_size_conflicts_are_clear(tmp_path):
         plan(RunConfig(workloads=["echo"], sizes="64B", inputs=[str(f)]))
 
 
+@pytest.mark.slow
 def test_run_measures_and_verifies_the_users_file(tmp_path, capsys):
     doc = _write(tmp_path, "orders.json", hybridbench.make_input("json", "64KB", seed=7))
     out = tmp_path / "r.json"

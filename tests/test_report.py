@@ -82,6 +82,7 @@ def test_markdown_has_the_articles_table(sample: results.Results) -> None:
     assert text.count("| ffi |") >= 3
 
 
+@pytest.mark.slow
 def test_png_export(sample: results.Results, tmp_path: Path) -> None:
     written = html.write_pngs(model.build([sample]), tmp_path)
     assert (tmp_path / "echo-crossing-cost.png") in written

@@ -190,6 +190,7 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.slow
 def test_run_after_run_keeps_both_reports_and_an_interrupt_displaces_neither(
         in_tmp: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -229,6 +230,7 @@ def test_report_command_refuses_to_overwrite_the_index(in_tmp: Path,
     assert run_index.MARKER in (in_tmp / "reports/index.html").read_text()
 
 
+@pytest.mark.slow
 def test_progress_lines_when_stdout_is_not_a_terminal(in_tmp: Path,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run", "-w", "echo,image", "-b", "inproc,inproc-pure", "--size",

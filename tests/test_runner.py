@@ -41,6 +41,7 @@ def fake_config(**fields: object) -> runner.RunConfig:
     return runner.RunConfig(**{**TINY, "backend_refs": REFS, **fields})
 
 
+@pytest.mark.slow
 def test_real_cells_are_complete() -> None:
     config = runner.RunConfig(workloads=["echo", "json"], backends=["inproc"],
                               sizes={"echo": "64B", "json": "1KB"}, concurrency=[1, 2], **TINY)
@@ -105,6 +106,7 @@ def test_crashing_worker_fails_its_cell_with_the_reason(fakes: None) -> None:
     assert second.status == OK
 
 
+@pytest.mark.slow
 def test_hanging_worker_is_killed_at_its_timeout(fakes: None) -> None:
     config = fake_config(workloads=["echo"], backends=["hangs"], sizes="64B",
                          worker_timeout_s=4.0)

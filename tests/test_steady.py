@@ -261,6 +261,7 @@ def _waited_out_or_flagged(cell: Cell) -> None:
             assert 0 < evidence["at_s"] < evidence["timed_s"]
 
 
+@pytest.mark.slow
 def test_an_engine_whose_first_second_is_slower_is_waited_out_or_flagged(moving: None) -> None:
     # Calls of 1-4 ms timed one by one (batch 1), default warm-up and 1 s timed per worker:
     # the slow first second straddles the warm-up and the rounds. Each worker alone (no
