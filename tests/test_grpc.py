@@ -293,9 +293,11 @@ def test_runner_records_a_killed_server_and_keeps_the_other_cell(name):
     from hybridbench.results import FAILED, OK
     from hybridbench.runner import RunConfig, run
 
+    # One worker timing 3 s: the kill 0.4 s after the server appears must land while that
+    # worker still uses it (with 4 short workers, the first could finish before the kill).
     config = RunConfig(workloads=["json", "echo"], backends=[name],
-                       sizes={"json": "1MB", "echo": "1KB"}, duration_s=1.0, rounds=2,
-                       warmup_s=0.1, cold_start=False)
+                       sizes={"json": "1MB", "echo": "1KB"}, duration_s=3.0, workers=1,
+                       rounds=2, warmup_s=0.1, cold_start=False)
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_first_server_during_the_cell, args=(stop, killed))
     killer.start()
