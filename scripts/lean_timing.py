@@ -36,7 +36,7 @@ from typing import Any
 
 from hybridbench import allocators
 
-PYPERF_ENV = ("LD_PRELOAD", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+PYPERF_ENV = ("LD_PRELOAD", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "PYTHONPATH",
               allocators.ENV_NAME)
 
 
@@ -85,11 +85,14 @@ def pyperf_main() -> None:
         cmd.extend(["--allocator", args.allocator, "--backend", args.backend,
                     "--case", args.case])
 
-    runner = pyperf.Runner(add_cmdline_args=forward)
+    # pyperf re-runs ``program_args`` for its workers: name the subcommand, or the workers
+    # would parse their options with this script's own parser
+    runner = pyperf.Runner(add_cmdline_args=forward,
+                           program_args=(__file__, "pyperf"))
     runner.argparser.add_argument("--allocator", default="glibc")
     runner.argparser.add_argument("--backend", required=True)
     runner.argparser.add_argument("--case", required=True)
-    args = runner.parse_args()
+    args = runner.parse_args(sys.argv[2:])
     if not args.worker:
         _under(args.allocator)  # the manager under it; its workers inherit PYPERF_ENV
     runner.bench_func(f"{args.case}/{args.backend}/{args.allocator}",
@@ -155,8 +158,7 @@ def _ratio(a: float | None, b: float | None, width: int = 8) -> str:
 
 def main() -> None:
     if sys.argv[1:2] == ["pyperf"]:
-        del sys.argv[1]
-        pyperf_main()
+        pyperf_main()  # keeps sys.argv whole: _under re-executes it
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
