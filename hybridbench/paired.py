@@ -165,6 +165,7 @@ def record(pending: Sequence[PendingCell], results: Results, seed: int, passes: 
         results.config["pass_order_seed"] = seed
     results.comparisons.extend(found)
     flag_load(found, results)
+    flag_load_throughout(found, results, {item.cell.key: item.cell for item in pending})
 
 
 def comparison_label(item: Comparison) -> str:
@@ -220,3 +221,62 @@ def flag_load(found: list[Comparison], results: Results) -> None:
                  f"more than {thresholds.BUSY_CORES} cores: {listed}",
                  comparisons=moved, threshold=thresholds.LOAD_MOVED_RATIO,
                  busy_cores=thresholds.BUSY_CORES, all_passes_busy=all_busy)
+
+
+def _demand(cell: Cell | None) -> tuple[frozenset[str], float] | None:
+    """The processes a cell's calls ran in and the cores they kept busy (None: not
+    recorded)."""
+    if cell is None or not cell.cpu_s_per_op or not cell.throughput_ops:
+        return None
+    roles = {role: seconds for role, seconds in cell.cpu_s_per_op.items() if seconds}
+    return frozenset(roles), sum(roles.values()) * cell.throughput_ops
+
+
+def exposed_to_load(cell: Cell | None, base: Cell | None) -> str | None:
+    """Why load on the machine would move ``cell``'s ratio to ``base`` (None: it would hit
+    both alike). Load hits a pair unequally when one of them has more processes on the call
+    path (each hand-over between processes waits for a core) or keeps more cores busy."""
+    mine, theirs = _demand(cell), _demand(base)
+    if mine is None or theirs is None:
+        return "no CPU record to judge by"
+    if mine[0] != theirs[0]:
+        return f"processes {'+'.join(sorted(mine[0]))} against {'+'.join(sorted(theirs[0]))}"
+    if abs(mine[1] - theirs[1]) > thresholds.CORES_DIFFER:
+        return f"{mine[1]:.1f} cores against {theirs[1]:.1f}"
+    return None
+
+
+def flag_load_throughout(found: list[Comparison], results: Results,
+                         cells: dict[tuple[Any, ...], Cell]) -> None:
+    """Flag the comparisons whose every pass ran beside other load: with no quiet pass,
+    ``load_moved`` has nothing to set the busy ones against, so name the pairs that load
+    would hit unequally (``exposed_to_load``), each pair once."""
+    exposed: list[dict[str, Any]] = []
+    named: set[tuple[Any, ...]] = set()
+    throughout = 0
+    for item in found:
+        busy = busy_passes(item)
+        if not busy or not all(busy):
+            continue
+        throughout += 1
+        why = exposed_to_load(cells.get(cell_key(item.table, item.backend)),
+                              cells.get(cell_key(item.table, item.baseline)))
+        if why is None:
+            continue
+        item.flags.append(Kind.LOAD_THROUGHOUT)
+        pair = (tuple(item.table), frozenset((item.backend, item.baseline)))
+        if pair not in named:
+            named.add(pair)
+            exposed.append({"label": comparison_label(item), "ratio": item.ratio, "why": why,
+                            "others_cores_max": max(item.pass_others_cores)})
+    if not throughout:
+        return
+    listed = "; ".join(f"{e['label']} {e['ratio']:.2f}x ({e['why']})" for e in exposed)
+    results.warn(Kind.LOAD_THROUGHOUT,
+                 f"every pass of {throughout} comparison(s) ran while other processes used more "
+                 f"than {thresholds.BUSY_CORES} cores, so no quiet pass shows whether the load "
+                 f"moved their ratios; re-run on a quiet machine, or `hybridbench compare` with a "
+                 f"quiet run. Load hits these {len(exposed)} pair(s) unequally"
+                 + (f": {listed}" if exposed else ""),
+                 comparisons=exposed, all_passes_busy=throughout,
+                 busy_cores=thresholds.BUSY_CORES, cores_differ=thresholds.CORES_DIFFER)

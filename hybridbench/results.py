@@ -83,6 +83,10 @@ class Kind:
     #: the run: comparisons whose ratio the measured machine load moved; data: comparisons
     #: (each: label, ratio, quiet, busy, shift, others_cores_max), threshold, busy_cores
     LOAD_MOVED_RATIO = "load_moved_ratio"
+    #: the run: comparisons whose every pass was busy (no quiet pass to judge a move by);
+    #: data: comparisons load hits unequally (each: label, ratio, why, others_cores_max),
+    #: all_passes_busy, busy_cores, cores_differ
+    LOAD_THROUGHOUT = "load_throughout"
 
 
 @dataclass

@@ -15,6 +15,9 @@ BUSY_CORES = 0.5
 #: a paired ratio whose busy passes (BUSY_CORES) differ from its quiet ones by more than this
 #: share (and beyond the quiet passes' noise) was moved by the load: flagged, with the names
 LOAD_MOVED_RATIO = 0.05
+#: two cells of a table whose calls kept more than this many cores apart busy: load on the
+#: machine takes from one more than from the other, so their ratio is exposed to it
+CORES_DIFFER = 0.25
 #: a pattern must beat the baseline by this factor (and clearly) to be called worth moving to
 WORTH_IT = 1.5
 #: the service boundary is affordable when it costs at most this share of a service call

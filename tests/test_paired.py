@@ -205,6 +205,40 @@ def test_a_busy_pass_that_moved_nothing_is_not_flagged() -> None:
     assert [c.pass_others_cores[0] for c in done.comparisons] == [busy, busy]
 
 
+def test_ratios_measured_under_load_throughout_name_the_pairs_load_hits_unequally() -> None:
+    busy = [thresholds.BUSY_CORES + 0.5] * 3
+    pending = [_pending("inproc", [1000, 1010, 990], busy),
+               _pending("ffi", [3000, 3010, 2990], busy),
+               _pending("grpc", [500, 505, 495], busy)]
+    one_process = {"client": 0.001}
+    for item, cpu in zip(pending, [one_process, one_process,
+                                   {"client": 0.001, "server": 0.001}], strict=True):
+        item.cell.cpu_s_per_op, item.cell.throughput_ops = cpu, 1000.0
+    done = Results(env={})
+    paired.record(pending, done, seed=0, passes=3)
+    notices = [results.Notice.of(w) for w in done.warnings]
+    [notice] = [n for n in notices if n.kind == Kind.LOAD_THROUGHOUT]
+    assert notice.data["all_passes_busy"] == 6  # every ordered pair ran busy throughout
+    # grpc has a server on its call path: both its pairs are exposed; ffi/inproc is not
+    named = notice.data["comparisons"]
+    assert {frozenset(e["label"].split()[-1].split("/")) for e in named} == {
+        frozenset(("grpc", "ffi")), frozenset(("grpc", "inproc"))}
+    assert all("client+server" in e["why"] for e in named)
+    flagged = {(c.backend, c.baseline) for c in done.comparisons
+               if Kind.LOAD_THROUGHOUT in c.flags}
+    assert flagged == {("grpc", "ffi"), ("ffi", "grpc"), ("grpc", "inproc"), ("inproc", "grpc")}
+
+
+def test_cells_that_keep_different_numbers_of_cores_busy_are_exposed_to_load() -> None:
+    one, two = Cell("image", "1MP", "a", status=OK), Cell("image", "1MP", "b", status=OK)
+    one.cpu_s_per_op, two.cpu_s_per_op = {"client": 0.0015}, {"client": 0.002}
+    one.throughput_ops = two.throughput_ops = 1000.0
+    assert paired.exposed_to_load(one, two) == "1.5 cores against 2.0"
+    two.cpu_s_per_op = {"client": 0.0016}
+    assert paired.exposed_to_load(one, two) is None
+    assert paired.exposed_to_load(one, Cell("image", "1MP", "c")) == "no CPU record to judge by"
+
+
 # -- the result file --------------------------------------------------------------------------
 
 def test_comparisons_round_trip_and_older_files_still_load(tmp_path: object) -> None:
