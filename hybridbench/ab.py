@@ -155,6 +155,21 @@ def config_for(base: Build, new: Build | None, workloads: list[str],
         **{**DEFAULTS, **{k: v for k, v in timing.items() if v is not None}})
 
 
+def sizes_up_to_default(workload: str) -> list[str]:
+    """A workload's size presets from the smallest to its default (the larger ones cost
+    seconds per call: too few calls per round for a paired ratio)."""
+    wl = registry.get_workload(workload)
+    names = wl.size_names()
+    return names[:names.index(wl.default_size) + 1]
+
+
+def plan_all_sizes(config: runner.RunConfig) -> list[runner.CellPlan]:
+    """``--all-sizes``: a table per workload and size up to its default, the builds' labels
+    its cells (what ``runner.plan`` makes for one size per workload)."""
+    return [runner.CellPlan(w, size, label, 1) for w in config.workloads or []
+            for size in sizes_up_to_default(w) for label in config.backends or []]
+
+
 def check_same_kind(base: Build, new: Build) -> None:
     if base.kind != new.kind:
         raise AbError(f"BASE is a {base.kind} ({base.path}) and NEW a {new.kind} "

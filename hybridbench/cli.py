@@ -260,9 +260,12 @@ def _ab_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
                                            "with --aa: BASE against itself only)")
     ab.add_argument("-w", "--workloads", type=_csv,
                     help="comma-separated (default: every registered workload BASE implements)")
-    ab.add_argument("--size", type=_sizes,
-                    help="size preset for every workload, or json=1MB,echo=64B (default: each "
-                         "workload's default)")
+    sizes = ab.add_mutually_exclusive_group()
+    sizes.add_argument("--size", type=_sizes,
+                       help="size preset for every workload, or json=1MB,echo=64B (default: "
+                            "each workload's default)")
+    sizes.add_argument("--all-sizes", action="store_true",
+                       help="every size preset of each workload up to its default, a cell each")
     ab.add_argument("--duration", type=_positive_float,
                     help=f"measured seconds per build and cell (default "
                          f"{ab_gate.DEFAULTS['duration_s']})")
@@ -707,6 +710,8 @@ def cmd_ab(args: argparse.Namespace, console: Console) -> int:
                                 duration_s=args.duration, workers=args.workers,
                                 rounds=args.rounds)
     cells = runner.plan(config)  # bad names and sizes fail before anything runs
+    if args.all_sizes:
+        cells = ab_gate.plan_all_sizes(config)
     output = args.output or ab_gate.default_output()
     check_writable(output, "-o/--output")
     if args.report:

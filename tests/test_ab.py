@@ -226,3 +226,12 @@ def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Pa
     compared = _cli(["compare", "same.json", "slow.json"], env, tmp_path)
     assert compared.returncode == 0, compared.stdout[-3000:] + compared.stderr[-2000:]
     assert "abgate 64KB new" in compared.stdout
+
+
+def test_all_sizes_plans_a_table_per_size_up_to_the_default() -> None:
+    base = ab.detect("BASE", library_path())
+    config = ab.config_for(base, base, ["json", "echo"], None, aa=True)
+    plans = ab.plan_all_sizes(config)
+    assert [(p.workload, p.size) for p in plans if p.backend == ab.BASE] == [
+        ("json", "1KB"), ("json", "64KB"), ("json", "1MB"), ("echo", "64B"), ("echo", "1KB")]
+    assert {p.backend for p in plans} == {ab.BASE, ab.NEW, ab.AGAIN}
