@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hybridbench import ab as ab_gate
 from hybridbench import (
     capacity,
     compare,
@@ -238,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
     body.add_argument("-o", "--output", type=Path, required=True)
 
+    _ab_parser(commands)
+
     comp = commands.add_parser("compare", help="change per cell between two result files")
     comp.add_argument("base", type=Path)
     comp.add_argument("new", type=Path)
@@ -245,6 +248,44 @@ def build_parser() -> argparse.ArgumentParser:
                       help="exit 1 if a cell got significantly slower by more than PCT "
                            "(e.g. 10%%) or stopped working")
     return parser
+
+
+def _ab_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ab = commands.add_parser(
+        "ab", help="regression gate: two builds (kernel libraries or server binaries) as "
+                   "paired, interleaved trials in one job; a verdict per cell")
+    ab.add_argument("base", help="the reference build: a C-ABI kernel library (.so) or a "
+                                 "gRPC server binary")
+    ab.add_argument("new", nargs="?", help="the build under test, of the same kind (optional "
+                                           "with --aa: BASE against itself only)")
+    ab.add_argument("-w", "--workloads", type=_csv,
+                    help="comma-separated (default: every registered workload BASE implements)")
+    sizes = ab.add_mutually_exclusive_group()
+    sizes.add_argument("--size", type=_sizes,
+                       help="size preset for every workload, or json=1MB,echo=64B (default: "
+                            "each workload's default)")
+    sizes.add_argument("--all-sizes", action="store_true",
+                       help="every size preset of each workload up to its default, a cell each")
+    ab.add_argument("--duration", type=_positive_float,
+                    help=f"measured seconds per build and cell (default "
+                         f"{ab_gate.DEFAULTS['duration_s']})")
+    ab.add_argument("--workers", type=_positive_int,
+                    help=f"passes: fresh worker processes per build and cell, the units of the "
+                         f"interval (default {ab_gate.DEFAULTS['workers']})")
+    ab.add_argument("--rounds", type=_positive_int,
+                    help=f"rounds per worker, taken in turns with the other build (default "
+                         f"{ab_gate.DEFAULTS['rounds']})")
+    ab.add_argument("--seed", type=int, default=0, help="input generator seed (default 0)")
+    ab.add_argument("--fail-on-regression", type=_percent, metavar="PCT",
+                    help="exit 1 when a cell's NEW/BASE time has its whole 95%% interval above "
+                         "1 + PCT (e.g. 5%%); a broken build (failing, wrong answer, missing "
+                         "workload) exits 1 with or without it")
+    ab.add_argument("--aa", action="store_true",
+                    help="also measure BASE against itself in the same turns: this machine's "
+                         "false-alarm rate and the smallest change it detects")
+    ab.add_argument("-o", "--output", type=Path,
+                    help="result file (default results/ab-YYYYmmdd-HHMMSS.json)")
+    ab.add_argument("--report", type=Path, help="also write an HTML report here")
 
 
 def cmd_list(console: Console) -> int:
@@ -654,6 +695,45 @@ def cmd_compare(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
+def cmd_ab(args: argparse.Namespace, console: Console) -> int:
+    """Detect both builds, measure them as one table per cell, print and save the verdicts."""
+    if args.new is None and not args.aa:
+        raise HybridbenchError("ab needs NEW (the build under test), or --aa to measure BASE "
+                               "against itself")
+    base = ab_gate.detect("BASE", args.base)
+    new = ab_gate.detect("NEW", args.new) if args.new is not None else None
+    if new is not None:
+        ab_gate.check_same_kind(base, new)
+    _check_sizes(args.size)
+    workloads = ab_gate.workloads_for(base, args.workloads)
+    config = ab_gate.config_for(base, new, workloads, args.size, args.aa, args.seed,
+                                duration_s=args.duration, workers=args.workers,
+                                rounds=args.rounds)
+    cells = runner.plan(config)  # bad names and sizes fail before anything runs
+    if args.all_sizes:
+        cells = ab_gate.plan_all_sizes(config)
+    output = args.output or ab_gate.default_output()
+    check_writable(output, "-o/--output")
+    if args.report:
+        check_writable(args.report, "--report")
+    with progress.for_console(console, len(cells), config.workers, False) as shown:
+        done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
+                          on_worker=shown.worker)
+    outcome = ab_gate.judge(done, args.fail_on_regression, new is not None, args.aa)
+    outcome.record(done, base, new)
+    with interrupts.deferred(f"finishing writing {output} first"):
+        results.save(done, output)
+    for text in outcome.lines():
+        console.print(escape(text), highlight=False)
+    console.print(f"results: {output}", highlight=False)
+    if args.report:
+        html.write_report(model.build([done]), args.report)
+        console.print(f"report:  {args.report}", highlight=False)
+    if done.config.get("interrupted"):
+        return 130
+    return outcome.exit_status
+
+
 def _terminate(signum: int, frame: object) -> None:
     # SIGTERM unwinds like Ctrl-C, so `finally` blocks stop spawned servers and the partial
     # results are still saved; its name says which it was (interrupts.stopped_by).
@@ -674,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args, console)
         if args.command == "compare":
             return cmd_compare(args, console)
+        if args.command == "ab":
+            return cmd_ab(args, console)
         if args.command == "merge":
             return cmd_merge(args, console)
         if args.command == "payload":

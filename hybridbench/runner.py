@@ -100,6 +100,11 @@ class RunConfig:
     worker_timeout_s: float | None = None
     #: backend name -> "module:Class" loaded by workers instead of the registry's entry
     backend_refs: dict[str, str] = field(default_factory=dict)
+    #: backend label -> the registered backend it runs, with ``backend_options[label]`` as
+    #: its options: one engine twice in a table, e.g. two builds of a kernel library
+    #: (``hybridbench ab``: ``{"base": "ffi", "new": "ffi"}``); a cell's ``backend`` is the
+    #: label, so the turns pair the two and the comparisons name them
+    backend_kinds: dict[str, str] = field(default_factory=dict)
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
@@ -169,8 +174,9 @@ def plan(config: RunConfig) -> list[CellPlan]:
     backends = config.backends or backend_names()
     known = backend_names()
     for name in backends:
-        if name not in known:
-            raise WorkloadError(f"unknown backend {name!r}; known: {', '.join(known)}")
+        if backend_kind(config, name) not in known:
+            raise WorkloadError(f"unknown backend {backend_kind(config, name)!r}; known: "
+                                f"{', '.join(known)}")
     if any(c < 1 for c in config.concurrency):
         raise WorkloadError("concurrency must be at least 1")
     if config.workers < 1:
@@ -281,6 +287,12 @@ def _plan_inputs(config: RunConfig, workloads: list[str], backends: list[str]
     return [CellPlan(w, label, b, c, input_path=str(file.resolve()), rate=r)
             for w in workloads for file, label in zip(files, _labels(files), strict=True)
             for b in backends for c in config.concurrency for r in planned_rates(config)]
+
+
+def backend_kind(config: RunConfig, backend: str) -> str:
+    """The registered backend a cell's ``backend`` runs: itself, or what its label stands
+    for (``RunConfig.backend_kinds``)."""
+    return config.backend_kinds.get(backend, backend)
 
 
 def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
@@ -586,7 +598,8 @@ def _cold_starts(pending: list[PendingCell], config: RunConfig,
             continue
         if config.cold_start and item.cell.status == OK and item.spec is not None:
             _attach_cold_start(item.cell, Path(item.spec["payload_path"]).read_bytes(),
-                               backend_options(config, item.plan), cold_cache)
+                               backend_options(config, item.plan), cold_cache,
+                               backend_kind(config, item.plan.backend))
         item.cold_start_pending = False
         if on_cell:
             on_cell(item.cell)
@@ -635,13 +648,14 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
                 rate=cell_plan.rate, payload_bytes=len(payload), processes=config.processes,
                 allocator=cell_plan.allocator)
     pending = PendingCell(cell_plan, cell)
-    reason = unavailable_reason(cell_plan.backend) or _allocator_missing(cell_plan.allocator)
+    kind = backend_kind(config, cell_plan.backend)
+    reason = unavailable_reason(kind) or _allocator_missing(cell_plan.allocator)
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
         return pending
     options = backend_options(config, cell_plan)
     # Not started: only asked what it implements; the workers start their own.
-    backend = open_backend(cell_plan.backend, **options)
+    backend = open_backend(kind, **options)
     try:
         reason = backend.unsupported_reason(cell_plan.workload)
     except BackendError as exc:  # the engine cannot even be asked (an unreachable target)
@@ -685,7 +699,8 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
         merge_workers(pending.cell, pending.outcomes)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
-                               backend_options(config, cell_plan), cold_cache)
+                               backend_options(config, cell_plan), cold_cache,
+                               backend_kind(config, cell_plan.backend))
     return pending.cell
 
 
@@ -694,6 +709,7 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
     """What a worker needs to measure its share of the cell (JSON)."""
     return {"workload": cell_plan.workload, "size": cell_plan.size, "seed": config.seed,
             "input_path": cell_plan.input_path, "backend": cell_plan.backend,
+            "backend_kind": backend_kind(config, cell_plan.backend),
             "backend_ref": config.backend_refs.get(cell_plan.backend),
             "options": backend_options(config, cell_plan),
             "concurrency": cell_plan.concurrency, "rate": cell_plan.rate,
@@ -946,12 +962,12 @@ ColdCache = dict[tuple[str, str, str, str | None], float | str]
 
 
 def _attach_cold_start(cell: Cell, payload: bytes, options: dict[str, Any],
-                       cache: ColdCache | None) -> None:
+                       cache: ColdCache | None, kind: str | None = None) -> None:
     key = (cell.backend, cell.workload, cell.size, cell.allocator)
     if cache is None or key not in cache:
         try:
-            value: float | str = coldstart.measure(cell.backend, cell.workload, payload, options,
-                                                   cell.allocator)
+            value: float | str = coldstart.measure(kind or cell.backend, cell.workload, payload,
+                                                   options, cell.allocator)
         except RuntimeError as exc:
             value = str(exc)
         if cache is not None:

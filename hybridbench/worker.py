@@ -47,14 +47,15 @@ BREAKDOWN_MAX_CALLS = 2000
 
 
 def open_backend(spec: dict[str, Any]) -> Backend:
-    """The backend named in the spec; ``backend_ref`` ("module:Class") overrides the registry
-    so that tests and unregistered plug-ins can run in a worker too."""
+    """The backend named in the spec (``backend_kind``: the registered backend a label stands
+    for); ``backend_ref`` ("module:Class") overrides the registry so that tests and
+    unregistered plug-ins can run in a worker too."""
     ref = spec.get("backend_ref")
     if ref:
         module, _, name = ref.partition(":")
         cls = getattr(importlib.import_module(module), name)
     else:
-        cls = backend_class(spec["backend"])
+        cls = backend_class(spec.get("backend_kind") or spec["backend"])
     return cls(**spec.get("options", {}))
 
 

@@ -19,6 +19,9 @@ Options (``open_backend("grpc", **options)``; the CLI's ``--grpc-target ADDR`` s
 * ``listen="unix"`` (default: a socket in a private temp dir) or ``"tcp"`` (127.0.0.1, port 0).
 * ``timeout_s=60``: deadline of each call; ``startup_timeout_s=20``: spawn to healthy.
 * ``workers=N``: the server's kernel threads (default: the number of CPUs).
+* ``server="/path/to/binary"``: spawn only this server binary (any build of a kernel crate's
+  server, e.g. a branch's, for ``hybridbench ab``) instead of the installed packages' servers;
+  it runs what its ``--list-workloads`` declares.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import grpc
@@ -220,6 +224,8 @@ class GrpcBackend(Backend):
 
     def providers(self) -> list[Provider]:
         """The servers this backend can spawn, each with what it declares."""
+        if self.options.get("server"):
+            return self._given_server(str(self.options["server"]))
         installed = native.installed()
         found, self._problems = [], native.describe_problems(installed, "server")
         for kernels in installed:
@@ -232,6 +238,17 @@ class GrpcBackend(Backend):
                 continue
             found.append(Provider(kernels.name, (str(kernels.server),), workloads))
         return found
+
+    def _given_server(self, path: str) -> list[Provider]:
+        """The one binary of the ``server`` option; none (and why, in the problems) when it
+        cannot say what it implements."""
+        self._problems = []
+        try:
+            workloads = native.server_workloads(Path(path))
+        except RuntimeError as exc:
+            self._problems = [str(exc)]
+            return []
+        return [Provider(Path(path).name, (path,), workloads)]
 
     def unsupported_reason(self, workload: str) -> str | None:
         if self.target:

@@ -348,6 +348,13 @@ def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[s
     return None, "no backend is Python in-process: pass --baseline BACKEND for ratios"
 
 
+def recorded_baseline(results: Results, found: dict[str, Profile]) -> str | None:
+    """The baseline the run itself named (``config["baseline"]``: an A/B's base build), when
+    it is among the backends measured; ``--baseline`` still overrides it."""
+    named = results.config.get("baseline")
+    return named if isinstance(named, str) and named in found else None
+
+
 def group_baseline(entries: list[Entry], requested: str | None) -> Entry | None:
     """The baseline cell of one table's decision (its lowest concurrency, closed loop)."""
     ok = [e for e in entries if e.ok]
@@ -375,7 +382,7 @@ def build(results_list: list[Results], baseline: str | None = None,
 def build_run(results: Results, baseline: str | None = None,
               lookup: ProfileLookup = installed_profile) -> RunView:
     found = profiles(results.cells, lookup)
-    chosen, reason = choose_baseline(found, baseline)
+    chosen, reason = choose_baseline(found, baseline or recorded_baseline(results, found))
     palette = colours(list(found))
     entries = [_entry(c, found[c.backend], palette[c.backend]) for c in results.cells]
     workloads: dict[str, dict[tuple[str, str | None], list[Entry]]] = {}
