@@ -25,19 +25,23 @@ throughput comparison, so the interval is the stored one inverted:
   is sure, at 95%, that the slowdown exceeds PCT. A cell that is broken (a build fails, gives
   a wrong answer or does not implement the workload) fails the gate with or without it.
 
-``--aa`` adds a third cell per table, BASE again (``base-again``), measured in the same
-turns: its ratio to BASE is an A/A test, so the share of A/A cells called slower or faster
-is this machine's false-alarm rate at these settings, and the spread of its passes gives the
-smallest change a gate here detects in 90% of runs (``detectable_change``).
+``--aa`` adds a third cell per table, BASE again (``base-again``: a copy of the file, as
+two builds are two files), measured in the same turns: its ratio to BASE is an A/A test, so
+the share of A/A cells called slower or faster is this machine's false-alarm rate at these
+settings, and the spread of its passes gives the smallest change a gate here detects in 90%
+of runs (``detectable_change``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,16 +147,28 @@ def workloads_for(base: Build, asked: Sequence[str] | None) -> list[str]:
 
 
 def config_for(base: Build, new: Build | None, workloads: list[str],
-               sizes: dict[str, str] | str | None, aa: bool, seed: int = 0,
+               sizes: dict[str, str] | str | None, again: Build | None = None, seed: int = 0,
                **timing: Any) -> runner.RunConfig:
-    """The run: one table per workload and size, its cells the builds' labels."""
+    """The run: one table per workload and size, its cells the builds' labels (``again``:
+    BASE's copy for the A/A, ``copy_for_aa``)."""
     sides = [(BASE, base)] + ([(NEW, new)] if new is not None else [])
-    sides += [(AGAIN, base)] if aa else []
+    sides += [(AGAIN, again)] if again is not None else []
     return runner.RunConfig(
         workloads=workloads, backends=[label for label, _ in sides], sizes=sizes, seed=seed,
         cold_start=False, backend_kinds={label: b.backend for label, b in sides},
         backend_options={label: b.options for label, b in sides},
         **{**DEFAULTS, **{k: v for k, v in timing.items() if v is not None}})
+
+
+@contextlib.contextmanager
+def copy_for_aa(base: Build) -> Iterator[Build]:
+    """BASE copied to a temporary file, for the A/A's second cell: two builds are two files,
+    and a second load of the *same* file would share its code pages (and the caches holding
+    them) with the first, which no A/B of two builds has."""
+    with tempfile.TemporaryDirectory(prefix="hb-ab-aa-") as tmp:
+        copy = Path(tmp) / base.path.name
+        shutil.copy2(base.path, copy)
+        yield replace(base, role="BASE (A/A copy)", path=copy)
 
 
 def sizes_up_to_default(workload: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -706,19 +707,21 @@ def cmd_ab(args: argparse.Namespace, console: Console) -> int:
         ab_gate.check_same_kind(base, new)
     _check_sizes(args.size)
     workloads = ab_gate.workloads_for(base, args.workloads)
-    config = ab_gate.config_for(base, new, workloads, args.size, args.aa, args.seed,
-                                duration_s=args.duration, workers=args.workers,
-                                rounds=args.rounds)
-    cells = runner.plan(config)  # bad names and sizes fail before anything runs
-    if args.all_sizes:
-        cells = ab_gate.plan_all_sizes(config)
     output = args.output or ab_gate.default_output()
     check_writable(output, "-o/--output")
     if args.report:
         check_writable(args.report, "--report")
-    with progress.for_console(console, len(cells), config.workers, False) as shown:
-        done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
-                          on_worker=shown.worker)
+    with contextlib.ExitStack() as stack:
+        again = stack.enter_context(ab_gate.copy_for_aa(base)) if args.aa else None
+        config = ab_gate.config_for(base, new, workloads, args.size, again, args.seed,
+                                    duration_s=args.duration, workers=args.workers,
+                                    rounds=args.rounds)
+        cells = runner.plan(config)  # bad names and sizes fail before anything runs
+        if args.all_sizes:
+            cells = ab_gate.plan_all_sizes(config)
+        with progress.for_console(console, len(cells), config.workers, False) as shown:
+            done = runner.run(config, progress=shown.slot, on_cell=shown.cell,
+                              cells_plan=cells, on_worker=shown.worker)
     outcome = ab_gate.judge(done, args.fail_on_regression, new is not None, args.aa)
     outcome.record(done, base, new)
     with interrupts.deferred(f"finishing writing {output} first"):

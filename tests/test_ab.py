@@ -146,8 +146,7 @@ def test_two_cells_of_one_backend_kind_share_a_table_with_their_own_options(
     copy = shutil.copyfile(library_path(), tmp_path / "copy.so")
     base = ab.detect("BASE", library_path())
     new = ab.detect("NEW", copy)
-    config = ab.config_for(base, new, ["echo"], "64B", aa=False, duration_s=0.4, workers=2,
-                           rounds=2)
+    config = ab.config_for(base, new, ["echo"], "64B", duration_s=0.4, workers=2, rounds=2)
     config.cold_start = True
     done = runner.run(config)
     cells = {c.backend: c for c in done.cells}
@@ -230,7 +229,11 @@ def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Pa
 
 def test_all_sizes_plans_a_table_per_size_up_to_the_default() -> None:
     base = ab.detect("BASE", library_path())
-    config = ab.config_for(base, base, ["json", "echo"], None, aa=True)
+    with ab.copy_for_aa(base) as again:
+        assert again.path != base.path and again.path.read_bytes() == base.path.read_bytes()
+        config = ab.config_for(base, base, ["json", "echo"], None, again)
+        assert config.backend_options[ab.AGAIN] == {"library": str(again.path)}
+    assert not again.path.exists()
     plans = ab.plan_all_sizes(config)
     assert [(p.workload, p.size) for p in plans if p.backend == ab.BASE] == [
         ("json", "1KB"), ("json", "64KB"), ("json", "1MB"), ("echo", "64B"), ("echo", "1KB")]
