@@ -108,17 +108,41 @@ def test_a_go_server_is_said_not_to_allocate_through_malloc() -> None:
     assert verdict.startswith("not applicable: Go's runtime")
 
 
-def test_the_main_job_rechecks_whole_tables_with_a_sensitive_cell() -> None:
+def test_the_main_job_rechecks_the_in_process_cells_of_sensitive_tables() -> None:
     from hybridbench.results import Cell, Kind
 
+    placement = {"inproc": "in-process", "ffi": "in-process", "grpc": "service"}
     plans = [runner.CellPlan(w, s, b, 1) for w, s in (("timeseries", "100k"), ("json", "1MB"))
-             for b in ("inproc", "ffi")]
-    cells = [Cell(p.workload, p.size, p.backend, allocator="glibc") for p in plans]
+             for b in placement]
+    cells = [Cell(p.workload, p.size, p.backend, allocator="glibc",
+                  backend_info={"profile": {"placement": placement[p.backend]}})
+             for p in plans]
     cells[0].warn(Kind.ALLOCATOR_SENSITIVE, "faults", role="client")  # timeseries on inproc
     again = runner.recheck_plan(cells, plans, "glibc-tuned")
-    # the whole timeseries table (its baseline and its mover), nothing of json
+    # the timeseries table's in-process cells (its baseline and its mover), not its gRPC
+    # cell, nothing of json
     assert [(p.workload, p.backend, p.allocator) for p in again] == [
         ("timeseries", "inproc", "glibc-tuned"), ("timeseries", "ffi", "glibc-tuned")]
+    # planned twice, measured once
+    assert runner.recheck_plan(cells, [*plans, *again], "glibc-tuned") == []
+
+
+@pytest.mark.slow
+def test_a_run_with_the_recheck_measures_the_sensitive_table_again_without_cold_starts(
+) -> None:
+    if unavailable_reason("ffi"):
+        pytest.skip(str(unavailable_reason("ffi")))
+    # timeseries 100k faults thousands of pages per call on numpy under cold glibc
+    config = runner.RunConfig.quick(workloads=["timeseries"], sizes="100k",
+                                    backends=["inproc-best", "ffi"], allocator_recheck=True)
+    results = runner.run(config)
+    by_allocator = {(c.backend, c.allocator): c for c in results.cells}
+    assert set(by_allocator) == {(b, a) for b in ("inproc-best", "ffi")
+                                 for a in ("glibc", allocators.second_choice())}
+    assert all(c.status == OK for c in results.cells)
+    assert results.config["allocator_rechecked"]["cells"] == 2
+    assert by_allocator[("ffi", "glibc")].cold_start_s is not None
+    assert by_allocator[("ffi", allocators.second_choice())].cold_start_s is None
 
 
 @needs_jemalloc
