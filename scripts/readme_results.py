@@ -29,7 +29,7 @@ BEGIN, END = "<!-- tiers-table:begin -->", "<!-- tiers-table:end -->"
 
 
 def _allocators(run: Results) -> list[str]:
-    return list(dict.fromkeys(c.allocator for c in run.cells))
+    return list(dict.fromkeys(c.allocator or "glibc" for c in run.cells))
 
 
 def _tables(run: Results) -> list[tuple[str, str]]:
@@ -65,7 +65,7 @@ def _ratios(run: Results, workload: str, size: str, pair: tuple[str, str],
     shown = []
     for allocator in allocators:
         comparison = _comparison(run, workload, size, pair, allocator)
-        if comparison is None:
+        if comparison is None or comparison.ratio_ci95 is None:
             shown.append("-")
             continue
         low, high = comparison.ratio_ci95
