@@ -45,6 +45,9 @@ class Workload(ABC):
     #: the libraries and technique of ``best``, named by ``inproc-best``'s ``describe()`` and in
     #: the report (e.g. "msgspec, raw passthrough"); None while ``best`` is ``fast``
     best_engine: str | None = None
+    #: the workload measures the crossing alone (its engines return their input, e.g.
+    #: ``echo``): no engine's speed is at stake, so the main job gives it no allocator range
+    crossing_only: bool = False
 
     def size_names(self) -> list[str]:
         return [s.name for s in self.sizes]

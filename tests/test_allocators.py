@@ -125,6 +125,20 @@ def test_the_main_job_rechecks_the_in_process_cells_of_sensitive_tables() -> Non
         ("timeseries", "inproc", "glibc-tuned"), ("timeseries", "ffi", "glibc-tuned")]
     # planned twice, measured once
     assert runner.recheck_plan(cells, [*plans, *again], "glibc-tuned") == []
+    # echo measures the crossing alone: no allocator range for it
+    echo = runner.CellPlan("echo", "1MB", "ffi", 1)
+    faulting = Cell("echo", "1MB", "ffi", allocator="glibc",
+                    backend_info={"profile": {"placement": "in-process"}})
+    faulting.warn(Kind.ALLOCATOR_SENSITIVE, "faults", role="client")
+    assert runner.recheck_plan([faulting], [echo], "glibc-tuned") == []
+
+
+def test_the_recheck_phase_times_shorter_cells_without_breakdown_or_cold_start() -> None:
+    config = runner.RunConfig()
+    again = runner.recheck_config(config)
+    assert (again.workers, again.rounds) == (config.workers, config.rounds)
+    assert again.duration_s < config.duration_s
+    assert not again.cold_start and again.breakdown_s == 0
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ class EchoWorkload(Workload):
     rank = 4
     #: the main job sweeps every size of this workload, not only the default
     sweep_by_default = True
+    crossing_only = True
 
     def generate(self, size: str, seed: int) -> bytes:
         return random.Random(f"echo/{size}/{seed}").randbytes(SIZES[size])
