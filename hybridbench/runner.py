@@ -195,8 +195,9 @@ def plan(config: RunConfig) -> list[CellPlan]:
 
 
 def recheck_plan(cells: list[Cell], plans: list[CellPlan], allocator: str) -> list[CellPlan]:
-    """The in-process cells (Python engines and FFI) of each table (workload, size,
-    concurrency, load) that has an allocator-sensitive cell, again under ``allocator``.
+    """The in-process cells (Python engines and FFI, but the standard-library control) of
+    each table (workload, size, concurrency, load) that has an allocator-sensitive cell, again
+    under ``allocator``.
 
     In-process, because that is where the headline's range lives: the strongest Python and
     the native library it is set against run in the worker's own process, under the
@@ -207,7 +208,7 @@ def recheck_plan(cells: list[Cell], plans: list[CellPlan], allocator: str) -> li
     sensitive = {_table(c.workload, c.size, c.concurrency, c.rate) for c in cells
                  if c.has(Kind.ALLOCATOR_SENSITIVE) and not _crossing_only(c.workload)}
     in_process = {(c.backend, _table(c.workload, c.size, c.concurrency, c.rate)) for c in cells
-                  if (c.backend_info.get("profile") or {}).get("placement") == "in-process"}
+                  if _in_range(c.backend_info.get("profile") or {})}
     done = {(p.workload, p.size, p.backend, p.concurrency, p.rate) for p in plans
             if p.allocator == allocator}
     chosen = [replace(p, allocator=allocator) for p in plans
@@ -215,6 +216,13 @@ def recheck_plan(cells: list[Cell], plans: list[CellPlan], allocator: str) -> li
               and (p.backend, _table(p.workload, p.size, p.concurrency, p.rate)) in in_process
               and (p.workload, p.size, p.backend, p.concurrency, p.rate) not in done]
     return list(dict.fromkeys(chosen))
+
+
+def _in_range(profile: dict[str, Any]) -> bool:
+    """In-process, and not the standard-library Python control (``tuning`` "plain": 3-9x
+    slower than the strongest Python in every table, it is never the range's baseline)."""
+    plain_python = profile.get("engine_kind") == "python" and profile.get("tuning") == "plain"
+    return profile.get("placement") == "in-process" and not plain_python
 
 
 def _crossing_only(workload: str) -> bool:

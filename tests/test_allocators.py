@@ -125,6 +125,12 @@ def test_the_main_job_rechecks_the_in_process_cells_of_sensitive_tables() -> Non
         ("timeseries", "inproc", "glibc-tuned"), ("timeseries", "ffi", "glibc-tuned")]
     # planned twice, measured once
     assert runner.recheck_plan(cells, [*plans, *again], "glibc-tuned") == []
+    # the standard-library control is never the strongest Python
+    pure = Cell("timeseries", "100k", "inproc-pure", allocator="glibc", backend_info={
+        "profile": {"placement": "in-process", "engine_kind": "python", "tuning": "plain"}})
+    assert runner.recheck_plan([*cells, pure],
+                               [*plans, runner.CellPlan("timeseries", "100k", "inproc-pure", 1)],
+                               "glibc-tuned") == again
     # echo measures the crossing alone: no allocator range for it
     echo = runner.CellPlan("echo", "1MB", "ffi", 1)
     faulting = Cell("echo", "1MB", "ffi", allocator="glibc",
