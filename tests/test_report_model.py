@@ -140,6 +140,17 @@ def test_plug_in_backends_get_the_same_decisions_as_the_built_ins() -> None:
     assert "Moving pays on json 1MB" in run.overall
 
 
+def test_a_baseline_the_run_recorded_is_named_as_such() -> None:
+    cells = [_cell("team-python", 100, PY), _cell("zigffi", 1000, FFI)]
+    recorded = Results(env={}, cells=cells, config={"baseline": "zigffi"})
+    run = model.build_run(recorded, None, lookup=_no_lookup)
+    assert run.baseline == "zigffi" and run.baseline_reason == model.RECORDED_BASELINE
+    assert run.groups[0].baseline_why == model.RECORDED_BASELINE
+    # --baseline still wins, and says so
+    chosen = model.build_run(recorded, "team-python", lookup=_no_lookup)
+    assert chosen.baseline_reason == "chosen with --baseline"
+
+
 def test_baseline_by_option_and_unknown_baseline_refused() -> None:
     cells = [_cell("team-python", 100, PY), _cell("zigffi", 1000, FFI)]
     run = _run(cells, baseline="zigffi")

@@ -348,6 +348,10 @@ def choose_baseline(found: dict[str, Profile], requested: str | None) -> tuple[s
     return None, "no backend is Python in-process: pass --baseline BACKEND for ratios"
 
 
+#: why a run's own recorded baseline (``config["baseline"]``) is the denominator
+RECORDED_BASELINE = "recorded by the run (an A/B's base build)"
+
+
 def recorded_baseline(results: Results, found: dict[str, Profile]) -> str | None:
     """The baseline the run itself named (``config["baseline"]``: an A/B's base build), when
     it is among the backends measured; ``--baseline`` still overrides it."""
@@ -382,7 +386,10 @@ def build(results_list: list[Results], baseline: str | None = None,
 def build_run(results: Results, baseline: str | None = None,
               lookup: ProfileLookup = installed_profile) -> RunView:
     found = profiles(results.cells, lookup)
-    chosen, reason = choose_baseline(found, baseline or recorded_baseline(results, found))
+    recorded = None if baseline else recorded_baseline(results, found)
+    chosen, reason = choose_baseline(found, baseline or recorded)
+    if recorded:
+        reason = RECORDED_BASELINE
     palette = colours(list(found))
     entries = [_entry(c, found[c.backend], palette[c.backend]) for c in results.cells]
     workloads: dict[str, dict[tuple[str, str | None], list[Entry]]] = {}
@@ -394,7 +401,7 @@ def build_run(results: Results, baseline: str | None = None,
     ratios = Ratios.of(results)
     for name, tables in workloads.items():
         groups = [_group(name, size, members, chosen, ratios,
-                          allocator if several else None)
+                          allocator if several else None, reason if chosen else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
         views.append(WorkloadView(name, groups))
@@ -418,12 +425,12 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
 
 
 def _group(workload: str, size: str, entries: list[Entry], requested: str | None,
-           ratios: Ratios, allocator: str | None = None) -> Group:
+           ratios: Ratios, allocator: str | None = None, why: str | None = None) -> Group:
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
     group = Group(workload, size, entries, allocator, ratios=ratios)
     group.baseline = group_baseline(group.lowest, requested)
     group.baseline_name = group.baseline.cell.backend if group.baseline else None
-    group.baseline_why = "chosen with --baseline" if requested else STRONGEST_PYTHON
+    group.baseline_why = (why or "chosen with --baseline") if requested else STRONGEST_PYTHON
     for entry in entries:
         base = next((b for b in entries if b.cell.backend == group.baseline_name and b.ok
                      and (b.cell.concurrency, b.cell.mode) == (entry.cell.concurrency,
