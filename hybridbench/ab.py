@@ -1,9 +1,12 @@
 """``hybridbench ab BASE NEW``: a regression gate for two builds of one engine (issue 26).
 
 BASE and NEW are two builds of the same thing: two C-ABI kernel libraries (measured through
-``ffi``, each loaded with its own ``library`` option) or two gRPC server binaries (through
-``grpc``, each spawned with its own ``server`` option). The kind is read from the path; a
-Python plug-in install (a directory or a wheel) is refused as not supported yet.
+``ffi``, each loaded with its own ``library`` option), two gRPC server binaries (through
+``grpc``, each spawned with its own ``server`` option), or two Python plug-in installs (a
+project directory or a wheel each: installed into a temporary directory of its own with
+``pip install --target``, measured through ``inproc``, the plug-in's fast Python engine,
+by workers with that directory first on their ``PYTHONPATH``: ``RunConfig.python_paths``).
+The kind is read from the path.
 
 Why a gate of its own rather than ``compare`` of two runs: two runs are measured one after
 the other, so every drift of the machine between them becomes a change (asv continuous has
@@ -36,9 +39,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib
+import importlib.metadata
 import math
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -51,9 +58,13 @@ from hybridbench.results import OK, Comparison, Results
 
 BASE, NEW, AGAIN = "base", "new", "base-again"
 #: the registered backend each kind of build runs on, and the option that points it there
-KINDS = {"library": ("ffi", "library"), "server": ("grpc", "server")}
+KINDS = {"library": ("ffi", "library"), "server": ("grpc", "server"),
+         "plugin": ("inproc", None)}
 #: what a build path may be, for error messages
-WHAT = "a C-ABI kernel library (.so) or a gRPC server binary (executable)"
+WHAT = ("a C-ABI kernel library (.so), a gRPC server binary (executable), or a Python "
+        "plug-in (its project directory or a wheel)")
+#: the files that make a directory a plug-in project
+PLUGIN_FILES = ("pyproject.toml", "setup.py")
 #: a shared library's name ends so (``libx.so``, ``libx.so.1``, ``libx.dylib``)
 LIBRARY_SUFFIXES = (".so", ".dylib")
 #: the first bytes of the executable formats a build can be in (ELF; Mach-O 64 both ways)
@@ -78,6 +89,8 @@ class Build:
     path: Path
     kind: str  # a key of KINDS
     workloads: tuple[str, ...]
+    #: a plug-in's install directory (``install_plugin``): first on its workers' PYTHONPATH
+    site: Path | None = None
 
     @property
     def backend(self) -> str:
@@ -85,16 +98,23 @@ class Build:
 
     @property
     def options(self) -> dict[str, Any]:
-        return {KINDS[self.kind][1]: str(self.path)}
+        option = KINDS[self.kind][1]
+        return {option: str(self.path)} if option else {}
 
 
 def detect(role: str, given: str | Path) -> Build:
     """The build at ``given``, its kind read from the path and checked by asking it what it
     implements; an ``AbError`` naming the problem for anything else."""
     path = Path(given)
-    if path.is_dir() or path.name.endswith(".whl"):
-        raise AbError(f"{role} {path}: a Python plug-in install (directory or wheel) is not "
-                      f"supported yet by `hybridbench ab`; give {WHAT}")
+    if path.is_dir():
+        if not any((path / name).is_file() for name in PLUGIN_FILES):
+            raise AbError(f"{role} {path}: a directory without {' or '.join(PLUGIN_FILES)}: "
+                          f"not a Python plug-in project; give {WHAT}")
+        return Build(role, path.resolve(), "plugin", ())
+    if path.name.endswith(".whl"):
+        if not path.is_file():
+            raise AbError(f"{role} {path}: no such wheel")
+        return Build(role, path.resolve(), "plugin", ())
     if not path.exists():
         raise AbError(f"{role} {path}: no such file")
     if not path.is_file():
@@ -115,6 +135,50 @@ def detect(role: str, given: str | Path) -> Build:
     except RuntimeError as exc:
         raise AbError(f"{role} {path}: not a hybridbench server binary: {exc}") from None
     return Build(role, path, "server", workloads)
+
+
+def install_plugin(build: Build, into: Path) -> Build:
+    """``build`` (a plug-in project or wheel) installed into ``into`` with pip, without its
+    dependencies (hybridbench is the one running it) and without build isolation (the
+    build requirements are hybridbench's own: no network needed); the workloads it
+    registers are read from the installed entry points."""
+    if build.kind != "plugin":
+        return build
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+         "--disable-pip-version-check", "--target", str(into), str(build.path)],
+        capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = (done.stderr or done.stdout).strip().splitlines()[-6:]
+        raise AbError(f"{build.role} {build.path}: pip could not install it: "
+                      + " | ".join(last))
+    found = tuple(ep.name for dist in importlib.metadata.distributions(path=[str(into)])
+                  for ep in dist.entry_points if ep.group == registry.WORKLOAD_GROUP)
+    if not found:
+        raise AbError(f"{build.role} {build.path}: installs, but registers no workload (no "
+                      f"{registry.WORKLOAD_GROUP!r} entry point): not a hybridbench plug-in")
+    return replace(build, site=into, workloads=found)
+
+
+@contextlib.contextmanager
+def installed(base: Build, new: Build | None) -> Iterator[tuple[Build, Build | None]]:
+    """Both builds ready to measure: plug-ins installed, each into a temporary directory,
+    and BASE's put on this process's path (the plan, the inputs and the reference answers
+    come from BASE's workload); libraries and servers as they are."""
+    if base.kind != "plugin":
+        yield base, new
+        return
+    with tempfile.TemporaryDirectory(prefix="hb-ab-plugins-") as tmp:
+        base = install_plugin(base, Path(tmp) / "base")
+        new = install_plugin(new, Path(tmp) / "new") if new is not None else None
+        sys.path.insert(0, str(base.site))
+        importlib.invalidate_caches()
+        registry.workloads.cache_clear()
+        try:
+            yield base, new
+        finally:
+            sys.path.remove(str(base.site))
+            registry.workloads.cache_clear()
 
 
 def _is_library(path: Path) -> bool:
@@ -157,6 +221,7 @@ def config_for(base: Build, new: Build | None, workloads: list[str],
         workloads=workloads, backends=[label for label, _ in sides], sizes=sizes, seed=seed,
         cold_start=False, backend_kinds={label: b.backend for label, b in sides},
         backend_options={label: b.options for label, b in sides},
+        python_paths={label: [str(b.site)] for label, b in sides if b.site is not None},
         **{**DEFAULTS, **{k: v for k, v in timing.items() if v is not None}})
 
 
@@ -166,6 +231,11 @@ def copy_for_aa(base: Build) -> Iterator[Build]:
     and a second load of the *same* file would share its code pages (and the caches holding
     them) with the first, which no A/B of two builds has."""
     with tempfile.TemporaryDirectory(prefix="hb-ab-aa-") as tmp:
+        if base.site is not None:  # a plug-in: its installed files, copied
+            site = Path(tmp) / "site"
+            shutil.copytree(base.site, site, symlinks=True)
+            yield replace(base, role="BASE (A/A copy)", site=site)
+            return
         copy = Path(tmp) / base.path.name
         shutil.copy2(base.path, copy)
         yield replace(base, role="BASE (A/A copy)", path=copy)

@@ -253,10 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _ab_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ab = commands.add_parser(
-        "ab", help="regression gate: two builds (kernel libraries or server binaries) as "
-                   "paired, interleaved trials in one job; a verdict per cell")
-    ab.add_argument("base", help="the reference build: a C-ABI kernel library (.so) or a "
-                                 "gRPC server binary")
+        "ab", help="regression gate: two builds (kernel libraries, server binaries or Python "
+                   "plug-ins) as paired, interleaved trials in one job; a verdict per cell")
+    ab.add_argument("base", help="the reference build: a C-ABI kernel library (.so), a gRPC "
+                                 "server binary, or a Python plug-in (project directory or "
+                                 "wheel: installed into a directory of its own, measured "
+                                 "through inproc)")
     ab.add_argument("new", nargs="?", help="the build under test, of the same kind (optional "
                                            "with --aa: BASE against itself only)")
     ab.add_argument("-w", "--workloads", type=_csv,
@@ -705,13 +707,14 @@ def cmd_ab(args: argparse.Namespace, console: Console) -> int:
     new = ab_gate.detect("NEW", args.new) if args.new is not None else None
     if new is not None:
         ab_gate.check_same_kind(base, new)
-    _check_sizes(args.size)
-    workloads = ab_gate.workloads_for(base, args.workloads)
     output = args.output or ab_gate.default_output()
     check_writable(output, "-o/--output")
     if args.report:
         check_writable(args.report, "--report")
     with contextlib.ExitStack() as stack:
+        base, new = stack.enter_context(ab_gate.installed(base, new))
+        _check_sizes(args.size)  # a plug-in's workload is known once it is installed
+        workloads = ab_gate.workloads_for(base, args.workloads)
         again = stack.enter_context(ab_gate.copy_for_aa(base)) if args.aa else None
         config = ab_gate.config_for(base, new, workloads, args.size, again, args.seed,
                                     duration_s=args.duration, workers=args.workers,

@@ -159,6 +159,10 @@ def _start(spec: dict[str, Any], directory: Path, pass_fds: tuple[int, ...] = ()
     # The allocator acts only from a process's start (LD_PRELOAD, glibc's MALLOC_*), so it is
     # the worker's environment; the servers it spawns inherit it (allocators.spawn_env).
     env = allocators.child_env(spec["allocator"]) if spec.get("allocator") else None
+    if spec.get("python_path"):  # a plug-in install of the worker's own (hybridbench ab)
+        env = dict(env if env is not None else os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            [*spec["python_path"], *filter(None, [env.get("PYTHONPATH")])])
     # stderr to a file, not a pipe: several workers at once could fill a pipe nobody reads.
     with open(directory / "stderr.txt", "wb") as err:
         child = subprocess.Popen([sys.executable, "-m", "hybridbench.worker", str(spec_path)],

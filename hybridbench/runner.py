@@ -105,6 +105,9 @@ class RunConfig:
     #: (``hybridbench ab``: ``{"base": "ffi", "new": "ffi"}``); a cell's ``backend`` is the
     #: label, so the turns pair the two and the comparisons name them
     backend_kinds: dict[str, str] = field(default_factory=dict)
+    #: backend label -> directories put first on its workers' PYTHONPATH: a plug-in install
+    #: of its own (``hybridbench ab`` of two Python plug-in installs)
+    python_paths: dict[str, list[str]] = field(default_factory=dict)
     #: the user's own payload files (or directories of them) instead of generated inputs;
     #: each file is a size of its own, labelled with its name
     inputs: list[str] | None = None
@@ -758,7 +761,8 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
             "batch": config.batch, "cpu_affinity": placement,
-            "allocator": cell_plan.allocator}
+            "allocator": cell_plan.allocator,
+            "python_path": config.python_paths.get(cell_plan.backend, [])}
 
 
 def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
