@@ -141,8 +141,10 @@ def test_bad_builds_are_refused_with_the_reason(tmp_path: Path,
         ([str(tmp_path / "missing.so"), str(library)], "BASE", "no such file"),
         ([str(library), str(text)], "NEW", "no ELF or Mach-O header"),
         ([str(library), str(fake)], "NEW", "not a hybridbench C-ABI kernel library"),
-        ([str(tmp_path), str(library)], "BASE", "not supported yet"),
-        ([str(library), str(wheel)], "NEW", "not supported yet"),
+        ([str(tmp_path), str(library)], "BASE", "without pyproject.toml or setup.py"),
+        ([str(library), str(wheel)], "NEW", "same kind"),
+        ([str(wheel), str(wheel)], "BASE", "pip could not install it"),
+        ([str(tmp_path / "gone.whl"), str(wheel)], "BASE", "no such wheel"),
         ([str(library), str(server_path())], "NEW", "same kind"),
         ([str(library)], "", "needs NEW"),
         ([str(library), str(library), "-w", "nosuch"], "", "unknown workload 'nosuch'"),
@@ -242,6 +244,48 @@ def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Pa
     compared = _cli(["compare", "same.json", "slow.json"], env, tmp_path)
     assert compared.returncode == 0, compared.stdout[-3000:] + compared.stderr[-2000:]
     assert "abgate 64KB new" in compared.stdout
+
+
+def _plugin_project(tmp: Path, name: str, slower: bool) -> Path:
+    """A plug-in project made by ``hybridbench new``; ``slower``: its fast Python engine
+    counts the words three times (a build doing 3x the work, with the same answer)."""
+    from hybridbench import scaffold
+
+    project = scaffold.create("abpy", tmp / name)
+    if slower:
+        engine = project / "abpy" / "workload.py"
+        text = engine.read_text()
+        old = "    return _format(Counter(_WORD.findall(payload.lower())))\n"
+        assert old in text, "the scaffold's fast engine changed: update this test"
+        engine.write_text(text.replace(old, "    for _ in range(2):\n"
+                                            "        Counter(_WORD.findall(payload.lower()))\n"
+                                       + old))
+    return project
+
+
+@pytest.mark.slow
+def test_the_gate_compares_two_python_plugin_installs(tmp_path: Path) -> None:
+    """BASE and NEW as plug-in project directories: each installed into its own directory,
+    its workers running its own code; the slower one fails the gate, a copy passes."""
+    base = _plugin_project(tmp_path, "base", slower=False)
+    slowed = _plugin_project(tmp_path, "slow", slower=True)
+    same = _plugin_project(tmp_path, "same", slower=False)
+    # no cargo: pip installs the Python parts only (the Rust extension is optional)
+    import ab_kernel
+
+    env = {**os.environ, "PATH": ab_kernel._without_cargo(os.environ.get("PATH", "")),
+           "PYTHONPATH": str(TESTS)}
+    gate = ["-w", "abpy", "--size", "abpy=64KB", "--fail-on-regression", "10", *QUICK]
+    slow = _cli(["ab", str(base), str(slowed), "-o", "slow.json", *gate], env, tmp_path)
+    assert slow.returncode == 1, slow.stdout[-3000:] + slow.stderr[-2000:]
+    assert "REGRESSION" in slow.stdout
+    saved = json.loads((tmp_path / "slow.json").read_text())
+    assert saved["config"]["ab"]["kind"] == "plugin"
+    (found,) = saved["config"]["ab"]["verdicts"]
+    assert found["verdict"] == ab.SLOWER and found["ci95"][0] > 1.10
+    equal = _cli(["ab", str(base), str(same), "-o", "same.json", "--aa", *gate], env, tmp_path)
+    assert equal.returncode == 0, equal.stdout[-3000:] + equal.stderr[-2000:]
+    assert "gate: pass (1 cells)" in equal.stdout
 
 
 def test_all_sizes_plans_a_table_per_size_up_to_the_default() -> None:
