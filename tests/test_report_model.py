@@ -151,6 +151,20 @@ def test_a_baseline_the_run_recorded_is_named_as_such() -> None:
     assert chosen.baseline_reason == "chosen with --baseline"
 
 
+def test_a_verdict_under_two_allocators_states_its_range_once() -> None:
+    cells = []
+    for allocator, python_ops in (("glibc", 100), ("glibc-tuned", 200)):
+        for cell in (_cell("team-python", python_ops, PY), _cell("zigffi", 1000, FFI)):
+            cell.allocator = allocator
+            cells.append(cell)
+    run = _run(cells)
+    first, second = run.groups
+    assert "Depending on the allocator, zigffi does 5x-10x the strongest Python" in \
+        first.headline and "(10x under glibc, 5x under glibc-tuned)" in first.headline
+    assert "Depending on the allocator" not in second.headline
+    assert second.allocator_speedups == first.allocator_speedups
+
+
 def test_baseline_by_option_and_unknown_baseline_refused() -> None:
     cells = [_cell("team-python", 100, PY), _cell("zigffi", 1000, FFI)]
     run = _run(cells, baseline="zigffi")

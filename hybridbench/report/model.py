@@ -469,7 +469,7 @@ def _allocator_ranges(groups: list[Group]) -> None:
     for same in by_size.values():
         if len(same) < 2:
             continue
-        for group in same:
+        for index, group in enumerate(same):
             verdict = _verdict_ratio(group)
             if verdict is None:
                 continue
@@ -479,7 +479,8 @@ def _allocator_ranges(groups: list[Group]) -> None:
                               and e.cell.backend == backend), None)
                 if ratio is not None and other.allocator:
                     group.allocator_speedups[other.allocator] = ratio
-            group.headline += allocator_range_words(group, backend)
+            if index == 0:  # said once per size, under the allocator measured first
+                group.headline += allocator_range_words(group, backend)
 
 
 def allocator_range_words(group: Group, backend: str) -> str:
