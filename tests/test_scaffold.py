@@ -9,8 +9,8 @@ dependencies; the SDK itself compiles again because cargo keys a path crate by i
 relative to the workspace root).
 
 It builds with the profile of ``make test``'s cargo test, ``release-tests`` of native/Cargo.toml
-(the release profile without LTO, incremental), given to cargo through the environment and to
-setuptools-rust through ``SETUPTOOLS_RUST_CARGO_PROFILE``, and so shares that build's
+(the release profile without LTO, incremental), given to cargo and setuptools-rust through the
+environment (tests/cargo_profile.py), and so shares that build's
 dependencies: the template's own release profile (fat LTO, checked equal to hybridbench's in
 ``test_the_project_is_complete_and_filled_in``) made setuptools-rust's two cargo invocations two
 fat-LTO builds, 25 s of the install (45 s after an edit of the SDK) against 3.2 s (3.7 s); the
@@ -29,6 +29,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import cargo_profile  # tests/cargo_profile.py
 import pytest
 
 from hybridbench import cli, scaffold
@@ -108,19 +109,6 @@ def test_the_example_workload_agrees_with_itself(tmp_path):
 
 # -- end to end: build, install, test, measure --------------------------------------------------
 
-def _tests_profile_env() -> dict[str, str]:
-    """``make test``'s cargo test profile (native/Cargo.toml ``[profile.release-tests]``) for a
-    crate that does not define it: cargo reads a profile from CARGO_PROFILE_<NAME>_<KEY>."""
-    profile = tomllib.loads((ROOT / "native" / "Cargo.toml").read_text())["profile"][TESTS_PROFILE]
-    prefix = "CARGO_PROFILE_" + TESTS_PROFILE.upper().replace("-", "_") + "_"
-    env = {prefix + key.upper().replace("-", "_"): str(value).lower()
-           if isinstance(value, bool) else str(value) for key, value in profile.items()}
-    return {**env, "SETUPTOOLS_RUST_CARGO_PROFILE": TESTS_PROFILE}
-
-
-TESTS_PROFILE = "release-tests"
-
-
 def _cargo_ok() -> str | None:
     if shutil.which("cargo") is None:
         return "cargo is not on PATH"
@@ -133,7 +121,7 @@ def test_scaffold_installs_and_runs_on_every_pattern(tmp_path):
     project = scaffold.create("wordfreq", tmp_path / "wordfreq")
     site = tmp_path / "site"
     env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target"),
-           "PYTHONPATH": str(site), **_tests_profile_env()}
+           "PYTHONPATH": str(site), **cargo_profile.env()}
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--target", str(site), str(project)],
