@@ -18,7 +18,14 @@ NOMINAL_BYTES = {"1KB": 1024, "64KB": 65536, "1MB": 1024**2, "8MB": 8 * 1024**2,
                  "64B": 64, "5MB": 5 * 1024**2}
 
 
-@pytest.mark.parametrize(("workload", "size"), ALL_SIZES)
+#: sizes whose generation takes seconds (a 5 MB image, 8 MB of json: 4-8 s for the three
+#: payloads of the test below): in `make test`, not in the edit-test loop
+HEAVY_SIZES = {"5MB", "8MB"}
+
+
+@pytest.mark.parametrize(("workload", "size"), [
+    pytest.param(w, s, marks=pytest.mark.slow) if s in HEAVY_SIZES and w != "echo" else (w, s)
+    for w, s in ALL_SIZES])
 def test_generator_is_deterministic_and_seeded(workload: str, size: str) -> None:
     wl = hybridbench.get_workload(workload)
     first = wl.generate(size, 0)
