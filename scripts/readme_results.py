@@ -9,9 +9,10 @@ intervals, per allocator. The paragraph above the table names the run's process 
 machine, versions, commit, allocators, workers and rounds, and the load average at start
 and end.
 
-    python scripts/readme_results.py reports/reference-tiers/results.json \
+    python scripts/readme_results.py reports/reference/results.json \
         --backends inproc,inproc-best,ffi-idiomatic,ffi,grpc \
-        --ratios ffi/inproc-best,ffi/ffi-idiomatic [--write README.md]
+        --ratios ffi/inproc-best,ffi/ffi-idiomatic \
+        --workloads json,timeseries,text,image,thumbnail [--write README.md]
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sys
 from pathlib import Path
 
 from hybridbench import results as results_mod
+from hybridbench import runner
 from hybridbench.report import formatting as fmt
 from hybridbench.results import OK, Cell, Comparison, Results
 
@@ -81,15 +83,20 @@ def state(run: Results, path: str) -> str:
     allocators = _allocators(run)
     described = "; ".join(f"`{a}`: {env.get('allocators', {}).get(a, {}).get('state', a)}"
                           for a in allocators)
-    return (f"Measured with `hybridbench run {' '.join(_command(run))}` "
+    command = " ".join(["hybridbench run", *_command(run)])
+    rechecked = config.get("allocator_rechecked")
+    states = (f"Process state: every cell under `{allocators[0]}`, then {rechecked['cells']} "
+              f"cells ({rechecked['rule']}) again under `{rechecked['allocator']}`, in "
+              f"cells of {config.get('duration_s', 0) * runner.RECHECK_DURATION_SHARE:g} s"
+              if rechecked else "Process state: every process under each allocator in turn")
+    return (f"Measured with `{command}` "
             f"({config.get('workers')} worker processes x {config.get('rounds')} rounds, "
             f"{config.get('duration_s')} s per cell, the backends of a table in paired turns) "
             f"on {env.get('cpu_model')}, {env.get('cores_logical')} logical cores (a shared VM), "
             f"Python {env.get('python')}, PIL {(env.get('pil') or {}).get('version')}, rustc "
             f"{str(env.get('rustc', '')).split(' (')[0].removeprefix('rustc ')}, commit "
             f"`{str(env.get('git_commit'))[:7]}`; load average {_load(load_start)} at the start, "
-            f"{_load(load_end)} at the end. Process state: every process under each allocator "
-            f"in turn ({described}). Throughput in calls per second (the median worker), "
+            f"{_load(load_end)} at the end. {states} ({described}). Throughput in calls per second (the median worker), "
             f"cells under {' / '.join(f'`{a}`' for a in allocators)}; ratios are paired "
             f"(95% interval), every cell verified. Full results: `{path}`.")
 
@@ -113,12 +120,17 @@ def _load(values: list[float | None]) -> str:
     return "unknown" if first is None else f"{first:.2f}"
 
 
-def table(run: Results, backends: list[str], pairs: list[tuple[str, str]]) -> str:
+def table(run: Results, backends: list[str], pairs: list[tuple[str, str]],
+          workloads: list[str] | None = None) -> str:
     allocators = _allocators(run)
     head = ["workload (size)", *(f"`{b}`" for b in backends),
             *(f"{b} / {a}" for b, a in pairs)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for workload, size in _tables(run):
+    tables = _tables(run)
+    if workloads:
+        tables = sorted((t for t in tables if t[0] in workloads),
+                        key=lambda t: workloads.index(t[0]))
+    for workload, size in tables:
         row = [f"{workload} {size}",
                *(_throughputs(run, workload, size, b, allocators) for b in backends),
                *(_ratios(run, workload, size, p, allocators) for p in pairs)]
@@ -138,12 +150,14 @@ def main() -> int:
     parser.add_argument("results")
     parser.add_argument("--backends", default="inproc,inproc-best,ffi-idiomatic,ffi,grpc")
     parser.add_argument("--ratios", default="ffi/inproc-best,ffi/ffi-idiomatic")
+    parser.add_argument("--workloads", help="these workloads' tables only, in this order")
     parser.add_argument("--write", type=Path, help="splice into this README (else print)")
     args = parser.parse_args()
     run = results_mod.load(args.results)
     pairs = [tuple(p.split("/", 1)) for p in args.ratios.split(",")]
     block = (state(run, args.results) + "\n\n"
-             + table(run, args.backends.split(","), pairs))  # type: ignore[arg-type]
+             + table(run, args.backends.split(","), pairs,  # type: ignore[arg-type]
+                     args.workloads.split(",") if args.workloads else None))
     if args.write:
         args.write.write_text(splice(args.write.read_text(), block))
     else:
