@@ -96,7 +96,8 @@ def state(run: Results, path: str) -> str:
             f"Python {env.get('python')}, PIL {(env.get('pil') or {}).get('version')}, rustc "
             f"{str(env.get('rustc', '')).split(' (')[0].removeprefix('rustc ')}, commit "
             f"`{str(env.get('git_commit'))[:7]}`; load average {_load(load_start)} at the start, "
-            f"{_load(load_end)} at the end. {states} ({described}). Throughput in calls per second (the median worker), "
+            f"{_load(load_end)} at the end. {states} ({described}). Throughput in calls per "
+            f"second (the median worker), "
             f"cells under {' / '.join(f'`{a}`' for a in allocators)}; ratios are paired "
             f"(95% interval), every cell verified. Full results: `{path}`.")
 
