@@ -52,7 +52,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hybridbench import native, registry, runner, stats
+from hybridbench import native, registry, runner
 from hybridbench.errors import BackendError, HybridbenchError
 from hybridbench.results import OK, Comparison, Results
 
@@ -305,19 +305,12 @@ def is_regression(item: CellVerdict, threshold: float) -> bool:
 
 def _time_ratio(comparison: Comparison, item: CellVerdict) -> None:
     """Fill ``item`` from the stored throughput comparison BASE / NEW (= NEW time / BASE
-    time: the stored pair in the other direction would give the exact reciprocal).
-
-    The gate's ratio and interval are the 20%-trimmed ones of the pass ratios
-    (``stats.trimmed_ratio``), not the stored Student interval: on a runner with a busy
-    core, one pass in six now and then lands 7-13% off the others, and its weight in s
-    hid a 5% slowdown in 2 of 10 gates (DESIGN.md "A/B of two builds")."""
+    time: the stored pair in the other direction would give the exact reciprocal)."""
+    item.time_ratio = comparison.ratio
+    ci = comparison.ratio_ci95
+    item.ci95 = (float(ci[0]), float(ci[1])) if ci and len(ci) == 2 else None
     item.passes = comparison.passes
     item.pass_ratios = list(comparison.pass_ratios)
-    trimmed = stats.trimmed_ratio(item.pass_ratios)
-    if trimmed is None:
-        item.time_ratio, item.ci95 = comparison.ratio, None
-    else:
-        item.time_ratio, item.ci95 = trimmed.ratio, trimmed.ci95
     item.verdict = verdict(item.ci95)
 
 
@@ -369,17 +362,18 @@ POWER = 0.90
 def detectable_change(pass_ratios: Sequence[float], power: float = POWER,
                       confidence: float = 0.95) -> float | None:
     """The smallest slowdown a gate with these passes calls ``slower`` in ``power`` of runs:
-    exp((t_{1-a/2} + t_{power}) * se) - 1, se the standard error of the gate's trimmed mean
-    of the pass log ratios at its degrees of freedom (the usual power calculation for a
-    one-sample t-test). None below two passes."""
-    trimmed = stats.trimmed_ratio(pass_ratios, confidence)
-    if trimmed is None or trimmed.df < 1:
+    exp((t_{1-a/2} + t_{power}) * s / sqrt(n)) - 1, s the standard deviation of the pass log
+    ratios (the usual power calculation for a one-sample t-test). None below two passes."""
+    logs = [math.log(r) for r in pass_ratios if r > 0 and math.isfinite(r)]
+    if len(logs) < 2:
         return None
     from scipy.stats import t as student_t
 
-    reach = (float(student_t.ppf(0.5 + confidence / 2, trimmed.df))
-             + float(student_t.ppf(power, trimmed.df)))
-    return math.exp(reach * trimmed.stde) - 1
+    mean = sum(logs) / len(logs)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (len(logs) - 1))
+    df = len(logs) - 1
+    reach = (float(student_t.ppf(0.5 + confidence / 2, df)) + float(student_t.ppf(power, df)))
+    return math.exp(reach * sd / math.sqrt(len(logs))) - 1
 
 
 @dataclass

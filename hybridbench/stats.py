@@ -229,48 +229,6 @@ def paired_ratio(numerators: Sequence[float], denominators: Sequence[float],
                        int(logs.size), ratios)
 
 
-#: the share of passes cut from each end by ``trimmed_ratio`` (Wilcox's usual 20%)
-TRIM = 0.2
-#: below this many passes nothing is trimmed (20% of 4 rounds to one pass a side, leaving
-#: two and a t with one degree of freedom)
-TRIM_MIN_PASSES = 5
-
-
-@dataclass(frozen=True)
-class TrimmedRatio:
-    """A ratio from the 20%-trimmed mean of its pass log ratios (``trimmed_ratio``)."""
-
-    ratio: float
-    ci95: tuple[float, float]
-    #: the standard error of the trimmed mean of the logs, and its degrees of freedom
-    stde: float
-    df: int
-
-
-def trimmed_ratio(pass_ratios: Sequence[float], confidence: float = 0.95) -> TrimmedRatio | None:
-    """The Tukey-McLaughlin interval of the 20%-trimmed mean of the pass log ratios
-    (``scipy.stats.mstats.trimmed_mean_ci``; Wilcox, "Introduction to Robust Estimation",
-    ch. 4): one pass spoiled by a burst on the other core, which inflates Student's s and
-    so hides a real change, is cut, and its place counts through the winsorized variance.
-    Below TRIM_MIN_PASSES passes it is the plain Student interval of ``paired_ratio``.
-    None below two passes."""
-    logs = np.log([r for r in pass_ratios if r > 0 and math.isfinite(r)])
-    if logs.size < 2:
-        return None
-    from scipy.stats import mstats
-    from scipy.stats import t as student_t
-
-    trim = TRIM if logs.size >= TRIM_MIN_PASSES else 0.0
-    kept = mstats.trimr(logs, limits=(trim, trim), inclusive=(True, True))
-    centre = float(kept.mean())
-    df = int(kept.count()) - 1
-    stde = (float(mstats.trimmed_stde(logs, limits=(trim, trim), inclusive=(True, True)))
-            if trim else float(logs.std(ddof=1)) / math.sqrt(logs.size))
-    reach = float(student_t.ppf(0.5 + confidence / 2, df)) * stde
-    return TrimmedRatio(math.exp(centre), (math.exp(centre - reach), math.exp(centre + reach)),
-                        stde, df)
-
-
 @dataclass(frozen=True)
 class LoadShift:
     """The busy passes' ratio against the quiet passes' (geometric means)."""
