@@ -70,8 +70,9 @@ LIBRARY_SUFFIXES = (".so", ".dylib")
 #: the first bytes of the executable formats a build can be in (ELF; Mach-O 64 both ways)
 BINARY_MAGIC = (b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xfe\xed\xfa\xcf")
 #: the gate's default settings (DESIGN.md "A/B of two builds": chosen so that 10 cells fit in
-#: 3 minutes on 2 cores while the pass ratios' interval resolves a 5% change)
-DEFAULTS = {"duration_s": 2.4, "workers": 6, "rounds": 6, "warmup_s": 0.15,
+#: 3 minutes on 2 cores while the pass ratios' interval resolves a 5% change; 8 passes, not 6:
+#: with 6 a 5% slowdown was missed in 2 of 10 gates beside a busy core)
+DEFAULTS = {"duration_s": 2.4, "workers": 8, "rounds": 6, "warmup_s": 0.15,
             "breakdown_s": 0.03}
 #: verdicts
 SLOWER, FASTER, UNCHANGED, UNTESTED = "slower", "faster", "unchanged", "untested"
