@@ -210,14 +210,14 @@ def recheck_plan(cells: list[Cell], plans: list[CellPlan], allocator: str) -> li
     in-process cells")."""
     sensitive = {_table(c.workload, c.size, c.concurrency, c.rate) for c in cells
                  if c.has(Kind.ALLOCATOR_SENSITIVE) and not _crossing_only(c.workload)}
-    in_process = {(c.backend, _table(c.workload, c.size, c.concurrency, c.rate)) for c in cells
-                  if _in_range(c.backend_info.get("profile") or {})}
-    done = {(p.workload, p.size, p.backend, p.concurrency, p.rate) for p in plans
+    wanted = {(_table(c.workload, c.size, c.concurrency, c.rate), c.backend) for c in cells
+              if _table(c.workload, c.size, c.concurrency, c.rate) in sensitive
+              and _in_range(c.backend_info.get("profile") or {})}
+    done = {(_table(p.workload, p.size, p.concurrency, p.rate), p.backend) for p in plans
             if p.allocator == allocator}
+    todo = wanted - done
     chosen = [replace(p, allocator=allocator) for p in plans
-              if _table(p.workload, p.size, p.concurrency, p.rate) in sensitive
-              and (p.backend, _table(p.workload, p.size, p.concurrency, p.rate)) in in_process
-              and (p.workload, p.size, p.backend, p.concurrency, p.rate) not in done]
+              if (_table(p.workload, p.size, p.concurrency, p.rate), p.backend) in todo]
     return list(dict.fromkeys(chosen))
 
 
@@ -230,7 +230,7 @@ def _in_range(profile: dict[str, Any]) -> bool:
 
 def _crossing_only(workload: str) -> bool:
     try:
-        return bool(getattr(get_workload(workload), "crossing_only", False))
+        return get_workload(workload).crossing_only
     except WorkloadError:
         return False
 

@@ -400,8 +400,8 @@ def build_run(results: Results, baseline: str | None = None,
     views = []
     ratios = Ratios.of(results)
     for name, tables in workloads.items():
-        groups = [_group(name, size, members, chosen, ratios,
-                          allocator if several else None, reason if chosen else None)
+        groups = [_group(name, size, members, chosen, reason, ratios,
+                          allocator if several else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
         views.append(WorkloadView(name, groups))
@@ -424,13 +424,14 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
     return entry
 
 
-def _group(workload: str, size: str, entries: list[Entry], requested: str | None,
-           ratios: Ratios, allocator: str | None = None, why: str | None = None) -> Group:
+def _group(workload: str, size: str, entries: list[Entry], requested: str | None, why: str,
+           ratios: Ratios, allocator: str | None = None) -> Group:
+    """One table's decision; ``why`` is the run's reason for a ``requested`` baseline."""
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
     group = Group(workload, size, entries, allocator, ratios=ratios)
     group.baseline = group_baseline(group.lowest, requested)
     group.baseline_name = group.baseline.cell.backend if group.baseline else None
-    group.baseline_why = (why or "chosen with --baseline") if requested else STRONGEST_PYTHON
+    group.baseline_why = why if requested else STRONGEST_PYTHON
     for entry in entries:
         base = next((b for b in entries if b.cell.backend == group.baseline_name and b.ok
                      and (b.cell.concurrency, b.cell.mode) == (entry.cell.concurrency,
