@@ -422,6 +422,8 @@ backend = hybridbench.open_backend(sys.argv[1])
 backend.start()
 print(backend.processes()["server"], flush=True)
 mode = sys.argv[2]
+if mode in ("normal", "exception"):
+    sys.stdin.readline()  # the test's go-ahead: it has seen the server alive
 if mode == "exception":
     raise RuntimeError("boom")
 if mode == "normal":
@@ -439,13 +441,18 @@ EXITS += [pytest.param("grpc-go", mode, id=f"grpc-go-{mode}", marks=GO.marks)
 
 @pytest.mark.parametrize(("name", "mode"), EXITS)
 def test_no_server_outlives_the_harness(name, mode):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, name, mode], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
+    # A child that exits or raises waits for a line on stdin first: without that go-ahead a
+    # loaded machine let the "normal" child exit (and stop its server) before the test had
+    # looked at the server (seen 2026-12-06 at load 10). The others sleep until signalled.
+    child = subprocess.Popen([sys.executable, "-c", CHILD, name, mode], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = child.stdout.readline().decode().strip()
         assert line.isdigit(), (line, child.stderr.read().decode())
         server_pid = int(line)
         assert psutil.Process(server_pid).is_running()
+        child.stdin.write(b"go\n")
+        child.stdin.close()
         if mode in ("sigint", "sigterm", "sigkill"):
             child.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM,
                                "sigkill": signal.SIGKILL}[mode])
