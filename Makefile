@@ -17,40 +17,47 @@ PYTEST_WORKERS ?= auto
 # Every step below is a stage of scripts/stages.py: it prints its time and the load average at
 # its start, and .ci/run puts them all in one table (README "Tests", "CI").
 STAGE  := $(PYTHON) scripts/stages.py run
-# `make test`'s cargo test: the release profile without LTO, 16 codegen units, incremental
-# (`release-tests`, native/Cargo.toml: after a touch of kernels/src/lib.rs the test build took
-# 2 s instead of 314 s of fat-LTO links with `--release`; its dependencies are compiled once,
-# in target/release-tests), one invocation for the whole workspace, timed per crate
-CARGO_TEST_ARGS ?= --profile release-tests --workspace --lib --bins --tests
+# `make test`'s cargo test: the release profile, the install's own (no LTO), so that the test
+# build reuses the dependencies `make install` compiled (native/Cargo.toml); one invocation for
+# the whole workspace, timed per crate. For a Rust edit loop, CARGO_TEST_ARGS="--profile
+# release-tests --workspace --lib --bins --tests" rebuilds incrementally (2 s after a touch).
+CARGO_TEST_ARGS ?= --release --workspace --lib --bins --tests
 
 .PHONY: install run test test-fast test-rust lint clean go-server go-proto
 
 install: $(STAMP)
 
 # Five steps, each announced and timed (the first build is long and must not look like a hang):
-# the venv; the Python dependencies without the native parts; the Rust artefacts (pip -v, so
-# that cargo's "Compiling ..." lines show); the Go server; pillow-simd.
+# the venv; the Python dependencies without the native parts; then three at once: the Rust
+# artefacts (pip -v, so that cargo's "Compiling ..." lines show), the Go server and pillow-simd.
+# The last two need only what step 2 installed, and the Rust build leaves a core idle for much
+# of its time (build scripts, the last crates of one codegen unit each), so they run beside it
+# and print their output after it (README "Where the time goes").
 # The build requirements of pyproject.toml's [build-system] go into the venv with the
 # dependencies, and both pip installs of hybridbench build without isolation: pip would
 # otherwise make and fill a fresh build environment (setuptools-rust, grpcio-tools...) for each.
 # HYBRIDBENCH_SKIP_GO keeps the Go build out of the two pip steps, so that it is a stage of its
 # own (it writes the binary, or why there is none, as setup.py's build_py would).
-# pillow-simd goes in last, by force and without the wheel cache: matplotlib and others depend
-# on "pillow", which would otherwise replace it (both install as PIL). The check at the end
-# fails the install if the plain Pillow is what Python imports.
+# pillow-simd goes in by force: matplotlib and others depend on "pillow", which would otherwise
+# replace it (both install as PIL); pip's wheel cache keeps the wheel it compiles, so a second
+# clone on the same machine installs it in seconds. The check at the end fails the install if
+# the plain Pillow is what Python imports.
 $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backends/ffi/_build.py)
 	@echo "==> [1/5] Python virtual environment in $(VENV)"
 	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet --upgrade pip'
 	@echo "==> [2/5] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
 	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"'
-	@echo "==> [3/5] the Rust artefacts: the kernels' C-ABI library and gRPC server, the idiomatic library of ffi-idiomatic"
-	@echo "    (one cargo build --release of native/; some 120 crates: minutes on 2 cores the first time, seconds afterwards;"
-	@echo "    pip is verbose here so that cargo's progress shows)"
-	$(STAGE) "install: Rust artefacts" -- env HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --verbose --no-deps --no-build-isolation -e .
-	@echo "==> [4/5] the Go server (go build, if Go is here)"
-	$(STAGE) "install: Go server" -- $(BIN)/python scripts/build_go.py
-	@echo "==> [5/5] pillow-simd in place of Pillow (compiled from source: a minute or two)"
-	$(STAGE) "install: pillow-simd" -- $(BIN)/python -m pip install --quiet --force-reinstall --no-deps --no-cache-dir pillow-simd
+	@echo "==> [3-5/5] at once: the Rust artefacts (cargo's progress below), the Go server and pillow-simd"
+	@echo "    (their output follows the Rust build's; one cargo build --release of native/, some 120 crates:"
+	@echo "    minutes on 2 cores the first time, seconds afterwards; pip is verbose so that cargo's progress shows)"
+	@logs=$(VENV)/install-logs; mkdir -p $$logs; \
+	$(STAGE) "install: Go server" -- $(BIN)/python scripts/build_go.py >$$logs/go.log 2>&1 & go=$$!; \
+	$(STAGE) "install: pillow-simd" -- $(BIN)/python -m pip install --quiet --force-reinstall --no-deps pillow-simd >$$logs/pillow-simd.log 2>&1 & pillow=$$!; \
+	$(STAGE) "install: Rust artefacts" -- env HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --verbose --no-deps --no-build-isolation -e .; rust=$$?; \
+	wait $$go; go=$$?; wait $$pillow; pillow=$$?; \
+	echo "==> [4/5] the Go server (go build, if Go is here)"; cat $$logs/go.log; \
+	echo "==> [5/5] pillow-simd in place of Pillow"; cat $$logs/pillow-simd.log; \
+	test $$rust = 0 && test $$go = 0 && test $$pillow = 0
 	$(BIN)/python -c "import PIL, importlib.metadata as m; m.version('pillow-simd'); print('PIL', PIL.__version__, 'from pillow-simd')"
 	touch $(STAMP)
 	@echo "==> installed; 'make run' measures (about 14 minutes on 2 cores), 'make test' tests"
@@ -70,7 +77,7 @@ ifdef HAVE_GO
 	$(STAGE) "go test" -- sh -c 'cd go && go test ./...'
 endif
 
-## cargo test of the whole workspace: the build of the test binaries (no LTO), then each crate's tests
+## cargo test of the whole workspace: the build of the test binaries (sharing the install's), then each crate's tests
 test-rust:
 	cd native && $(PYTHON) ../scripts/cargo_tests.py $(CARGO_TEST_ARGS)
 

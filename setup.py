@@ -4,7 +4,7 @@
 
 * from the one Rust kernel crate ``native/kernels`` (crate ``hybridbench-kernels``, built on the
   SDK ``native/sdk``), through setuptools-rust, with the release profile of
-  ``native/Cargo.toml`` (opt-level 3, fat LTO, one codegen unit; its comment has the A/B):
+  ``native/Cargo.toml`` (opt-level 3, no LTO, one codegen unit; its comment has the A/B):
 
   * its ``cdylib``, the C-ABI library, installed as
     ``hybridbench/backends/ffi/libhybridbench_ffi<EXT_SUFFIX>`` (setuptools-rust copies the

@@ -35,7 +35,7 @@ def package_name(message: dict) -> str:
 
 def build(args: list[str]) -> tuple[int, dict[str, str]]:
     """Build the test binaries; return cargo's code and {binary file name: package}."""
-    load, start = stages.load_average(), time.monotonic()
+    load, start, started = stages.load_average(), time.monotonic(), time.time()
     done = subprocess.run(["cargo", "test", *args, "--no-run",
                            "--message-format=json-render-diagnostics"],
                           stdout=subprocess.PIPE, text=True)
@@ -45,7 +45,7 @@ def build(args: list[str]) -> tuple[int, dict[str, str]]:
         if message.get("reason") == "compiler-artifact" and message.get("executable"):
             owners[Path(message["executable"]).name] = package_name(message)
     seconds = time.monotonic() - start
-    stages.record("cargo test: build", seconds, load, done.returncode)
+    stages.record("cargo test: build", seconds, load, done.returncode, started)
     print(f"==> stage cargo test: build: {seconds:.1f} s (load {load:.2f} at start)", flush=True)
     return done.returncode, owners
 
@@ -53,8 +53,9 @@ def build(args: list[str]) -> tuple[int, dict[str, str]]:
 def run(args: list[str], owners: dict[str, str]) -> int:
     spent: dict[str, float] = {}
     loads: dict[str, float] = {}
+    began: dict[str, float] = {}
     current, since = "cargo test: start", time.monotonic()
-    loads[current] = stages.load_average()
+    loads[current], began[current] = stages.load_average(), time.time()
     proc = subprocess.Popen(["cargo", "test", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
     assert proc.stdout is not None
@@ -67,10 +68,11 @@ def run(args: list[str], owners: dict[str, str]) -> int:
             owner = owners.get(Path(found["path"]).name, "other")
             current, since = f"cargo test: {owner}", now
             loads.setdefault(current, stages.load_average())
+            began.setdefault(current, time.time())
     code = proc.wait()
     spent[current] = spent.get(current, 0.0) + time.monotonic() - since
     for name, seconds in spent.items():
-        stages.record(name, seconds, loads[name], code)
+        stages.record(name, seconds, loads[name], code, began[name])
         print(f"==> stage {name}: {seconds:.1f} s (load {loads[name]:.2f} at start)")
     return code
 

@@ -5,8 +5,9 @@
 
 `run` runs COMMAND, prints "==> stage NAME: S s (load L at start)" and, when
 $HYBRIDBENCH_STAGES names a file, appends a row to it (stage, seconds, the 1-minute load
-average at its start, exit code); it exits with COMMAND's code. `table` prints that file as a
-table (stages in the order they ran), the whole run's time (from --started, the run's start),
+average at its start, exit code, start time); it exits with COMMAND's code. `table` prints that
+file as a table (stages in the order they started, with the offset of each start, since some
+run side by side: the install's Go and pillow-simd stages beside its Rust build), the whole run's time (from --started, the run's start),
 and the pytest files that took the most test time (from --junit); with --budget-s it exits 1,
 with a message saying by how much, when the whole run took longer. The load average is there
 because a busy machine stretches every stage: compare tables taken at similar loads, or use
@@ -38,34 +39,39 @@ def load_average() -> float:
         return os.getloadavg()[0]
 
 
-def record(name: str, seconds: float, load: float, code: int) -> None:
-    """Append one row to $HYBRIDBENCH_STAGES (nothing when it is not set)."""
+Row = tuple[str, float, float, int, float]
+
+
+def record(name: str, seconds: float, load: float, code: int, started: float) -> None:
+    """Append one row to $HYBRIDBENCH_STAGES (nothing when it is not set). One short write
+    in append mode: stages running side by side do not interleave their rows."""
     path = os.environ.get(ENV)
     if path:
         with open(path, "a", encoding="utf-8") as out:
-            out.write(f"{name}\t{seconds:.1f}\t{load:.2f}\t{code}\n")
+            out.write(f"{name}\t{seconds:.1f}\t{load:.2f}\t{code}\t{started:.3f}\n")
 
 
 def run(name: str, command: list[str]) -> int:
-    load, start = load_average(), time.monotonic()
+    load, start, started = load_average(), time.monotonic(), time.time()
     try:
         code = subprocess.call(command)
     except OSError as exc:
         print(f"stages: cannot run {command[0]!r}: {exc}", file=sys.stderr)
         code = 127
     seconds = time.monotonic() - start
-    record(name, seconds, load, code)
+    record(name, seconds, load, code, started)
     status = "" if code == 0 else f", FAILED (exit {code})"
     print(f"==> stage {name}: {seconds:.1f} s (load {load:.2f} at start){status}", flush=True)
     return code
 
 
-def read_rows(path: Path) -> list[tuple[str, float, float, int]]:
+def read_rows(path: Path) -> list[Row]:
+    """The rows in the order their stages started."""
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        name, seconds, load, code = line.split("\t")
-        rows.append((name, float(seconds), float(load), int(code)))
-    return rows
+        name, seconds, load, code, started = line.split("\t")
+        rows.append((name, float(seconds), float(load), int(code), float(started)))
+    return sorted(rows, key=lambda r: r[4])
 
 
 def pytest_files(junit: Path) -> list[tuple[str, float, int]]:
@@ -82,15 +88,17 @@ def pytest_files(junit: Path) -> list[tuple[str, float, int]]:
     return sorted(((f, s, count[f]) for f, s in seconds.items()), key=lambda r: -r[1])
 
 
-def table(rows: list[tuple[str, float, float, int]], started: float | None,
-          budget: float | None, junit: Path | None) -> int:
-    width = max([len(r[0]) for r in rows] + [len("stage")])
-    print(f"{'stage':<{width}}  {'seconds':>8}  {'load':>5}  status")
-    for name, seconds, load, code in rows:
-        print(f"{name:<{width}}  {seconds:8.1f}  {load:5.2f}  {'ok' if code == 0 else code}")
+def table(rows: list[Row], started: float | None, budget: float | None,
+          junit: Path | None) -> int:
+    width = max([len(r[0]) for r in rows] + [len("(sum of stages)")])
+    origin = started if started else min((r[4] for r in rows), default=0.0)
+    print(f"{'stage':<{width}}  {'seconds':>8}  {'from':>7}  {'load':>5}  status")
+    for name, seconds, load, code, begun in rows:
+        print(f"{name:<{width}}  {seconds:8.1f}  {begun - origin:7.0f}  {load:5.2f}  "
+              f"{'ok' if code == 0 else code}")
     staged = sum(r[1] for r in rows)
     total = time.time() - started if started else staged
-    print(f"{'(stages)':<{width}}  {staged:8.1f}")
+    print(f"{'(sum of stages)':<{width}}  {staged:8.1f}  (side-by-side stages overlap)")
     print(f"{'whole run':<{width}}  {total:8.1f}  load now {load_average():.2f}, "
           f"{os.cpu_count()} cores")
     if junit and junit.is_file():

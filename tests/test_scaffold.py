@@ -8,15 +8,9 @@ from hybridbench's Cargo.lock, and the SDK asks for the features the workspace t
 dependencies; the SDK itself compiles again because cargo keys a path crate by its path
 relative to the workspace root).
 
-It builds with the profile of ``make test``'s cargo test, ``release-tests`` of native/Cargo.toml
-(the release profile without LTO, incremental), given to cargo and setuptools-rust through the
-environment (tests/cargo_profile.py), and so shares that build's
-dependencies: the template's own release profile (fat LTO, checked equal to hybridbench's in
-``test_the_project_is_complete_and_filled_in``) made setuptools-rust's two cargo invocations two
-fat-LTO builds, 25 s of the install (45 s after an edit of the SDK) against 3.2 s (3.7 s); the
-whole test, interleaved, 57 s (SDK edited) and 40 s against 18 s and 20 s (2 cores, load average
-1.4-2.0, 2026-12-06). Fat LTO's effect on the C ABI's exports is covered by the tests
-of hybridbench's own library, built by the same SDK macro with fat LTO.
+It builds with the template's release profile, hybridbench's own (no LTO, checked equal in
+``test_the_project_is_complete_and_filled_in``), in hybridbench's target directory, and so reuses
+the dependencies the install compiled: only the SDK and the plug-in crate compile.
 """
 
 from __future__ import annotations
@@ -29,7 +23,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import cargo_profile  # tests/cargo_profile.py
 import pytest
 
 from hybridbench import cli, scaffold
@@ -61,8 +54,7 @@ def test_the_project_is_complete_and_filled_in(tmp_path):
         text = (target / name).read_text()
         assert "${" not in text and "__pkg__" not in text, name
     assert f'path = "{scaffold.sdk_dir()}"' in (target / "rust" / "Cargo.toml").read_text()
-    # the plug-in ships with hybridbench's own release profile (the end-to-end test below
-    # builds with the tests' profile instead)
+    # the plug-in ships with hybridbench's own release profile (and so shares its build)
     ours = tomllib.loads((ROOT / "native" / "Cargo.toml").read_text())["profile"]["release"]
     theirs = tomllib.loads((target / "rust" / "Cargo.toml").read_text())["profile"]
     assert theirs["release"] == ours
@@ -121,7 +113,7 @@ def test_scaffold_installs_and_runs_on_every_pattern(tmp_path):
     project = scaffold.create("wordfreq", tmp_path / "wordfreq")
     site = tmp_path / "site"
     env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target"),
-           "PYTHONPATH": str(site), **cargo_profile.env()}
+           "PYTHONPATH": str(site)}
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
          "--target", str(site), str(project)],
