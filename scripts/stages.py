@@ -3,15 +3,15 @@
     python3 scripts/stages.py run NAME -- COMMAND...    # run one stage, time it
     python3 scripts/stages.py table [--started EPOCH] [--budget-s N] [--junit FILE]
 
-`run` runs COMMAND, prints "==> stage NAME: S s (load L at start)" and, when
-$HYBRIDBENCH_STAGES names a file, appends a row to it (stage, seconds, the 1-minute load
-average at its start, exit code, start time); it exits with COMMAND's code. `table` prints that
-file as a table (stages in the order they started, with the offset of each start, since some
-run side by side: the install's Go and pillow-simd stages beside its Rust build), the whole run's time (from --started, the run's start),
-and the pytest files that took the most test time (from --junit); with --budget-s it exits 1,
-with a message saying by how much, when the whole run took longer. The load average is there
-because a busy machine stretches every stage: compare tables taken at similar loads, or use
-ratios of stages measured side by side.
+`run` runs COMMAND, prints "==> stage NAME: S s (load L at start)" and, when $HYBRIDBENCH_STAGES
+names a file, appends a row to it (stage, seconds, the 1-minute load average at its start, exit
+code, start time); it exits with COMMAND's code. `table` prints that file as a table (stages in
+the order they started, with the offset of each start, since some run side by side: the
+install's Go and pillow-simd stages beside its Rust build), the whole run's time (from
+--started, the run's start), and the pytest files that took the most test time (from --junit);
+with --budget-s it exits 1, with a message saying by how much, when the whole run took longer.
+The load average is there because a busy machine stretches every stage: compare tables taken at
+similar loads, or use ratios of stages measured side by side.
 
 Standard library only: the install's first stages run before the virtual environment exists.
 """
