@@ -36,8 +36,9 @@ install: $(STAMP)
 # The build requirements of pyproject.toml's [build-system] go into the venv with the
 # dependencies, and both pip installs of hybridbench build without isolation: pip would
 # otherwise make and fill a fresh build environment (setuptools-rust, grpcio-tools...) for each.
-# HYBRIDBENCH_SKIP_GO keeps the Go build out of the two pip steps, so that it is a stage of its
-# own (it writes the binary, or why there is none, as setup.py's build_py would).
+# HYBRIDBENCH_SKIP_GO=separate keeps the Go build out of the two pip steps and leaves its
+# output alone: the Go stage (beside the Rust one) writes the binary, or why there is none, as
+# setup.py's build_py would.
 # pillow-simd goes in by force: matplotlib and others depend on "pillow", which would otherwise
 # replace it (both install as PIL); pip's wheel cache keeps the wheel it compiles, so a second
 # clone on the same machine installs it in seconds. The check at the end fails the install if
@@ -46,14 +47,14 @@ $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backen
 	@echo "==> [1/5] Python virtual environment in $(VENV)"
 	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet --upgrade pip'
 	@echo "==> [2/5] hybridbench and its Python dependencies (pip, quiet; a minute or two the first time)"
-	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"'
+	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=separate $(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"'
 	@echo "==> [3-5/5] at once: the Rust artefacts (cargo's progress below), the Go server and pillow-simd"
 	@echo "    (their output follows the Rust build's; one cargo build --release of native/, some 120 crates:"
 	@echo "    minutes on 2 cores the first time, seconds afterwards; pip is verbose so that cargo's progress shows)"
 	@logs=$(VENV)/install-logs; mkdir -p $$logs; \
 	$(STAGE) "install: Go server" -- $(BIN)/python scripts/build_go.py >$$logs/go.log 2>&1 & go=$$!; \
 	$(STAGE) "install: pillow-simd" -- $(BIN)/python -m pip install --quiet --force-reinstall --no-deps pillow-simd >$$logs/pillow-simd.log 2>&1 & pillow=$$!; \
-	$(STAGE) "install: Rust artefacts" -- env HYBRIDBENCH_SKIP_GO=1 $(BIN)/python -m pip install --verbose --no-deps --no-build-isolation -e .; rust=$$?; \
+	$(STAGE) "install: Rust artefacts" -- env HYBRIDBENCH_SKIP_GO=separate $(BIN)/python -m pip install --verbose --no-deps --no-build-isolation -e .; rust=$$?; \
 	wait $$go; go=$$?; wait $$pillow; pillow=$$?; \
 	echo "==> [4/5] the Go server (go build, if Go is here)"; cat $$logs/go.log; \
 	echo "==> [5/5] pillow-simd in place of Pillow"; cat $$logs/pillow-simd.log; \

@@ -33,7 +33,9 @@ each artefact is kept.
 
 Set ``HYBRIDBENCH_SKIP_NATIVE=1`` to skip the Rust parts (the ``ffi`` and ``grpc`` backends then
 report themselves unavailable with the reason; ``grpc-py`` still works), and
-``HYBRIDBENCH_SKIP_GO=1`` to skip the Go server.
+``HYBRIDBENCH_SKIP_GO=1`` to skip the Go server (``grpc-go`` then says so). ``make install``
+sets ``HYBRIDBENCH_SKIP_GO=separate``: it builds the Go server in a step of its own, beside the
+Rust build, so this build leaves ``backends/grpc/bin/`` untouched.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ class build_py_with_proto(build_py):
 
     def run(self) -> None:
         _load("_codegen").generate()
-        _load("_gobuild").build(version=self.distribution.get_version())
+        if os.environ.get("HYBRIDBENCH_SKIP_GO") != "separate":
+            _load("_gobuild").build(version=self.distribution.get_version())
         super().run()
 
 
@@ -112,7 +115,8 @@ def cargo_build_once(cargo: str = "cargo") -> dict[tuple[Path, str], str]:
 
 
 native = os.environ.get("HYBRIDBENCH_SKIP_NATIVE", "") not in ("1", "true", "yes")
-go = shutil.which("go") and os.environ.get("HYBRIDBENCH_SKIP_GO", "") not in ("1", "true", "yes")
+go = shutil.which("go") and os.environ.get("HYBRIDBENCH_SKIP_GO", "") not in (
+    "1", "true", "yes", "separate")
 
 kwargs: dict = {"cmdclass": {"build_py": build_py_with_proto}}
 if go:

@@ -2,7 +2,7 @@
 
     python scripts/build_go.py
 
-`make install` builds hybridbench with HYBRIDBENCH_SKIP_GO=1 and then runs this, so that the
+`make install` builds hybridbench with HYBRIDBENCH_SKIP_GO=separate and runs this, so that the
 Go build is a timed stage of its own (run beside the Rust build, whose pip step reinstalls
 hybridbench's metadata: so the version comes from pyproject.toml, not from the installed
 package). The same `backends/grpc/_gobuild.py` does the work, with that version stamped in, as
