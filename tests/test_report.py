@@ -7,13 +7,14 @@ import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hybridbench import results
-from hybridbench.report import html, markdown, model
+from hybridbench.report import charts, html, markdown, model
 from hybridbench.results import OK
 
 FIXTURE = Path(__file__).parent / "data" / "sample-results.json"
@@ -223,3 +224,46 @@ def test_markdown_escapes_hostile_labels_and_messages(sample: results.Results) -
         rows = [line for line in block.splitlines() if line.startswith("|")]
         assert len({_table_columns(line) for line in rows}) <= 1, rows
     assert not any(line.startswith("## not") for line in text.splitlines())
+
+
+class _IdsAndReferences(HTMLParser):
+    """Every element id of a page, and every in-page reference (``href="#x"``, ``url(#x)``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "id":
+                self.ids.append(value)
+            elif name in ("href", "xlink:href") and value.startswith("#"):
+                self.references.append(value[1:])
+            self.references += re.findall(r"url\(#([^)]+)\)", value)
+
+
+def test_united_report_has_unique_ids_and_every_reference_resolves(
+        sample: results.Results) -> None:
+    second = copy.deepcopy(sample)
+    second.created = "a second run"
+    parser = _IdsAndReferences()
+    parser.feed(html.render([sample, second]))
+    repeated = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+    assert parser.ids and not repeated, repeated[:10]
+    # clip paths and markers of charts, and the page's own section links
+    assert len(parser.references) > 100
+    missing = sorted(set(parser.references) - set(parser.ids))
+    assert not missing, missing[:10]
+
+
+def test_unique_ids_leave_colours_and_foreign_references_alone() -> None:
+    svg = ('<svg><clipPath id="p1"><rect/></clipPath><g id="axes_1" clip-path="url(#p1)">'
+           '<use xlink:href="#m2" fill="#0072b2"/><path id="m2"/><a href="#elsewhere"/></g>'
+           '</svg>')
+    renamed = charts.with_unique_ids(svg, "chart7-")
+    assert 'id="chart7-p1"' in renamed and 'url(#chart7-p1)' in renamed
+    assert 'id="chart7-axes_1"' in renamed and 'xlink:href="#chart7-m2"' in renamed
+    assert 'fill="#0072b2"' in renamed and 'href="#elsewhere"' in renamed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -354,6 +355,28 @@ def to_svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE for inline use
+
+
+#: an element id, and every way an SVG refers to one: ``url(#x)`` (clip paths, patterns) and
+#: ``href="#x"`` (also ``xlink:href``, matplotlib's markers)
+_ID_OR_REFERENCE = re.compile(r'(\bid="|\bhref="#|url\(#)([^")]+)')
+_DEFINED_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def with_unique_ids(svg: str, prefix: str) -> str:
+    """``svg`` with ``prefix`` before every id it defines and every reference to one.
+
+    matplotlib numbers its ids per figure (``figure_1``, ``axes_1``, ``legend_1``) and, with a
+    fixed hash salt, names clip paths alike across figures: several charts inline in one page
+    would repeat ids, and a clip path could resolve to another chart's. Only ids the SVG
+    defines are renamed, so a colour such as ``fill="#0072b2"`` is never touched."""
+    defined = set(_DEFINED_ID.findall(svg))
+
+    def rename(match: re.Match[str]) -> str:
+        lead, name = match.groups()
+        return lead + (prefix + name if name in defined else name)
+
+    return _ID_OR_REFERENCE.sub(rename, svg)
 
 
 def to_png(fig: Figure, path: Path) -> Path:
