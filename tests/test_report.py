@@ -267,3 +267,42 @@ def test_unique_ids_leave_colours_and_foreign_references_alone() -> None:
     assert 'id="chart7-p1"' in renamed and 'url(#chart7-p1)' in renamed
     assert 'id="chart7-axes_1"' in renamed and 'xlink:href="#chart7-m2"' in renamed
     assert 'fill="#0072b2"' in renamed and 'href="#elsewhere"' in renamed
+
+
+def _with_thin_tails(sample: results.Results, cells: int) -> results.Results:
+    """``sample`` with a thin-tail warning on ``cells`` cells and one run-wide warning."""
+    warned = copy.deepcopy(sample)
+    for cell in [c for c in warned.cells if c.status == OK][:cells]:
+        cell.warn(results.Kind.THIN_TAIL, f"thin tail: {cell.samples} samples")
+    warned.warn(results.Kind.SHARED_CPUS, "client and server shared cores")
+    return warned
+
+
+def test_warnings_are_one_line_per_kind_with_the_cells_folded(sample: results.Results) -> None:
+    warned = _with_thin_tails(sample, 3)
+    [kind] = [k for k in model.build_run(warned).warning_kinds if k.kind == "thin_tail"]
+    assert len(kind.cells) == 3 and kind.count_line.endswith(": 3 cells")
+    page = html.render([warned])
+    section = page[page.index('<h2 id="warnings1">'):]
+    assert f"<b>{kind.count_line}</b><details" in section
+    folded = section[section.index("<details"):section.index("</details>")]
+    assert all(where in folded for where, _ in kind.cells)
+    assert "client and server shared cores" in section[:section.index("<details")]
+    text = markdown.render([warned])
+    assert f"> warning: {markdown.text(kind.count_line)}" in text
+    assert "<details><summary>the cells</summary>" in text
+
+
+def test_terminal_counts_warned_cells_instead_of_naming_them(sample: results.Results) -> None:
+    from rich.console import Console
+
+    from hybridbench.report import terminal
+
+    warned = _with_thin_tails(sample, 3)
+    console = Console(record=True, width=200)
+    terminal.print_warnings(model.build_run(warned), console)
+    printed = console.export_text()
+    assert "thin tail (fewer than" in printed and ": 3 cells" in printed
+    assert "warning: client and server shared cores" in printed
+    named = [c for c in warned.cells if c.has(results.Kind.THIN_TAIL)]
+    assert not any(f"{c.workload} {c.size} on {c.backend}" in printed for c in named)

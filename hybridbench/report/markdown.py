@@ -137,13 +137,17 @@ def _ladder_lines(group: model.Group) -> list[str]:
 
 
 def _warning_lines(run: model.RunView) -> list[str]:
-    lines = []
-    for kind, items in run.notices.items():
-        title = model.KIND_TITLES.get(kind, kind)
-        for where, notice in items:
-            prefix = "" if where == "run" else f"{where}: "
-            lines.append(f"> warning ({text(title)}): {text(prefix + notice.message)}"
-                         if kind != "note" else f"> warning: {text(prefix + notice.message)}")
+    """Run-wide warnings in full; per kind, one line with the count of its cells, the cells
+    in a ``<details>`` fold (GitHub renders it; the tags are ours, the cells' words go
+    through ``text``)."""
+    kinds = run.warning_kinds
+    lines = [f"> warning: {text(message)}" for kind in kinds for message in kind.run_messages]
+    for kind in (k for k in kinds if k.cells):
+        cells = [text(f"{where}: {n.message}" if kind.detailed else where)
+                 for where, n in kind.cells]
+        lines += ["", f"> warning: {text(kind.count_line)}", "",
+                  "<details><summary>the cells</summary>", "",
+                  *(f"- {cell}" for cell in cells), "", "</details>"]
     return lines
 
 

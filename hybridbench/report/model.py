@@ -266,6 +266,10 @@ class RunView:
     #: latency against load and the capacity it implies, from open-loop cells (``--rate``)
     capacities: list[capacity.Capacity] = field(default_factory=list)
 
+    @property
+    def warning_kinds(self) -> list[WarningKind]:
+        return warning_kinds(self.notices)
+
     def capacities_of(self, workload: str) -> list[capacity.Capacity]:
         return [c for c in self.capacities if c.workload == workload]
 
@@ -837,6 +841,39 @@ KIND_TITLES = {
 #: kinds whose every message is shown, even where a reporter lists a kind's cells on one line:
 #: their evidence differs from cell to cell (which worker, by how much, where)
 DETAILED_KINDS = frozenset({Kind.NO_STEADY_STATE})
+
+
+@dataclass(frozen=True)
+class WarningKind:
+    """One kind of warning of a run: what the whole run was warned of (shown in full), and
+    the cells it concerns, which reporters count on one line and fold away: fifty cells with
+    a thin tail are one fact, not fifty."""
+
+    kind: str
+    title: str
+    #: messages about the whole run (``where`` was "run")
+    run_messages: list[str]
+    #: (the cell in words, its notice)
+    cells: list[tuple[str, Notice]]
+
+    @property
+    def count_line(self) -> str:
+        """``thin tail (fewer than ...): 72 cells``"""
+        count = len(self.cells)
+        return f"{self.title}: {count} cell{'s' if count != 1 else ''}"
+
+    @property
+    def detailed(self) -> bool:
+        """Each cell's message says something of its own (not the kind's title again)."""
+        return self.kind in DETAILED_KINDS or self.kind == Kind.NOTE
+
+
+def warning_kinds(notices: dict[str, list[tuple[str, Notice]]]) -> list[WarningKind]:
+    """The run's notices grouped by kind, in the order they were first met."""
+    return [WarningKind(kind, KIND_TITLES.get(kind, kind.replace("_", " ")),
+                        [n.message for where, n in items if where == "run"],
+                        [(where, n) for where, n in items if where != "run"])
+            for kind, items in notices.items()]
 
 
 def _notices(results: Results, entries: list[Entry]) -> dict[str, list[tuple[str, Notice]]]:

@@ -70,24 +70,22 @@ def print_headline(run: model.RunView, console: Console) -> None:
 
 
 def print_warnings(run: model.RunView, console: Console) -> None:
+    """Failed cells one line each; warnings one line per kind with the count of its cells
+    (their list is in the HTML report's warnings, folded): the terminal's last screen is the
+    decision, not fifty cell names."""
     for entry in run.problems:
         cell = entry.cell
         console.print(f"[yellow]{escape(cell.workload)}/{escape(cell.size)} "
                       f"{escape(cell.backend)}: {cell.status}:[/] {escape(cell.error or '')}")
-    for kind, items in run.notices.items():
-        for where, notice in items:
-            if where == "run":
-                console.print(f"[yellow]warning:[/] {escape(notice.message)}")
-        cells = [(where, notice) for where, notice in items if where != "run"]
-        title = model.KIND_TITLES.get(kind)
-        if title and kind != "note" and kind not in model.DETAILED_KINDS:
-            # one line per kind, so twenty thin tails do not bury the table
-            if cells:
-                console.print(f"[yellow]{escape(title)}:[/] "
-                              + escape(", ".join(where for where, _ in cells)))
-            continue
-        for where, notice in cells:
-            console.print(f"[yellow]{escape(where)}:[/] {escape(notice.message)}")
+    kinds = run.warning_kinds
+    for kind in kinds:
+        for message in kind.run_messages:
+            console.print(f"[yellow]warning:[/] {escape(message)}")
+    counted = [kind for kind in kinds if kind.cells]
+    for kind in counted:
+        console.print(f"[yellow]warning:[/] {escape(kind.count_line)}")
+    if counted:
+        console.print("[dim](which cells: the HTML report's warnings)[/]")
 
 
 def print_run(run: model.RunView, console: Console) -> None:
