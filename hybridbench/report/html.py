@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from hybridbench import capacity, thresholds
-from hybridbench.report import charts, model
+from hybridbench.report import charts, glance, model
 from hybridbench.report import formatting as fmt
 from hybridbench.results import FAILED, WRONG, Results
 from hybridbench.results import write_atomic as _write_atomic
@@ -89,7 +89,11 @@ def _loads(run: model.RunView, prefixes: Prefixes) -> dict[str, dict[str, Any]]:
 
 
 def _section(run: model.RunView, prefixes: Prefixes) -> dict[str, Any]:
-    return {"run": run, "charts": {w.name: _charts(w, prefixes) for w in run.workloads},
+    at_a_glance = glance.build(run)
+    chart = charts.glance_speedups(at_a_glance)
+    return {"run": run, "glance": at_a_glance,
+            "glance_chart": None if chart is None else _figure(chart, prefixes),
+            "charts": {w.name: _charts(w, prefixes) for w in run.workloads},
             "sweeps": _sweeps(run, prefixes), "loads": _loads(run, prefixes)}
 
 

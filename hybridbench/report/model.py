@@ -246,6 +246,9 @@ class Group:
 class WorkloadView:
     name: str
     groups: list[Group]
+    #: the workload measures the crossing alone (``Workload.crossing_only``, e.g. echo): no
+    #: engine's speed is at stake, so it gets no verdict at a glance, only its crossing cost
+    crossing_only: bool = False
 
 
 @dataclass
@@ -408,7 +411,7 @@ def build_run(results: Results, baseline: str | None = None,
                           allocator if several else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
-        views.append(WorkloadView(name, groups))
+        views.append(WorkloadView(name, groups, installed_crossing_only(name)))
     chosen = run_baseline([g for v in views for g in v.groups], chosen)
     slo = results.config.get("slo_p99_s")
     run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
@@ -655,6 +658,17 @@ def _languages(ok: list[Entry], group: Group) -> list[str]:
             claim = _published_ratio(group.workload)
             sentences.append(sentence + (f"; {claim}." if claim else "."))
     return sentences
+
+
+def installed_crossing_only(workload: str) -> bool:
+    """Whether the installed workload of that name measures the crossing alone (a workload
+    not installed here: False, it gets a verdict like any other)."""
+    from hybridbench.registry import get_workload
+
+    try:
+        return get_workload(workload).crossing_only
+    except HybridbenchError:
+        return False
 
 
 def _published_ratio(workload: str) -> str | None:
