@@ -87,6 +87,7 @@ def test_markdown_has_the_articles_table(sample: results.Results) -> None:
 def test_png_export(sample: results.Results, tmp_path: Path) -> None:
     written = html.write_pngs(model.build([sample]), tmp_path)
     assert (tmp_path / "echo-crossing-cost.png") in written
+    assert (tmp_path / "speedups.png") in written  # the headline's chart
     from PIL import Image
 
     with Image.open(written[0]) as image:

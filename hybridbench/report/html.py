@@ -42,7 +42,7 @@ _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     AFFORDABLE=thresholds.AFFORDABLE_SHARE, DOMINANT=thresholds.DOMINANT_SHARE,
                     BUSY=thresholds.BUSY_CORES, capacity_line=capacity.summary_line,
                     CAPACITY_ASSUMPTIONS=capacity.ASSUMPTIONS,
-                    article_columns=model.article_columns)
+                    article_columns=model.article_columns, CROSSING_LEAD=glance.CROSSING_LEAD)
 
 
 def _overview_cell(group: model.Group, backend: str) -> str:
@@ -120,6 +120,9 @@ def write_pngs(report: model.Report, directory: Path) -> list[Path]:
     written = []
     for index, run in enumerate(report.runs):
         prefix = f"run{index + 1}-" if len(report.runs) > 1 else ""
+        speedups = charts.glance_speedups(glance.build(run))
+        if speedups is not None:
+            written.append(charts.to_png(speedups, directory / f"{prefix}speedups.png"))
         for workload in run.workloads:
             figures = {**charts.workload_charts(workload),
                        "crossing-cost": charts.size_sweep(run, workload),

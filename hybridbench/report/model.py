@@ -411,7 +411,11 @@ def build_run(results: Results, baseline: str | None = None,
                           allocator if several else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
-        views.append(WorkloadView(name, groups, installed_crossing_only(name)))
+        crossing_only = installed_crossing_only(name)
+        if crossing_only:
+            for group in groups:
+                _crossing_only_verdict(group)
+        views.append(WorkloadView(name, groups, crossing_only))
     chosen = run_baseline([g for v in views for g in v.groups], chosen)
     slo = results.config.get("slo_p99_s")
     run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
@@ -541,6 +545,18 @@ def _decide(group: Group) -> None:
     sentences += [group.ladder.sentence()] if group.ladder else []
     group.sentences = [s for s in sentences if s] + _boundaries(ok) + _servers(ok) + \
         _languages(ok, group)
+
+
+#: the verdict of a table of a workload that measures the crossing alone
+CROSSING_ONLY = "crossing only"
+
+
+def _crossing_only_verdict(group: Group) -> None:
+    """A crossing-only workload (echo) is a probe of what crossing costs, not a hot path
+    anyone moves: its tables keep their figures and sentences but recommend nothing."""
+    if group.verdict in ("move", "stay"):
+        group.verdict, group.recommended = CROSSING_ONLY, None
+        group.pattern = "the crossing alone: no verdict"
 
 
 def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
@@ -750,9 +766,10 @@ def overall(run: RunView) -> str:
     parts = [_baselines_words(bases, run)]
     move = [g for g in groups if g.verdict == "move"]
     stay = [g for g in groups if g.verdict == "stay"]
+    decided = [g for g in groups if g.verdict != CROSSING_ONLY]
     if move:
         tiers = dict.fromkeys(g.recommended.tier for g in move if g.recommended)
-        parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(groups)} "
+        parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(decided)} "
                      f"workload sizes), best as {' or '.join(tiers)}.")
     if stay:
         kept = dict.fromkeys(g.baseline.profile.tier for g in stay if g.baseline)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hybridbench.report import formatting as fmt
-from hybridbench.report import model
+from hybridbench.report import glance, model
 from hybridbench.results import Results
 
 
@@ -61,12 +61,27 @@ def time_split_table(run: model.RunView) -> Table | None:
     return table
 
 
+def verdict_table(at_a_glance: glance.Glance) -> Table:
+    """The verdict table, compact: a cell's several lines stacked."""
+    table = Table(title="the decision at a glance", title_justify="left", header_style="bold")
+    for column in glance.COLUMNS:
+        table.add_column(column, justify="right" if column.startswith("gain") else "left")
+    for row in at_a_glance.rows:
+        colour = "green" if row.verdict == glance.MOVE else "dim"
+        table.add_row(escape(row.label), f"[{colour}]{escape(row.verdict_text)}[/]",
+                      escape("\n".join(row.gain_lines())), escape(row.baseline or "-"),
+                      escape("\n".join(row.boundary_lines())))
+    return table
+
+
 def print_headline(run: model.RunView, console: Console) -> None:
-    console.print("[bold]headline[/]")
-    console.print(escape(run.overall))
-    for group in run.groups:
-        console.print(f"  [bold]{escape(group.title)} → "
-                      f"{escape(group.pattern)}[/]: {escape(group.headline)}")
+    at_a_glance = glance.build(run)
+    console.print(verdict_table(at_a_glance))
+    for line in at_a_glance.crossings:
+        console.print(f"[bold]{escape(line.workload)}[/] {escape(glance.CROSSING_LEAD)} "
+                      f"{escape(line.text())}.")
+    console.print("[dim](the decision in sentences: the HTML report's headline, and the "
+                  "Markdown summary)[/]")
 
 
 def print_warnings(run: model.RunView, console: Console) -> None:
