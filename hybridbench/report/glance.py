@@ -22,7 +22,8 @@ from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
 from hybridbench.report.model import Entry, Group, RunView, boundary_pairs
 
-MOVE, STAY = "move", "stay"
+#: the model's verdict for a table where a move pays (``Group.verdict``)
+MOVE = "move"
 
 
 @dataclass(frozen=True)
