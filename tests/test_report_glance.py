@@ -93,7 +93,8 @@ def test_allocators_of_one_size_are_one_row() -> None:
     assert row.label == "json 1MB under glibc" and row.verdict == "move"
     [variant] = row.variants
     assert variant.allocator == "jemalloc" and variant.verdict == "stay"
-    assert row.gain_lines()[1].startswith("under jemalloc: stay, 1.3x")
+    assert row.gain_lines()[1].startswith("under jemalloc: stay, 1.3x (")
+    assert row.gain_lines()[1].endswith(") zigffi")
 
 
 def test_speedup_chart_is_log_scale_one_series_per_pattern() -> None:

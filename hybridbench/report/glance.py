@@ -111,16 +111,20 @@ class Row:
         return f"{self.workload} {self.size}{under}"
 
     def gain_lines(self) -> list[str]:
-        """``5.4x (4.7–6.2x) ffi``, then each other allocator's verdict and gain."""
-        lines = [f"{self.gain.text()} {self.gain.backend}" if self.gain else "-"]
+        """``5.4x (4.7–6.2x) ffi``, then each other allocator's verdict (where it differs)
+        and gain: ``under glibc-tuned: stay, 1.08x (1.06–1.1x) ffi``."""
+        lines = [_gain_words(self.gain)]
         for variant in self.variants:
             changed = f"{variant.verdict}, " if variant.verdict != self.verdict else ""
-            lines.append(f"under {variant.allocator}: {changed}"
-                         + (variant.gain.text() if variant.gain else "-"))
+            lines.append(f"under {variant.allocator}: {changed}{_gain_words(variant.gain)}")
         return lines
 
     def boundary_lines(self) -> list[str]:
         return [b.text() for b in self.boundaries] or ["-"]
+
+
+def _gain_words(gain: Gain | None) -> str:
+    return f"{gain.text()} {gain.backend}" if gain else "-"
 
 
 @dataclass(frozen=True)
