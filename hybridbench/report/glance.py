@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from hybridbench.report import decision
 from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
-from hybridbench.report.model import Entry, Group, RunView, boundary_pairs
+from hybridbench.report.model import Entry, Group, RunView, boundary_cost, boundary_pairs
 
 #: the model's verdict for a table where a move pays (``Group.verdict``)
 MOVE = "move"
@@ -221,12 +221,12 @@ def boundaries(group: Group, pairs: list[tuple[Entry, Entry]]) -> list[Boundary]
     """The service boundary of each same-engine (service, in-process) pair of the group."""
     found = []
     for service, twin in pairs:
-        if service.per_call_ns is None or twin.per_call_ns is None:
-            continue
-        cost = decision.difference(service.per_call_ns, twin.per_call_ns)
-        found.append(Boundary(service.cell.backend, twin.cell.backend,
-                              decision.boundary_verdict(cost, service.per_call_ns.value), cost,
-                              service.per_call_ns.value))
+        measured = boundary_cost(service, twin)  # the model's, as its sentences use it
+        if measured is not None:
+            cost, service_call_ns = measured
+            found.append(Boundary(service.cell.backend, twin.cell.backend,
+                                  decision.boundary_verdict(cost, service_call_ns), cost,
+                                  service_call_ns))
     return found
 
 
@@ -254,6 +254,7 @@ def crossing_line(workload: str, groups: list[Group]) -> CrossingLine:
 
 
 def build(run: RunView) -> Glance:
+    """The decision at a glance of one run (one result file) of the report model."""
     rows, crossings = [], []
     for workload in run.workloads:
         if workload.crossing_only:
