@@ -88,7 +88,7 @@ test-fast: install
 
 lint: install
 	$(STAGE) "lint: ruff" -- $(BIN)/ruff check .
-	$(STAGE) "lint: mypy" -- $(BIN)/mypy hybridbench backends workloads
+	$(STAGE) "lint: mypy" -- $(BIN)/mypy
 	$(STAGE) "lint: clippy" -- sh -c 'cd native && cargo clippy --release --all-targets --quiet -- -D warnings'
 ifdef HAVE_GO
 	$(STAGE) "lint: go vet, gofmt" -- sh -c 'cd go && go vet ./... && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }'

@@ -1,7 +1,7 @@
 """nox sessions: tests, lint, one benchmark session per backend, the report, and asv.
 
     nox -s tests                 # the test suite
-    nox -s lint                  # ruff + mypy
+    nox -s lint                  # ruff + mypy, as `make lint` runs them
     nox -s bench-ffi -- --quick  # one backend on every workload; extra args go to `hybridbench run`
     nox -s report                # every results/*.json into reports/all.html
     nox -s asv -- run --quick    # asv in its own environments
@@ -13,15 +13,27 @@ depending on plain "pillow" (matplotlib does) would otherwise replace it (DESIGN
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_existing_virtualenvs = True
 PYTHON = "3.11"
+PYPROJECT = tomllib.loads((Path(__file__).parent / "pyproject.toml").read_text("utf-8"))
+
+
+def registered_backends() -> list[str]:
+    """The backends pyproject.toml registers (the registry's entry points, read from the file:
+    nox runs before hybridbench is installed), so that a new backend gets its session."""
+    return list(PYPROJECT["project"]["entry-points"]["hybridbench.backends"])
+
+
+BACKENDS = registered_backends()
 #: backends that need no Rust: their sessions skip the Rust build (the Go server of grpc-go is
-#: built by every install that finds `go` on PATH)
-PYTHON_ONLY = {"inproc", "inproc-pure", "grpc-go"}
-BACKENDS = ["inproc", "inproc-pure", "ffi", "ffi-idiomatic", "grpc", "grpc-py", "grpc-go"]
+#: built by every install that finds `go` on PATH); tests/test_noxfile.py checks they exist
+PYTHON_ONLY = {"inproc", "inproc-best", "inproc-pure", "grpc-go"}
 
 
 def install(session: nox.Session, *extras: str, native: bool = True) -> None:
@@ -40,8 +52,9 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     install(session, "dev")
+    # the same checks as `make lint`'s Python part: mypy's files are pyproject's [tool.mypy]
     session.run("ruff", "check", ".")
-    session.run("mypy", "hybridbench")
+    session.run("mypy")
 
 
 def _bench(session: nox.Session, backend: str) -> None:

@@ -30,7 +30,7 @@ from hybridbench import (
     runner,
 )
 from hybridbench.errors import HybridbenchError
-from hybridbench.report import csv_export, html, markdown, model, terminal
+from hybridbench.report import exports, html, model, terminal
 from hybridbench.report import formatting as fmt
 
 #: ``hybridbench report``'s output; a run's report is named after its results file instead
@@ -209,19 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--report", type=Path,
                      help="HTML report path (default reports/NAME.html, NAME the result "
                           "file's); the run is listed in the index.html of that directory")
-    run.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
+    exports.add_arguments(run)
     run.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
 
     report = commands.add_parser("report", help="render result files as an HTML report")
     report.add_argument("results", nargs="+", type=Path)
     report.add_argument("-o", "--output", type=Path, default=DEFAULT_REPORT,
                         help=f"HTML report path (default {DEFAULT_REPORT})")
-    report.add_argument("--markdown", type=Path, help="also write a Markdown summary here")
-    report.add_argument("--csv", type=Path,
-                        help="also write one row per cell, raw numbers, here (CSV)")
+    exports.add_arguments(report)
     report.add_argument("--terminal", action="store_true",
                         help="also print the headline and tables on the terminal")
-    report.add_argument("--png-dir", type=Path, help="also save every chart as PNG here")
     report.add_argument("--baseline", metavar="BACKEND", help=BASELINE_HELP)
 
     combine = commands.add_parser(
@@ -458,8 +455,7 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     check_writable(output, "-o/--output")
     run_index.check_report_path(report, "--report")
     check_writable(report, "--report")
-    if args.markdown:
-        check_writable(args.markdown, "--markdown")
+    exports.check_requested(args, check_writable)
     with progress.for_console(console, len(cells), config.workers,
                               config.cold_start) as shown:
         done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
@@ -486,8 +482,7 @@ def _save_run(done: results.Results, config: runner.RunConfig, output: Path, rep
     try:
         shown_model = model.build([done], args.baseline)  # once: every format renders it
         html.write_report(shown_model, report)
-        if args.markdown:
-            markdown.write_report(shown_model, args.markdown)
+        exported = exports.write_requested(shown_model, args)
         index = run_index.record(done, output, report) if run_index.indexed(report) else None
     except KeyboardInterrupt:
         console.print(f"[red]interrupted[/]: {cells} saved to {output}; the report was not "
@@ -496,6 +491,8 @@ def _save_run(done: results.Results, config: runner.RunConfig, output: Path, rep
     terminal.print_report(shown_model, console)
     _print_capacity(done, config, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
+    for line in exported:
+        console.print(line, highlight=False)
     _print_index_line(report, index, run_index.state_of(done), console)
     if done.config.get("interrupted"):
         console.print(f"[red]interrupted[/]: {cells} saved to {output}", highlight=False)
@@ -536,27 +533,15 @@ def _print_index_line(report: Path, index: Path | None, state: str, console: Con
 def cmd_report(args: argparse.Namespace, console: Console) -> int:
     run_index.check_report_path(args.output, "-o/--output")
     check_writable(args.output, "-o/--output")
-    if args.markdown:
-        check_writable(args.markdown, "--markdown")
-    if args.csv:
-        check_writable(args.csv, "--csv")
-    if args.png_dir:
-        check_writable(args.png_dir / "chart.png", "--png-dir")
+    exports.check_requested(args, check_writable)
     loaded = _side_by_side([load_any(path) for path in args.results], args.results, console)
     report = model.build(loaded, args.baseline)  # once: every format renders this model
     if args.terminal:
         terminal.print_report(report, console)
     html.write_report(report, args.output)
     console.print(f"report: {args.output}")
-    if args.markdown:
-        markdown.write_report(report, args.markdown)
-        console.print(f"markdown: {args.markdown}")
-    if args.csv:
-        csv_export.write_report(report, args.csv)
-        console.print(f"csv: {args.csv}")
-    if args.png_dir:
-        written = html.write_pngs(report, args.png_dir)
-        console.print(f"charts: {len(written)} PNG files in {args.png_dir}")
+    for line in exports.write_requested(report, args):
+        console.print(line)
     return 0
 
 

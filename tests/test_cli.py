@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hybridbench import cli, results
+from hybridbench.report import exports
 
 
 def hb(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -143,7 +145,7 @@ def test_unknown_size_lists_the_workloads_sizes_even_when_not_selected(
     assert "--size json=XL" in text and "1KB, 64KB, 1MB, 8MB" in text
 
 
-@pytest.mark.parametrize("option", ["-o", "--report", "--markdown"])
+@pytest.mark.parametrize("option", ["-o", "--report", "--markdown", "--csv", "--png-dir"])
 @pytest.mark.parametrize("where", ["/proc/hb-x.json", "file/x.json"])
 def test_unwritable_output_fails_at_once_naming_the_users_path(
         in_process: Callable[..., tuple[int, str]], tmp_path: Path, option: str,
@@ -214,3 +216,29 @@ def test_regression_threshold_must_be_a_percentage(in_process: Callable[..., tup
     results.save(results.Results(env={}), good)
     code, text = in_process("compare", str(good), str(good), f"--fail-on-regression={threshold}")
     assert code == 2 and "--fail-on-regression" in text and "percentage like 10%" in text
+
+
+def _options(command: str) -> set[str]:
+    parser = cli.build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {o for action in commands.choices[command]._actions for o in action.option_strings}
+
+
+def test_run_and_report_offer_the_same_export_formats() -> None:
+    """One table of formats (``report.exports``) for both commands: they had drifted."""
+    formats = {item.option for item in exports.FORMATS}
+    assert formats >= {"--markdown", "--csv", "--png-dir"}
+    assert formats <= _options("run") and formats <= _options("report")
+
+
+def test_report_writes_every_export_format(in_process: Callable[..., tuple[int, str]],
+                                          tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "data" / "sample-results.json"
+    code, text = in_process("report", str(fixture), "-o", str(tmp_path / "r.html"),
+                            "--markdown", str(tmp_path / "s.md"), "--csv", str(tmp_path / "c.csv"),
+                            "--png-dir", str(tmp_path / "charts"))
+    assert code == 0, text
+    assert (tmp_path / "s.md").read_text().startswith("## Headline")
+    assert (tmp_path / "c.csv").read_text().startswith("run,")
+    assert (tmp_path / "charts" / "speedups.png").is_file()
+    assert f"markdown: {tmp_path / 's.md'}" in text and "PNG files in" in text

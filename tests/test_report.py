@@ -7,13 +7,14 @@ import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from hybridbench import results
-from hybridbench.report import html, markdown, model
+from hybridbench.report import charts, html, markdown, model
 from hybridbench.results import OK
 
 FIXTURE = Path(__file__).parent / "data" / "sample-results.json"
@@ -86,6 +87,7 @@ def test_markdown_has_the_articles_table(sample: results.Results) -> None:
 def test_png_export(sample: results.Results, tmp_path: Path) -> None:
     written = html.write_pngs(model.build([sample]), tmp_path)
     assert (tmp_path / "echo-crossing-cost.png") in written
+    assert (tmp_path / "speedups.png") in written  # the headline's chart
     from PIL import Image
 
     with Image.open(written[0]) as image:
@@ -223,3 +225,85 @@ def test_markdown_escapes_hostile_labels_and_messages(sample: results.Results) -
         rows = [line for line in block.splitlines() if line.startswith("|")]
         assert len({_table_columns(line) for line in rows}) <= 1, rows
     assert not any(line.startswith("## not") for line in text.splitlines())
+
+
+class _IdsAndReferences(HTMLParser):
+    """Every element id of a page, and every in-page reference (``href="#x"``, ``url(#x)``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.references: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if value is None:
+                continue
+            if name == "id":
+                self.ids.append(value)
+            elif name in ("href", "xlink:href") and value.startswith("#"):
+                self.references.append(value[1:])
+            self.references += re.findall(r"url\(#([^)]+)\)", value)
+
+
+def test_united_report_has_unique_ids_and_every_reference_resolves(
+        sample: results.Results) -> None:
+    second = copy.deepcopy(sample)
+    second.created = "a second run"
+    parser = _IdsAndReferences()
+    parser.feed(html.render([sample, second]))
+    repeated = sorted({i for i in parser.ids if parser.ids.count(i) > 1})
+    assert parser.ids and not repeated, repeated[:10]
+    # clip paths and markers of charts, and the page's own section links
+    assert len(parser.references) > 100
+    missing = sorted(set(parser.references) - set(parser.ids))
+    assert not missing, missing[:10]
+
+
+def test_unique_ids_leave_colours_and_foreign_references_alone() -> None:
+    svg = ('<svg><clipPath id="p1"><rect/></clipPath><g id="axes_1" clip-path="url(#p1)">'
+           '<use xlink:href="#m2" fill="#0072b2"/><path id="m2"/><a href="#elsewhere"/></g>'
+           '</svg>')
+    renamed = charts.with_unique_ids(svg, "chart7-")
+    assert 'id="chart7-p1"' in renamed and 'url(#chart7-p1)' in renamed
+    assert 'id="chart7-axes_1"' in renamed and 'xlink:href="#chart7-m2"' in renamed
+    assert 'fill="#0072b2"' in renamed and 'href="#elsewhere"' in renamed
+
+
+def _with_thin_tails(sample: results.Results, cells: int) -> results.Results:
+    """``sample`` with a thin-tail warning on ``cells`` cells and one run-wide warning."""
+    warned = copy.deepcopy(sample)
+    for cell in [c for c in warned.cells if c.status == OK][:cells]:
+        cell.warn(results.Kind.THIN_TAIL, f"thin tail: {cell.samples} samples")
+    warned.warn(results.Kind.SHARED_CPUS, "client and server shared cores")
+    return warned
+
+
+def test_warnings_are_one_line_per_kind_with_the_cells_folded(sample: results.Results) -> None:
+    warned = _with_thin_tails(sample, 3)
+    [kind] = [k for k in model.build_run(warned).warning_kinds if k.kind == "thin_tail"]
+    assert len(kind.cells) == 3 and kind.count_line.endswith(": 3 cells")
+    page = html.render([warned])
+    section = page[page.index('<h2 id="warnings1">'):]
+    assert f"<b>{kind.count_line}</b><details" in section
+    folded = section[section.index("<details"):section.index("</details>")]
+    assert all(where in folded for where, _ in kind.cells)
+    assert "client and server shared cores" in section[:section.index("<details")]
+    text = markdown.render([warned])
+    assert f"> warning: {markdown.text(kind.count_line)}" in text
+    assert "<details><summary>the cells</summary>" in text
+
+
+def test_terminal_counts_warned_cells_instead_of_naming_them(sample: results.Results) -> None:
+    from rich.console import Console
+
+    from hybridbench.report import terminal
+
+    warned = _with_thin_tails(sample, 3)
+    console = Console(record=True, width=200)
+    terminal.print_warnings(model.build_run(warned), console)
+    printed = console.export_text()
+    assert "thin tail (fewer than" in printed and ": 3 cells" in printed
+    assert "warning: client and server shared cores" in printed
+    named = [c for c in warned.cells if c.has(results.Kind.THIN_TAIL)]
+    assert not any(f"{c.workload} {c.size} on {c.backend}" in printed for c in named)

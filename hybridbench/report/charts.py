@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from hybridbench import thresholds
 from hybridbench.report import formatting as fmt
+from hybridbench.report.glance import Glance
 from hybridbench.report.model import Entry, Group, RunView, WorkloadView
 
 # Figures are made with the object API, never pyplot: no GUI backend, no figure registry to
@@ -338,6 +341,55 @@ def load_curve(run: RunView, workload: WorkloadView) -> Figure | None:
     return fig
 
 
+#: one colour and one marker per pattern (a pattern is not a backend: not the backends'
+#: palette), the marker so that the series read without colour too
+PATTERN_STYLES = (("#d55e00", "o"), ("#0072b2", "s"), ("#009e73", "^"), ("#cc79a7", "D"),
+                  ("#999933", "v"), ("#332288", "P"))
+
+
+def glance_speedups(glance: Glance) -> Figure | None:
+    """The verdict table as one chart: per workload and size, each pattern's best speed-up
+    over the strongest Python, log scale, with its 95% interval; a line at 1x (the strongest
+    Python) and a dashed one at the gain a move needs."""
+    rows = [r for r in glance.rows if r.by_pattern]
+    if not rows:
+        return None
+    fig = Figure(figsize=(WIDTH, 0.55 * len(rows) + 1.6), layout="constrained")
+    ax = fig.subplots()
+    spread = 0.6 / max(len(glance.patterns), 1)
+    for index, pattern in enumerate(glance.patterns):
+        colour, marker = PATTERN_STYLES[index % len(PATTERN_STYLES)]
+        offset = (index - (len(glance.patterns) - 1) / 2) * spread
+        points = [(y + offset, row.by_pattern[pattern].speedup)
+                  for y, row in enumerate(rows) if pattern in row.by_pattern]
+        values = [estimate.value for _, estimate in points]
+        low = [max(0.0, e.value - (e.low or e.value)) for _, e in points]
+        high = [max(0.0, _finite(e.high, e.value) - e.value) for _, e in points]
+        ax.errorbar(values, [y for y, _ in points], xerr=[low, high], fmt=marker, color=colour,
+                    ecolor=colour, elinewidth=1.2, capsize=2.5, markersize=5, label=pattern)
+    ax.axvline(1.0, color="#444", linewidth=0.9)
+    ax.axvline(thresholds.WORTH_IT, color="#444", linewidth=0.8, linestyle="--",
+               label=f"{thresholds.WORTH_IT:g}x: a move's bar")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt.ratio(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks(range(len(rows)), [f"{r.workload} {r.size}" for r in rows])
+    for between in range(len(rows) - 1):  # a hairline between workloads
+        ax.axhline(between + 0.5, color="#ddd", linewidth=0.6)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.grid(axis="x", which="major", alpha=0.25)
+    ax.set_xlabel("throughput / the strongest Python's (log scale; bar: 95% interval)")
+    ax.set_title("speed-up over the strongest Python, per pattern", loc="left", fontsize=10)
+    fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    return fig
+
+
+def _finite(value: float | None, fallback: float) -> float:
+    """An interval's bound to draw: an unbounded or missing one draws no bar beyond the point."""
+    return fallback if value is None or math.isinf(value) else value
+
+
 def workload_charts(workload: WorkloadView) -> dict[str, Figure | None]:
     """Figures of one workload by name (None where there is nothing to draw)."""
     return {"throughput": throughput(workload), "latency": latency(workload),
@@ -354,6 +406,28 @@ def to_svg(fig: Figure) -> str:
     fig.savefig(buffer, format="svg")
     text = buffer.getvalue()
     return text[text.index("<svg"):]  # drop the XML prolog and DOCTYPE for inline use
+
+
+#: an element id, and every way an SVG refers to one: ``url(#x)`` (clip paths, patterns) and
+#: ``href="#x"`` (also ``xlink:href``, matplotlib's markers)
+_ID_OR_REFERENCE = re.compile(r'(\bid="|\bhref="#|url\(#)([^")]+)')
+_DEFINED_ID = re.compile(r'\bid="([^"]+)"')
+
+
+def with_unique_ids(svg: str, prefix: str) -> str:
+    """``svg`` with ``prefix`` before every id it defines and every reference to one.
+
+    matplotlib numbers its ids per figure (``figure_1``, ``axes_1``, ``legend_1``) and, with a
+    fixed hash salt, names clip paths alike across figures: several charts inline in one page
+    would repeat ids, and a clip path could resolve to another chart's. Only ids the SVG
+    defines are renamed, so a colour such as ``fill="#0072b2"`` is never touched."""
+    defined = set(_DEFINED_ID.findall(svg))
+
+    def rename(match: re.Match[str]) -> str:
+        lead, name = match.groups()
+        return lead + (prefix + name if name in defined else name)
+
+    return _ID_OR_REFERENCE.sub(rename, svg)
 
 
 def to_png(fig: Figure, path: Path) -> Path:

@@ -8,6 +8,8 @@ matplotlib wrote, in which matplotlib escaped the text.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from hybridbench import capacity, thresholds
-from hybridbench.report import charts, model
+from hybridbench.report import charts, glance, model
 from hybridbench.report import formatting as fmt
 from hybridbench.results import FAILED, WRONG, Results
 from hybridbench.results import write_atomic as _write_atomic
@@ -40,7 +42,7 @@ _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     AFFORDABLE=thresholds.AFFORDABLE_SHARE, DOMINANT=thresholds.DOMINANT_SHARE,
                     BUSY=thresholds.BUSY_CORES, capacity_line=capacity.summary_line,
                     CAPACITY_ASSUMPTIONS=capacity.ASSUMPTIONS,
-                    article_columns=model.article_columns)
+                    article_columns=model.article_columns, CROSSING_LEAD=glance.CROSSING_LEAD)
 
 
 def _overview_cell(group: model.Group, backend: str) -> str:
@@ -57,27 +59,47 @@ def _overview_cell(group: model.Group, backend: str) -> str:
 _ENV.globals.update(overview_cell=_overview_cell)
 
 
-def _figure(fig: Any) -> dict[str, Any]:
-    return {"svg": Markup(charts.to_svg(fig)), "wide": charts.is_wide(fig)}
+#: one id prefix per inline chart of a page (``chart1-``, ``chart2-``...), drawn from one
+#: sequence for the whole page, so that runs united in one report never share an id
+Prefixes = Iterator[str]
 
 
-def _charts(workload: model.WorkloadView) -> list[dict[str, Any]]:
-    return [_figure(fig) for fig in charts.workload_charts(workload).values() if fig is not None]
+def _prefixes() -> Prefixes:
+    return (f"chart{n}-" for n in itertools.count(1))
 
 
-def _sweeps(run: model.RunView) -> dict[str, dict[str, Any]]:
+def _figure(fig: Any, prefixes: Prefixes) -> dict[str, Any]:
+    svg = charts.with_unique_ids(charts.to_svg(fig), next(prefixes))
+    return {"svg": Markup(svg), "wide": charts.is_wide(fig)}
+
+
+def _charts(workload: model.WorkloadView, prefixes: Prefixes) -> list[dict[str, Any]]:
+    return [_figure(fig, prefixes) for fig in charts.workload_charts(workload).values()
+            if fig is not None]
+
+
+def _sweeps(run: model.RunView, prefixes: Prefixes) -> dict[str, dict[str, Any]]:
     found = {w.name: charts.size_sweep(run, w) for w in run.workloads}
-    return {name: _figure(fig) for name, fig in found.items() if fig is not None}
+    return {name: _figure(fig, prefixes) for name, fig in found.items() if fig is not None}
 
 
-def _loads(run: model.RunView) -> dict[str, dict[str, Any]]:
+def _loads(run: model.RunView, prefixes: Prefixes) -> dict[str, dict[str, Any]]:
     found = {w.name: charts.load_curve(run, w) for w in run.workloads}
-    return {name: _figure(fig) for name, fig in found.items() if fig is not None}
+    return {name: _figure(fig, prefixes) for name, fig in found.items() if fig is not None}
+
+
+def _section(run: model.RunView, prefixes: Prefixes) -> dict[str, Any]:
+    at_a_glance = glance.build(run)
+    chart = charts.glance_speedups(at_a_glance)
+    return {"run": run, "glance": at_a_glance,
+            "glance_chart": None if chart is None else _figure(chart, prefixes),
+            "charts": {w.name: _charts(w, prefixes) for w in run.workloads},
+            "sweeps": _sweeps(run, prefixes), "loads": _loads(run, prefixes)}
 
 
 def render_report(report: model.Report) -> str:
-    sections = [{"run": run, "charts": {w.name: _charts(w) for w in run.workloads},
-                 "sweeps": _sweeps(run), "loads": _loads(run)} for run in report.runs]
+    prefixes = _prefixes()
+    sections = [_section(run, prefixes) for run in report.runs]
     return _ENV.get_template("report.html.j2").render(sections=sections)
 
 
@@ -98,6 +120,9 @@ def write_pngs(report: model.Report, directory: Path) -> list[Path]:
     written = []
     for index, run in enumerate(report.runs):
         prefix = f"run{index + 1}-" if len(report.runs) > 1 else ""
+        speedups = charts.glance_speedups(glance.build(run))
+        if speedups is not None:
+            written.append(charts.to_png(speedups, directory / f"{prefix}speedups.png"))
         for workload in run.workloads:
             figures = {**charts.workload_charts(workload),
                        "crossing-cost": charts.size_sweep(run, workload),

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from hybridbench.report import formatting as fmt
-from hybridbench.report import model
+from hybridbench.report import glance, model
 from hybridbench.results import OK, Cell, Results, write_atomic
 
 #: HTML's own characters become entities; Markdown's are backslash-escaped
@@ -101,11 +101,27 @@ def overview(run: model.RunView) -> list[str]:
     return lines
 
 
+def verdict_table(at_a_glance: glance.Glance) -> list[str]:
+    """The verdict table (``glance``): one row per workload and size; a cell's several lines
+    joined by ``; `` (a Markdown table cell has one line)."""
+    lines = [table_row(*glance.COLUMNS), "|---" * len(glance.COLUMNS) + "|"]
+    for row in at_a_glance.rows:
+        lines.append(table_row(row.label, row.verdict_text, "; ".join(row.gain_lines()),
+                               row.baseline or "-", "; ".join(row.boundary_lines())))
+    for line in at_a_glance.crossings:
+        lines += ["", f"**{text(line.workload)}** {text(glance.CROSSING_LEAD)} "
+                      f"{text(line.text())}."]
+    return lines
+
+
 def headline(run: model.RunView) -> list[str]:
-    lines = ["## Headline", "", text(run.overall), ""]
+    """The verdict table, then the sentences behind it in a fold (GitHub renders
+    ``<details>``; the tags are ours, the words go through ``text``)."""
+    lines = ["## Headline", "", *verdict_table(glance.build(run)), "",
+             "<details><summary>The decision in sentences</summary>", "", text(run.overall), ""]
     lines += [f"- **{text(g.title)} → {text(g.pattern)}**: {text(g.headline)}"
               for g in run.groups]
-    return [*lines, ""]
+    return [*lines, "", "</details>", ""]
 
 
 def _group_lines(group: model.Group) -> list[str]:
@@ -137,13 +153,17 @@ def _ladder_lines(group: model.Group) -> list[str]:
 
 
 def _warning_lines(run: model.RunView) -> list[str]:
-    lines = []
-    for kind, items in run.notices.items():
-        title = model.KIND_TITLES.get(kind, kind)
-        for where, notice in items:
-            prefix = "" if where == "run" else f"{where}: "
-            lines.append(f"> warning ({text(title)}): {text(prefix + notice.message)}"
-                         if kind != "note" else f"> warning: {text(prefix + notice.message)}")
+    """Run-wide warnings in full; per kind, one line with the count of its cells, the cells
+    in a ``<details>`` fold (GitHub renders it; the tags are ours, the cells' words go
+    through ``text``)."""
+    kinds = run.warning_kinds
+    lines = [f"> warning: {text(message)}" for kind in kinds for message in kind.run_messages]
+    for kind in (k for k in kinds if k.cells):
+        cells = [text(f"{where}: {n.message}" if kind.detailed else where)
+                 for where, n in kind.cells]
+        lines += ["", f"> warning: {text(kind.count_line)}", "",
+                  "<details><summary>the cells</summary>", "",
+                  *(f"- {cell}" for cell in cells), "", "</details>"]
     return lines
 
 

@@ -246,6 +246,9 @@ class Group:
 class WorkloadView:
     name: str
     groups: list[Group]
+    #: the workload measures the crossing alone (``Workload.crossing_only``, e.g. echo): no
+    #: engine's speed is at stake, so it gets no verdict at a glance, only its crossing cost
+    crossing_only: bool = False
 
 
 @dataclass
@@ -265,6 +268,10 @@ class RunView:
     env: list[tuple[str, str]]
     #: latency against load and the capacity it implies, from open-loop cells (``--rate``)
     capacities: list[capacity.Capacity] = field(default_factory=list)
+
+    @property
+    def warning_kinds(self) -> list[WarningKind]:
+        return warning_kinds(self.notices)
 
     def capacities_of(self, workload: str) -> list[capacity.Capacity]:
         return [c for c in self.capacities if c.workload == workload]
@@ -404,7 +411,11 @@ def build_run(results: Results, baseline: str | None = None,
                           allocator if several else None)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
-        views.append(WorkloadView(name, groups))
+        crossing_only = installed_crossing_only(name)
+        if crossing_only:
+            for group in groups:
+                _crossing_only_verdict(group)
+        views.append(WorkloadView(name, groups, crossing_only))
     chosen = run_baseline([g for v in views for g in v.groups], chosen)
     slo = results.config.get("slo_p99_s")
     run = RunView(results, found, palette, chosen, reason, views, "", _notices(results, entries),
@@ -536,6 +547,18 @@ def _decide(group: Group) -> None:
         _languages(ok, group)
 
 
+#: the verdict of a table of a workload that measures the crossing alone
+CROSSING_ONLY = "crossing only"
+
+
+def _crossing_only_verdict(group: Group) -> None:
+    """A crossing-only workload (echo) is a probe of what crossing costs, not a hot path
+    anyone moves: its tables keep their figures and sentences but recommend nothing."""
+    if group.verdict in ("move", "stay"):
+        group.verdict, group.recommended = CROSSING_ONLY, None
+        group.pattern = "the crossing alone: no verdict"
+
+
 def _strongest_python(ok: list[Entry], base: Entry, group: Group) -> str:
     """Which Python the comparisons are against, when several were measured, and whether it
     is clearly faster than each other one or only by the point estimate."""
@@ -653,6 +676,17 @@ def _languages(ok: list[Entry], group: Group) -> list[str]:
     return sentences
 
 
+def installed_crossing_only(workload: str) -> bool:
+    """Whether the installed workload of that name measures the crossing alone (a workload
+    not installed here: False, it gets a verdict like any other)."""
+    from hybridbench.registry import get_workload
+
+    try:
+        return get_workload(workload).crossing_only
+    except HybridbenchError:
+        return False
+
+
 def _published_ratio(workload: str) -> str | None:
     from hybridbench.registry import get_workload
 
@@ -732,9 +766,10 @@ def overall(run: RunView) -> str:
     parts = [_baselines_words(bases, run)]
     move = [g for g in groups if g.verdict == "move"]
     stay = [g for g in groups if g.verdict == "stay"]
+    decided = [g for g in groups if g.verdict != CROSSING_ONLY]
     if move:
         tiers = dict.fromkeys(g.recommended.tier for g in move if g.recommended)
-        parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(groups)} "
+        parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(decided)} "
                      f"workload sizes), best as {' or '.join(tiers)}.")
     if stay:
         kept = dict.fromkeys(g.baseline.profile.tier for g in stay if g.baseline)
@@ -837,6 +872,39 @@ KIND_TITLES = {
 #: kinds whose every message is shown, even where a reporter lists a kind's cells on one line:
 #: their evidence differs from cell to cell (which worker, by how much, where)
 DETAILED_KINDS = frozenset({Kind.NO_STEADY_STATE})
+
+
+@dataclass(frozen=True)
+class WarningKind:
+    """One kind of warning of a run: what the whole run was warned of (shown in full), and
+    the cells it concerns, which reporters count on one line and fold away: fifty cells with
+    a thin tail are one fact, not fifty."""
+
+    kind: str
+    title: str
+    #: messages about the whole run (``where`` was "run")
+    run_messages: list[str]
+    #: (the cell in words, its notice)
+    cells: list[tuple[str, Notice]]
+
+    @property
+    def count_line(self) -> str:
+        """``thin tail (fewer than ...): 72 cells``"""
+        count = len(self.cells)
+        return f"{self.title}: {count} cell{'s' if count != 1 else ''}"
+
+    @property
+    def detailed(self) -> bool:
+        """Each cell's message says something of its own (not the kind's title again)."""
+        return self.kind in DETAILED_KINDS or self.kind == Kind.NOTE
+
+
+def warning_kinds(notices: dict[str, list[tuple[str, Notice]]]) -> list[WarningKind]:
+    """The run's notices grouped by kind, in the order they were first met."""
+    return [WarningKind(kind, KIND_TITLES.get(kind, kind.replace("_", " ")),
+                        [n.message for where, n in items if where == "run"],
+                        [(where, n) for where, n in items if where != "run"])
+            for kind, items in notices.items()]
 
 
 def _notices(results: Results, entries: list[Entry]) -> dict[str, list[tuple[str, Notice]]]:

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hybridbench.report import formatting as fmt
-from hybridbench.report import model
+from hybridbench.report import glance, model
 from hybridbench.results import Results
 
 
@@ -61,33 +61,46 @@ def time_split_table(run: model.RunView) -> Table | None:
     return table
 
 
+def verdict_table(at_a_glance: glance.Glance) -> Table:
+    """The verdict table, compact: a cell's several lines stacked."""
+    table = Table(title="the decision at a glance", title_justify="left", header_style="bold")
+    for column in glance.COLUMNS:
+        table.add_column(column, justify="right" if column.startswith("gain") else "left")
+    for row in at_a_glance.rows:
+        colour = "green" if row.verdict == glance.MOVE else "dim"
+        table.add_row(escape(row.label), f"[{colour}]{escape(row.verdict_text)}[/]",
+                      escape("\n".join(row.gain_lines())), escape(row.baseline or "-"),
+                      escape("\n".join(row.boundary_lines())))
+    return table
+
+
 def print_headline(run: model.RunView, console: Console) -> None:
-    console.print("[bold]headline[/]")
-    console.print(escape(run.overall))
-    for group in run.groups:
-        console.print(f"  [bold]{escape(group.title)} → "
-                      f"{escape(group.pattern)}[/]: {escape(group.headline)}")
+    at_a_glance = glance.build(run)
+    console.print(verdict_table(at_a_glance))
+    for line in at_a_glance.crossings:
+        console.print(f"[bold]{escape(line.workload)}[/] {escape(glance.CROSSING_LEAD)} "
+                      f"{escape(line.text())}.")
+    console.print("[dim](the decision in sentences: the HTML report's headline, and the "
+                  "Markdown summary)[/]")
 
 
 def print_warnings(run: model.RunView, console: Console) -> None:
+    """Failed cells one line each; warnings one line per kind with the count of its cells
+    (their list is in the HTML report's warnings, folded): the terminal's last screen is the
+    decision, not fifty cell names."""
     for entry in run.problems:
         cell = entry.cell
         console.print(f"[yellow]{escape(cell.workload)}/{escape(cell.size)} "
                       f"{escape(cell.backend)}: {cell.status}:[/] {escape(cell.error or '')}")
-    for kind, items in run.notices.items():
-        for where, notice in items:
-            if where == "run":
-                console.print(f"[yellow]warning:[/] {escape(notice.message)}")
-        cells = [(where, notice) for where, notice in items if where != "run"]
-        title = model.KIND_TITLES.get(kind)
-        if title and kind != "note" and kind not in model.DETAILED_KINDS:
-            # one line per kind, so twenty thin tails do not bury the table
-            if cells:
-                console.print(f"[yellow]{escape(title)}:[/] "
-                              + escape(", ".join(where for where, _ in cells)))
-            continue
-        for where, notice in cells:
-            console.print(f"[yellow]{escape(where)}:[/] {escape(notice.message)}")
+    kinds = run.warning_kinds
+    for kind in kinds:
+        for message in kind.run_messages:
+            console.print(f"[yellow]warning:[/] {escape(message)}")
+    counted = [kind for kind in kinds if kind.cells]
+    for kind in counted:
+        console.print(f"[yellow]warning:[/] {escape(kind.count_line)}")
+    if counted:
+        console.print("[dim](which cells: the HTML report's warnings)[/]")
 
 
 def print_run(run: model.RunView, console: Console) -> None:
