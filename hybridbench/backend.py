@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from hybridbench.errors import UnsupportedError, WorkloadError
 from hybridbench.limits import MAX_PAYLOAD_BYTES, check_payload_size
+from hybridbench.workload_registry import workload_names
 
 
 def as_bytes(payload: object) -> bytes:
@@ -126,8 +127,6 @@ class Backend(ABC):
         if type(payload) is not bytes:
             as_bytes(payload)
         if workload not in self._checked:
-            from hybridbench.registry import workload_names
-
             if workload not in workload_names():
                 raise WorkloadError(f"unknown workload {workload!r}; known: "
                                     f"{', '.join(workload_names())}")

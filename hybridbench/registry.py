@@ -1,4 +1,5 @@
-"""Discovery of workloads and backends through entry points.
+"""Discovery of workloads and backends through entry points (the workloads' half lives in
+``workload_registry``, re-exported here).
 
 Built-ins register exactly like outside packages do (see ``pyproject.toml``), so there is one
 path for both and a plug-in is never second class.
@@ -7,63 +8,33 @@ path for both and a plug-in is never second class.
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from hybridbench.backend import Backend
-from hybridbench.errors import BackendError, WorkloadError
-from hybridbench.workload import Workload
+from hybridbench.errors import BackendError
+from hybridbench.workload_registry import (  # noqa: F401 (the workloads' half, re-exported)
+    DEFAULT_RANK,
+    WORKLOAD_GROUP,
+    found_entry_points,
+    get_workload,
+    ordered,
+    workload_names,
+    workloads,
+)
 
-WORKLOAD_GROUP = "hybridbench.workloads"
 BACKEND_GROUP = "hybridbench.backends"
-#: where plug-ins without a ``rank`` sort: after the built-ins
-DEFAULT_RANK = 1000
 #: display order of the built-in backends (plug-in backends follow by name)
 BUILTIN_BACKEND_ORDER = ["inproc", "inproc-best", "inproc-pure", "ffi", "ffi-idiomatic", "grpc",
                          "grpc-py", "grpc-go"]
 
 
-def _ordered(eps: dict[str, EntryPoint], ranks: dict[str, int]) -> list[str]:
-    """Display and run order: by the ``rank`` each workload or backend class declares (the
-    built-ins number themselves), then by name; no list of names is kept here."""
-    return sorted(eps, key=lambda name: (ranks.get(name, DEFAULT_RANK), name))
-
-
-def _entry_points(group: str) -> dict[str, EntryPoint]:
-    found = {ep.name: ep for ep in entry_points(group=group)}
-    if not found:
-        raise BackendError(
-            f"no entry points in group {group!r}: is hybridbench installed "
-            "(pip install -e .)?")
-    return found
-
-
-@functools.cache
-def workloads() -> dict[str, Workload]:
-    eps = _entry_points(WORKLOAD_GROUP)
-    loaded: dict[str, Workload] = {name: ep.load() for name, ep in eps.items()}
-    order = _ordered(eps, {name: wl.rank for name, wl in loaded.items()})
-    return {name: loaded[name] for name in order}
-
-
-def workload_names() -> list[str]:
-    return list(workloads())
-
-
-def get_workload(name: str) -> Workload:
-    try:
-        return workloads()[name]
-    except KeyError:
-        raise WorkloadError(
-            f"unknown workload {name!r}; known: {', '.join(workload_names())}") from None
-
-
 @functools.cache
 def _backend_entry_points() -> dict[str, EntryPoint]:
-    eps = _entry_points(BACKEND_GROUP)
+    eps = found_entry_points(BACKEND_GROUP)
     # Ranked by name, not by a class attribute: ranking by class would import every backend
     # (grpc, cffi) wherever a name is looked up, including in lean worker processes.
     ranks = {name: i for i, name in enumerate(BUILTIN_BACKEND_ORDER)}
-    return {name: eps[name] for name in _ordered(eps, ranks)}
+    return {name: eps[name] for name in ordered(eps, ranks)}
 
 
 def backend_names() -> list[str]:

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 from hybridbench.errors import WorkloadError
 
+#: (case id, payload, regex the error message must match): see ``Workload.bad_inputs``
+BadInput = tuple[str, bytes, str]
+
 
 @dataclass(frozen=True)
 class SizePreset:
@@ -94,6 +97,12 @@ class Workload(ABC):
     def best_unavailable(self) -> str | None:
         """Why ``best`` cannot run here (an optional library is missing), or None."""
         return None
+
+    def bad_inputs(self) -> list[BadInput]:
+        """Inputs every engine of this workload must reject: (case id, payload, regex its error
+        message must match). ``hybridbench.testing.bad_inputs`` collects them from every
+        registered workload, so a workload's hostile cases live beside its specification."""
+        return []
 
     @abstractmethod
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:

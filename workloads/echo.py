@@ -15,8 +15,8 @@ from __future__ import annotations
 import random
 
 from hybridbench.errors import VerificationError
-from hybridbench.limits import check_payload_size
-from hybridbench.workload import SizePreset, Workload
+from hybridbench.limits import check_payload_size, oversized_body
+from hybridbench.workload import BadInput, SizePreset, Workload
 
 SIZES = {"64B": 64, "1KB": 1024, "64KB": 64 * 1024, "1MB": 1024**2, "8MB": 8 * 1024**2}
 
@@ -41,6 +41,9 @@ class EchoWorkload(Workload):
 
     def reference(self, payload: bytes) -> bytes:
         return reference(payload)
+
+    def bad_inputs(self) -> list[BadInput]:
+        return [("echo-oversized", oversized_body(), r"limit")]
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         if output != expected:

@@ -73,8 +73,8 @@ import math
 import numpy as np
 
 from hybridbench.errors import VerificationError, WorkloadError
-from hybridbench.limits import check_payload_size
-from hybridbench.workload import SizePreset, Workload
+from hybridbench.limits import check_payload_size, oversized_body
+from hybridbench.workload import BadInput, SizePreset, Workload
 
 MAX_SIDE = 16384
 MAX_PIXELS = 40_000_000
@@ -229,6 +229,59 @@ def decode_rgb(data: bytes, what: str, workload: str = "image") -> np.ndarray:
         raise VerificationError(f"{workload}: {what} is not a decodable JPEG: {exc}") from None
 
 
+def _jpeg_with_size(base: bytes, width: int, height: int) -> bytes:
+    """Patch the SOF frame header of ``base`` to claim another size (a decompression bomb)."""
+    data = bytearray(base)
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], int.from_bytes(data[i + 2:i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            data[i + 5:i + 7] = height.to_bytes(2, "big")
+            data[i + 7:i + 9] = width.to_bytes(2, "big")
+            return bytes(data)
+        i += 2 + length
+    raise AssertionError("no SOF marker")
+
+
+def _saved(mode: str, colour: tuple[int, ...], form: str) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new(mode, (32, 32), colour).save(out, form)
+    return out.getvalue()
+
+
+def _cmyk_jpeg() -> bytes:
+    return _saved("CMYK", (10, 20, 30, 40), "JPEG")
+
+
+def _png() -> bytes:
+    return _saved("RGB", (1, 2, 3), "PNG")
+
+
+def _small_jpeg() -> bytes:
+    return generate("small", 0)
+
+
+def jpeg_bad_inputs(workload: str) -> list[BadInput]:
+    """The JPEGs ``image`` rejects, which ``workload`` (thumbnail) rejects too, with its own
+    name first in every message."""
+    jpeg = _small_jpeg()
+    return [
+        (f"{workload}-truncated", jpeg[: len(jpeg) // 2],
+         rf"^{workload}: (?i:.*(truncat|corrupt|premature|end))"),
+        (f"{workload}-not-an-image", b"hello, this is not a picture" * 10,
+         rf"^{workload}: input is not a JPEG \(no SOI marker FF D8 FF at the start\)"),
+        (f"{workload}-png", _png(), rf"^{workload}: input is not a JPEG"),
+        (f"{workload}-cmyk", _cmyk_jpeg(),
+         rf"^{workload}: unsupported JPEG colour mode (CMYK|YCCK)"),
+        (f"{workload}-bomb", _jpeg_with_size(jpeg, 60000, 60000),
+         rf"^{workload}: .*(?i:limit|large|exceed)"),  # Pillow's bomb check may come first
+        (f"{workload}-oversized", b"\xff\xd8\xff" + oversized_body(),
+         rf"^{workload}: payload of \d+ bytes exceeds the limit"),
+    ]
+
+
 class ImageWorkload(Workload):
     name = "image"
     summary = "JPEG decode, Lanczos3 fit to 800x600, 3x3 sharpen, JPEG q90 encode"
@@ -243,6 +296,17 @@ class ImageWorkload(Workload):
 
     def reference(self, payload: bytes) -> bytes:
         return reference(payload)
+
+    def bad_inputs(self) -> list[BadInput]:
+        jpeg = _small_jpeg()
+        return [
+            ("image-truncated", jpeg[: len(jpeg) // 2], r"(?i)truncat|corrupt|premature|end"),
+            ("image-not-an-image", b"hello, this is not a picture" * 10, r"(?i)jpeg"),
+            ("image-png", _png(), r"(?i)jpeg"),
+            ("image-cmyk", _cmyk_jpeg(), r"(?i)cmyk|colour|color|component"),
+            ("image-bomb", _jpeg_with_size(jpeg, 60000, 60000), r"(?i)limit|large|exceed"),
+            ("image-oversized", b"\xff\xd8\xff" + oversized_body(), r"limit"),
+        ]
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         got, want = decode_rgb(output, "output"), decode_rgb(expected, "reference output")

@@ -90,8 +90,8 @@ from typing import Any
 import orjson
 
 from hybridbench.errors import VerificationError, WorkloadError
-from hybridbench.limits import check_payload_size
-from hybridbench.workload import SizePreset, Workload
+from hybridbench.limits import check_payload_size, oversized_body
+from hybridbench.workload import BadInput, SizePreset, Workload
 
 _TARGET_BYTES = {"1KB": 1024, "64KB": 64 * 1024, "1MB": 1024**2, "8MB": 8 * 1024**2}
 _TAGS = ["Gift", "EXPRESS", "Fragile", "Bulk", "B2B", "Promo", "Überweisung", "ÉCOLE",
@@ -355,6 +355,32 @@ class JsonWorkload(Workload):
         if importlib.util.find_spec("msgspec") is None:
             return "msgspec is not installed (pip install msgspec)"
         return None
+
+    def bad_inputs(self) -> list[BadInput]:
+        return [
+            ("json-malformed", b'{"orders": [', r"(?i)json|EOF|unexpected|malformed"),
+            ("json-invalid-utf8", b'{"orders": [], "x": "\xff\xfe"}', r"(?i)utf-?8"),
+            ("json-not-object", b"[1, 2, 3]", r"orders"),
+            ("json-orders-not-array", b'{"orders": 5}', r"orders"),
+            ("json-qty-string",
+             b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+             b'"items": [{"qty": "2", "price": 1.5}], "tags": []}]}', r"qty"),
+            ("json-id-float",
+             b'{"orders": [{"id": 1.5, "status": "new", "customer": {"tier": "gold"}, '
+             b'"items": [], "tags": []}]}', r"id"),
+            ("json-price-bool",
+             b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+             b'"items": [{"qty": 1, "price": true}], "tags": []}]}', r"price"),
+            ("json-nan-literal", b'{"orders": [], "x": NaN}', r"(?i)nan|json|invalid|expected"),
+            ("json-number-overflow", b'{"orders": [], "x": [1.5, 2e400]}',
+             r"(?i)range|infinity"),
+            ("json-lone-surrogate",
+             b'{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, '
+             b'"items": [], "tags": ["\\ud800"]}]}', r"(?i)surrogate|unicode|utf|escape|json"),
+            ("json-too-deep", b"[" * 100_000 + b"]" * 100_000,
+             r"(?i)deep|recursion|depth|nest"),
+            ("json-oversized", oversized_body(), r"limit"),
+        ]
 
     def verify(self, payload: bytes, output: bytes, expected: bytes) -> None:
         try:

@@ -151,7 +151,8 @@ from __future__ import annotations
 import math
 
 from hybridbench.errors import VerificationError
-from hybridbench.workload import SizePreset, Workload
+from hybridbench.limits import oversized_body
+from hybridbench.workload import BadInput, SizePreset, Workload
 from hybridbench.workloads import text_corpus
 from hybridbench.workloads import text_rules as rules
 
@@ -260,6 +261,22 @@ class TextWorkload(Workload):
     def generate(self, size: str, seed: int) -> bytes:
         count, words = _SIZES[size]
         return rules.encode_batch(text_corpus.documents(count, words, f"text/{size}/{seed}"))
+
+    def bad_inputs(self) -> list[BadInput]:
+        good = rules.encode_batch([b"one", "deux \u00e9".encode(), b""])
+        too_many = good[:8] + (rules.MAX_DOCUMENTS + 1).to_bytes(4, "little") + good[12:]
+        return [
+            ("text-short", b"HBTX", r"shorter than the 12-byte header"),
+            ("text-bad-magic", b"XXXX" + good[4:], r"bad magic 58585858"),
+            ("text-bad-version", good[:4] + b"\x02" + good[5:], r"unsupported version 2"),
+            ("text-too-many-documents", too_many, r"65537 documents exceed the limit"),
+            ("text-truncated", good[:-1], r"expected \d+ bytes for 3 documents"),
+            ("text-invalid-utf8", rules.encode_batch([b"ok", b"fine \xc3(", b"\xff"]),
+             r"document 1 is not valid UTF-8 at byte 5"),
+            ("text-lone-surrogate", rules.encode_batch([b"a \xed\xa0\x80"]),
+             r"document 0 is not valid UTF-8 at byte 2"),
+            ("text-oversized", oversized_body(), r"limit"),
+        ]
 
     def reference(self, payload: bytes) -> bytes:
         return reference(payload)

@@ -97,7 +97,7 @@ from __future__ import annotations
 import io
 
 from hybridbench.errors import VerificationError
-from hybridbench.workload import Workload
+from hybridbench.workload import BadInput, Workload
 from hybridbench.workloads import image
 
 NAME = "thumbnail"
@@ -168,6 +168,9 @@ class ThumbnailWorkload(Workload):
 
     def generate(self, size: str, seed: int) -> bytes:
         return image.generate(size, seed)
+
+    def bad_inputs(self) -> list[BadInput]:
+        return image.jpeg_bad_inputs(NAME)
 
     def reference(self, payload: bytes) -> bytes:
         return reference(payload)

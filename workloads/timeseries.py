@@ -100,8 +100,8 @@ from collections.abc import Callable
 import numpy as np
 
 from hybridbench.errors import VerificationError, WorkloadError
-from hybridbench.limits import check_payload_size
-from hybridbench.workload import SizePreset, Workload
+from hybridbench.limits import check_payload_size, oversized_body
+from hybridbench.workload import BadInput, SizePreset, Workload
 
 MAGIC_IN, MAGIC_OUT, VERSION = b"HBTS", b"HBTA", 1
 HEADER = struct.Struct("<4sHHII")
@@ -341,6 +341,15 @@ def _first_bad_mean(got: np.ndarray, want: np.ndarray) -> int | None:
     return _first(~close)
 
 
+def _batch_with(value: float) -> bytes:
+    """Ten points whose metric 1 of point 7 is ``value`` (NaN, infinity)."""
+    n = 10
+    metrics = np.ones((3, n))
+    metrics[1, 7] = value
+    return encode_batch(np.arange(n, dtype=np.int64) * 1000, np.arange(n, dtype=np.uint32),
+                        np.zeros(n, np.uint16), metrics)
+
+
 class TimeseriesWorkload(Workload):
     name = "timeseries"
     summary = "group by (region, minute): count, mean/min/max cpu, p95 latency; max per host"
@@ -357,6 +366,21 @@ class TimeseriesWorkload(Workload):
 
     def fast(self, payload: bytes) -> bytes:
         return fast(payload)
+
+    def bad_inputs(self) -> list[BadInput]:
+        good = self.make_input("10k")
+        one_metric = encode_batch(np.zeros(2, np.int64), np.zeros(2, np.uint32),
+                                  np.zeros(2, np.uint16), np.ones((1, 2)))
+        return [
+            ("ts-short", b"HBTS", r"header"),
+            ("ts-bad-magic", b"XXXX" + good[4:], r"magic"),
+            ("ts-truncated", good[:-3], r"expected \d+ bytes"),
+            ("ts-misaligned", good + b"\0", r"expected \d+ bytes"),
+            ("ts-nan", _batch_with(float("nan")), r"metric 1 of point 7 is NaN"),
+            ("ts-inf", _batch_with(float("inf")), r"metric 1 of point 7 is infinite"),
+            ("ts-one-metric", one_metric, r"metric"),
+            ("ts-oversized", oversized_body(), r"limit"),
+        ]
 
     def best(self, payload: bytes) -> bytes:
         from hybridbench.workloads import timeseries_best  # only inproc-best needs it
