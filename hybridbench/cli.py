@@ -32,6 +32,7 @@ from hybridbench import (
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import exports, html, model, terminal
 from hybridbench.report import formatting as fmt
+from hybridbench.report import index as index_page
 
 #: ``hybridbench report``'s output; a run's report is named after its results file instead
 DEFAULT_REPORT = Path("reports/report.html")
@@ -483,7 +484,8 @@ def _save_run(done: results.Results, config: runner.RunConfig, output: Path, rep
         shown_model = model.build([done], args.baseline)  # once: every format renders it
         html.write_report(shown_model, report)
         exported = exports.write_requested(shown_model, args)
-        index = run_index.record(done, output, report) if run_index.indexed(report) else None
+        index = (run_index.record(done, output, report, index_page.render)
+                 if run_index.indexed(report) else None)
     except KeyboardInterrupt:
         console.print(f"[red]interrupted[/]: {cells} saved to {output}; the report was not "
                       "written", highlight=False)

@@ -33,9 +33,9 @@ def export(workload: str, payload: bytes, form: str) -> bytes:
     if form == "raw":
         return payload
     if form == "proto":
-        from hybridbench.backends.grpc import _proto
+        from hybridbench import wire
 
-        return _proto.encode_run_request(_proto.run_request_prefix(workload), payload)
+        return wire.encode_run_request(wire.run_request_prefix(workload), payload)
     if form == "json":
         import base64
 

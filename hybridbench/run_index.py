@@ -25,7 +25,7 @@ import datetime as dt
 import fcntl
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -237,12 +237,13 @@ def latest_complete(entries: list[RunEntry]) -> RunEntry | None:
     return next((e for e in newest_first(entries) if e.state == COMPLETE), None)
 
 
-def record(results: Results, results_path: Path | None, report_path: Path) -> Path | None:
-    """List this run in the index of its report's directory and render the index page;
-    the page's path, or None when the directory's ``index.html`` is not hybridbench's. Runs
-    whose report has since been deleted are dropped from the list."""
-    from hybridbench.report import index as index_page
-
+def record(results: Results, results_path: Path | None, report_path: Path,
+           render: Callable[[list[RunEntry]], str]) -> Path | None:
+    """List this run in the index of its report's directory and write the index page that
+    ``render`` makes of the entries, newest first (storage never imports a renderer: the CLI
+    passes ``report.index.render``); the page's path, or None when the directory's
+    ``index.html`` is not hybridbench's. Runs whose report has since been deleted are dropped
+    from the list."""
     directory = report_path.parent
     with _locked(directory):
         if foreign_index(directory):
@@ -256,5 +257,5 @@ def record(results: Results, results_path: Path | None, report_path: Path) -> Pa
         entries = [e for e in entries if (directory / e.report).exists()]
         _save_entries(directory, entries)
         page = directory / INDEX_NAME
-        write_atomic(page, index_page.render(newest_first(entries)).encode("utf-8"))
+        write_atomic(page, render(newest_first(entries)).encode("utf-8"))
     return page

@@ -12,6 +12,7 @@ import pytest
 
 from hybridbench import cli, progress, run_index
 from hybridbench.errors import HybridbenchError
+from hybridbench.report import index as index_page
 from hybridbench.results import OK, Cell, Results
 from hybridbench.run_index import COMPLETE, EMPTY, PARTIAL, QUICK
 
@@ -32,7 +33,8 @@ def _add(reports: Path, name: str, done: Results) -> Path | None:
     report = reports / f"{name}.html"
     report.parent.mkdir(parents=True, exist_ok=True)
     report.write_text(f"<html>report {name}</html>")
-    return run_index.record(done, reports.parent / "results" / f"{name}.json", report)
+    return run_index.record(done, reports.parent / "results" / f"{name}.json", report,
+                            index_page.render)
 
 
 def _latest_link(page: str) -> str | None:

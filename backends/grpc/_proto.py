@@ -14,6 +14,12 @@ from types import ModuleType
 from typing import Any
 
 from hybridbench.limits import MAX_PAYLOAD_BYTES
+from hybridbench.wire import (  # noqa: F401 (the client's encoders, re-exported)
+    encode_run_request,
+    read_varint,
+    run_request_prefix,
+    varint,
+)
 
 SERVICE = "hybridbench.v1.Kernels"
 #: the generic method: ``RunRequest{workload, data}`` -> ``RunReply{data, kernel_ns}``
@@ -82,32 +88,20 @@ def server_options() -> list[tuple[str, Any]]:
 # (into the message, out of it, into the wire buffer), about 1.2 ms per MiB round trip with the
 # upb runtime, which would be charged to "the transport". The bytes on the wire are exactly the
 # generated messages' (tests/test_grpc.py checks both directions); anything but the canonical
-# field order falls back to the generated parser.
-
-def run_request_prefix(workload: str) -> bytes:
-    """The encoded ``workload`` field, computed once per workload."""
-    name = workload.encode()
-    return b"\x0a" + _varint(len(name)) + name if name else b""
-
-
-def encode_run_request(prefix: bytes, data: bytes) -> bytes:
-    """Serialize ``RunRequest``: one copy of the body."""
-    if not len(data):
-        return prefix  # proto3 leaves an empty bytes field out
-    return prefix + b"\x12" + _varint(len(data)) + data
-
+# field order falls back to the generated parser. The request's encoders are in
+# hybridbench/wire.py (the core writes requests for other load generators too).
 
 def decode_run_request(raw: bytes) -> tuple[str, bytes]:
     """``(workload, data)`` of a ``RunRequest``, one copy of the body in the common case."""
     if raw[:1] == b"\x0a":
         try:
-            n, i = _read_varint(raw, 1)
+            n, i = read_varint(raw, 1)
             workload = raw[i:i + n].decode()
             i += n
             if i == len(raw):
                 return workload, b""
             if raw[i] == 0x12:
-                length, start = _read_varint(raw, i + 1)
+                length, start = read_varint(raw, i + 1)
                 if start + length == len(raw):
                     return workload, raw[start:]
         except (ValueError, UnicodeDecodeError):
@@ -117,8 +111,8 @@ def decode_run_request(raw: bytes) -> tuple[str, bytes]:
 
 
 def encode_run_reply(data: bytes, kernel_ns: int) -> bytes:
-    out = b"\x0a" + _varint(len(data)) + data if len(data) else b""
-    return out + b"\x10" + _varint(kernel_ns) if kernel_ns else out
+    out = b"\x0a" + varint(len(data)) + data if len(data) else b""
+    return out + b"\x10" + varint(kernel_ns) if kernel_ns else out
 
 
 def decode_run_reply(raw: bytes) -> tuple[bytes, int]:
@@ -126,40 +120,16 @@ def decode_run_reply(raw: bytes) -> tuple[bytes, int]:
     try:
         data, i = b"", 0
         if raw[:1] == b"\x0a":
-            length, start = _read_varint(raw, 1)
+            length, start = read_varint(raw, 1)
             i = start + length
             data = raw[start:i]
         if i == len(raw):
             return data, 0
         if raw[i] == 0x10:
-            kernel_ns, end = _read_varint(raw, i + 1)
+            kernel_ns, end = read_varint(raw, i + 1)
             if end == len(raw):
                 return data, kernel_ns
     except ValueError:
         pass
     message = pb2().RunReply.FromString(raw)
     return message.data, message.kernel_ns
-
-
-# -- protobuf varints, for the hand-encoded Run messages ----------------------------------------
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _read_varint(data: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        if i >= len(data):
-            raise ValueError("truncated varint")
-        byte = data[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, i
-        shift += 7
