@@ -7,6 +7,11 @@ The Python API (a contract, see DESIGN.md)::
     with hybridbench.open_backend("ffi") as backend:
         out = backend.run("json", payload)
     hybridbench.verify("json", payload, out)
+
+A whole run, with the files ``hybridbench run`` writes (results, report, index)::
+
+    from hybridbench import pipeline, runner
+    done, published = pipeline.run(runner.RunConfig(workloads=["json"], backends=["ffi"]))
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from hybridbench import (
     interrupts,
     merge,
     payloads,
+    pipeline,
     progress,
     registry,
     results,
@@ -32,7 +33,6 @@ from hybridbench import (
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import exports, html, model, terminal
 from hybridbench.report import formatting as fmt
-from hybridbench.report import index as index_page
 
 #: ``hybridbench report``'s output; a run's report is named after its results file instead
 DEFAULT_REPORT = Path("reports/report.html")
@@ -466,30 +466,20 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
 
 def _save_run(done: results.Results, config: runner.RunConfig, output: Path, report: Path,
               args: argparse.Namespace, console: Console) -> int:
-    """Save the results, then the reports; say what was saved where if interrupted.
-
-    The results file is what a run exists for: an interrupt while it is written (a second
-    Ctrl-C after the one that stopped the run, or a first one just then) waits until the
-    write is complete. The reports can be made again from it (``hybridbench report``), so an
-    interrupt while they are written stops there.
-    """
-    with interrupts.deferred(f"finishing writing {output} first") as late:
-        results.save(done, output)
+    """Publish the run (``pipeline.publish``: the results first, then the reports), and say
+    what was saved where, interrupted or not."""
+    published = pipeline.publish(done, output, report, baseline=args.baseline,
+                                 exports=exports.requested(args))
     cells = f"{len(done.cells)} cells" + (" (partial)" if done.config.get("interrupted") else "")
-    if late:
+    if published.stopped == pipeline.STOPPED_SAVING:
         console.print(f"[red]interrupted[/] while saving: {cells} saved to {output}; the "
                       "report was not written", highlight=False)
         return 130
-    try:
-        shown_model = model.build([done], args.baseline)  # once: every format renders it
-        html.write_report(shown_model, report)
-        exported = exports.write_requested(shown_model, args)
-        index = (run_index.record(done, output, report, index_page.render)
-                 if run_index.indexed(report) else None)
-    except KeyboardInterrupt:
+    if published.model is None:
         console.print(f"[red]interrupted[/]: {cells} saved to {output}; the report was not "
                       "written", highlight=False)
         return 130
+    shown_model, exported, index = published.model, published.exported, published.index
     terminal.print_report(shown_model, console)
     _print_capacity(done, config, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
