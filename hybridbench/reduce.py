@@ -10,36 +10,40 @@ tested on made-up outcomes without a worker process.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from hybridbench import stats, thresholds
-from hybridbench.results import OK, Cell, Kind
+from hybridbench.messages import Measured, Resources, TimedRound, WarmState, WorkerOutcome
+from hybridbench.results import FAILED, Cell, Kind
 
 
-def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+def merge_workers(cell: Cell, outcomes: Sequence[WorkerOutcome]) -> None:
     """One cell from its workers' figures; the first failure, if any, fails it."""
-    cell.verified = bool(outcomes) and all(o.get("verified") for o in outcomes)
+    cell.verified = bool(outcomes) and all(o.verified for o in outcomes)
+    measured: list[Measured] = []
     for index, outcome in enumerate(outcomes):
-        if outcome.get("backend_info"):
-            cell.backend_info = outcome["backend_info"]
-        if outcome.get("status") != OK:
-            cell.status = outcome.get("status") or "failed"
-            cell.error = f"{outcome.get('error')} (worker {index + 1} of {len(outcomes)})"
-            cell.verified = any(o.get("verified") for o in outcomes)
+        if outcome.backend_info:
+            cell.backend_info = outcome.backend_info
+        if outcome.measured is None or not outcome.ok:
+            cell.status = outcome.status or FAILED
+            cell.error = f"{outcome.error} (worker {index + 1} of {len(outcomes)})"
+            cell.verified = any(o.verified for o in outcomes)
             return
-    _summarise(cell, outcomes)
+        measured.append(outcome.measured)
+    _summarise(cell, measured, [o.pid for o in outcomes])
 
 
-def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    histogram = stats.merged_histogram([outcome["latency_hdr"] for outcome in outcomes])
-    cell.rounds = [_round(index, r) for index, o in enumerate(outcomes) for r in o["rounds"]]
-    cell.worker_results = [_worker_summary(o) for o in outcomes]
-    cell.workers = len(outcomes)
+def _summarise(cell: Cell, workers: list[Measured], pids: list[int | None]) -> None:
+    histogram = stats.merged_histogram([w.latency_hdr for w in workers])
+    cell.rounds = [_round(index, r) for index, w in enumerate(workers) for r in w.rounds]
+    cell.worker_results = [_worker_summary(w, pid) for w, pid in zip(workers, pids, strict=True)]
+    cell.workers = len(workers)
     ops = int(sum(r["ops"] for r in cell.rounds))
     cell.samples = int(histogram.get_total_count())
-    cell.batch_size, cell.batch_rule = outcomes[0]["batch"], outcomes[0]["batch_rule"]
+    cell.batch_size, cell.batch_rule = workers[0].batch, workers[0].batch_rule
     cell.duration_s = sum(r["duration_s"] for r in cell.rounds)
     cell.throughput_ops = float(np.median([r["throughput"] for r in cell.rounds]))
     cell.throughput_bytes = cell.throughput_ops * cell.payload_bytes
@@ -47,39 +51,40 @@ def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
     cell.latency_ns = stats.latency_summary(histogram)
     cell.latency_hdr = stats.encode_histogram(histogram)
     cell.unsent = int(sum(r["unsent"] for r in cell.rounds))
-    lost = _merge_resources(cell, outcomes, ops)
-    cell.harness_ns = {key: statistics.median(o["harness"][key] for o in outcomes)
-                       for key in outcomes[0]["harness"]}
-    _time_split(cell, outcomes)
-    cell.cpu_affinity = _affinity(outcomes[0]["cpu_affinity"])
-    cell.allocator_roles = dict((outcomes[0].get("allocator") or {}).get("roles") or {})
-    others = [o["machine"]["others_cores"] for o in outcomes]
-    cell.machine_load = {"others_cores": float(np.mean(others)),
-                         "others_cores_max": float(max(others)),
-                         "steal_cores": float(np.mean([o["machine"]["steal_cores"]
-                                                       for o in outcomes]))}
+    lost = _merge_resources(cell, workers, ops)
+    cell.harness_ns = {key: statistics.median(w.harness[key] for w in workers)
+                       for key in workers[0].harness}
+    _time_split(cell, workers)
+    cell.cpu_affinity = _affinity(workers[0].cpu_affinity)
+    cell.allocator_roles = dict((workers[0].allocator or {}).get("roles") or {})
+    cell.machine_load = _machine_load(workers)
     _warn(cell, lost)
-    _steady_state(cell, outcomes)
+    _steady_state(cell, [w.warm for w in workers])
 
 
-def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
-    duration_ns = data["duration_ns"]
-    return {"worker": worker, "ops": data["ops"], "duration_s": duration_ns / 1e9,
-            "throughput": data["ops"] * 1e9 / duration_ns if duration_ns else float("nan"),
-            "unsent": data["unsent"], "at_ns": data.get("at_ns")}
+def _machine_load(workers: list[Measured]) -> dict[str, float]:
+    others = [w.machine.others_cores for w in workers]
+    return {"others_cores": float(np.mean(others)), "others_cores_max": float(max(others)),
+            "steal_cores": float(np.mean([w.machine.steal_cores for w in workers]))}
 
 
-def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
-    ops = sum(r["ops"] for r in outcome["rounds"])
-    duration_s = sum(r["duration_ns"] for r in outcome["rounds"]) / 1e9
-    resources = outcome["resources"]
-    summary = {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
-               "throughput": ops / duration_s if duration_s else float("nan"),
-               "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
-               "cpu_affinity": outcome["cpu_affinity"],
-               "in_turns": bool(outcome.get("in_turns"))}
-    if "group" in outcome:
-        summary["processes"] = outcome["group"]  # every client process of the group
+def _round(worker: int, timed: TimedRound) -> dict[str, Any]:
+    duration_ns = timed.duration_ns
+    return {"worker": worker, "ops": timed.ops, "duration_s": duration_ns / 1e9,
+            "throughput": timed.ops * 1e9 / duration_ns if duration_ns else float("nan"),
+            "unsent": timed.unsent, "at_ns": timed.at_ns}
+
+
+def _worker_summary(worker: Measured, pid: int | None) -> dict[str, Any]:
+    ops = sum(r.ops for r in worker.rounds)
+    duration_s = sum(r.duration_ns for r in worker.rounds) / 1e9
+    summary: dict[str, Any] = {
+        "pid": pid, "ops": ops, "duration_s": duration_s,
+        "throughput": ops / duration_s if duration_s else float("nan"),
+        "cpu_s": worker.resources.cpu_s, "rss_peak_bytes": worker.resources.rss_peak_bytes,
+        "cpu_affinity": worker.cpu_affinity, "in_turns": worker.in_turns}
+    if worker.group is not None:
+        summary["processes"] = worker.group  # every client process of the group
     return summary
 
 
@@ -98,44 +103,49 @@ def _interval(cell: Cell) -> None:
         cell.interval_method = stats.ROUNDS_BOOTSTRAP_METHOD
 
 
-def _merge_resources(cell: Cell, outcomes: list[dict[str, Any]], ops: int) -> list[str]:
-    """Peak: the highest of any worker; baseline: the lowest; CPU: total over total ops."""
-    resources = [o["resources"] for o in outcomes]
+def _merge_resources(cell: Cell, workers: list[Measured], ops: int) -> list[str]:
+    """Peak: the highest of any worker; baseline: the lowest; CPU: total over total ops.
+    Returns the roles whose process was lost."""
+    resources = [w.resources for w in workers]
     roles = dict.fromkeys(["client", "server", *(r for res in resources
-                                                 for r in res["rss_peak_bytes"])])
+                                                 for r in res.rss_peak_bytes)])
     for role in roles:
-        peaks = [r["rss_peak_bytes"][role] for r in resources if role in r["rss_peak_bytes"]]
-        bases = [r["rss_baseline_bytes"][role] for r in resources
-                 if role in r["rss_baseline_bytes"]]
-        cpus = [r["cpu_s"][role] for r in resources if role in r["cpu_s"]]
-        cell.rss_peak_bytes[role] = max(peaks) if peaks else None
-        cell.rss_baseline_bytes[role] = min(bases) if bases else None
-        complete = len(cpus) == len(resources) and ops
-        cell.cpu_s_per_op[role] = sum(cpus) / ops if complete else None
-        for kind, per_op in (("minor", cell.minor_faults_per_op),
-                             ("major", cell.major_faults_per_op)):
-            counts = [r[f"{kind}_faults"][role] for r in resources
-                      if role in r.get(f"{kind}_faults", {})]
-            per_op[role] = sum(counts) / ops if len(counts) == len(resources) and ops else None
-        sources = [r["source"][role] for r in resources if role in r["source"]]
-        if sources:
-            cell.resource_source[role] = sources[0]
-    cell.server_reported = outcomes[-1].get("server_reported") or {}
-    return sorted({role for r in resources for role in r["lost"]})
+        _merge_role(cell, role, resources, ops)
+    cell.server_reported = workers[-1].server_reported
+    return sorted({role for r in resources for role in r.lost})
 
 
-def _time_split(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+def _merge_role(cell: Cell, role: str, resources: list[Resources], ops: int) -> None:
+    peaks = [r.rss_peak_bytes[role] for r in resources if role in r.rss_peak_bytes]
+    bases = [r.rss_baseline_bytes[role] for r in resources if role in r.rss_baseline_bytes]
+    cpus = [r.cpu_s[role] for r in resources if role in r.cpu_s]
+    cell.rss_peak_bytes[role] = max(peaks) if peaks else None
+    cell.rss_baseline_bytes[role] = min(bases) if bases else None
+    # per call only when every worker measured the role: a partial sum would understate it
+    complete = len(cpus) == len(resources) and ops
+    cell.cpu_s_per_op[role] = sum(cpus) / ops if complete else None
+    for kind, per_op in (("minor", cell.minor_faults_per_op),
+                         ("major", cell.major_faults_per_op)):
+        counts = [r.faults(kind)[role] for r in resources if role in r.faults(kind)]
+        per_op[role] = sum(counts) / ops if len(counts) == len(resources) and ops else None
+    sources = [r.source[role] for r in resources if role in r.source]
+    if sources:
+        cell.resource_source[role] = sources[0]
+
+
+def _time_split(cell: Cell, workers: list[Measured]) -> None:
     """Kernel time (the engine's own), crossing + serialization (end-to-end minus kernel,
     the median of the per-call differences), and client CPU per call."""
-    parts = [o["breakdown"] for o in outcomes]
-    end_to_end = np.concatenate([np.asarray(p["end_to_end_ns"], dtype=np.int64) for p in parts])
+    parts = [w.breakdown for w in workers]
+    end_to_end = np.concatenate([np.asarray(p.end_to_end_ns, dtype=np.int64) for p in parts])
     client_cpu = cell.cpu_s_per_op.get("client")
     split: dict[str, Any] = {
         "calls": int(end_to_end.size), "end_to_end_ns": float(np.median(end_to_end)),
         "kernel_ns": None, "crossing_ns": None,
         "client_cpu_ns": client_cpu * 1e9 if client_cpu is not None else None}
-    if all(p["kernel_ns"] is not None for p in parts) and end_to_end.size:
-        kernel = np.concatenate([np.asarray(p["kernel_ns"], dtype=np.int64) for p in parts])
+    kernels = [p.kernel_ns for p in parts]
+    if end_to_end.size and all(k is not None for k in kernels):
+        kernel = np.concatenate([np.asarray(k, dtype=np.int64) for k in kernels])
         histogram = stats.new_histogram()
         stats.record_many(histogram, kernel)
         cell.kernel_ns = stats.latency_summary(histogram)
@@ -209,21 +219,21 @@ def _warn_faults(cell: Cell) -> None:
               threshold=thresholds.FAULTS_PER_CALL, allocator=cell.allocator)
 
 
-def _steady_state(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
+def _steady_state(cell: Cell, states: Sequence[WarmState]) -> None:
     """Each worker's warm-up and the changepoint test of its timed rounds, into its
     ``worker_results`` entry and the cell; a typed warning naming the workers whose rounds
-    moved. Outcomes without the figures (a client group, an older worker) leave them unset."""
+    moved. Workers without the figures (an older worker) leave them unset."""
     tested: list[bool | None] = []
-    for summary, outcome in zip(cell.worker_results, outcomes, strict=True):
-        warmup, verdict = outcome.get("warmup"), outcome.get("steady")
+    for summary, state in zip(cell.worker_results, states, strict=True):
+        warmup, verdict = state.warmup, state.steady
         if warmup is None or verdict is None:
             continue
-        load = (outcome.get("machine") or {}).get("others_cores")
-        summary.update(warmup_calls=warmup["calls"], warmup_s=warmup["seconds"],
-                       warmup_extended=warmup["extended"], warmup_bound_s=warmup["bound_s"],
-                       steady_state=verdict["steady"], steady={**verdict, "others_cores": load})
-        cell.warmup_calls += int(warmup["calls"])
-        cell.warmup_s += float(warmup["seconds"])
+        summary.update(warmup_calls=warmup.calls, warmup_s=warmup.seconds,
+                       warmup_extended=warmup.extended, warmup_bound_s=warmup.bound_s,
+                       steady_state=verdict["steady"],
+                       steady={**verdict, "others_cores": state.others_cores})
+        cell.warmup_calls += int(warmup.calls)
+        cell.warmup_s += float(warmup.seconds)
         tested.append(verdict["steady"])
     if not tested:
         return

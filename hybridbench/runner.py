@@ -53,6 +53,7 @@ from hybridbench import (
 )
 from hybridbench.errors import BackendError, HybridbenchError, WorkloadError
 from hybridbench.limits import check_payload_size
+from hybridbench.messages import WorkerOutcome
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
     backend_names,
@@ -625,9 +626,15 @@ def _settle(pending: list[PendingCell], results: Results) -> None:
         if item.settled or (item.spec is not None and not item.outcomes):
             continue  # settled already, or interrupted before its first worker: no figures
         if item.spec is not None:
-            reduce.merge_workers(item.cell, item.outcomes)
+            _merge(item)
         results.cells.append(item.cell)
         item.settled = True
+
+
+def _merge(item: PendingCell) -> None:
+    """The cell's figures from its workers' messages (read at the boundary: a malformed one
+    fails its worker, and so the cell, with the bad field named)."""
+    reduce.merge_workers(item.cell, [WorkerOutcome.received(o) for o in item.outcomes])
 
 
 def _cold_starts(pending: list[PendingCell], config: RunConfig,
@@ -738,7 +745,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
             return pending.cell
         while len(pending.outcomes) < config.workers and pending.wants_worker:
             pending.outcomes.append(run_unit(pending.spec, config))
-        reduce.merge_workers(pending.cell, pending.outcomes)
+        _merge(pending)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
                                backend_options(config, cell_plan), cold_cache,

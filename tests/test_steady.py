@@ -14,6 +14,7 @@ import hybridbench
 from hybridbench import reduce, results, runner, steady, thresholds
 from hybridbench.backend import Backend
 from hybridbench.measure import Round
+from hybridbench.messages import WarmState
 from hybridbench.report import formatting, markdown, model
 from hybridbench.results import OK, Cell, Kind
 
@@ -184,11 +185,11 @@ def test_a_slow_engine_is_not_held_back_for_a_test_without_data() -> None:
 
 # -- into the cell, the file and the report -------------------------------------------------------
 
-def _outcome(steady_state: bool, change: float = 0.0, seconds: float = 0.25) -> dict:
-    return {"warmup": {"calls": 1000, "seconds": seconds, "chunks": 5,
+def _outcome(steady_state: bool, change: float = 0.0, seconds: float = 0.25) -> WarmState:
+    return WarmState.from_dict({"warmup": {"calls": 1000, "seconds": seconds, "chunks": 5,
                        "extended": seconds > 0.3, "bound_s": 2.0},
             "steady": {"steady": steady_state, "change": change, "at": 0.6, "z": 3.5,
-                       "segments": 21, "at_s": 0.6, "timed_s": 1.0}}
+                       "segments": 21, "at_s": 0.6, "timed_s": 1.0}})
 
 
 def test_workers_figures_are_merged_and_a_moving_one_is_named() -> None:
