@@ -470,6 +470,8 @@ class PendingCell:
     cell: Cell
     #: what each worker gets; None when the cell was settled without one (unavailable...)
     spec: dict[str, Any] | None = None
+    #: the workers' messages as received; read into ``messages.WorkerOutcome`` for the
+    #: reduction (``_merge``), while the pairing of backends (``paired``) reads their rounds
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     #: merged and in the results
     settled: bool = False
