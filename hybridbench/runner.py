@@ -5,9 +5,9 @@ compute the reference answer once, here; then ``workers`` passes over the cells,
 one fresh worker process per cell, one process at a time (interleaved: see ``_passes``). A
 worker starts a backend instance of its own, verifies, warms up, freezes the heap and times
 ``rounds`` rounds (``hybridbench.worker``, spawned by ``hybridbench.manager``). Finally each
-cell's histograms and resource figures are merged, and cold starts measured. Any failure, in
-this process or in a worker (exception, crash, timeout), is recorded in its cell (which gets
-no further workers) and the run goes on.
+cell's histograms and resource figures are merged (``hybridbench.reduce``), and cold starts
+measured. Any failure, in this process or in a worker (exception, crash, timeout), is recorded
+in its cell (which gets no further workers) and the run goes on.
 
 Why several processes: a figure measured in one long-lived process carries that process's
 garbage-collection cost and layout luck, and an interval over its rounds misses the spread
@@ -38,8 +38,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hybridbench import (
     allocators,
     coldstart,
@@ -49,12 +47,13 @@ from hybridbench import (
     manager,
     paired,
     pinning,
-    stats,
+    reduce,
     testhooks,
     thresholds,
 )
 from hybridbench.errors import BackendError, HybridbenchError, WorkloadError
 from hybridbench.limits import check_payload_size
+from hybridbench.messages import WorkerOutcome
 from hybridbench.payloads import load_payload
 from hybridbench.registry import (
     backend_names,
@@ -471,6 +470,8 @@ class PendingCell:
     cell: Cell
     #: what each worker gets; None when the cell was settled without one (unavailable...)
     spec: dict[str, Any] | None = None
+    #: the workers' messages as received; read into ``messages.WorkerOutcome`` for the
+    #: reduction (``_merge``), while the pairing of backends (``paired``) reads their rounds
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     #: merged and in the results
     settled: bool = False
@@ -627,9 +628,15 @@ def _settle(pending: list[PendingCell], results: Results) -> None:
         if item.settled or (item.spec is not None and not item.outcomes):
             continue  # settled already, or interrupted before its first worker: no figures
         if item.spec is not None:
-            merge_workers(item.cell, item.outcomes)
+            _merge(item)
         results.cells.append(item.cell)
         item.settled = True
+
+
+def _merge(item: PendingCell) -> None:
+    """The cell's figures from its workers' messages (read at the boundary: a malformed one
+    fails its worker, and so the cell, with the bad field named)."""
+    reduce.merge_workers(item.cell, [WorkerOutcome.received(o) for o in item.outcomes])
 
 
 def _cold_starts(pending: list[PendingCell], config: RunConfig,
@@ -740,7 +747,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
             return pending.cell
         while len(pending.outcomes) < config.workers and pending.wants_worker:
             pending.outcomes.append(run_unit(pending.spec, config))
-        merge_workers(pending.cell, pending.outcomes)
+        _merge(pending)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
                                backend_options(config, cell_plan), cold_cache,
@@ -763,243 +770,6 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "batch": config.batch, "cpu_affinity": placement,
             "allocator": cell_plan.allocator,
             "python_path": config.python_paths.get(cell_plan.backend, [])}
-
-
-def merge_workers(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    """One cell from its workers' figures; the first failure, if any, fails it."""
-    cell.verified = bool(outcomes) and all(o.get("verified") for o in outcomes)
-    for index, outcome in enumerate(outcomes):
-        if outcome.get("backend_info"):
-            cell.backend_info = outcome["backend_info"]
-        if outcome.get("status") != OK:
-            cell.status = outcome.get("status") or "failed"
-            cell.error = f"{outcome.get('error')} (worker {index + 1} of {len(outcomes)})"
-            cell.verified = any(o.get("verified") for o in outcomes)
-            return
-    _summarise(cell, outcomes)
-
-
-def _summarise(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    histogram = stats.merged_histogram([outcome["latency_hdr"] for outcome in outcomes])
-    cell.rounds = [_round(index, r) for index, o in enumerate(outcomes) for r in o["rounds"]]
-    cell.worker_results = [_worker_summary(o) for o in outcomes]
-    cell.workers = len(outcomes)
-    ops = int(sum(r["ops"] for r in cell.rounds))
-    cell.samples = int(histogram.get_total_count())
-    cell.batch_size, cell.batch_rule = outcomes[0]["batch"], outcomes[0]["batch_rule"]
-    cell.duration_s = sum(r["duration_s"] for r in cell.rounds)
-    cell.throughput_ops = float(np.median([r["throughput"] for r in cell.rounds]))
-    cell.throughput_bytes = cell.throughput_ops * cell.payload_bytes
-    _interval(cell)
-    cell.latency_ns = stats.latency_summary(histogram)
-    cell.latency_hdr = stats.encode_histogram(histogram)
-    cell.unsent = int(sum(r["unsent"] for r in cell.rounds))
-    lost = _merge_resources(cell, outcomes, ops)
-    cell.harness_ns = {key: statistics.median(o["harness"][key] for o in outcomes)
-                       for key in outcomes[0]["harness"]}
-    _time_split(cell, outcomes)
-    cell.cpu_affinity = _affinity(outcomes[0]["cpu_affinity"])
-    cell.allocator_roles = dict((outcomes[0].get("allocator") or {}).get("roles") or {})
-    others = [o["machine"]["others_cores"] for o in outcomes]
-    cell.machine_load = {"others_cores": float(np.mean(others)),
-                         "others_cores_max": float(max(others)),
-                         "steal_cores": float(np.mean([o["machine"]["steal_cores"]
-                                                       for o in outcomes]))}
-    _warn(cell, lost)
-    _steady_state(cell, outcomes)
-
-
-def _round(worker: int, data: dict[str, Any]) -> dict[str, Any]:
-    duration_ns = data["duration_ns"]
-    return {"worker": worker, "ops": data["ops"], "duration_s": duration_ns / 1e9,
-            "throughput": data["ops"] * 1e9 / duration_ns if duration_ns else float("nan"),
-            "unsent": data["unsent"], "at_ns": data.get("at_ns")}
-
-
-def _worker_summary(outcome: dict[str, Any]) -> dict[str, Any]:
-    ops = sum(r["ops"] for r in outcome["rounds"])
-    duration_s = sum(r["duration_ns"] for r in outcome["rounds"]) / 1e9
-    resources = outcome["resources"]
-    summary = {"pid": outcome["pid"], "ops": ops, "duration_s": duration_s,
-               "throughput": ops / duration_s if duration_s else float("nan"),
-               "cpu_s": resources["cpu_s"], "rss_peak_bytes": resources["rss_peak_bytes"],
-               "cpu_affinity": outcome["cpu_affinity"],
-               "in_turns": bool(outcome.get("in_turns"))}
-    if "group" in outcome:
-        summary["processes"] = outcome["group"]  # every client process of the group
-    return summary
-
-
-def _interval(cell: Cell) -> None:
-    """Between workers when there are several; else over one worker's rounds, labelled so."""
-    throughputs = [w["throughput"] for w in cell.worker_results]
-    cell.throughput_mean_ops = float(np.mean(throughputs))
-    if len(throughputs) >= 2:
-        ci, pi = stats.worker_intervals(throughputs)
-        cell.throughput_ci95 = [max(0.0, ci[0]), ci[1]]
-        cell.throughput_pi95 = [max(0.0, pi[0]), pi[1]]
-        cell.interval_method = stats.WORKER_T_METHOD
-    else:
-        cell.throughput_ci95 = list(stats.bootstrap_ci([r["throughput"] for r in cell.rounds]))
-        cell.throughput_pi95 = None
-        cell.interval_method = stats.ROUNDS_BOOTSTRAP_METHOD
-
-
-def _merge_resources(cell: Cell, outcomes: list[dict[str, Any]], ops: int) -> list[str]:
-    """Peak: the highest of any worker; baseline: the lowest; CPU: total over total ops."""
-    resources = [o["resources"] for o in outcomes]
-    roles = dict.fromkeys(["client", "server", *(r for res in resources
-                                                 for r in res["rss_peak_bytes"])])
-    for role in roles:
-        peaks = [r["rss_peak_bytes"][role] for r in resources if role in r["rss_peak_bytes"]]
-        bases = [r["rss_baseline_bytes"][role] for r in resources
-                 if role in r["rss_baseline_bytes"]]
-        cpus = [r["cpu_s"][role] for r in resources if role in r["cpu_s"]]
-        cell.rss_peak_bytes[role] = max(peaks) if peaks else None
-        cell.rss_baseline_bytes[role] = min(bases) if bases else None
-        complete = len(cpus) == len(resources) and ops
-        cell.cpu_s_per_op[role] = sum(cpus) / ops if complete else None
-        for kind, per_op in (("minor", cell.minor_faults_per_op),
-                             ("major", cell.major_faults_per_op)):
-            counts = [r[f"{kind}_faults"][role] for r in resources
-                      if role in r.get(f"{kind}_faults", {})]
-            per_op[role] = sum(counts) / ops if len(counts) == len(resources) and ops else None
-        sources = [r["source"][role] for r in resources if role in r["source"]]
-        if sources:
-            cell.resource_source[role] = sources[0]
-    cell.server_reported = outcomes[-1].get("server_reported") or {}
-    return sorted({role for r in resources for role in r["lost"]})
-
-
-def _time_split(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    """Kernel time (the engine's own), crossing + serialization (end-to-end minus kernel,
-    the median of the per-call differences), and client CPU per call."""
-    parts = [o["breakdown"] for o in outcomes]
-    end_to_end = np.concatenate([np.asarray(p["end_to_end_ns"], dtype=np.int64) for p in parts])
-    client_cpu = cell.cpu_s_per_op.get("client")
-    split: dict[str, Any] = {
-        "calls": int(end_to_end.size), "end_to_end_ns": float(np.median(end_to_end)),
-        "kernel_ns": None, "crossing_ns": None,
-        "client_cpu_ns": client_cpu * 1e9 if client_cpu is not None else None}
-    if all(p["kernel_ns"] is not None for p in parts) and end_to_end.size:
-        kernel = np.concatenate([np.asarray(p["kernel_ns"], dtype=np.int64) for p in parts])
-        histogram = stats.new_histogram()
-        stats.record_many(histogram, kernel)
-        cell.kernel_ns = stats.latency_summary(histogram)
-        cell.kernel_hdr = stats.encode_histogram(histogram)
-        split["kernel_ns"] = float(np.median(kernel))
-        split["crossing_ns"] = float(np.median(end_to_end - kernel))
-    cell.time_split = split
-
-
-def _affinity(placed: dict[str, Any]) -> dict[str, Any]:
-    """CPUs the client and its servers were allowed on; ``shared`` is None without a server
-    process to share with (in-process, or a remote target)."""
-    servers = placed.get("server") or {}
-    server_cpus = {cpu for cpus in servers.values() for cpu in cpus}
-    shared = bool(server_cpus & set(placed["client"])) if servers else None
-    return {"client": placed["client"], "server": servers or None, "shared": shared}
-
-
-def thin_tail_message(samples: int) -> str:
-    """How many samples lie beyond P99 and P99.9, in words a reader can weigh (``fewer than
-    one`` rather than ``0.4 of them``)."""
-    def beyond(percentile: float) -> str:
-        n = stats.samples_beyond(samples, percentile)
-        return "fewer than one sample" if n < 1 else f"{n:,.0f} samples"
-    return (f"thin tail: {samples:,} samples, so P99 rests on {beyond(99.0)} beyond it and "
-            f"P99.9 on {beyond(99.9)}: read those percentiles as indicative")
-
-
-def _warn(cell: Cell, lost: list[str]) -> None:
-    """The cell's typed warnings, each with the figures it was decided on."""
-    if cell.samples < thresholds.THIN_TAIL_SAMPLES:
-        cell.warn(Kind.THIN_TAIL, thin_tail_message(cell.samples), samples=cell.samples,
-                  threshold=thresholds.THIN_TAIL_SAMPLES)
-    if cell.batch_size > 1:
-        cell.warn(Kind.BATCHED, f"batched: timed in batches of {cell.batch_size} calls "
-                  f"({cell.batch_rule}): percentiles are of batch means",
-                  batch_size=cell.batch_size, rule=cell.batch_rule)
-    spread = stats.variation([w["throughput"] for w in cell.worker_results])
-    if spread > thresholds.NOISY_SPREAD:
-        cell.warn(Kind.NOISY, f"noisy: worker throughputs vary by {spread:.0%} (standard "
-                  f"deviation over mean, > {thresholds.NOISY_SPREAD:.0%})", spread=spread,
-                  threshold=thresholds.NOISY_SPREAD)
-    if cell.unsent:
-        cell.warn(Kind.UNSENT, f"open loop: {cell.unsent} scheduled calls were never sent: the "
-                  f"backend cannot sustain {cell.rate} requests/s", unsent=cell.unsent,
-                  rate=cell.rate)
-    for role in lost:
-        cell.warn(Kind.PROCESS_LOST, f"the {role} process disappeared during the cell",
-                  role=role)
-    _warn_faults(cell)
-    busiest = cell.machine_load.get("others_cores_max", 0.0)
-    if busiest > thresholds.BUSY_CORES:
-        cell.warn(Kind.BUSY_MACHINE, f"busy machine: other processes used up to {busiest:.1f} "
-                  "cores while this cell was timed; its figures and interval carry that load",
-                  cores_max=busiest, threshold=thresholds.BUSY_CORES)
-
-
-def _warn_faults(cell: Cell) -> None:
-    """Allocator-sensitive: a process got more fresh pages from the kernel per call than
-    FAULTS_PER_CALL, so its figure depends on whether the allocator keeps freed memory."""
-    faulting = {role: n for role, n in cell.minor_faults_per_op.items()
-                if n is not None and n > thresholds.FAULTS_PER_CALL}
-    if not faulting:
-        return
-    role, worst = max(faulting.items(), key=lambda item: item[1])
-    cell.warn(Kind.ALLOCATOR_SENSITIVE,
-              f"allocator-sensitive: the {role} process faulted in {worst:,.0f} fresh pages per "
-              f"call under {cell.allocator or 'its allocator'} (> "
-              f"{thresholds.FAULTS_PER_CALL}): the figure depends on whether the allocator "
-              "keeps freed memory (see --allocator)", role=role, minor_per_call=worst,
-              threshold=thresholds.FAULTS_PER_CALL, allocator=cell.allocator)
-def _steady_state(cell: Cell, outcomes: list[dict[str, Any]]) -> None:
-    """Each worker's warm-up and the changepoint test of its timed rounds, into its
-    ``worker_results`` entry and the cell; a typed warning naming the workers whose rounds
-    moved. Outcomes without the figures (a client group, an older worker) leave them unset."""
-    tested: list[bool | None] = []
-    for summary, outcome in zip(cell.worker_results, outcomes, strict=True):
-        warmup, verdict = outcome.get("warmup"), outcome.get("steady")
-        if warmup is None or verdict is None:
-            continue
-        load = (outcome.get("machine") or {}).get("others_cores")
-        summary.update(warmup_calls=warmup["calls"], warmup_s=warmup["seconds"],
-                       warmup_extended=warmup["extended"], warmup_bound_s=warmup["bound_s"],
-                       steady_state=verdict["steady"], steady={**verdict, "others_cores": load})
-        cell.warmup_calls += int(warmup["calls"])
-        cell.warmup_s += float(warmup["seconds"])
-        tested.append(verdict["steady"])
-    if not tested:
-        return
-    cell.steady_state = (False if False in tested
-                         else True if all(t is True for t in tested) else None)
-    moved = [(index + 1, w) for index, w in enumerate(cell.worker_results)
-             if w.get("steady_state") is False]
-    if moved:
-        _warn_no_steady_state(cell, moved)
-
-
-def _warn_no_steady_state(cell: Cell, moved: list[tuple[int, dict[str, Any]]]) -> None:
-    """``no steady state``: per worker, by how much its time per call moved, and where."""
-    evidence = [{"worker": number, "change": w["steady"]["change"], "at_s": w["steady"]["at_s"],
-                 "timed_s": w["steady"]["timed_s"], "z": w["steady"]["z"],
-                 "warmup_s": w["warmup_s"], "warmup_bound_s": w["warmup_bound_s"],
-                 "others_cores": w["steady"].get("others_cores")}
-                for number, w in moved]
-    parts = [f"worker {e['worker']}: {e['change']:+.0%} from {e['at_s']:.2f} s into its "
-             f"{e['timed_s']:.2f} s of timed rounds, after {e['warmup_s']:.2f} s of warm-up"
-             + (" (its bound)" if e["warmup_s"] >= e["warmup_bound_s"] else "")
-             + (f", other processes using {e['others_cores']:.1f} cores"
-                if e["others_cores"] is not None else "")
-             for e in evidence]
-    cell.warn(Kind.NO_STEADY_STATE,
-              "no steady state: the time per call moved during the timed rounds ("
-              + "; ".join(parts) + f"; a change of at least {thresholds.STEADY_CHANGE:.0%} "
-              "at a clear changepoint): the figures mix two states, of the engine or of the "
-              "machine around it (see its load)",
-              workers=evidence, threshold=thresholds.STEADY_CHANGE,
-              z_threshold=thresholds.STEADY_Z)
 
 
 #: cold starts measured so far, by backend, workload, size and allocator

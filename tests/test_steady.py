@@ -11,9 +11,10 @@ import pytest
 from fake_backends import MOVING, MOVING_REFS
 
 import hybridbench
-from hybridbench import results, runner, steady, thresholds
+from hybridbench import reduce, results, runner, steady, thresholds
 from hybridbench.backend import Backend
 from hybridbench.measure import Round
+from hybridbench.messages import WarmState
 from hybridbench.report import formatting, markdown, model
 from hybridbench.results import OK, Cell, Kind
 
@@ -184,16 +185,16 @@ def test_a_slow_engine_is_not_held_back_for_a_test_without_data() -> None:
 
 # -- into the cell, the file and the report -------------------------------------------------------
 
-def _outcome(steady_state: bool, change: float = 0.0, seconds: float = 0.25) -> dict:
-    return {"warmup": {"calls": 1000, "seconds": seconds, "chunks": 5,
+def _outcome(steady_state: bool, change: float = 0.0, seconds: float = 0.25) -> WarmState:
+    return WarmState.from_dict({"warmup": {"calls": 1000, "seconds": seconds, "chunks": 5,
                        "extended": seconds > 0.3, "bound_s": 2.0},
             "steady": {"steady": steady_state, "change": change, "at": 0.6, "z": 3.5,
-                       "segments": 21, "at_s": 0.6, "timed_s": 1.0}}
+                       "segments": 21, "at_s": 0.6, "timed_s": 1.0}})
 
 
 def test_workers_figures_are_merged_and_a_moving_one_is_named() -> None:
     cell = Cell("json", "1KB", "x", worker_results=[{"pid": 1}, {"pid": 2}])
-    runner._steady_state(cell, [_outcome(True, seconds=1.1), _outcome(False, change=-0.4)])
+    reduce._steady_state(cell, [_outcome(True, seconds=1.1), _outcome(False, change=-0.4)])
     assert (cell.warmup_calls, cell.warmup_s, cell.steady_state) == (2000, 1.35, False)
     assert cell.worker_results[0]["warmup_extended"] is True
     assert cell.worker_results[1]["steady"]["change"] == -0.4
@@ -206,7 +207,7 @@ def test_workers_figures_are_merged_and_a_moving_one_is_named() -> None:
 
 def test_steady_workers_raise_no_warning() -> None:
     cell = Cell("json", "1KB", "x", worker_results=[{"pid": 1}])
-    runner._steady_state(cell, [_outcome(True)])
+    reduce._steady_state(cell, [_outcome(True)])
     assert cell.steady_state is True and not cell.warnings
     assert formatting.warmup(cell) == "250 ms, steady"
 
@@ -222,7 +223,7 @@ def test_older_files_load_without_the_figures(tmp_path: Path) -> None:
 
 def test_the_figures_survive_the_file(tmp_path: Path) -> None:
     cell = Cell("json", "1KB", "x", worker_results=[{"pid": 1}])
-    runner._steady_state(cell, [_outcome(False, change=0.3)])
+    reduce._steady_state(cell, [_outcome(False, change=0.3)])
     path = results.save(results.Results(env={}, cells=[cell]), tmp_path / "r.json")
     loaded = results.load(path).cells[0]
     assert loaded.steady_state is False and loaded.warmup_calls == 1000
