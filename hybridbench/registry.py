@@ -19,7 +19,7 @@ BACKEND_GROUP = "hybridbench.backends"
 DEFAULT_RANK = 1000
 #: display order of the built-in backends (plug-in backends follow by name)
 BUILTIN_BACKEND_ORDER = ["inproc", "inproc-best", "inproc-pure", "ffi", "ffi-idiomatic", "grpc",
-                         "grpc-py", "grpc-go"]
+                         "grpc-py", "grpc-go", "grpc-go-best", "grpc-go-cgo"]
 
 
 def _ordered(eps: dict[str, EntryPoint], ranks: dict[str, int]) -> list[str]:
