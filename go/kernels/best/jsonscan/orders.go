@@ -86,7 +86,7 @@ func (s *scanner) topMember(key []byte, depth int) (val, error) {
 		s.orders = s.orders[:0] // the last "orders" wins
 		m.v, err = s.array(depth+1, s.order)
 	} else {
-		m.v, err = s.value(depth)
+		m.v, err = s.passThrough(depth)
 	}
 	s.top = set(s.top, 0, m)
 	return m.v, err
@@ -125,11 +125,23 @@ func (s *scanner) orderMember(key []byte, depth int) (val, error) {
 		o.tags0 = len(s.tags)
 		m.v, err = s.array(depth+1, s.tag)
 		o.tags1 = len(s.tags)
-	default:
+	case isDecoded(m.name):
 		m.v, err = s.value(depth)
+	default:
+		m.v, err = s.passThrough(depth)
 	}
 	s.members = set(s.members, o.first, m)
 	return m.v, err
+}
+
+// isDecoded says which order members the idiomatic engine decodes in full (the others it
+// passes through): the words of a bad document depend on it (see scanner.raw).
+func isDecoded(name []byte) bool {
+	switch string(name) {
+	case "id", "status", "customer", "tags", "items":
+		return true
+	}
+	return false
 }
 
 func (s *scanner) customerMember(key []byte, depth int) (val, error) {
@@ -150,15 +162,18 @@ func (s *scanner) item(depth int) (val, error) {
 }
 
 func (s *scanner) itemMember(key []byte, depth int) (val, error) {
-	v, err := s.value(depth)
 	it := &s.items[len(s.items)-1]
 	switch string(decodeString(key)) {
 	case "qty":
+		v, err := s.value(depth)
 		it.qty = v
+		return v, err
 	case "price":
+		v, err := s.value(depth)
 		it.price = v
+		return v, err
 	}
-	return v, err
+	return s.passThrough(depth)
 }
 
 func (s *scanner) tag(depth int) (val, error) {

@@ -1,6 +1,7 @@
 package jsonscan
 
 import (
+	"cmp"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -54,7 +55,15 @@ type scanner struct {
 	members []member // every order's members, each order a range
 	items   []item
 	tags    []val
+	// Inside a pass-through value (raw), a number out of range or a nesting past MaxDepth is
+	// reported only once the value's grammar has been checked, as the idiomatic engine (its
+	// jsontext reads the whole value, then checks both): the first such error waits here.
+	raw     bool
+	pending error
 }
+
+// syntaxDepthLimit is where even a pass-through value stops being read (jsontext's limit).
+const syntaxDepthLimit = 10000
 
 var errTooDeep = kernelerr.Invalidf("json: document nested too deeply (more than %d levels)", MaxDepth)
 
@@ -154,10 +163,33 @@ type memberFunc func(name []byte, depth int) (val, error)
 
 func (s *scanner) anyMember(_ []byte, depth int) (val, error) { return s.value(depth) }
 
+// passThrough scans a value the transform never reads (see scanner.raw).
+func (s *scanner) passThrough(depth int) (val, error) {
+	s.raw, s.pending = true, nil
+	v, err := s.value(depth)
+	if err == nil {
+		err = s.pending
+	}
+	s.raw, s.pending = false, nil
+	return v, err
+}
+
+// tooDeep is nil while depth is allowed, else the error now, or nil with the error pending.
+func (s *scanner) tooDeep(depth int) error {
+	if depth <= MaxDepth {
+		return nil
+	}
+	if s.raw && depth <= syntaxDepthLimit {
+		s.pending = cmp.Or(s.pending, errTooDeep)
+		return nil
+	}
+	return errTooDeep
+}
+
 // object scans an object at nesting level depth; member scans each value.
 func (s *scanner) object(depth int, member memberFunc) (val, error) {
-	if depth > MaxDepth {
-		return val{}, errTooDeep
+	if err := s.tooDeep(depth); err != nil {
+		return val{}, err
 	}
 	start := len(s.out)
 	if err := s.expect('{'); err != nil {
@@ -198,8 +230,8 @@ func (s *scanner) object(depth int, member memberFunc) (val, error) {
 
 // array scans an array at nesting level depth; element scans each element.
 func (s *scanner) array(depth int, element func(depth int) (val, error)) (val, error) {
-	if depth > MaxDepth {
-		return val{}, errTooDeep
+	if err := s.tooDeep(depth); err != nil {
+		return val{}, err
 	}
 	start := len(s.out)
 	if err := s.expect('['); err != nil {
@@ -369,8 +401,12 @@ func (s *scanner) number() (val, error) {
 	literal := s.in[begin:s.pos]
 	if isFloat {
 		if _, err := parseFloat(literal); err != nil {
-			return val{}, kernelerr.Invalidf(
-				"json: a number is out of range (overflows a double): %.40s", literal)
+			err = kernelerr.Invalidf("json: a number is out of range (overflows a double): %.40s",
+				literal)
+			if !s.raw {
+				return val{}, err
+			}
+			s.pending = cmp.Or(s.pending, err)
 		}
 	}
 	start := len(s.out)
