@@ -88,6 +88,7 @@ class GrpcGoBackend(GrpcBackend):
     tuning = "idiomatic"  # the standard library and x/image, as a Go team writes them
     placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
+        "host_language": "Go",
         "article_label": "Go only",
         "article_order": 0,
         "article_note": ("the articles' orchestrator-only column: the work done in Go; "
@@ -147,6 +148,7 @@ class GrpcGoBestBackend(GrpcGoBackend):
     go_engine = "best"
     placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
+        "host_language": "Go",
         "article_label": "Go only (best found)",
         "article_order": 0,
         "article_note": ("the articles' orchestrator-only column at its best: per workload "
@@ -165,6 +167,8 @@ class GrpcGoCgoBackend(GrpcGoBackend):
     go_engine = "rust-cgo"
     placement: ClassVar[dict[str, Any]] = {
         "engine_language": "Rust",
+        # the service is Go, the kernels Rust: the report's kernel ladder reads this pair
+        "host_language": "Go",
         "article_label": "Go calling Rust via FFI (cgo)",
         "article_order": 2,
         "article_note": ("the articles' 'Rust via FFI' as they built it: a Go service calling "
