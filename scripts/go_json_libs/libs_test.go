@@ -16,8 +16,8 @@ import (
 	"testing"
 
 	"github.com/bytedance/sonic"
-	gojson "github.com/goccy/go-json"
 	v2 "github.com/go-json-experiment/json"
+	gojson "github.com/goccy/go-json"
 	segjson "github.com/segmentio/encoding/json"
 
 	"hybridbench/goengine/kernels/best/jsonscan"
@@ -47,9 +47,9 @@ func BenchmarkRoundTrip(b *testing.B) {
 		"encoding-json-v1": {stdjson.Unmarshal, stdjson.Marshal},
 		"encoding-json-v2": {func(d []byte, v any) error { return v2.Unmarshal(d, v) },
 			func(v any) ([]byte, error) { return v2.Marshal(v) }},
-		"goccy-go-json":    {gojson.Unmarshal, gojson.Marshal},
-		"segmentio":        {segjson.Unmarshal, segjson.Marshal},
-		"bytedance-sonic":  {sonic.Unmarshal, sonic.Marshal},
+		"goccy-go-json":   {gojson.Unmarshal, gojson.Marshal},
+		"segmentio":       {segjson.Unmarshal, segjson.Marshal},
+		"bytedance-sonic": {sonic.Unmarshal, sonic.Marshal},
 	}
 	for name, c := range codecs {
 		b.Run(name, func(b *testing.B) {
