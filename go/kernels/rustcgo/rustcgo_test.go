@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -98,6 +99,22 @@ func BenchmarkCrossing(b *testing.B) {
 		if _, err := echo.Run(in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEchoSizes is the echo through the library at each of hybridbench's echo sizes.
+func BenchmarkEchoSizes(b *testing.B) {
+	echo := kernel(b, open(b), "echo")
+	for _, size := range []int{64, 1 << 10, 64 << 10, 1 << 20} {
+		in := bytes.Repeat([]byte{1}, size)
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, err := echo.Run(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
