@@ -229,3 +229,14 @@ func TestJPEGWorkloadsRejectWithTheIdiomaticWords(t *testing.T) {
 		}
 	}
 }
+
+// FuzzJSONAgrees is TestJSONAgreesOnMutatedDocuments with Go's fuzzer choosing the documents:
+//
+//	go test ./kernels/best -run '^$' -fuzz FuzzJSONAgrees -fuzztime 60s
+func FuzzJSONAgrees(f *testing.F) {
+	f.Add([]byte(document))
+	f.Add([]byte(`{"orders": [{"id": 1, "status": "new", "customer": {"tier": "gold"}, "items": [], "tags": []}]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		sameVerdict(t, "json", payload, sameJSON)
+	})
+}

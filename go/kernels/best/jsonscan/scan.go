@@ -86,7 +86,7 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-// peek is the next significant byte (0 at the end).
+// peek is the next significant byte (0 at the end, or a NUL byte: never a valid one).
 func (s *scanner) peek() byte {
 	s.skipSpace()
 	if s.pos < len(s.in) {
@@ -116,7 +116,7 @@ func (s *scanner) document() (val, error) {
 	if err != nil {
 		return val{}, err
 	}
-	if s.peek() != 0 {
+	if s.skipSpace(); s.pos < len(s.in) { // (peek's 0 would take a NUL byte for the end)
 		return val{}, s.fail()
 	}
 	return v, nil
