@@ -25,7 +25,7 @@ from hybridbench.workload_registry import (  # noqa: F401 (the workloads' half, 
 BACKEND_GROUP = "hybridbench.backends"
 #: display order of the built-in backends (plug-in backends follow by name)
 BUILTIN_BACKEND_ORDER = ["inproc", "inproc-best", "inproc-pure", "ffi", "ffi-idiomatic", "grpc",
-                         "grpc-py", "grpc-go"]
+                         "grpc-py", "grpc-go", "grpc-go-best", "grpc-go-cgo"]
 
 
 @functools.cache

@@ -21,12 +21,15 @@ import pytest
 
 import hybridbench
 from hybridbench.backends.grpc import GrpcBackend, GrpcPyBackend, _proto, server_binary
-from hybridbench.backends.grpc.gobackend import GrpcGoBackend
+from hybridbench.backends.grpc.gobackend import GrpcGoBackend, GrpcGoBestBackend, GrpcGoCgoBackend
 from hybridbench.backends.grpc.gobackend import server_path as go_server_binary
 from hybridbench.errors import BackendError, WorkloadError
 from hybridbench.testing import bad_input_params, size_params
 
-BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend, "grpc-go": GrpcGoBackend}
+BACKENDS = {"grpc": GrpcBackend, "grpc-py": GrpcPyBackend, "grpc-go": GrpcGoBackend,
+            "grpc-go-best": GrpcGoBestBackend, "grpc-go-cgo": GrpcGoCgoBackend}
+#: the three servers (the Go one's other kernel tables share its process behaviour)
+SERVERS = ("grpc", "grpc-py", "grpc-go")
 
 
 def _param(name: str):
@@ -35,14 +38,16 @@ def _param(name: str):
                         marks=[pytest.mark.skipif(reason is not None, reason=str(reason))])
 
 
-ALL = [_param(name) for name in BACKENDS]
+ALL = [_param(name) for name in SERVERS]
+#: every kernel table behind a server: each verifies every workload and size, rejects bad input
+TABLES = [_param(name) for name in BACKENDS]
 RUST = [_param("grpc")]
 GO = _param("grpc-go")
 
 CASES = size_params()
 
 
-@pytest.fixture(scope="module", params=ALL)
+@pytest.fixture(scope="module", params=TABLES)
 def backend(request):
     with hybridbench.open_backend(request.param) as b:
         yield b
@@ -85,7 +90,9 @@ def test_processes_and_describe(backend):
     info = backend.describe()
     assert info["server_pid"] == procs["server"]
     assert info["server"] == {"grpc": "hybridbench-kernels", "grpc-py": "hybridbench-pyserver",
-                              "grpc-go": "hybridbench-goengine"}[backend.name]
+                              "grpc-go": "hybridbench-goengine",
+                              "grpc-go-best": "hybridbench-goengine",
+                              "grpc-go-cgo": "hybridbench-goengine"}[backend.name]
     assert info["target"].startswith("unix:")
     if backend.name == "grpc":  # the Rust server's version carries its build flags
         assert isinstance(info["jpeg_simd"], bool), info["server_version"]

@@ -113,3 +113,45 @@ def test_every_builtin_backend_says_where_the_articles_place_it():
     assert orders == sorted(orders)  # "Go only" beside, and before, the Rust columns
     with hybridbench.open_backend("inproc") as backend:  # recorded without a server too
         assert backend.describe()["article_label"] == "Python only"
+
+
+@pytest.mark.skipif(gobackend.unbuilt_reason() is not None,
+                    reason=str(gobackend.unbuilt_reason()))
+def test_the_engine_flag_chooses_the_kernel_table():
+    binary = str(gobackend.server_path())
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, *args], capture_output=True, text=True, timeout=30)
+
+    best = run("--engine", "best", "--list-engines")
+    engines = dict(line.split("\t") for line in best.stdout.splitlines())
+    assert best.returncode == 0 and list(engines)[:5] == ["json", "image", "thumbnail",
+                                                          "timeseries", "echo"]
+    assert "Go calling C" in engines["image"] and "Go calling C" in engines["thumbnail"]
+    assert "Go calling C" not in engines["json"]
+    bad = run("--engine", "fastest", "--list-workloads")
+    assert bad.returncode == 2 and "expected one of idiomatic, best, rust-cgo" in bad.stderr
+    no_library = run("--engine", "rust-cgo", "--list-workloads")
+    assert no_library.returncode == 2 and "--ffi-library" in no_library.stderr
+    wrong = run("--engine", "best", "--ffi-library", "/x.so", "--list-workloads")
+    assert wrong.returncode == 2 and "only for --engine rust-cgo" in wrong.stderr
+    missing = run("--engine", "rust-cgo", "--ffi-library", "/nonexistent.so", "--list-workloads")
+    assert missing.returncode == 2 and "cannot load the Rust kernel library" in missing.stderr
+
+
+@pytest.mark.skipif(gobackend.GrpcGoCgoBackend.unavailable_reason() is not None,
+                    reason=str(gobackend.GrpcGoCgoBackend.unavailable_reason()))
+def test_the_go_engines_record_what_they_are():
+    with hybridbench.open_backend("grpc-go-best", workloads=["json", "image"]) as backend:
+        info = backend.describe()
+        assert backend.run("echo", b"x") == b"x"
+    assert info["profile"]["tuning"] == "tuned" and info["engine_language"] == "Go"
+    assert info["go_engine"] == "best" and "engine best" in info["server_version"]
+    assert set(info["workload_engines"]) == {"json", "image"}
+    assert "Go calling C" in info["workload_engines"]["image"]
+    with hybridbench.open_backend("grpc-go-cgo", workloads=["echo"]) as backend:
+        info = backend.describe()
+        assert backend.run("echo", b"y") == b"y"
+    assert info["engine_language"] == "Rust" and info["profile"]["tuning"] == "tuned"
+    assert "--ffi-library" in info["server_command"]
+    assert "Go calling Rust" in info["workload_engines"]["echo"]

@@ -179,7 +179,10 @@ def _image_engine_sources(language: str) -> list[Path]:
         "rust": sorted(p for crate in (ROOT / "native").iterdir() if (crate / "src").is_dir()
                        for p in (crate / "src").rglob("*.rs")
                        if p.stem == "image" or "image" in p.relative_to(crate / "src").parts),
-        "go": sorted(p for p in (ROOT / "go" / "kernels").glob("image*") if p.is_dir()),
+        # the idiomatic engine, and the best one (go/kernels/best/imagecgo: libjpeg through
+        # cgo; it also checks at run time that the decode gave the header's full size)
+        "go": sorted(p for kernels in (ROOT / "go" / "kernels", ROOT / "go" / "kernels" / "best")
+                     for p in kernels.glob("image*") if p.is_dir()),
     }[language]
     assert found, f"no {language} image engine found: has the layout changed?"
     return found

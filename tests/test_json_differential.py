@@ -21,7 +21,8 @@ from hybridbench.registry import unavailable_reason
 SIGNIFICANT = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"-", b"0", b"9", b".", b"e",
                b"E", b"+", b"n", b"t", b"f", b"u", b" ", b"\x00", b"\xff", b"\xc3", b"1e400",
                b"\\ud800", b"NaN", b"true", b"null", b"[[[", b"]]]"]
-ENGINES = [b for b in ("inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-go")
+ENGINES = [b for b in ("inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-go",
+                        "grpc-go-best", "grpc-go-cgo")
            if not unavailable_reason(b)]
 
 

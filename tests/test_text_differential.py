@@ -30,7 +30,8 @@ from hybridbench.workloads import text, text_corpus
 from hybridbench.workloads import text_rules as rules
 
 GO_MODULE = Path(__file__).resolve().parent.parent / "go"
-BACKENDS = ["inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-py", "grpc-go"]
+BACKENDS = ["inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-py", "grpc-go",
+            "grpc-go-best", "grpc-go-cgo"]
 
 VALID_INSERTS = ["\u0301", "\u0308\u0301", "\u200d", "\u200f", "\u202e", "ς", "Σ", "İ", "ı",
                  "Ａ", "！", "\x00", "👩\u200d💻", "🏽", "🇫🇷", "東", "ẞ", "\ufeff", "\ufe0f",

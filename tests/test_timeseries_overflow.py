@@ -20,7 +20,7 @@ from hybridbench.registry import unavailable_reason
 from hybridbench.workloads import timeseries
 
 BACKENDS = ("inproc", "inproc-pure", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-py",
-            "grpc-go")
+            "grpc-go", "grpc-go-best", "grpc-go-cgo")
 HUGE = 1.7e308
 LARGEST = sys.float_info.max
 

@@ -3,7 +3,9 @@
 Run by ``setup.py`` (its ``build_py`` step, so ``pip install .`` and ``pip install -e .`` both
 build it) and by ``make go-server``; also runnable by hand: ``python backends/grpc/_gobuild.py``.
 ``go build`` fetches the module's dependencies through the Go module proxy (pinned by
-``go/go.sum``) and writes ``backends/grpc/bin/hybridbench-go-server``.
+``go/go.sum``) and writes ``backends/grpc/bin/hybridbench-go-server``. It builds with cgo
+(``CGO_ENABLED=1``): a C compiler and libjpeg's headers (Debian's ``libjpeg-dev``) are needed
+for the ``best`` engine (libjpeg-turbo) and the ``rust-cgo`` one (dlopen).
 
 The build is optional: without ``go`` on PATH, with ``HYBRIDBENCH_SKIP_GO=1``, or when the
 build fails, the install goes on and the reason is written next to where the binary would be
@@ -64,8 +66,11 @@ def _why_not_built(binary: Path, version: str) -> str | None:
                "-ldflags", f"-X main.version={version}", "-o", str(binary),
                "./cmd/" + SERVER_NAME]
     try:
+        # cgo is required, not left to Go's default: the best engine calls libjpeg-turbo and
+        # the rust-cgo engine the Rust library (a C compiler and libjpeg's headers are needed)
         done = subprocess.run(command, cwd=GO_MODULE, capture_output=True, text=True,
-                              timeout=BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL)
+                              timeout=BUILD_TIMEOUT_S, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "CGO_ENABLED": "1"})
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"`go build` in {GO_MODULE} failed: {exc}"
     if done.returncode != 0:

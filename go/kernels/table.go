@@ -20,6 +20,10 @@ type Kernel struct {
 	// Inline kernels are too cheap to be worth a worker slot (echo: no work at all); the
 	// server runs them on the calling goroutine without taking one of --workers.
 	Inline bool
+	// Engine says, where a table mixes engines (package best), what computes this workload
+	// and how it is reached ("libjpeg-turbo through cgo: Go calling C"); --list-engines
+	// prints it and the Python side records it with each result. Empty: the table's own.
+	Engine string
 }
 
 // Table lists the workloads this engine implements, in the order Describe and

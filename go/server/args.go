@@ -20,6 +20,11 @@ type Options struct {
 	DeathSignal   bool // set PR_SET_PDEATHSIG (it follows the parent *thread*)
 	ParentPID     int  // the parent to watch; 0: the parent at start
 	ListWorkloads bool
+	ListEngines   bool // one "workload<TAB>engine" line per workload (kernels.Kernel.Engine)
+	// Engine chooses the kernel table (package engine: idiomatic, best, rust-cgo);
+	// FFILibrary is the Rust C-ABI library of engine rust-cgo.
+	Engine     string
+	FFILibrary string
 }
 
 // Listen is where to serve: a Unix socket path, or a TCP address.
@@ -30,7 +35,9 @@ type Listen struct {
 
 func usage(program string) string {
 	return fmt.Sprintf("usage: %s --listen unix:PATH|HOST:PORT [--allow-remote] [--workers N] "+
-		"[--parent-pid PID] [--no-death-signal] [--no-parent-watch]\n       %s --list-workloads",
+		"[--parent-pid PID] [--no-death-signal] [--no-parent-watch]\n"+
+		"       [--engine idiomatic|best|rust-cgo] [--ffi-library PATH]\n"+
+		"       %s --list-workloads|--list-engines [--engine ...] [--ffi-library PATH]",
 		program, program)
 }
 
@@ -49,6 +56,9 @@ func ParseArgs(args []string) (Options, error) {
 	noDeathSignal := fs.Bool("no-death-signal", false, "")
 	noParentWatch := fs.Bool("no-parent-watch", false, "")
 	listWorkloads := fs.Bool("list-workloads", false, "")
+	listEngines := fs.Bool("list-engines", false, "")
+	engine := fs.String("engine", "idiomatic", "")
+	ffiLibrary := fs.String("ffi-library", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Options{}, errHelp
@@ -59,8 +69,12 @@ func ParseArgs(args []string) (Options, error) {
 		return Options{}, fmt.Errorf("unknown argument %q", fs.Arg(0))
 	}
 	options := Options{Workers: *workers, ParentWatch: !*noParentWatch,
-		DeathSignal: !*noDeathSignal, ListWorkloads: *listWorkloads}
-	if options.ListWorkloads {
+		DeathSignal: !*noDeathSignal, ListWorkloads: *listWorkloads, ListEngines: *listEngines,
+		Engine: *engine, FFILibrary: *ffiLibrary}
+	if options.Engine == "" {
+		return Options{}, errors.New("--engine needs a name (idiomatic, best, rust-cgo)")
+	}
+	if options.ListWorkloads || options.ListEngines {
 		return options, nil
 	}
 	if options.Workers < 1 {

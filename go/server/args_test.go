@@ -75,3 +75,25 @@ func TestBadArgumentsAreReported(t *testing.T) {
 		}
 	}
 }
+
+func TestEngineAndLibrary(t *testing.T) {
+	o, err := ParseArgs([]string{"--listen", "unix:/x"})
+	if err != nil || o.Engine != "idiomatic" || o.FFILibrary != "" {
+		t.Errorf("default: %+v %v", o, err)
+	}
+	o, err = ParseArgs([]string{"--listen", "unix:/x", "--engine", "rust-cgo", "--ffi-library=/l.so"})
+	if err != nil || o.Engine != "rust-cgo" || o.FFILibrary != "/l.so" {
+		t.Errorf("rust-cgo: %+v %v", o, err)
+	}
+	o, err = ParseArgs([]string{"--list-engines", "--engine=best"})
+	if err != nil || !o.ListEngines || o.Engine != "best" {
+		t.Errorf("--list-engines: %+v %v", o, err)
+	}
+	if _, err := ParseArgs([]string{"--listen", "unix:/x", "--engine="}); err == nil ||
+		!strings.Contains(err.Error(), "--engine needs a name") {
+		t.Errorf("empty engine: %v", err)
+	}
+	if _, err := ParseArgs([]string{"--listen", "unix:/x", "--engine"}); err == nil {
+		t.Error("--engine without a value was accepted")
+	}
+}

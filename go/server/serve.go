@@ -48,9 +48,13 @@ const (
 	shutdownGrace = 5 * time.Second
 )
 
-// Main is the whole program over a kernel table: parse the command line, then serve until
-// told to stop. It returns the exit code: 0, 1 on failure, 2 for a bad command line.
-func Main(table []kernels.Kernel, info Info, args []string) int {
+// Tables resolves --engine and --ffi-library to a kernel table (package engine's Table).
+type Tables func(engine, ffiLibrary string) ([]kernels.Kernel, error)
+
+// Main is the whole program over the engines' kernel tables: parse the command line, then
+// serve until told to stop. It returns the exit code: 0, 1 on failure, 2 for a bad command
+// line (an unknown engine, or a library rust-cgo cannot load, included).
+func Main(tables Tables, info Info, args []string) int {
 	program := filepath.Base(os.Args[0])
 	options, err := ParseArgs(args)
 	switch {
@@ -60,9 +64,20 @@ func Main(table []kernels.Kernel, info Info, args []string) int {
 	case err != nil:
 		fmt.Fprintf(os.Stderr, "%s: error: %v\n%s\n", program, err, usage(program))
 		return 2
-	case options.ListWorkloads:
+	}
+	table, err := tables(options.Engine, options.FFILibrary)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: error: %v\n%s\n", program, err, usage(program))
+		return 2
+	}
+	info.Version += " engine " + options.Engine // Describe says which table answers
+	if options.ListWorkloads || options.ListEngines {
 		for _, k := range table {
-			fmt.Println(k.Name)
+			if options.ListEngines {
+				fmt.Printf("%s\t%s\n", k.Name, k.Engine)
+			} else {
+				fmt.Println(k.Name)
+			}
 		}
 		return 0
 	}

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from hybridbench.report import formatting as fmt
-from hybridbench.report import glance, model
+from hybridbench.report import glance, model, tiers
 from hybridbench.results import OK, Cell, Results, write_atomic
 
 #: HTML's own characters become entities; Markdown's are backslash-escaped
@@ -136,6 +136,7 @@ def _group_lines(group: model.Group) -> list[str]:
         lines += ["", text("Intervals: " + "; ".join(labels) + "."), ""]
     lines += time_split_lines([e.cell for e in group.entries])
     lines += _ladder_lines(group)
+    lines += _kernel_ladder_lines(group)
     return lines + [""] + [f"- {text(s)}" for s in group.sentences] + [""]
 
 
@@ -150,6 +151,20 @@ def _ladder_lines(group: model.Group) -> list[str]:
                                step.name if step else "",
                                fmt.ratio(step.factor.value) if step else ""))
     return lines
+
+
+def _kernel_ladder_lines(group: model.Group) -> list[str]:
+    """Go against Rust on the kernels' own time: one row per rung (``tiers.kernel_ladder``)."""
+    ladder = tiers.kernel_ladder(group.lowest)
+    if ladder is None:
+        return []
+    first = ladder.rungs[0].kernel_ns
+    lines = ["", table_row("kernel rung", "backend", "engine", "kernel P50",
+                           f"vs {ladder.rungs[0].label}"), "|---" * 5 + "|"]
+    lines += [table_row(r.label, r.entry.cell.backend, r.entry.engine,
+                        fmt.duration_ns(r.kernel_ns), fmt.ratio(first / r.kernel_ns))
+              for r in ladder.rungs]
+    return [*lines, "", text(ladder.sentence())]
 
 
 def _warning_lines(run: model.RunView) -> list[str]:

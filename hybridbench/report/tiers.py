@@ -18,6 +18,16 @@ idiomatic native) and *native tuning* (3 to 4); when no idiomatic native engine 
 the step from Python to tuned native is *language and tuning together*. Only in-process
 engines take part, so that no transport hides inside a step; the product of the steps is the
 tuned native engine's advantage over idiomatic Python.
+
+The *kernel ladder* (``kernel_ladder``) asks the same of "Rust is faster than Go", on the
+engines' own time per call (the kernel P50 each records as ``kernel_ns``, so that no
+transport is in it): *idiomatic Go*, *best Go* (the fastest Go found; where it is Go calling
+C, ``workload_engines`` says so), *idiomatic Rust*, *tuned Rust*, and *Go calling Rust* (the
+Rust kernels called from Go through cgo, one crossing inside its time). A rung is chosen by
+what the backends declare (``engine_language``, ``host_language`` and ``tuning``), never by
+name. Its factors split the gap: *Go tuning* (idiomatic to best Go), *language (idiomatic)*
+(idiomatic Go to idiomatic Rust), *Rust tuning*, *language (at their best)* (best Go to tuned
+Rust) and *cgo* (tuned Rust to Go calling it).
 """
 
 from __future__ import annotations
@@ -167,3 +177,93 @@ def ladder(entries: list[Entry], ratio_of: RatioOf = quotient) -> Ladder | None:
         factor = ratio_of(high, low)
         total = None if factor is None else Step("in all", low, high, factor)
     return Ladder(found, steps, total)
+
+
+# -- the kernel ladder: Go against Rust on the kernels' own time ------------------------------
+
+IDIOMATIC_GO, BEST_GO, IDIOMATIC_RUST, TUNED_RUST, GO_CALLING_RUST = (
+    "idiomatic Go", "best Go", "idiomatic Rust", "tuned Rust", "Go calling Rust")
+GO_TUNING, LANGUAGE_IDIOMATIC, RUST_TUNING, LANGUAGE_AT_BEST, CGO = (
+    "Go tuning", "language (idiomatic)", "Rust tuning", "language (at their best)", "cgo")
+
+
+@dataclass(frozen=True)
+class KernelRung:
+    label: str
+    entry: Entry
+    #: the kernel's own time per call, P50 (ns)
+    kernel_ns: float
+
+
+@dataclass(frozen=True)
+class KernelLadder:
+    """One table's rungs, lowest (slowest) first as ``KERNEL_RUNGS`` orders them."""
+
+    rungs: list[KernelRung]
+
+    def rung(self, label: str) -> KernelRung | None:
+        return next((r for r in self.rungs if r.label == label), None)
+
+    def factor(self, slower: str, faster: str) -> float | None:
+        """How many times ``faster``'s kernel time fits in ``slower``'s (None: one is absent)."""
+        slow, fast = self.rung(slower), self.rung(faster)
+        return slow.kernel_ns / fast.kernel_ns if slow and fast else None
+
+    def splits(self) -> list[tuple[str, float]]:
+        """The named factors present: Go tuning, language (idiomatic and at their best), Rust
+        tuning, cgo (how much slower Go calling Rust is than the tuned Rust kernel alone)."""
+        pairs = [(GO_TUNING, IDIOMATIC_GO, BEST_GO),
+                 (LANGUAGE_IDIOMATIC, IDIOMATIC_GO, IDIOMATIC_RUST),
+                 (RUST_TUNING, IDIOMATIC_RUST, TUNED_RUST),
+                 (LANGUAGE_AT_BEST, BEST_GO, TUNED_RUST),
+                 (CGO, GO_CALLING_RUST, TUNED_RUST)]
+        found = [(name, self.factor(slow, fast)) for name, slow, fast in pairs]
+        return [(name, f) for name, f in found if f is not None]
+
+    def sentence(self) -> str:
+        """``Kernel time: idiomatic Go 30 ms (grpc-go), ...; Go tuning 9x; language ...``"""
+        rungs = ", ".join(f"{r.label} {fmt.duration_ns(r.kernel_ns)} ({r.entry.cell.backend})"
+                          for r in self.rungs)
+        splits = "; ".join(f"{name} {fmt.ratio(f)}" for name, f in self.splits())
+        return f"Kernel time: {rungs}" + (f"; {splits}." if splits else ".")
+
+
+def _declared(entry: Entry, key: str) -> str | None:
+    value = entry.cell.backend_info.get(key)
+    return str(value) if value else None
+
+
+def _kernel_ns(entry: Entry) -> float | None:
+    return (entry.cell.kernel_ns or {}).get("p50") or None
+
+
+def kernel_rung(entry: Entry) -> str | None:
+    """The kernel-ladder rung an entry declares itself on, if any."""
+    language, tuning = _declared(entry, "engine_language"), entry.profile.tuning
+    if language == "Go":
+        return {"idiomatic": IDIOMATIC_GO, "tuned": BEST_GO}.get(tuning or "")
+    if language != "Rust":
+        return None
+    if _declared(entry, "host_language") == "Go":
+        return GO_CALLING_RUST
+    return {"idiomatic": IDIOMATIC_RUST, "tuned": TUNED_RUST}.get(tuning or "")
+
+
+#: the rungs in ladder order
+KERNEL_RUNGS = [IDIOMATIC_GO, BEST_GO, IDIOMATIC_RUST, TUNED_RUST, GO_CALLING_RUST]
+
+
+def kernel_ladder(entries: list[Entry]) -> KernelLadder | None:
+    """The kernel ladder of one table's entries (verified, one concurrency): per rung the
+    entry with the shortest kernel P50; None unless a Go rung and another are present."""
+    best: dict[str, KernelRung] = {}
+    for entry in entries:
+        label, ns = kernel_rung(entry), _kernel_ns(entry)
+        if not entry.ok or label is None or ns is None:
+            continue
+        if label not in best or ns < best[label].kernel_ns:
+            best[label] = KernelRung(label, entry, ns)
+    rungs = [best[label] for label in KERNEL_RUNGS if label in best]
+    if len(rungs) < 2 or not {IDIOMATIC_GO, BEST_GO} & set(best):
+        return None
+    return KernelLadder(rungs)

@@ -10,7 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 
-	"hybridbench/goengine/kernels"
+	"hybridbench/goengine/engine"
 	"hybridbench/goengine/server"
 )
 
@@ -22,5 +22,5 @@ func main() {
 		Name:    "hybridbench-goengine",
 		Version: fmt.Sprintf("%s (%s, grpc-go %s)", version, runtime.Version(), grpc.Version),
 	}
-	os.Exit(server.Main(kernels.Table, info, os.Args[1:]))
+	os.Exit(server.Main(engine.Table, info, os.Args[1:]))
 }
