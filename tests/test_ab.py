@@ -141,6 +141,7 @@ def test_bad_builds_are_refused_with_the_reason(tmp_path: Path,
 
 # -- real builds, real workers ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_two_cells_of_one_backend_kind_share_a_table_with_their_own_options(
         tmp_path: Path) -> None:
     """The runner's labels: ``base`` and ``new`` run ``ffi``, each on its own library file,
@@ -163,6 +164,7 @@ def test_two_cells_of_one_backend_kind_share_a_table_with_their_own_options(
         (ab.BASE, ab.NEW), (ab.NEW, ab.BASE)}
 
 
+@pytest.mark.slow
 def test_two_server_binaries_are_gated_through_grpc(tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     copy = tmp_path / "server-copy"

@@ -62,6 +62,7 @@ def test_figures_of_a_cell_without_a_server() -> None:
     assert tracked.track_client_rss_growth({}, "echo/64B", "inproc") == 20.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["inproc", "grpc"])
 def test_a_measured_cell_has_its_own_growth_and_a_server_only_if_it_has_one(
         backend: str) -> None:
@@ -86,6 +87,7 @@ def test_a_case_that_cannot_run_is_skipped() -> None:
                                  "inproc-pure")
 
 
+@pytest.mark.slow
 def test_one_run_measures_every_cell_and_skips_what_cannot_run() -> None:
     cells = suite.measure_cells(["echo/64B", "image/small"], ["inproc-pure"])
     assert set(cells) == {("echo/64B", "inproc-pure"), ("image/small", "inproc-pure")}

@@ -56,6 +56,7 @@ def test_bad_arguments_are_named_and_exit_2() -> None:
         assert done.returncode == 2 and needle in done.stdout, done.stdout
 
 
+@pytest.mark.slow
 def test_sigterm_mid_run_saves_partial_results_and_exits_130(tmp_path: Path) -> None:
     import json
     import os
@@ -231,6 +232,7 @@ def test_run_and_report_offer_the_same_export_formats() -> None:
     assert formats <= _options("run") and formats <= _options("report")
 
 
+@pytest.mark.slow
 def test_report_writes_every_export_format(in_process: Callable[..., tuple[int, str]],
                                           tmp_path: Path) -> None:
     fixture = Path(__file__).parent / "data" / "sample-results.json"

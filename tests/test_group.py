@@ -121,6 +121,7 @@ def test_barrier_gives_up_when_the_group_is_aborted(tmp_path):
 
 @pytest.mark.skipif(GrpcBackend.unavailable_reason() is not None,
                     reason=str(GrpcBackend.unavailable_reason()))
+@pytest.mark.slow
 def test_two_processes_share_one_spawned_server(tmp_path):
     out = tmp_path / "r.json"
     assert main(["run", "-w", "echo", "-b", "grpc", "--size", "64B", "--quick",
@@ -136,6 +137,7 @@ def test_two_processes_share_one_spawned_server(tmp_path):
     assert cell.warmup_calls > 0 and cell.steady_state is not None  # the members' verdict
 
 
+@pytest.mark.slow
 def test_in_process_backends_run_one_engine_per_process(tmp_path):
     out = tmp_path / "r.json"
     assert main(["run", "-w", "echo", "-b", "inproc", "--size", "64B", "--quick",

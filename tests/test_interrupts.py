@@ -89,6 +89,7 @@ def _the_measured_cell(path: Path) -> results.Cell:
     return cell
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_interrupt_during_cold_start_keeps_the_measured_cell(tmp_path: Path, signum) -> None:
     run = Run(tmp_path, ["cold-start"])
@@ -104,6 +105,7 @@ def test_interrupt_during_cold_start_keeps_the_measured_cell(tmp_path: Path, sig
     assert str(run.output) in stdout.replace("\n", "")
 
 
+@pytest.mark.slow
 def test_a_second_interrupt_while_saving_is_deferred_until_the_file_is_written(
         tmp_path: Path) -> None:
     run = Run(tmp_path, ["cold-start", "write out.json"])
@@ -120,6 +122,7 @@ def test_a_second_interrupt_while_saving_is_deferred_until_the_file_is_written(
     assert "saved" in said and str(run.output) in said.replace(" ", "")
 
 
+@pytest.mark.slow
 def test_an_interrupt_while_saving_a_complete_run_keeps_the_file(tmp_path: Path) -> None:
     run = Run(tmp_path, ["write out.json"], "--no-cold-start")
     run.wait_for("write out.json")

@@ -58,6 +58,7 @@ def outcome(backend, payload: bytes) -> str:
     return "accepted"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(len(ENGINES) < 2, reason="needs a native engine to compare")
 def test_engines_agree_on_mutated_documents() -> None:
     base = hybridbench.make_input("json", "1KB")

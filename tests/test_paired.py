@@ -265,6 +265,7 @@ def test_comparisons_round_trip_and_older_files_still_load(tmp_path: object) -> 
 
 # -- real workers -----------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_real_run_pairs_its_backends_pass_by_pass() -> None:
     """Two real in-process engines: each pass runs them adjacent in the recorded order (their
     workers' PIDs grow in spawn order), and the run stores both directions of their ratio;

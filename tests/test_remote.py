@@ -85,6 +85,7 @@ def _run(tmp_path: Path, target: str, *tls: str) -> tuple[int, object]:
     return code, load(out).cells[0]
 
 
+@pytest.mark.slow
 def test_tls_target_verifies_and_carries_server_resources(tmp_path, pki):
     with _server("127.0.0.1:0", *_tls_server_args(pki)) as address:
         code, cell = _run(tmp_path, address, "--grpc-tls-ca", str(pki / "ca.pem"))
@@ -94,6 +95,7 @@ def test_tls_target_verifies_and_carries_server_resources(tmp_path, pki):
     assert cell.cpu_s_per_op["server"] is not None and cell.rss_peak_bytes["server"]
 
 
+@pytest.mark.slow
 def test_mutual_tls_needs_the_client_certificate(tmp_path, pki):
     ca = ["--grpc-tls-ca", str(pki / "ca.pem")]
     identity = ["--grpc-tls-cert", str(pki / "client.pem"),
@@ -162,6 +164,7 @@ def _namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
+@pytest.mark.slow
 def test_server_in_another_network_namespace(tmp_path, pki):
     """The server alone in its namespace, reachable only over the veth link: what crosses
     is a real network path (not loopback), with TLS, as to another machine."""

@@ -63,6 +63,7 @@ def test_no_external_resources(page: str) -> None:
     assert all(u.strip("'\"").startswith("#") for u in urls), urls
 
 
+@pytest.mark.slow
 def test_labels_are_escaped_in_tables_and_charts(sample: results.Results) -> None:
     hostile = copy.deepcopy(sample)
     hostile.cells[0].backend = "<script>alert(1)</script>"
@@ -184,6 +185,7 @@ def _schema_2(sample: results.Results) -> results.Results:
     return upgraded
 
 
+@pytest.mark.slow
 def test_report_shows_interval_time_split_and_server_source(sample: results.Results,
                                                            page: str) -> None:
     upgraded = _schema_2(sample)
@@ -246,6 +248,7 @@ class _IdsAndReferences(HTMLParser):
             self.references += re.findall(r"url\(#([^)]+)\)", value)
 
 
+@pytest.mark.slow
 def test_united_report_has_unique_ids_and_every_reference_resolves(
         sample: results.Results) -> None:
     second = copy.deepcopy(sample)
@@ -279,6 +282,7 @@ def _with_thin_tails(sample: results.Results, cells: int) -> results.Results:
     return warned
 
 
+@pytest.mark.slow
 def test_warnings_are_one_line_per_kind_with_the_cells_folded(sample: results.Results) -> None:
     warned = _with_thin_tails(sample, 3)
     [kind] = [k for k in model.build_run(warned).warning_kinds if k.kind == "thin_tail"]

@@ -222,6 +222,7 @@ def test_a_report_named_index_keeps_the_single_report_behaviour(in_tmp: Path) ->
     assert not (in_tmp / "out" / run_index.RECORD_NAME).exists()
 
 
+@pytest.mark.slow
 def test_report_command_refuses_to_overwrite_the_index(in_tmp: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main([*TINY_RUN, "-o", "results/a.json"]) == 0

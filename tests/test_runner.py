@@ -275,6 +275,7 @@ def test_pinned_grpc_server_runs_on_the_other_cpus() -> None:
     assert not any(results.Notice.of(w).kind == results.Kind.SHARED_CPUS for w in done.warnings)
 
 
+@pytest.mark.slow
 def test_workers_of_cells_are_interleaved() -> None:
     """Worker 1 of every cell, then worker 2 of every cell: a cell's workers span the run
     (within a pass, a table's cells in the pass's shuffled order: test_paired.py)."""
@@ -290,6 +291,7 @@ def test_workers_of_cells_are_interleaved() -> None:
     assert max(first[0], second[0]) < min(first[1], second[1])
 
 
+@pytest.mark.slow
 def test_interrupt_keeps_cells_with_the_workers_they_had() -> None:
     config = runner.RunConfig(workloads=["echo"], backends=["inproc", "inproc-pure"],
                               sizes="64B", **TINY)

@@ -39,6 +39,7 @@ def test_round_order_rotates() -> None:
     assert turns.round_order(0, 5) == []
 
 
+@pytest.mark.slow
 def test_a_table_times_its_rounds_in_turn() -> None:
     """Round r of every backend of a pass ran before round r+1 of any of them, never two at
     once (the rounds' start times on the system's monotonic clock, shared by processes)."""
@@ -64,6 +65,7 @@ def _round_index(cell: object, round_: dict) -> int:
     return same_worker.index(round_)
 
 
+@pytest.mark.slow
 def test_a_failing_worker_drops_out_and_the_others_finish(fakes: None) -> None:
     """Every way a worker can fail, in one table with a good engine: the failures are
     reported as such, and the good cell is measured in turns all the same."""
