@@ -42,28 +42,41 @@ func (b *batch) metric(k, i int) float64 {
 
 func metricsOffset(n int) int { return (headerSize + 14*n + 7) / 8 * 8 }
 
-// parse checks the header, the length and every metric value.
-func parse(payload []byte) (*batch, error) {
+// Shape checks a batch's header and length, in the words of the specification, and returns
+// its points n, metric columns m and the offset of the metric columns. Every Go engine of the
+// workload starts with it, so that their verdicts and words on malformed batches are one.
+func Shape(payload []byte) (n, m, metrics0 int, err error) {
 	if len(payload) < headerSize {
-		return nil, kernelerr.Invalidf(
+		return 0, 0, 0, kernelerr.Invalidf(
 			"timeseries: %d bytes is shorter than the 16-byte header", len(payload))
 	}
 	if magic := payload[:4]; string(magic) != "HBTS" {
-		return nil, kernelerr.Invalidf("timeseries: bad magic %q, expected \"HBTS\"", magic)
+		return 0, 0, 0, kernelerr.Invalidf("timeseries: bad magic %q, expected \"HBTS\"", magic)
 	}
 	if v := le.Uint16(payload[4:]); v != version {
-		return nil, kernelerr.Invalidf("timeseries: unsupported version %d, expected %d", v, version)
+		return 0, 0, 0, kernelerr.Invalidf(
+			"timeseries: unsupported version %d, expected %d", v, version)
 	}
-	m := int(le.Uint16(payload[6:]))
-	n := int(le.Uint32(payload[8:]))
+	m = int(le.Uint16(payload[6:]))
+	n = int(le.Uint32(payload[8:]))
 	if m < 2 {
-		return nil, kernelerr.Invalidf("timeseries: %d metric columns, at least 2 are needed", m)
+		return 0, 0, 0, kernelerr.Invalidf(
+			"timeseries: %d metric columns, at least 2 are needed", m)
 	}
 	if want := metricsOffset(n) + 8*n*m; len(payload) != want {
-		return nil, kernelerr.Invalidf("timeseries: expected %d bytes for %d points and %d "+
+		return 0, 0, 0, kernelerr.Invalidf("timeseries: expected %d bytes for %d points and %d "+
 			"metrics, got %d (truncated or misaligned batch)", want, n, m, len(payload))
 	}
-	b := &batch{n: n, m: m, payload: payload, metrics0: metricsOffset(n)}
+	return n, m, metricsOffset(n), nil
+}
+
+// parse checks the header, the length and every metric value.
+func parse(payload []byte) (*batch, error) {
+	n, m, metrics0, err := Shape(payload)
+	if err != nil {
+		return nil, err
+	}
+	b := &batch{n: n, m: m, payload: payload, metrics0: metrics0}
 	for k := range m {
 		for i := range n {
 			if v := b.metric(k, i); math.IsNaN(v) || math.IsInf(v, 0) {

@@ -17,6 +17,7 @@ import (
 	"slices"
 
 	"hybridbench/goengine/kernels/kernelerr"
+	"hybridbench/goengine/kernels/timeseries"
 )
 
 const (
@@ -38,29 +39,12 @@ type batch struct {
 	cpu, latency    []byte
 }
 
-func metricsOffset(n int) int { return (headerSize + 14*n + 7) / 8 * 8 }
-
-// parse checks the header, the length and every metric value, with package timeseries' words.
+// parse checks the header and the length (package timeseries' Shape: the same words) and
+// every metric value.
 func parse(payload []byte) (*batch, error) {
-	if len(payload) < headerSize {
-		return nil, kernelerr.Invalidf(
-			"timeseries: %d bytes is shorter than the 16-byte header", len(payload))
-	}
-	if magic := payload[:4]; string(magic) != "HBTS" {
-		return nil, kernelerr.Invalidf("timeseries: bad magic %q, expected \"HBTS\"", magic)
-	}
-	if v := le.Uint16(payload[4:]); v != version {
-		return nil, kernelerr.Invalidf("timeseries: unsupported version %d, expected %d", v, version)
-	}
-	m := int(le.Uint16(payload[6:]))
-	n := int(le.Uint32(payload[8:]))
-	if m < 2 {
-		return nil, kernelerr.Invalidf("timeseries: %d metric columns, at least 2 are needed", m)
-	}
-	off := metricsOffset(n)
-	if want := off + 8*n*m; len(payload) != want {
-		return nil, kernelerr.Invalidf("timeseries: expected %d bytes for %d points and %d "+
-			"metrics, got %d (truncated or misaligned batch)", want, n, m, len(payload))
+	n, m, off, err := timeseries.Shape(payload)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkFinite(payload[off:], n); err != nil {
 		return nil, err
