@@ -17,7 +17,8 @@ def _cell(backend: str, language: str, tuning: str, kernel_ms: float,
         info["host_language"] = host
     return Cell(workload="json", size="1MB", backend=backend, mode="closed", verified=True,
                 throughput_ops=1e3 / kernel_ms, samples=5_000, rounds=[{"ops": 1.0}],
-                latency_ns={"p50": kernel_ms * 1.2e6, "p99": kernel_ms * 2e6},
+                latency_ns={"p50": kernel_ms * 1.2e6, "p99": kernel_ms * 2e6,
+                            "p999": kernel_ms * 2.5e6},
                 kernel_ns={"p50": kernel_ms * 1e6}, payload_bytes=1 << 20, backend_info=info)
 
 
@@ -56,3 +57,14 @@ def test_the_markdown_summary_shows_the_ladder():
     page = markdown.render([Results(env={}, cells=CELLS)])
     assert "| kernel rung | backend |" in page
     assert "| best Go | go-b |" in page and "language (at their best) 2x; cgo 1.2x." in page
+
+
+def test_the_html_report_shows_the_ladder(tmp_path):
+    from hybridbench.report import html
+
+    path = tmp_path / "report.html"
+    html.write_report(model.build([Results(env={}, cells=CELLS)]), path)
+    page = path.read_text()
+    assert "Go against Rust, kernel time" in page
+    assert page.index("idiomatic Go") < page.index("best Go") < page.index("Go calling Rust")
+    assert "language (at their best) 2x; cgo 1.2x." in page

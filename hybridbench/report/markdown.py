@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from hybridbench.report import formatting as fmt
-from hybridbench.report import glance, model, tiers
+from hybridbench.report import glance, model
 from hybridbench.results import OK, Cell, Results, write_atomic
 
 #: HTML's own characters become entities; Markdown's are backslash-escaped
@@ -155,7 +155,7 @@ def _ladder_lines(group: model.Group) -> list[str]:
 
 def _kernel_ladder_lines(group: model.Group) -> list[str]:
     """Go against Rust on the kernels' own time: one row per rung (``tiers.kernel_ladder``)."""
-    ladder = tiers.kernel_ladder(group.lowest)
+    ladder = group.kernel_ladder
     if ladder is None:
         return []
     first = ladder.rungs[0].kernel_ns

@@ -204,6 +204,8 @@ class Group:
     baseline_why: str = ""
     #: the native advantage split into Python tuning, language and native tuning
     ladder: tiers.Ladder | None = None
+    #: Go against Rust on the kernels' own time (idiomatic and best Go, the Rust engines)
+    kernel_ladder: tiers.KernelLadder | None = None
     recommended: Profile | None = None
     #: "move", "stay", "undecided", "no data"
     verdict: str = "no data"
@@ -451,6 +453,7 @@ def _group(workload: str, size: str, entries: list[Entry], requested: str | None
             entry.speedup = ratios.ratio(entry, base)
             entry.speedup_paired = ratios.comparison(entry, base) is not None
     group.ladder = tiers.ladder(group.lowest, ratios.ratio)
+    group.kernel_ladder = tiers.kernel_ladder(group.lowest)
     _decide(group)
     return group
 
