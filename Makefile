@@ -61,12 +61,12 @@ $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backen
 	test $$rust = 0 && test $$go = 0 && test $$pillow = 0
 	$(BIN)/python -c "import PIL, importlib.metadata as m; m.version('pillow-simd'); print('PIL', PIL.__version__, 'from pillow-simd')"
 	touch $(STAMP)
-	@echo "==> installed; 'make run' measures (about 14 minutes on 2 cores), 'make test' tests"
+	@echo "==> installed; 'make run' measures (about 17 minutes on 2 cores), 'make test' tests"
 
 ## the main job: every available backend on every workload; results/run-*.json, its report
 ## reports/run-*.html, and the run index reports/index.html
 run: install
-	@echo "==> hybridbench run: every available backend on every workload (about 14 minutes on 2 cores)"
+	@echo "==> hybridbench run: every available backend on every workload (about 17 minutes on 2 cores)"
 	$(BIN)/hybridbench run
 
 ## the whole test suite (Python, with the real Rust library and Rust/Go servers; then cargo test
