@@ -12,6 +12,7 @@ import (
 
 	"hybridbench/goengine/kernels"
 	"hybridbench/goengine/kernels/internal/jpegtest"
+	"hybridbench/goengine/kernels/internal/tstest"
 )
 
 // idiomatic is the idiomatic table by name: every best engine is held to its verdicts and
@@ -150,36 +151,6 @@ func TestJSONAgreesOnMutatedDocuments(t *testing.T) {
 	}
 }
 
-// batch lays out a timeseries batch with m metric columns (the columns past two are zero).
-func batch(m int, ts []int64, host []uint32, region []uint16, cpu, latency []float64) []byte {
-	le := binary.LittleEndian
-	n := len(ts)
-	out := le.AppendUint32(le.AppendUint16(le.AppendUint16([]byte("HBTS"), 1), uint16(m)), uint32(n))
-	out = le.AppendUint32(out, 0)
-	for _, v := range ts {
-		out = le.AppendUint64(out, uint64(v))
-	}
-	for _, v := range host {
-		out = le.AppendUint32(out, v)
-	}
-	for _, v := range region {
-		out = le.AppendUint16(out, v)
-	}
-	out = append(out, make([]byte, (16+14*n+7)/8*8-len(out))...)
-	for k := range m {
-		for i := range n {
-			v := 0.0
-			if k == 0 {
-				v = cpu[i]
-			} else if k == 1 {
-				v = latency[i]
-			}
-			out = le.AppendUint64(out, math.Float64bits(v))
-		}
-	}
-	return out
-}
-
 func randomBatch(rng *rand.Rand, n int, sparse bool) []byte {
 	ts, host, region := make([]int64, n), make([]uint32, n), make([]uint16, n)
 	cpu, latency := make([]float64, n), make([]float64, n)
@@ -194,7 +165,7 @@ func randomBatch(rng *rand.Rand, n int, sparse bool) []byte {
 		}
 		cpu[i], latency[i] = rng.Float64()*100, rng.ExpFloat64()*20
 	}
-	return batch(2+rng.IntN(2), ts, host, region, cpu, latency)
+	return tstest.Batch(2+rng.IntN(2), ts, host, region, cpu, latency)
 }
 
 func TestTimeseriesIsByteIdenticalToTheIdiomaticEngine(t *testing.T) {
@@ -205,14 +176,14 @@ func TestTimeseriesIsByteIdenticalToTheIdiomaticEngine(t *testing.T) {
 		}
 	}
 	huge := []float64{1.7e308, 1.7e308, -1.7e308, math.MaxFloat64}
-	sameVerdict(t, "timeseries", batch(2, []int64{0, 1, 2, 3}, []uint32{1, 2, 3, 4},
+	sameVerdict(t, "timeseries", tstest.Batch(2, []int64{0, 1, 2, 3}, []uint32{1, 2, 3, 4},
 		[]uint16{0, 0, 0, 0}, huge, []float64{1, 2, 3, 4}), bytes.Equal)
 	good := randomBatch(rng, 10, false)
 	nan := randomBatch(rng, 10, false)
 	binary.LittleEndian.PutUint64(nan[len(nan)-8*3:], math.Float64bits(math.NaN()))
 	for _, bad := range [][]byte{nil, []byte("HBTS"), append([]byte("XXXX"), good[4:]...),
 		good[:len(good)-3], append(good, 0), nan,
-		batch(1, []int64{0}, []uint32{0}, []uint16{0}, []float64{1}, []float64{1})} {
+		tstest.Batch(1, []int64{0}, []uint32{0}, []uint16{0}, []float64{1}, []float64{1})} {
 		sameVerdict(t, "timeseries", bad, bytes.Equal)
 	}
 }

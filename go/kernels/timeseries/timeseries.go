@@ -119,8 +119,9 @@ type hostStats struct {
 	maxCPU float64
 }
 
-// floorDiv is division rounding toward minus infinity (Go's / truncates toward zero).
-func floorDiv(a, b int64) int64 {
+// FloorDiv is division rounding toward minus infinity (Go's / truncates toward zero): the
+// minute window of a timestamp, in every Go engine of the workload.
+func FloorDiv(a, b int64) int64 {
 	q := a / b
 	if (a%b != 0) && ((a < 0) != (b < 0)) {
 		q--
@@ -143,7 +144,7 @@ func aggregate(b *batch) ([]*group, []hostStats) {
 	byHost := make(map[uint32]*hostStats)
 	for i := range b.n {
 		cpu, latency := b.metric(0, i), b.metric(1, i)
-		key := groupKey{b.region(i), floorDiv(b.ts(i), windowMs)}
+		key := groupKey{b.region(i), FloorDiv(b.ts(i), windowMs)}
 		g := byKey[key]
 		if g == nil {
 			g = &group{key: key, min: cpu, max: cpu}
@@ -193,7 +194,7 @@ func rescaleOverflowedSums(b *batch, byKey map[groupKey]*group) {
 		}
 	}
 	for i := range b.n {
-		if g := byKey[groupKey{b.region(i), floorDiv(b.ts(i), windowMs)}]; g.rescaled {
+		if g := byKey[groupKey{b.region(i), FloorDiv(b.ts(i), windowMs)}]; g.rescaled {
 			g.sum += b.metric(0, i) * rescaleDown
 		}
 	}

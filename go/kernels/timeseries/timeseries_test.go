@@ -1,49 +1,16 @@
 package timeseries
 
 import (
-	"encoding/binary"
 	"math"
 	"strings"
 	"testing"
-)
 
-// batchOf lays out a batch of points (ts, host, region, cpu, latency) with m metric columns;
-// the columns past the second are zero.
-func batchOf(m int, ts []int64, host []uint32, region []uint16, cpu, latency []float64) []byte {
-	n := len(ts)
-	out := []byte("HBTS")
-	out = le.AppendUint16(out, 1)
-	out = le.AppendUint16(out, uint16(m))
-	out = le.AppendUint32(out, uint32(n))
-	out = le.AppendUint32(out, 0)
-	for _, v := range ts {
-		out = le.AppendUint64(out, uint64(v))
-	}
-	for _, v := range host {
-		out = le.AppendUint32(out, v)
-	}
-	for _, v := range region {
-		out = le.AppendUint16(out, v)
-	}
-	out = append(out, make([]byte, metricsOffset(n)-len(out))...)
-	for k := range m {
-		for i := range n {
-			v := 0.0
-			switch k {
-			case 0:
-				v = cpu[i]
-			case 1:
-				v = latency[i]
-			}
-			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-		}
-	}
-	return out
-}
+	"hybridbench/goengine/kernels/internal/tstest"
+)
 
 func TestAggregate(t *testing.T) {
 	// two points in region 1 window -1 (negative timestamps floor), one in region 0 window 1
-	payload := batchOf(3, []int64{-1, -60_000, 60_000}, []uint32{7, 7, 2}, []uint16{1, 1, 0},
+	payload := tstest.Batch(3, []int64{-1, -60_000, 60_000}, []uint32{7, 7, 2}, []uint16{1, 1, 0},
 		[]float64{10, 30, 5}, []float64{1, 2, 3})
 	out, err := Run(payload)
 	if err != nil {
@@ -87,17 +54,17 @@ func TestP95IsNearestRank(t *testing.T) {
 }
 
 func TestEmptyBatch(t *testing.T) {
-	out, err := Run(batchOf(2, nil, nil, nil, nil, nil))
+	out, err := Run(tstest.Batch(2, nil, nil, nil, nil, nil))
 	if err != nil || len(out) != 16 {
 		t.Fatalf("%v % x", err, out)
 	}
 }
 
 func TestBadInput(t *testing.T) {
-	good := batchOf(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2}, []float64{1, 2})
-	nan := batchOf(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2},
+	good := tstest.Batch(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2}, []float64{1, 2})
+	nan := tstest.Batch(2, []int64{0, 1}, []uint32{0, 0}, []uint16{0, 0}, []float64{1, 2},
 		[]float64{1, math.NaN()})
-	inf := batchOf(2, []int64{0}, []uint32{0}, []uint16{0}, []float64{math.Inf(-1)}, []float64{1})
+	inf := tstest.Batch(2, []int64{0}, []uint32{0}, []uint16{0}, []float64{math.Inf(-1)}, []float64{1})
 	cases := []struct {
 		payload []byte
 		want    string
@@ -106,7 +73,7 @@ func TestBadInput(t *testing.T) {
 		{append([]byte("XXXX"), good[4:]...), "bad magic"},
 		{good[:len(good)-3], "expected 80 bytes for 2 points and 2 metrics, got 77"},
 		{append(good, 0), "truncated or misaligned"},
-		{batchOf(1, []int64{0}, []uint32{0}, []uint16{0}, []float64{1}, nil), "at least 2"},
+		{tstest.Batch(1, []int64{0}, []uint32{0}, []uint16{0}, []float64{1}, nil), "at least 2"},
 		{nan, "metric 1 of point 1 is NaN"},
 		{inf, "metric 0 of point 0 is infinite"},
 	}
@@ -131,7 +98,7 @@ func meansOf(t *testing.T, groups ...[]float64) []float64 {
 			cpu, latency = append(cpu, v), append(latency, 1)
 		}
 	}
-	out, err := Run(batchOf(2, ts, host, region, cpu, latency))
+	out, err := Run(tstest.Batch(2, ts, host, region, cpu, latency))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,14 +71,6 @@ func checkFinite(metrics []byte, n int) error {
 	return nil
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if (a%b != 0) && ((a < 0) != (b < 0)) {
-		q--
-	}
-	return q
-}
-
 // Run aggregates a batch; see the package documentation.
 func Run(payload []byte) ([]byte, error) {
 	b, err := parse(payload)
@@ -106,10 +98,10 @@ func groupIDs(b *batch) ([]uint32, []groupKey) {
 	}
 	windows := make([]int64, b.n)
 	r0, r1 := le.Uint16(b.regs), le.Uint16(b.regs)
-	w0 := floorDiv(int64(le.Uint64(b.ts)), windowMs)
+	w0 := timeseries.FloorDiv(int64(le.Uint64(b.ts)), windowMs)
 	w1 := w0
 	for i := range b.n {
-		w := floorDiv(int64(le.Uint64(b.ts[8*i:])), windowMs)
+		w := timeseries.FloorDiv(int64(le.Uint64(b.ts[8*i:])), windowMs)
 		windows[i] = w
 		r := le.Uint16(b.regs[2*i:])
 		r0, r1, w0, w1 = min(r0, r), max(r1, r), min(w0, w), max(w1, w)
