@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -101,6 +102,15 @@ def _concurrency(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"expected positive integers like 1,2, got {text!r}")
     return levels
+
+
+def _cpu_limits(text: str) -> list[float | None]:
+    from hybridbench import placements
+
+    try:
+        return placements.parse_cpus(text)
+    except HybridbenchError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _allocators(text: str) -> list[str]:
@@ -205,6 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grpc-tls-cert", type=Path, metavar="PEM",
                      help="client certificate for mutual TLS (with --grpc-tls-key)")
     run.add_argument("--grpc-tls-key", type=Path, metavar="PEM", help="its private key")
+    run.add_argument("--container", metavar="IMAGE",
+                     help="also run each selected gRPC backend's server in a container of IMAGE "
+                          "(make images builds hybridbench-server; grpc-py's server is in "
+                          "hybridbench-client): a cell BACKEND@container beside the bare one, "
+                          "over a Unix socket on a shared directory, no network, non-root")
+    run.add_argument("--cpus", type=_cpu_limits, metavar="LIST",
+                     help="with --container: a container cell per CPU limit, comma-separated "
+                          "(none = no limit), e.g. none,1,0.5 (docker run --cpus, a pod's "
+                          "limits.cpu)")
+    run.add_argument("--memory", metavar="SIZE",
+                     help="with --container: the containers' memory limit (docker syntax: "
+                          "256m, 1g; a pod's limits.memory)")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path,
@@ -364,6 +386,7 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
         if not args.ffi_library.is_file():
             raise HybridbenchError(f"--ffi-library {args.ffi_library}: no such file")
         options["ffi"] = {"library": str(args.ffi_library.resolve())}
+    _add_containers(args, fields, options)
     if options:
         fields["backend_options"] = options
     config = runner.RunConfig.quick(**fields) if args.quick else runner.RunConfig(**fields)
@@ -376,6 +399,22 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     config.pin = args.pin
     _check_sizes(args.size)
     return config
+
+
+def _add_containers(args: argparse.Namespace, fields: dict[str, Any],
+                    options: dict[str, dict[str, object]]) -> None:
+    """``--container``: the container cells beside the bare ones (``placements``)."""
+    from hybridbench import placements
+
+    if not args.container:
+        if args.cpus or args.memory:
+            raise HybridbenchError("--cpus and --memory are the limits of --container's cells: "
+                                   "give --container IMAGE")
+        return
+    cells = placements.container_cells(args.backends, args.container, args.cpus, args.memory)
+    fields["backends"] = [*(args.backends or registry.backend_names()), *cells.labels]
+    fields["backend_kinds"] = cells.kinds
+    options.update(cells.options)
 
 
 def _rate_fields(rate: str | list[float] | None) -> dict[str, object]:

@@ -22,6 +22,10 @@ Options (``open_backend("grpc", **options)``; the CLI's ``--grpc-target ADDR`` s
 * ``server="/path/to/binary"``: spawn only this server binary (any build of a kernel crate's
   server, e.g. a branch's, for ``hybridbench ab``) instead of the installed packages' servers;
   it runs what its ``--list-workloads`` declares.
+* ``container="IMAGE"`` (``cpus=``, ``memory=``): spawn the server in a container of IMAGE
+  instead, the sidecar placement (``container.py``): the image's own server
+  (``container_command()``), a Unix socket on a bind-mounted host directory, no network,
+  non-root, with these CPU and memory limits; recorded as the profile's ``container``.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ from hybridbench import native
 from hybridbench.backend import Backend
 from hybridbench.backends.builtin_native import SERVER_ENV
 from hybridbench.backends.builtin_native import server_path as server_binary
-from hybridbench.backends.grpc import _proto, supervisor
+from hybridbench.backends.grpc import _proto, container, supervisor
 from hybridbench.backends.grpc._channel import Tls, open_channel
 from hybridbench.errors import BackendError, UnsupportedError, WorkloadError
 
@@ -207,6 +211,11 @@ class GrpcBackend(Backend):
         self.startup_timeout_s = float(options.get("startup_timeout_s",
                                                    DEFAULT_STARTUP_TIMEOUT_S))
         self.workers: int | None = options.get("workers")
+        #: the sidecar placement (None: a bare process, as always)
+        self.container = container.Placement.from_options(options)
+        if self.container is not None and (self.target or options.get("server")):
+            raise BackendError(f"{self.name}: a container runs the image's own server; it "
+                               f"excludes a target and a server binary")
         self._endpoints: list[Endpoint] = []
         self._by_workload: dict[str, Endpoint] = {}
         #: workload -> the call stub of the endpoint serving it (the hot path's one lookup)
@@ -222,8 +231,34 @@ class GrpcBackend(Backend):
         return _proto.unavailable_reason() or native.unbuilt_reason("server",
                                                                     "native gRPC server")
 
+    def container_command(self) -> tuple[str, ...]:
+        """The server's command inside a container image (``deploy/server.Dockerfile``
+        installs it on PATH); ``--listen`` and the rest are added at spawn."""
+        return ("hybridbench-server",)
+
+    def container_workloads(self, image: str) -> tuple[str, ...]:
+        """What the image's server implements (its ``--list-workloads``, asked once in a
+        throwaway container); RuntimeError with the reason if it cannot tell."""
+        listed = container.list_output(image, (*self.container_command(), "--list-workloads"))
+        return tuple(line.strip() for line in listed.splitlines() if line.strip())
+
+    def _container_providers(self, placement: container.Placement) -> list[Provider]:
+        self._problems = []
+        problem = container.unavailable_reason(placement.image)
+        if problem is None:
+            try:
+                command = self.container_command()
+                return [Provider(f"container {placement.image}", command,
+                                 self.container_workloads(placement.image))]
+            except (RuntimeError, BackendError) as exc:
+                problem = str(exc)
+        self._problems = [problem]
+        return []
+
     def providers(self) -> list[Provider]:
         """The servers this backend can spawn, each with what it declares."""
+        if self.container is not None:
+            return self._container_providers(self.container)
         if self.options.get("server"):
             return self._given_server(str(self.options["server"]))
         installed = native.installed()
@@ -261,6 +296,11 @@ class GrpcBackend(Backend):
         providers = self.providers()
         if any(workload in p.workloads for p in providers):
             return None
+        if self.container is not None:
+            why = "; ".join(self._problems) or (
+                "it has: " + ", ".join(w for p in providers for w in p.workloads))
+            return (f"{self.name}: the server of container image {self.container.image} "
+                    f"cannot run {workload!r} ({why})")
         declared = "; ".join(f"{p.name}: {', '.join(p.workloads)}" for p in providers)
         problems = "".join(f"; {p}" for p in self._problems)
         return (f"{self.name}: no installed server implements {workload!r} (servers: "
@@ -355,9 +395,14 @@ class GrpcBackend(Backend):
     def _spawn(self, provider: Provider) -> Endpoint:
         """Spawn ``provider``'s server and connect to it (the caller holds the lock)."""
         deadline = time.monotonic() + self.startup_timeout_s
-        server, address = supervisor.spawn(list(provider.command),
-                                           f"{self.name}-{provider.name}",
-                                           self.listen_kind, deadline, self.workers)
+        server: supervisor.Server
+        if self.container is not None:
+            server, address = container.spawn(list(provider.command), self.name,
+                                              self.container, deadline, self.workers)
+        else:
+            server, address = supervisor.spawn(list(provider.command),
+                                               f"{self.name}-{provider.name}",
+                                               self.listen_kind, deadline, self.workers)
         return self._connect(address, server, deadline, provider.name)
 
     def stop(self) -> None:
@@ -443,6 +488,12 @@ class GrpcBackend(Backend):
             info["target"] = self.target
         if self.tls is not None:
             info["tls"] = "mutual" if self.tls.cert else "server certificate"
+        if self.container is not None:
+            # where the server ran is part of the pattern: the report pairs it with its bare
+            # twin by this (Profile.container), never by the backend's name
+            placed = self.container.describe()
+            info["container"] = placed
+            info["profile"] = {**info["profile"], "container": placed}
         for i, endpoint in enumerate(self._endpoints):
             entry = {"target": endpoint.address, **endpoint.info}
             if endpoint.server is not None:
@@ -475,9 +526,20 @@ class GrpcPyBackend(GrpcBackend):
     def unavailable_reason(cls) -> str | None:
         return _proto.unavailable_reason()
 
+    def container_command(self) -> tuple[str, ...]:
+        return ("python", "-m", "hybridbench.backends.grpc.pyserver")
+
+    def container_workloads(self, image: str) -> tuple[str, ...]:
+        listed = container.list_output(image, (
+            "python", "-c", "from hybridbench.registry import workload_names; "
+                            "print('\\n'.join(workload_names()))"))
+        return tuple(line.strip() for line in listed.splitlines() if line.strip())
+
     def providers(self) -> list[Provider]:
         from hybridbench.registry import workload_names
 
+        if self.container is not None:
+            return self._container_providers(self.container)
         self._problems = []
         command = (sys.executable, "-m", "hybridbench.backends.grpc.pyserver")
         return [Provider("python", command, tuple(workload_names()))]

@@ -26,7 +26,8 @@ from typing import Any, ClassVar
 
 from hybridbench import native
 from hybridbench.backends.builtin_native import library_path
-from hybridbench.backends.grpc import GrpcBackend, Provider, _gobuild, _proto
+from hybridbench.backends.grpc import GrpcBackend, Provider, _gobuild, _proto, container
+from hybridbench.errors import BackendError
 
 SERVER_ENV = "HYBRIDBENCH_GO_SERVER"
 
@@ -108,7 +109,19 @@ class GrpcGoBackend(GrpcBackend):
         """The arguments after the binary that choose the kernel table (none: idiomatic)."""
         return () if self.go_engine == "idiomatic" else ("--engine", self.go_engine)
 
+    def container_command(self) -> tuple[str, ...]:
+        return (_gobuild.SERVER_NAME, *self.engine_args())
+
+    def container_workloads(self, image: str) -> tuple[str, ...]:
+        if len(self.container_command()) == 1:
+            return super().container_workloads(image)
+        listed = container.list_output(image, (*self.container_command(), "--list-engines"))
+        return tuple(line.split("\t", 1)[0].strip() for line in listed.splitlines()
+                     if line.strip())
+
     def providers(self) -> list[Provider]:
+        if self.container is not None:
+            return self._container_providers(self.container)
         self._problems = []
         path = server_path()
         if path is None:
@@ -183,6 +196,10 @@ class GrpcGoCgoBackend(GrpcGoBackend):
             None if library_path() else native.unbuilt_reason("library",
                                                               "native kernel library")
             or "the Rust kernel library is not built")
+
+    def container_command(self) -> tuple[str, ...]:
+        raise BackendError(f"{self.name} cannot run in a container: its server loads this "
+                           f"machine's Rust kernel library, which no image carries")
 
     def engine_args(self) -> tuple[str, ...]:
         library = self.options.get("library") or library_path()
