@@ -23,7 +23,7 @@ STAGE  := $(PYTHON) scripts/stages.py run
 # release-tests --workspace --lib --bins --tests" rebuilds incrementally (2 s after a touch).
 CARGO_TEST_ARGS ?= --release --workspace --lib --bins --tests
 
-.PHONY: install run test test-fast test-rust lint clean go-server go-proto
+.PHONY: install run test test-fast test-rust lint clean go-server go-proto images images-prebuilt
 
 install: $(STAMP)
 
@@ -101,6 +101,16 @@ go-server:
 ## regenerate go/internal/pb from proto/ with the pinned generators (the result is committed)
 go-proto: install
 	PYTHON=$(BIN)/python bash go/scripts/genproto.sh
+
+## the deploy images hybridbench-server and hybridbench-client (README "Containers"): the
+## servers compiled inside docker build from this repository (minutes on 2 cores), with local
+## stand-ins for the public base images where the registry cannot be reached
+images:
+	$(STAGE) "images (from source)" -- $(PYTHON) scripts/images.py --artefacts source
+
+## the same images around this checkout's release build (make install): seconds, no compiler
+images-prebuilt: install
+	$(STAGE) "images (prebuilt)" -- $(BIN)/python scripts/images.py --artefacts prebuilt
 
 clean:
 	rm -rf $(VENV) build *.egg-info native/target

@@ -144,11 +144,31 @@ def _debootstrap(standin: str) -> None:
             tail = (done.stderr or done.stdout).strip()[-500:]
             raise ImageError(f"debootstrap failed (root needed; network to deb.debian.org): "
                              f"{tail}")
+        _trust_this_machine(rootfs)
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
         assert tar.stdout is not None
         docker("import", "--change", "CMD [\"bash\"]", "-", standin, stdin=tar.stdout.fileno())
         tar.stdout.close()
         tar.wait()
+
+
+#: this machine's CA bundle: a stand-in trusts what the machine trusts, so that HTTPS from
+#: inside builds (pip, cargo, go) works where the machine reaches the internet through a TLS
+#: proxy with its own CA (this one does)
+HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+
+def _trust_this_machine(rootfs: Path) -> None:
+    """The host's CA bundle into the stand-in, where Debian's ca-certificates keeps it and
+    where its update-ca-certificates (run when a derived image installs the package) adds
+    local certificates from."""
+    if not HOST_CA_BUNDLE.is_file():
+        return
+    for where in ("etc/ssl/certs/ca-certificates.crt",
+                  "usr/local/share/ca-certificates/hybridbench-host.crt"):
+        target = rootfs / where
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(HOST_CA_BUNDLE, target)
 
 
 _BASE = standin_name("debian:bookworm-slim")
@@ -157,8 +177,10 @@ _TOOLS = ("RUN apt-get update && apt-get install -y --no-install-recommends ca-c
 _PYTHON_STANDIN = (f"FROM {_BASE}\n"
                    "RUN apt-get update && apt-get install -y --no-install-recommends python3 "
                    "python3-venv ca-certificates && rm -rf /var/lib/apt/lists/* "
-                   "&& python3 -m venv /opt/python && /opt/python/bin/pip install -q -U pip\n"
-                   "ENV PATH=/opt/python/bin:$PATH\nCMD [\"python\"]\n")
+                   "&& python3 -m venv /opt/python\n"
+                   # pip trusts certifi's bundle, not the system's: point it at the system's
+                   "ENV PATH=/opt/python/bin:$PATH "
+                   "PIP_CERT=/etc/ssl/certs/ca-certificates.crt\nCMD [\"python\"]\n")
 _RUST_STANDIN = (f"FROM {_BASE}\n{_TOOLS}COPY toolchain /usr/local/rust\n"
                  "ENV PATH=/usr/local/rust/bin:$PATH CARGO_HOME=/usr/local/cargo\n")
 _GO_STANDIN = (f"FROM {_BASE}\n{_TOOLS}COPY toolchain /usr/local/go\n"

@@ -20,6 +20,14 @@ def duration_ns(value: float | None) -> str:
     return f"{value:.0f} ns"
 
 
+def signed_duration_ns(value: float | None) -> str:
+    """A difference of durations: ``-89.9 µs`` below zero."""
+    if _missing(value):
+        return "-"
+    assert value is not None
+    return f"-{duration_ns(-value)}" if value < 0 else duration_ns(value)
+
+
 def seconds(value: float | None) -> str:
     return "-" if _missing(value) else duration_ns(value * 1e9)  # type: ignore[operator]
 

@@ -27,8 +27,9 @@ _ENV = jinja2.Environment(
     autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
     undefined=jinja2.StrictUndefined,
 )
-_ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_bytes,
-                    rate_bytes=fmt.rate_bytes, seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio,
+_ENV.filters.update(duration=fmt.duration_ns, signed_duration=fmt.signed_duration_ns,
+                    count=fmt.count, bytes=fmt.size_bytes, rate_bytes=fmt.rate_bytes,
+                    seconds=fmt.seconds, ci=fmt.ci, ratio=fmt.ratio,
                     interval_label_of=fmt.interval_label)
 _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     interval_label=fmt.interval_label, time_split=fmt.time_split,

@@ -137,6 +137,7 @@ def _group_lines(group: model.Group) -> list[str]:
     lines += time_split_lines([e.cell for e in group.entries])
     lines += _ladder_lines(group)
     lines += _kernel_ladder_lines(group)
+    lines += _container_lines(group)
     return lines + [""] + [f"- {text(s)}" for s in group.sentences] + [""]
 
 
@@ -165,6 +166,24 @@ def _kernel_ladder_lines(group: model.Group) -> list[str]:
                         fmt.duration_ns(r.kernel_ns), fmt.ratio(first / r.kernel_ns))
               for r in ladder.rungs]
     return [*lines, "", text(ladder.sentence())]
+
+
+def _container_lines(group: model.Group) -> list[str]:
+    """Each server in a container against its bare twin (``report.placement``)."""
+    if not group.containers:
+        return []
+    lines = ["", table_row("in a container", "limits", "bare process", "throughput ratio (95%)",
+                           "per call, more", "P50", "P99", "P99 vs bare"), "|---" * 8 + "|"]
+    for row in group.containers:
+        ratio = row.ratio
+        lines.append(table_row(
+            row.container.cell.backend, row.limits, row.bare.cell.backend,
+            f"{fmt.ratio(ratio.value)} {fmt.ci([ratio.low, ratio.high])}"  # type: ignore[list-item]
+            if ratio and ratio.has_interval else fmt.ratio(ratio.value if ratio else None),
+            fmt.signed_duration_ns(row.extra_ns.value) if row.extra_ns else "-",
+            fmt.duration_ns((row.container.cell.latency_ns or {}).get("p50")),
+            fmt.duration_ns(row.p99(row.container)), fmt.ratio(row.p99_ratio)))
+    return [*lines, "", *(text(row.sentence()) for row in group.containers[:1])]
 
 
 def _warning_lines(run: model.RunView) -> list[str]:

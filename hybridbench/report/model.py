@@ -26,7 +26,7 @@ from typing import Any
 
 from hybridbench import capacity, paired, thresholds
 from hybridbench.errors import HybridbenchError
-from hybridbench.report import decision, tiers
+from hybridbench.report import decision, placement, tiers
 from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
 from hybridbench.results import OK, Cell, Comparison, Kind, Notice, Results
@@ -53,6 +53,16 @@ class Profile:
     #: "recorded" (in the result file), "installed" (older file: the installed class's),
     #: "inferred" (placement from a recorded server process), "unknown"
     source: str = "unknown"
+    #: where a service's server ran when not as a bare process: the recorded container
+    #: placement (image, cpus, memory...; ``backends/grpc/container.py``), None: bare
+    container: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def where(self) -> str | None:
+        """``service``, ``service in a container``: the placement in words."""
+        if self.placement and self.container is not None:
+            return f"{self.placement} in a container"
+        return self.placement
 
     @property
     def python_in_process(self) -> bool:
@@ -61,7 +71,7 @@ class Profile:
     @property
     def tier(self) -> str:
         """``python in-process``, ``native in-process (FFI)``, ``native service (gRPC)``."""
-        words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
+        words = " ".join(w for w in (self.engine_kind, self.where or "pattern unknown") if w)
         return f"{words} ({self.transport})" if self.transport else words
 
     @property
@@ -71,7 +81,7 @@ class Profile:
     @property
     def tier_words(self) -> str:
         """The tier in a sentence: ``native in-process via FFI``."""
-        words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
+        words = " ".join(w for w in (self.engine_kind, self.where or "pattern unknown") if w)
         return f"{words} via {self.transport}" if self.transport else words
 
     def short(self) -> str:
@@ -206,6 +216,8 @@ class Group:
     ladder: tiers.Ladder | None = None
     #: Go against Rust on the kernels' own time (idiomatic and best Go, the Rust engines)
     kernel_ladder: tiers.KernelLadder | None = None
+    #: each server run in a container against its bare twin (``--container``)
+    containers: list[placement.ContainerRow] = field(default_factory=list)
     recommended: Profile | None = None
     #: "move", "stay", "undecided", "no data"
     verdict: str = "no data"
@@ -322,9 +334,11 @@ def _profile(backend: str, cells: list[Cell], lookup: ProfileLookup) -> Profile:
     placement = recorded.get("placement")
     if placement is None and any(c.rss_peak_bytes.get("server") is not None for c in cells):
         placement, source = "service", f"{source}, placement inferred"
+    container = recorded.get("container")
     return Profile(backend, placement, recorded.get("engine_kind"),
                    str(recorded.get("engine") or ""), str(recorded.get("transport") or ""),
-                   bool(recorded.get("incumbent")), recorded.get("tuning"), source)
+                   bool(recorded.get("incumbent")), recorded.get("tuning"), source,
+                   container if isinstance(container, dict) else None)
 
 
 def profiles(cells: list[Cell], lookup: ProfileLookup = installed_profile
@@ -454,6 +468,7 @@ def _group(workload: str, size: str, entries: list[Entry], requested: str | None
             entry.speedup_paired = ratios.comparison(entry, base) is not None
     group.ladder = tiers.ladder(group.lowest, ratios.ratio)
     group.kernel_ladder = tiers.kernel_ladder(group.lowest)
+    group.containers = placement.container_rows(entries, ratios)
     _decide(group)
     return group
 
@@ -663,7 +678,8 @@ def _languages(ok: list[Entry], group: Group) -> list[str]:
     """Engines of different languages behind the same transport, compared on the engine's own
     time per call (the kernel P50, so that the transport both share does not dilute it)."""
     sentences = []
-    timed = [e for e in ok if language(e) and _kernel_p50(e)]
+    # engines compared where they ran bare: a container changes where, not the engine
+    timed = [e for e in ok if language(e) and _kernel_p50(e) and e.profile.container is None]
     for slow in timed:
         for fast in timed:
             if (language(slow) == language(fast) or slow.profile.transport
@@ -721,8 +737,9 @@ def boundary_pairs(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     in, so their difference is the boundary's cost."""
     pairs = []
     for service in entries:
-        if service.profile.placement != "service" or not service.profile.engine:
-            continue
+        if (service.profile.placement != "service" or service.profile.container is not None
+                or not service.profile.engine):
+            continue  # a container's cost is its own comparison (report/placement.py)
         twin = next((e for e in entries if e.profile.placement == "in-process"
                      and e.profile.same_engine_key == service.profile.same_engine_key), None)
         if twin is not None:
