@@ -42,7 +42,12 @@ PULL_TIMEOUT_S = 300
 
 
 class ImageError(Exception):
-    """A step that cannot be done here, in words."""
+    """A step that failed, in words (a Dockerfile that does not build, for one)."""
+
+
+class Unavailable(ImageError):
+    """What this machine lacks to build at all (an engine, a way to a base image, a release
+    build): a test skips on it, where a failed build fails."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +74,13 @@ def docker(*args: str, timeout: float = 3600, check: bool = True,
         done = subprocess.run(["docker", *args], capture_output=capture, text=True,
                               timeout=timeout, stdin=stdin)
     except FileNotFoundError:
-        raise ImageError("no docker client on PATH (Debian: apt-get install docker.io)") from None
+        raise Unavailable("no docker client on PATH (Debian: apt-get install docker.io)") from None
     except subprocess.TimeoutExpired:
         raise ImageError(f"docker {' '.join(args[:2])} took over {timeout:g} s") from None
     if check and done.returncode != 0:
-        said = ((done.stderr or done.stdout or "").strip().splitlines() or ["no message"])[-1]
+        # a build's last lines say which step failed and why; other commands say it in one
+        lines = (done.stderr or done.stdout or "").strip().splitlines() or ["no message"]
+        said = "\n".join(lines[-15:]) if args[0] == "build" else lines[-1]
         raise ImageError(f"docker {' '.join(args[:3])} failed: {said}")
     return done
 
@@ -129,12 +136,12 @@ def make_standin(public: str, standin: str) -> None:
     elif family == "golang":
         _derive(standin, _GO_STANDIN, {"toolchain": _go_root()})
     else:
-        raise ImageError(f"{public} cannot be pulled and no stand-in is known for it")
+        raise Unavailable(f"{public} cannot be pulled and no stand-in is known for it")
 
 
 def _debootstrap(standin: str) -> None:
     if shutil.which("debootstrap") is None:
-        raise ImageError("debian:bookworm-slim cannot be pulled and debootstrap is not here to "
+        raise Unavailable("debian:bookworm-slim cannot be pulled and debootstrap is not here to "
                          "make a stand-in (Debian: apt-get install debootstrap)")
     with tempfile.TemporaryDirectory(prefix="hybridbench-debootstrap-") as tmp:
         rootfs = Path(tmp) / "rootfs"
@@ -142,7 +149,7 @@ def _debootstrap(standin: str) -> None:
                                "http://deb.debian.org/debian"], capture_output=True, text=True)
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip()[-500:]
-            raise ImageError(f"debootstrap failed (root needed; network to deb.debian.org): "
+            raise Unavailable(f"debootstrap failed (root needed; network to deb.debian.org): "
                              f"{tail}")
         _trust_this_machine(rootfs)
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
@@ -192,7 +199,7 @@ def _rust_sysroot() -> Path:
         out = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        raise ImageError("rust:1.95-bookworm cannot be pulled and no rustc is here to make a "
+        raise Unavailable("rust:1.95-bookworm cannot be pulled and no rustc is here to make a "
                          "stand-in from") from None
     return Path(out)
 
@@ -202,7 +209,7 @@ def _go_root() -> Path:
         out = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True,
                              check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        raise ImageError("golang:1.26-bookworm cannot be pulled and no go is here to make a "
+        raise Unavailable("golang:1.26-bookworm cannot be pulled and no go is here to make a "
                          "stand-in from") from None
     return Path(out)
 
@@ -237,7 +244,7 @@ def stage_prebuilt() -> None:
     found = {"hybridbench-server": server_path(), "hybridbench-go-server": go_server_path()}
     for name, path in found.items():
         if path is None or not path.is_file():
-            raise ImageError(f"--artefacts prebuilt: no release build of {name} here (run "
+            raise Unavailable(f"--artefacts prebuilt: no release build of {name} here (run "
                              f"`make install` first, with Go on PATH for the Go server)")
         shutil.copy2(path, PREBUILT / name)
     probe = PREBUILT / "grpc-health-probe"
@@ -245,22 +252,33 @@ def stage_prebuilt() -> None:
         done = subprocess.run(["go", "install", HEALTH_PROBE], capture_output=True, text=True,
                               env={**os.environ, "GOBIN": str(PREBUILT), "CGO_ENABLED": "0"})
         if done.returncode != 0:
-            raise ImageError(f"--artefacts prebuilt: `go install {HEALTH_PROBE}` failed: "
+            raise Unavailable(f"--artefacts prebuilt: `go install {HEALTH_PROBE}` failed: "
                              f"{done.stderr.strip()[-300:]}")
 
 
-def build(image: Image, artefacts: str, log: list[str]) -> None:
+def base_args(image: Image, artefacts: str, log: list[str]) -> dict[str, str]:
+    """The base-image build arguments: each public image, or its stand-in (made if need be);
+    Unavailable when this machine cannot have one."""
+    problem = engine_problem()
+    if problem:
+        raise Unavailable(problem)
     args = {name: resolve(public, log) for name, public in image.bases.items()
             if not (artefacts == "prebuilt" and name in ("RUST_IMAGE", "GO_IMAGE"))}
     if image is SERVER and artefacts == "prebuilt":
         # nothing is compiled: the builder stages only copy, on the runtime image
         args["RUST_IMAGE"] = args["GO_IMAGE"] = args["RUNTIME_IMAGE"]
+    return args
+
+
+def build(image: Image, artefacts: str, args: dict[str, str], log: list[str],
+          quiet: bool = False) -> None:
+    """``docker build`` of ``image`` with these base images; ImageError if it fails."""
     command = ["build", "-f", str(DEPLOY / image.dockerfile), "-t", image.tag,
                "--build-arg", f"ARTEFACTS={artefacts}"]
     for name, value in args.items():
         command += ["--build-arg", f"{name}={value}"]
     started = time.monotonic()
-    docker(*command, str(ROOT), capture=False)
+    docker(*command, str(ROOT), capture=quiet)
     log.append(f"{image.tag}: built ({artefacts}) in {time.monotonic() - started:.0f} s")
 
 
@@ -272,13 +290,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     log: list[str] = []
     try:
-        problem = engine_problem()
-        if problem:
-            raise ImageError(problem)
         if args.artefacts == "prebuilt":
             stage_prebuilt()
         for name in args.only or sorted(IMAGES, reverse=True):
-            build(IMAGES[name], args.artefacts, log)
+            image = IMAGES[name]
+            build(image, args.artefacts, base_args(image, args.artefacts, log), log)
     except ImageError as exc:
         print("\n".join([*log, f"images: {exc}"]), file=sys.stderr)
         return 1
