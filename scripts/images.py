@@ -16,7 +16,7 @@ build (``make install``) into ``deploy/prebuilt/`` and builds in seconds: the bu
 then run on the runtime image and compile nothing. Exit status 1 with a sentence when a
 step cannot be done (no engine, no debootstrap, no release build), never a traceback.
 
-    python scripts/images.py [--artefacts source|prebuilt] [--only server|client]
+    python scripts/images.py [--artefacts source|prebuilt] [--only server|client] [--prepare]
 """
 
 from __future__ import annotations
@@ -236,6 +236,28 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(src, dst)
 
 
+def install_health_probe() -> None:
+    """grpc-health-probe into deploy/prebuilt/ (once: a download and a Go build)."""
+    probe = PREBUILT / "grpc-health-probe"
+    if probe.is_file():
+        return
+    try:
+        done = subprocess.run(["go", "install", HEALTH_PROBE], capture_output=True, text=True,
+                              env={**os.environ, "GOBIN": str(PREBUILT), "CGO_ENABLED": "0"})
+    except OSError:
+        raise Unavailable("--artefacts prebuilt needs Go on PATH for grpc-health-probe") from None
+    if done.returncode != 0:
+        raise Unavailable(f"--artefacts prebuilt: `go install {HEALTH_PROBE}` failed: "
+                          f"{done.stderr.strip()[-300:]}")
+
+
+def prepare(log: list[str]) -> None:
+    """Everything a prebuilt server build needs but the release build itself: the base
+    images (or their stand-ins) and the health probe. CI runs it beside the install."""
+    base_args(SERVER, "prebuilt", log)
+    install_health_probe()
+
+
 def stage_prebuilt() -> None:
     """This checkout's release binaries into deploy/prebuilt/ (ARTEFACTS=prebuilt)."""
     from hybridbench.backends.builtin_native import server_path
@@ -287,9 +309,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--artefacts", choices=("source", "prebuilt"), default="source")
     parser.add_argument("--only", choices=sorted(IMAGES), action="append",
                         help="build only this image (repeatable; default both)")
+    parser.add_argument("--prepare", action="store_true",
+                        help="only make what a prebuilt server build needs besides the release "
+                             "build (base images or stand-ins, the health probe), and build "
+                             "nothing")
     args = parser.parse_args(argv)
     log: list[str] = []
     try:
+        if args.prepare:
+            prepare(log)
+            print("\n".join(log))
+            return 0
         if args.artefacts == "prebuilt":
             stage_prebuilt()
         for name in args.only or sorted(IMAGES, reverse=True):

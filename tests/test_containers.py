@@ -8,6 +8,7 @@ skips saying which; a Dockerfile that does not build fails."""
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import os
@@ -38,14 +39,18 @@ def _images_script() -> Any:
 
 @pytest.fixture(scope="module")
 def server_image() -> str:
+    """The server image of this checkout's release build; one build at a time across the
+    suite's worker processes (a second build of the same files hits docker's layer cache)."""
     images = _images_script()
     log: list[str] = []
-    try:
-        images.stage_prebuilt()
-        args = images.base_args(images.SERVER, "prebuilt", log)
-    except images.Unavailable as exc:
-        pytest.skip(f"the images cannot be built here: {exc}")
-    images.build(images.SERVER, "prebuilt", args, log, quiet=True)  # a failure fails
+    with open(images.PREBUILT / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            images.stage_prebuilt()
+            args = images.base_args(images.SERVER, "prebuilt", log)
+        except images.Unavailable as exc:
+            pytest.skip(f"the images cannot be built here: {exc}")
+        images.build(images.SERVER, "prebuilt", args, log, quiet=True)  # a failure fails
     return IMAGE
 
 
