@@ -85,6 +85,14 @@ class Backend(ABC):
         """Why this backend cannot run on this machine (library not built...), or None."""
         return None
 
+    @classmethod
+    def unavailable_reason_for(cls, options: dict[str, Any]) -> str | None:
+        """Why this backend cannot run here *with these options*, or None: what
+        ``unavailable_reason`` says, unless the options change what it needs (a gRPC backend
+        given a target needs no server built here; one placed in a container needs the
+        image instead)."""
+        return cls.unavailable_reason()
+
     def unsupported_reason(self, workload: str) -> str | None:
         """Why this backend does not implement ``workload`` (a registered workload), or None.
 

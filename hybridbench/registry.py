@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from importlib.metadata import EntryPoint
+from typing import Any
 
 from hybridbench.backend import Backend
 from hybridbench.errors import BackendError
@@ -53,18 +54,18 @@ def backend_class(name: str) -> type[Backend]:
     return cls
 
 
-def unavailable_reason(name: str) -> str | None:
-    """None if backend ``name`` can run here, else why not."""
+def unavailable_reason(name: str, options: dict[str, Any] | None = None) -> str | None:
+    """None if backend ``name`` can run here (with these options), else why not."""
     try:
-        return backend_class(name).unavailable_reason()
+        return backend_class(name).unavailable_reason_for(options or {})
     except BackendError as exc:
         return str(exc)
 
 
-def open_backend(name: str, **options: object) -> Backend:
+def open_backend(name: str, **options: Any) -> Backend:
     """An unstarted backend instance; use it as a context manager to start and stop it."""
     cls = backend_class(name)
-    reason = cls.unavailable_reason()
+    reason = cls.unavailable_reason_for(options)
     if reason:
         raise BackendError(f"backend {name!r} is unavailable: {reason}")
     return cls(**options)

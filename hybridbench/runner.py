@@ -700,11 +700,11 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
                 allocator=cell_plan.allocator)
     pending = PendingCell(cell_plan, cell)
     kind = backend_kind(config, cell_plan.backend)
-    reason = unavailable_reason(kind) or _allocator_missing(cell_plan.allocator)
+    options = backend_options(config, cell_plan)
+    reason = unavailable_reason(kind, options) or _allocator_missing(cell_plan.allocator)
     if reason:
         cell.status, cell.error = UNAVAILABLE, reason
         return pending
-    options = backend_options(config, cell_plan)
     # Not started: only asked what it implements; the workers start their own.
     backend = open_backend(kind, **options)
     try:

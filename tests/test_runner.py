@@ -31,7 +31,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     real_reason = runner.unavailable_reason
     monkeypatch.setattr(runner, "open_backend", open_backend)
     monkeypatch.setattr(runner, "unavailable_reason",
-                        lambda n: FAKES[n].unavailable_reason() if n in FAKES else real_reason(n))
+                        lambda n, options=None: FAKES[n].unavailable_reason() if n in FAKES
+                        else real_reason(n, options))
     monkeypatch.setattr(runner, "backend_names",
                         lambda: [*hybridbench.backend_names(), *FAKES])
     monkeypatch.setenv("PYTHONPATH", str(TESTS))

@@ -242,7 +242,8 @@ def moving(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(runner, "open_backend", open_backend)
     monkeypatch.setattr(runner, "unavailable_reason",
-                        lambda n: None if n in MOVING else real_reason(n))
+                        lambda n, options=None: None if n in MOVING
+                        else real_reason(n, options))
     monkeypatch.setattr(runner, "backend_names", lambda: [*hybridbench.backend_names(), *MOVING])
     monkeypatch.setenv("PYTHONPATH", str(TESTS))
 

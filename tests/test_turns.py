@@ -28,7 +28,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "open_backend", lambda name, **options: (
         FAKES[name](**options) if name in FAKES else real_class(name, **options)))
     monkeypatch.setattr(runner, "unavailable_reason",
-                        lambda n: FAKES[n].unavailable_reason() if n in FAKES else real_reason(n))
+                        lambda n, options=None: FAKES[n].unavailable_reason() if n in FAKES
+                        else real_reason(n, options))
     monkeypatch.setattr(runner, "backend_names", lambda: [*hybridbench.backend_names(), *FAKES])
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parent))  # for the workers
 

@@ -231,6 +231,15 @@ class GrpcBackend(Backend):
         return _proto.unavailable_reason() or native.unbuilt_reason("server",
                                                                     "native gRPC server")
 
+    @classmethod
+    def unavailable_reason_for(cls, options: dict[str, Any]) -> str | None:
+        if options.get("target"):  # the server runs elsewhere: only the client is needed
+            return _proto.unavailable_reason()
+        if options.get("container"):  # the image's server, not one built here
+            return _proto.unavailable_reason() or container.unavailable_reason(
+                str(options["container"]))
+        return cls.unavailable_reason()
+
     def container_command(self) -> tuple[str, ...]:
         """The server's command inside a container image (``deploy/server.Dockerfile``
         installs it on PATH); ``--listen`` and the rest are added at spawn."""
