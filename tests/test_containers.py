@@ -86,6 +86,8 @@ def test_a_verified_run_against_servers_in_containers(server_image, tmp_path):
         assert placed["memory"] == "256m" and placed["user"].split(":")[0] != "0"
         assert placed["cpus"] == (0.5 if cell["backend"].endswith("cpus0.5") else None)
         assert cell["backend_info"]["profile"]["container"] == placed
+        if placed["cpus"] is not None:  # the quota's counters, read from the host's cgroup
+            assert cell["server_reported"]["server"]["cfs_periods"] > 0
     page = (tmp_path / "run.html").read_text()
     assert "server in a container" in page and "0.5 CPU, memory 256m" in page
     assert _ours() == []

@@ -79,6 +79,8 @@ def _limits(cpus: float | None) -> dict:
 RUN = Results(env={}, cells=[_cell("bare", 4.0), _cell("boxed", 4.4, _limits(None)),
                              _cell("boxed-half", 8.0, _limits(0.5)),
                              _cell("other-engine", 2.0)])
+RUN.cells[2].server_reported = {"server": {"cfs_periods": 40.0, "cfs_throttled_periods": 10.0,
+                                           "cfs_throttled_s": 0.5}}
 RUN.comparisons = [Comparison(workload="json", size="1MB", backend="boxed", baseline="bare",
                               ratio=0.9, ratio_ci95=[0.85, 0.95], concurrency=1, mode="closed",
                               table=list(paired.table_key(RUN.cells[0])))]
@@ -91,6 +93,8 @@ def test_each_container_cell_is_paired_with_its_bare_twin_by_profile():
     assert {r.bare.cell.backend for r in rows.values()} == {"bare"}
     assert rows["boxed-half"].limits == "0.5 CPU, no memory limit"
     assert rows["boxed-half"].p99_ratio == pytest.approx(2.0)
+    assert rows["boxed-half"].throttled == "25% of 40 periods, 500 ms"
+    assert rows["boxed"].throttled == "-"  # not read: no limit, or no cgroup
     assert rows["boxed"].extra_ns is not None
     assert rows["boxed"].extra_ns.value == pytest.approx(0.4e6)
     assert rows["boxed"].ratio is not None and rows["boxed"].ratio.value == 0.9  # the paired one
@@ -106,6 +110,7 @@ def test_the_markdown_summary_shows_container_against_bare():
     page = markdown.render([RUN])
     assert "| in a container | limits | bare process |" in page
     assert "| boxed-half | 0.5 CPU, no memory limit | bare |" in page
+    assert "| 25% of 40 periods, 500 ms |" in page
     assert "boxed (server in a container, no CPU limit, no memory limit) does 0.9x" in page
 
 

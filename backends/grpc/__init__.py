@@ -487,8 +487,15 @@ class GrpcBackend(Backend):
                 "pid": reply.pid, "rss_bytes": reply.rss_bytes,
                 "rss_peak_bytes": reply.rss_peak_bytes,
                 "cpu_s": reply.cpu_user_s + reply.cpu_system_s, "calls": reply.calls,
-                "minor_faults": reply.minor_faults, "major_faults": reply.major_faults}
+                "minor_faults": reply.minor_faults, "major_faults": reply.major_faults,
+                **self._cgroup_figures(endpoint)}
         return found
+
+    def _cgroup_figures(self, endpoint: Endpoint) -> dict[str, float]:
+        """A container's CFS throttling counters (since it started), read from the host."""
+        if self.container is None or endpoint.server is None:
+            return {}
+        return container.cfs_throttling(endpoint.server.pid) or {}
 
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {**super().describe(), "spawned": self.target is None,

@@ -171,6 +171,48 @@ class ContainerServer(supervisor.Server):
             docker("rm", "--force", self.name)
 
 
+#: where cgroup controllers are mounted (v1: one directory per controller; v2: unified)
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cfs_throttling(pid: int) -> dict[str, float] | None:
+    """The CFS bandwidth counters of the cgroup process ``pid`` runs in, since it was made:
+    ``cfs_periods`` (100 ms periods with a quota in force), ``cfs_throttled_periods`` (those
+    in which the quota ran out and the container's threads were stopped) and
+    ``cfs_throttled_s``; None where the kernel does not say (no limit or no cgroup found).
+    Why: a CPU limit lengthens the tail only through throttled periods, so a P99 under a
+    limit is read beside them."""
+    try:
+        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        relative = path.lstrip("/")
+        if "cpu" in controllers.split(","):  # v1
+            candidates = [CGROUP_ROOT / controllers / relative, CGROUP_ROOT / "cpu" / relative]
+        elif controllers == "":  # v2 (or v1's hybrid "unified" hierarchy)
+            candidates = [CGROUP_ROOT / relative, CGROUP_ROOT / "unified" / relative]
+        else:
+            continue
+        for directory in candidates:
+            stat = _read_stat(directory / "cpu.stat")
+            if stat and "nr_periods" in stat:
+                throttled_ns = stat.get("throttled_time", stat.get("throttled_usec", 0) * 1000)
+                return {"cfs_periods": stat["nr_periods"],
+                        "cfs_throttled_periods": stat.get("nr_throttled", 0),
+                        "cfs_throttled_s": throttled_ns / 1e9}
+    return None
+
+
+def _read_stat(path: Path) -> dict[str, float] | None:
+    try:
+        pairs = (line.split() for line in path.read_text().splitlines())
+    except OSError:
+        return None
+    return {p[0]: float(p[1]) for p in pairs if len(p) == 2}
+
+
 _SWEPT = threading.Event()
 
 

@@ -173,7 +173,8 @@ def _container_lines(group: model.Group) -> list[str]:
     if not group.containers:
         return []
     lines = ["", table_row("in a container", "limits", "bare process", "throughput ratio (95%)",
-                           "per call, more", "P50", "P99", "P99 vs bare"), "|---" * 8 + "|"]
+                           "per call, more", "P50", "P99", "P99 vs bare", "CFS throttled"),
+             "|---" * 9 + "|"]
     for row in group.containers:
         ratio = row.ratio
         lines.append(table_row(
@@ -182,7 +183,7 @@ def _container_lines(group: model.Group) -> list[str]:
             if ratio and ratio.has_interval else fmt.ratio(ratio.value if ratio else None),
             fmt.signed_duration_ns(row.extra_ns.value) if row.extra_ns else "-",
             fmt.duration_ns((row.container.cell.latency_ns or {}).get("p50")),
-            fmt.duration_ns(row.p99(row.container)), fmt.ratio(row.p99_ratio)))
+            fmt.duration_ns(row.p99(row.container)), fmt.ratio(row.p99_ratio), row.throttled))
     return [*lines, "", *(text(row.sentence()) for row in group.containers[:1])]
 
 

@@ -46,6 +46,18 @@ class ContainerRow:
         mine, theirs = self.p99(self.container), self.p99(self.bare)
         return mine / theirs if mine and theirs else None
 
+    @property
+    def throttled(self) -> str:
+        """``12% of 40 periods, 0.31 s``: how often the CFS quota stopped the container's
+        server (its last worker's, over its life: warm-up and rounds); "-" where not read."""
+        figures = (self.container.cell.server_reported or {}).get("server") or {}
+        periods = figures.get("cfs_periods")
+        if not periods:
+            return "-"
+        share = figures.get("cfs_throttled_periods", 0) / periods
+        return (f"{share:.0%} of {periods:.0f} periods, "
+                f"{fmt.seconds(figures.get('cfs_throttled_s', 0.0))}")
+
     def sentence(self) -> str:
         ratio = (f"{fmt.ratio(self.ratio.value)} the bare process's throughput"
                  + (f" (95%: {fmt.ratio(self.ratio.low)}-{fmt.ratio(self.ratio.high)})"
@@ -58,8 +70,9 @@ class ContainerRow:
                      f"{'more' if more else 'less'} per call")
         tail = (f"; P99 {fmt.duration_ns(self.p99(self.container) or 0)} against "
                 f"{fmt.duration_ns(self.p99(self.bare) or 0)}" if self.p99_ratio else "")
+        throttled = (f"; CFS throttled in {self.throttled}" if self.throttled != "-" else "")
         return (f"{self.container.cell.backend} (server in a container, {self.limits}) does "
-                f"{ratio}{extra} against {self.bare.cell.backend}{tail}.")
+                f"{ratio}{extra} against {self.bare.cell.backend}{tail}{throttled}.")
 
 
 def limits_words(container: dict[str, Any] | None) -> str:
