@@ -36,6 +36,8 @@ ARG ARTEFACTS=source
 WORKDIR /src
 COPY deploy/prebuilt deploy/prebuilt
 COPY go go
+# the C ABI's header: the rust-cgo engine includes it (its cgo CFLAGS point into native/)
+COPY native/sdk/include native/sdk/include
 # The Go engine (cgo: its best engine calls libjpeg-turbo) and the standard gRPC health
 # client for HEALTHCHECK (Kubernetes uses its built-in grpc probe).
 RUN mkdir /out && if [ "$ARTEFACTS" = prebuilt ]; then \

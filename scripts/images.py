@@ -79,7 +79,8 @@ def docker(*args: str, timeout: float = 3600, check: bool = True,
         raise ImageError(f"docker {' '.join(args[:2])} took over {timeout:g} s") from None
     if check and done.returncode != 0:
         # a build's last lines say which step failed and why; other commands say it in one
-        lines = (done.stderr or done.stdout or "").strip().splitlines() or ["no message"]
+        lines = ((done.stderr or done.stdout or "").strip().splitlines()
+                 or ["see docker's output above" if not capture else "no message"])
         said = "\n".join(lines[-15:]) if args[0] == "build" else lines[-1]
         raise ImageError(f"docker {' '.join(args[:3])} failed: {said}")
     return done
