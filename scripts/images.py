@@ -294,15 +294,16 @@ def base_args(image: Image, artefacts: str, log: list[str]) -> dict[str, str]:
 
 
 def build(image: Image, artefacts: str, args: dict[str, str], log: list[str],
-          quiet: bool = False) -> None:
-    """``docker build`` of ``image`` with these base images; ImageError if it fails."""
-    command = ["build", "-f", str(DEPLOY / image.dockerfile), "-t", image.tag,
+          quiet: bool = False, tag: str | None = None) -> None:
+    """``docker build`` of ``image`` with these base images (tagged ``tag``, default the
+    image's own); ImageError if it fails."""
+    command = ["build", "-f", str(DEPLOY / image.dockerfile), "-t", tag or image.tag,
                "--build-arg", f"ARTEFACTS={artefacts}"]
     for name, value in args.items():
         command += ["--build-arg", f"{name}={value}"]
     started = time.monotonic()
     docker(*command, str(ROOT), capture=quiet)
-    log.append(f"{image.tag}: built ({artefacts}) in {time.monotonic() - started:.0f} s")
+    log.append(f"{tag or image.tag}: built ({artefacts}) in {time.monotonic() - started:.0f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,7 +23,8 @@ import yaml
 from hybridbench import make_input, open_backend, verify
 
 ROOT = Path(__file__).resolve().parent.parent
-IMAGE = "hybridbench-server"
+#: a tag of the tests' own: a user's `make images` build keeps its tag
+IMAGE = "hybridbench-server:test-prebuilt"
 pytestmark = pytest.mark.slow
 
 
@@ -50,7 +51,7 @@ def server_image() -> str:
             args = images.base_args(images.SERVER, "prebuilt", log)
         except images.Unavailable as exc:
             pytest.skip(f"the images cannot be built here: {exc}")
-        images.build(images.SERVER, "prebuilt", args, log, quiet=True)  # a failure fails
+        images.build(images.SERVER, "prebuilt", args, log, quiet=True, tag=IMAGE)  # fails
     return IMAGE
 
 
