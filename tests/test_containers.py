@@ -103,7 +103,9 @@ def test_the_sidecar_manifest_runs_in_the_image(server_image, tmp_path):
     socket_dir = tmp_path / "socket"
     socket_dir.mkdir()
     if os.getuid() == 0:
-        os.chown(socket_dir, 10001, 10001)
+        os.chown(socket_dir, 10001, 10001)  # the image's user creates the socket there
+    else:
+        socket_dir.chmod(0o777)  # a private temporary directory: the image's user may write
     name = f"hybridbench-test-sidecar-{os.getpid()}"
     subprocess.run(["docker", "run", "--detach", "--rm", "--name", name, "--network", "none",
                     "--volume", f"{socket_dir}:{mount}", server_image, *server["args"]],
