@@ -36,7 +36,7 @@ _ENV.filters.update(duration=fmt.duration_ns, count=fmt.count, bytes=fmt.size_by
                     interval_label_of=fmt.interval_label)
 _ENV.globals.update(memory=fmt.memory, THIN_TAIL=thresholds.THIN_TAIL_SAMPLES,
                     interval_label=fmt.interval_label, time_split=fmt.time_split,
-                    server_resources=fmt.server_resources, placement=fmt.placement,
+                    server_resources=fmt.server_resources, cpu_affinity=fmt.cpu_affinity,
                     machine_load=fmt.machine_load, warmup=fmt.warmup, speedup=fmt.speedup_cell,
                     interval=fmt.interval_cell, client_memory=fmt.client_memory,
                     server_memory=fmt.server_memory, cpu_role=fmt.cpu_role,
