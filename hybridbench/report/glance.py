@@ -221,7 +221,7 @@ def boundaries(group: Group, pairs: list[tuple[Entry, Entry]]) -> list[Boundary]
     """The service boundary of each same-engine (service, in-process) pair of the group."""
     found = []
     for service, twin in pairs:
-        measured = boundary_cost(service, twin)  # the model's, as its sentences use it
+        measured = boundary_cost(service, twin, group.ratios)  # as the model's sentences
         if measured is not None:
             cost, service_call_ns = measured
             found.append(Boundary(service.cell.backend, twin.cell.backend,

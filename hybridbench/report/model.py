@@ -529,7 +529,7 @@ def _decide(group: Group) -> None:
         group.headline = (f"{best.described()} did "
                           f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
                           "compare with (pass --baseline BACKEND).")
-        group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
+        group.sentences = sentences + _boundaries(ok, group.ratios) + _languages(ok, group)
         return
     movers = [e for e in ok if e.profile.pattern != base.profile.pattern and e.speedup is not None
               and decision.worth_moving(e.speedup, group.ratios.how(e, base))]
@@ -546,7 +546,8 @@ def _decide(group: Group) -> None:
     sentences += [_strongest_python(ok, base, group)]
     sentences += [_compare_sentence(e, base, group.ratios) for e in ok if e is not base]
     sentences += [group.ladder.sentence()] if group.ladder else []
-    group.sentences = [s for s in sentences if s] + _boundaries(ok) + _servers(ok) + \
+    group.sentences = [s for s in sentences if s] + _boundaries(ok, group.ratios) + \
+        _servers(ok) + \
         _languages(ok, group)
 
 
@@ -730,16 +731,31 @@ def boundary_pairs(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     return pairs
 
 
-def boundary_cost(service: Entry, twin: Entry) -> tuple[Estimate, float] | None:
+def boundary_cost(service: Entry, twin: Entry, ratios: Ratios | None = None,
+                  ) -> tuple[Estimate, float] | None:
+    """What a call through the service costs over the in-process twin, per call, with its
+    95% interval, and the service's whole call. From the run's paired comparison of the two
+    where there is one: the twin's throughput over the service's is the service's time per
+    call over the twin's, so the cost is the twin's time x (ratio - 1), and its interval is the
+    paired ratio's, in which a drift of the machine cancels pass by pass. Otherwise (older
+    files, one pass) the difference of the two independent intervals, which is far wider."""
     if service.per_call_ns is None or twin.per_call_ns is None:
         return None
-    return decision.difference(service.per_call_ns, twin.per_call_ns), service.per_call_ns.value
+    paired = None if ratios is None else ratios.comparison(twin, service)
+    found = None if paired is None else Estimate.of(paired.ratio, paired.ratio_ci95)
+    if found is not None and found.has_interval:
+        twin_ns = twin.per_call_ns.value
+        cost = Estimate(twin_ns * (found.value - 1), twin_ns * (found.low - 1),  # type: ignore[operator]
+                        twin_ns * (found.high - 1))  # type: ignore[operator]
+    else:
+        cost = decision.difference(service.per_call_ns, twin.per_call_ns)
+    return cost, service.per_call_ns.value
 
 
-def _boundaries(entries: list[Entry]) -> list[str]:
+def _boundaries(entries: list[Entry], ratios: Ratios) -> list[str]:
     out = []
     for service, twin in boundary_pairs(entries):
-        cost = boundary_cost(service, twin)
+        cost = boundary_cost(service, twin, ratios)
         if cost is not None:
             out.append(decision.boundary_sentence(service.profile.described(),
                                                   twin.profile.described(), *cost))
@@ -750,7 +766,7 @@ def boundary_verdicts(group: Group) -> list[tuple[str, str]]:
     """(``service vs twin``, verdict) for each same-engine pair of the group."""
     found = []
     for service, twin in boundary_pairs([e for e in group.lowest if e.ok]):
-        cost = boundary_cost(service, twin)
+        cost = boundary_cost(service, twin, group.ratios)
         if cost is not None:
             found.append((f"{service.cell.backend} vs {twin.cell.backend}",
                           decision.boundary_verdict(*cost)))
