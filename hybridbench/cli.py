@@ -105,10 +105,10 @@ def _concurrency(text: str) -> list[int]:
 
 
 def _cpu_limits(text: str) -> list[float | None]:
-    from hybridbench import placements
+    from hybridbench import containers
 
     try:
-        return placements.parse_cpus(text)
+        return containers.parse_cpus(text)
     except HybridbenchError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -403,15 +403,15 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
 
 def _add_containers(args: argparse.Namespace, fields: dict[str, Any],
                     options: dict[str, dict[str, object]]) -> None:
-    """``--container``: the container cells beside the bare ones (``placements``)."""
-    from hybridbench import placements
+    """``--container``: the container cells beside the bare ones (``containers``)."""
+    from hybridbench import containers
 
     if not args.container:
         if args.cpus or args.memory:
             raise HybridbenchError("--cpus and --memory are the limits of --container's cells: "
                                    "give --container IMAGE")
         return
-    cells = placements.container_cells(args.backends, args.container, args.cpus, args.memory)
+    cells = containers.container_cells(args.backends, args.container, args.cpus, args.memory)
     fields["backends"] = [*(args.backends or registry.backend_names()), *cells.labels]
     fields["backend_kinds"] = cells.kinds
     options.update(cells.options)

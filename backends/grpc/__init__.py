@@ -23,7 +23,7 @@ Options (``open_backend("grpc", **options)``; the CLI's ``--grpc-target ADDR`` s
   server, e.g. a branch's, for ``hybridbench ab``) instead of the installed packages' servers;
   it runs what its ``--list-workloads`` declares.
 * ``container="IMAGE"`` (``cpus=``, ``memory=``): spawn the server in a container of IMAGE
-  instead, the sidecar placement (``container.py``): the image's own server
+  instead, as a sidecar (``container.py``): the image's own server
   (``container_command()``), a Unix socket on a bind-mounted host directory, no network,
   non-root, with these CPU and memory limits; recorded as the profile's ``container``.
 """
@@ -191,9 +191,9 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
-    location, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
+    placement, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
     tuning = "tuned"
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                         "article_label": "Rust via gRPC", "article_order": 1}
 
     def __init__(self, **options: Any) -> None:
@@ -212,7 +212,7 @@ class GrpcBackend(Backend):
                                                    DEFAULT_STARTUP_TIMEOUT_S))
         self.workers: int | None = options.get("workers")
         #: the sidecar placement (None: a bare process, as always)
-        self.container = container.Placement.from_options(options)
+        self.container = container.ContainerSpec.from_options(options)
         if self.container is not None and (self.target or options.get("server")):
             raise BackendError(f"{self.name}: a container runs the image's own server; it "
                                f"excludes a target and a server binary")
@@ -251,14 +251,14 @@ class GrpcBackend(Backend):
         listed = container.list_output(image, (*self.container_command(), "--list-workloads"))
         return tuple(line.strip() for line in listed.splitlines() if line.strip())
 
-    def _container_providers(self, placement: container.Placement) -> list[Provider]:
+    def _container_providers(self, spec: container.ContainerSpec) -> list[Provider]:
         self._problems = []
-        problem = container.unavailable_reason(placement.image)
+        problem = container.unavailable_reason(spec.image)
         if problem is None:
             try:
                 command = self.container_command()
-                return [Provider(f"container {placement.image}", command,
-                                 self.container_workloads(placement.image))]
+                return [Provider(f"container {spec.image}", command,
+                                 self.container_workloads(spec.image))]
             except (RuntimeError, BackendError) as exc:
                 problem = str(exc)
         self._problems = [problem]
@@ -535,7 +535,7 @@ class GrpcPyBackend(GrpcBackend):
     summary = "the inproc Python engines in a grpcio server process, same client"
     engine_kind, engine_name = "python", "orjson, numpy, pillow-simd"
     tuning = "idiomatic"
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                         "article_label": "Python via gRPC", "article_order": 3}
 
     @classmethod

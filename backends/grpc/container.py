@@ -1,4 +1,7 @@
-"""A spawned server in a container: the sidecar placement (``--container IMAGE``).
+"""A spawned server in a container: the sidecar deployment (``--container IMAGE``).
+
+A containerised server is still a ``service`` (the placement); the container says where that
+service runs and under which limits (the profile's ``container``, DESIGN.md "Names").
 
 The server a gRPC backend would spawn as a bare process runs instead in a container of
 ``IMAGE``, as a Kubernetes sidecar runs beside its caller: it listens on a Unix socket in a
@@ -44,7 +47,7 @@ DOCKER_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
-class Placement:
+class ContainerSpec:
     """Where and under which limits a server runs in a container (the backend's
     ``container``, ``cpus`` and ``memory`` options)."""
 
@@ -55,7 +58,7 @@ class Placement:
     memory: str | None = None
 
     @classmethod
-    def from_options(cls, options: dict[str, Any]) -> Placement | None:
+    def from_options(cls, options: dict[str, Any]) -> ContainerSpec | None:
         image = options.get("container")
         if not image:
             return None
@@ -66,7 +69,7 @@ class Placement:
                    None if options.get("memory") is None else str(options["memory"]))
 
     def run_options(self) -> list[str]:
-        """The ``docker run`` options of the placement: isolation and limits."""
+        """The ``docker run`` options of the container: isolation and limits."""
         found = ["--network", "none", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
                  "--security-opt", "no-new-privileges", "--user", container_user()]
         if self.cpus is not None:
@@ -76,7 +79,7 @@ class Placement:
         return found
 
     def describe(self) -> dict[str, Any]:
-        """What a result records of the placement (``describe()["container"]`` and the
+        """What a result records of the container (``describe()["container"]`` and the
         profile's ``container``)."""
         return {"runtime": "docker", "image": self.image, "image_id": image_id(self.image),
                 "cpus": self.cpus, "memory": self.memory, "network": "none",
@@ -248,10 +251,10 @@ def _environment() -> list[str]:
     return [item for key in keep if key in env for item in ("-e", f"{key}={env[key]}")]
 
 
-def spawn(command: list[str], label: str, placement: Placement, deadline: float,
+def spawn(command: list[str], label: str, spec: ContainerSpec, deadline: float,
           workers: int | None = None) -> tuple[ContainerServer, str]:
     """Start ``command`` (the server's command inside the image) in a container of
-    ``placement``, listening on a socket in a fresh host directory; return it and the host
+    ``spec``, listening on a socket in a fresh host directory; return it and the host
     address of that socket once the server listens."""
     sweep_orphans()
     tmpdir = tempfile.mkdtemp(prefix=f"{supervisor.TMP_PREFIX}{os.getpid()}-{label}-")
@@ -262,8 +265,8 @@ def spawn(command: list[str], label: str, placement: Placement, deadline: float,
     if workers:
         args += ["--workers", str(int(workers))]
     docker_run = ["docker", "run", "--rm", "--name", name, "--label", f"{OWNER_LABEL}="
-                  f"{os.getpid()}", "--volume", f"{tmpdir}:{MOUNT}", *placement.run_options(),
-                  *_environment(), "--entrypoint", command[0], placement.image, *args]
+                  f"{os.getpid()}", "--volume", f"{tmpdir}:{MOUNT}", *spec.run_options(),
+                  *_environment(), "--entrypoint", command[0], spec.image, *args]
     try:
         server = ContainerServer(docker_run, tmpdir, Path(tmpdir) / "stderr.log", name)
     except OSError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from hybridbench import paired, placements
+from hybridbench import containers, paired
 from hybridbench.cli import build_parser, main
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import markdown, model
@@ -15,7 +15,7 @@ from hybridbench.results import Cell, Comparison, Results
 
 
 def test_a_container_cell_per_cpu_limit_beside_each_server_backend():
-    cells = placements.container_cells(["inproc", "grpc", "grpc-go"], "img", [None, 1.0, 0.5],
+    cells = containers.container_cells(["inproc", "grpc", "grpc-go"], "img", [None, 1.0, 0.5],
                                        "256m")
     assert cells.labels == ["grpc@container", "grpc@container-cpus1", "grpc@container-cpus0.5",
                             "grpc-go@container", "grpc-go@container-cpus1",
@@ -31,7 +31,7 @@ def test_a_container_cell_per_cpu_limit_beside_each_server_backend():
 ])
 def test_bad_container_requests_are_named(backends, limits, memory, message):
     with pytest.raises(HybridbenchError, match=message):
-        placements.container_cells(backends, "img", limits, memory)
+        containers.container_cells(backends, "img", limits, memory)
 
 
 @pytest.mark.parametrize("text, message", [("0", "'0': a positive number"),
@@ -39,11 +39,11 @@ def test_bad_container_requests_are_named(backends, limits, memory, message):
                                            (",", "at least one limit")])
 def test_bad_cpu_limits_are_named(text, message):
     with pytest.raises(HybridbenchError, match=message):
-        placements.parse_cpus(text)
+        containers.parse_cpus(text)
 
 
 def test_cpu_limits_parse_with_none_for_no_limit():
-    assert placements.parse_cpus("none, 1,0.5") == [None, 1.0, 0.5]
+    assert containers.parse_cpus("none, 1,0.5") == [None, 1.0, 0.5]
 
 
 def test_limits_without_a_container_are_refused(capsys):
@@ -102,8 +102,8 @@ def test_each_container_cell_is_paired_with_its_bare_twin_by_profile():
 
 def test_a_container_is_said_in_the_profile_and_not_a_boundary_of_its_own():
     view = model.build([RUN]).runs[0]
-    assert view.profiles["boxed"].tier == "native service in a container (gRPC)"
-    assert view.profiles["bare"].tier == "native service (gRPC)"
+    assert view.profiles["boxed"].pattern == "native service in a container (gRPC)"
+    assert view.profiles["bare"].pattern == "native service (gRPC)"
 
 
 def test_the_markdown_summary_shows_container_against_bare():

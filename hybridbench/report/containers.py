@@ -76,7 +76,7 @@ class ContainerRow:
 
 
 def limits_words(container: dict[str, Any] | None) -> str:
-    """``1 CPU, 256m`` / ``no CPU limit, no memory limit`` from a recorded placement."""
+    """``1 CPU, 256m`` / ``no CPU limit, no memory limit`` from a recorded container."""
     if not container:
         return "bare process"
     cpus = container.get("cpus")

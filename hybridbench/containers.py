@@ -1,4 +1,4 @@
-"""The container as a placement of a cell (``hybridbench run --container IMAGE``).
+"""Cells whose server runs in a container (``hybridbench run --container IMAGE``).
 
 A backend whose server the harness spawns can run that server in a container instead of as a
 bare process (``backends/grpc/container.py``). ``--container`` does not replace the bare
@@ -6,7 +6,7 @@ cells: it adds, beside each such backend of the run, one cell per CPU limit whos
 where its server ran (``grpc@container``, ``grpc@container-cpus0.5``), through the runner's
 labels (``RunConfig.backend_kinds``, as ``hybridbench ab`` uses them). The bare and the
 containerised servers of a table are then measured side by side in the same passes, so their
-ratio is paired (DESIGN.md "Ratios"), and the report pairs them by the recorded placement
+ratio is paired (DESIGN.md "Ratios"), and the report pairs them by the recorded container
 (the profile's ``container``), never by these labels.
 """
 
