@@ -47,8 +47,8 @@ def server_image() -> str:
     with open(images.PREBUILT / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            args = images.base_args(images.SERVER, "prebuilt", log)  # the engine first
             images.stage_prebuilt()
-            args = images.base_args(images.SERVER, "prebuilt", log)
         except images.Unavailable as exc:
             pytest.skip(f"the images cannot be built here: {exc}")
         images.build(images.SERVER, "prebuilt", args, log, quiet=True, tag=IMAGE)  # fails
