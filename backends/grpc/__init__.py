@@ -213,9 +213,11 @@ class GrpcBackend(Backend):
         self.workers: int | None = options.get("workers")
         #: the sidecar placement (None: a bare process, as always)
         self.container = container.ContainerSpec.from_options(options)
-        if self.container is not None and (self.target or options.get("server")):
+        if self.container is not None and options.get("server"):
             raise BackendError(f"{self.name}: a container runs the image's own server; it "
-                               f"excludes a target and a server binary")
+                               f"excludes a server binary")
+        # container and target together: a client group's member (--processes), whose shared
+        # server the manager spawned in the container; it connects, and records the container
         self._endpoints: list[Endpoint] = []
         self._by_workload: dict[str, Endpoint] = {}
         #: workload -> the call stub of the endpoint serving it (the hot path's one lookup)
