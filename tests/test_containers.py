@@ -124,3 +124,20 @@ def test_the_sidecar_manifest_runs_in_the_image(server_image, tmp_path):
             verify("json", payload, backend.run("json", payload))
     finally:
         subprocess.run(["docker", "rm", "--force", name], capture_output=True, timeout=60)
+
+
+def test_a_client_group_shares_one_server_in_a_container(server_image, tmp_path):
+    """``--processes 2``: the manager spawns the group's server in the container and both
+    members connect to it (they get its address and the container option together)."""
+    out = tmp_path / "group.json"
+    command = [sys.executable, "-m", "hybridbench.cli", "run", "-w", "echo", "--size", "64B",
+               "-b", "grpc", "--container", server_image, "--processes", "2", "--duration",
+               "0.3", "--workers", "2", "--rounds", "2", "--no-cold-start", "-o", str(out),
+               "--report", str(tmp_path / "group.html")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (boxed,) = [c for c in json.loads(out.read_text())["cells"]
+                if c["backend"] == "grpc@container"]
+    assert boxed["status"] == "ok" and boxed["verified"], boxed["error"]
+    assert boxed["backend_info"]["container"]["image"] == server_image
+    assert _ours() == []
