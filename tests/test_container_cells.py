@@ -121,3 +121,16 @@ def test_the_html_report_shows_container_against_bare(tmp_path):
     html.write_report(model.build([RUN]), path)
     page = path.read_text()
     assert "server in a container" in page and "0.5 CPU, no memory limit" in page
+
+
+def test_the_csv_says_where_each_server_ran():
+    import csv
+    import io
+
+    from hybridbench.report import csv_export
+
+    rows = {r["backend"]: r for r in csv.DictReader(io.StringIO(
+        csv_export.render_report(model.Report([model.build([RUN]).runs[0]]))))}
+    assert (rows["boxed-half"]["container_image"], rows["boxed-half"]["container_cpus"]) == (
+        "img", "0.5")
+    assert rows["bare"]["container_image"] == "" and rows["bare"]["container_cpus"] == ""

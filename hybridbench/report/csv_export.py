@@ -30,7 +30,9 @@ COLUMNS = (
     "group_verdict", "recommended", "warning_kinds",
     # process state (issue 21): the allocator and the page faults per call it gave
     "allocator", "client_minor_faults_per_op", "server_minor_faults_per_op",
-    "vs_baseline_method")
+    "vs_baseline_method",
+    # where a service's server ran when in a container (issue 23): its image and limits
+    "container_image", "container_cpus", "container_memory")
 
 
 def _number(value: Any) -> Any:
@@ -81,7 +83,16 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
         "server_minor_faults_per_op": _number(cell.minor_faults_per_op.get("server")),
         # added last: columns only grow, scripts reading by position keep working
         "vs_baseline_method": _method(entry, baseline),
+        **_container(profile.container),
     }
+
+
+def _container(container: dict[str, Any] | None) -> dict[str, Any]:
+    """The container columns: empty for a bare process (or an in-process engine)."""
+    placed = container or {}
+    return {"container_image": placed.get("image") or "",
+            "container_cpus": _number(placed.get("cpus")),
+            "container_memory": placed.get("memory") or ""}
 
 
 def _method(entry: model.Entry, baseline: str | None) -> str:
