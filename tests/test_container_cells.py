@@ -5,6 +5,9 @@ tests/test_containers.py."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from hybridbench import containers, paired
@@ -134,3 +137,23 @@ def test_the_csv_says_where_each_server_ran():
     assert (rows["boxed-half"]["container_image"], rows["boxed-half"]["container_cpus"]) == (
         "img", "0.5")
     assert rows["bare"]["container_image"] == "" and rows["bare"]["container_cpus"] == ""
+
+
+@pytest.mark.parametrize("stat, throttled_s", [
+    ("nr_periods 40\nnr_throttled 10\nthrottled_time 500000000\n", 0.5),  # cgroup v1 (ns)
+    ("usage_usec 9\nnr_periods 40\nnr_throttled 10\nthrottled_usec 500000\n", 0.5),  # v2
+])
+def test_cfs_counters_are_read_from_the_process_cgroup(tmp_path, monkeypatch, stat,
+                                                       throttled_s):
+    """The counters of the cgroup this very process is in, under a stand-in mount root."""
+    from hybridbench.backends.grpc import container
+
+    for line in Path(f"/proc/{os.getpid()}/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "cpu" in controllers.split(",") or controllers == "":
+            where = tmp_path / (controllers if controllers else "") / path.lstrip("/")
+            where.mkdir(parents=True, exist_ok=True)
+            (where / "cpu.stat").write_text(stat)
+    monkeypatch.setattr(container, "CGROUP_ROOT", tmp_path)
+    assert container.cfs_throttling(os.getpid()) == {
+        "cfs_periods": 40.0, "cfs_throttled_periods": 10.0, "cfs_throttled_s": throttled_s}

@@ -113,7 +113,6 @@ def _said(done: subprocess.CompletedProcess[str]) -> str:
     return lines[0] if lines else "no message"
 
 
-
 @functools.cache
 def image_id(image: str) -> str:
     """The image's content id (what was measured, whatever the tag points to later)."""
