@@ -23,7 +23,11 @@
 * the Go engine's gRPC server from the Go module ``go/`` (``go build``, when ``go`` is on PATH),
   installed as ``hybridbench/backends/grpc/bin/hybridbench-go-server`` (the same ``build_py``
   step; see ``backends/grpc/_gobuild.py``). Optional: without Go, or if the build fails, the
-  install goes on and ``grpc-go`` reports why it is unavailable.
+  install goes on and ``grpc-go`` reports why it is unavailable;
+* for a wheel (not an editable install), a copy of what ``hybridbench new`` and a plug-in's
+  build need: the SDK crate with its C header, the proto and ``native/Cargo.lock``, in
+  ``hybridbench/data`` with the checkout's layout (``hybridbench/scaffold/_sources.py``).
+  ``MANIFEST.in`` says what the sdist holds.
 
 All the Rust artefacts come from ONE ``cargo build`` of the workspace (``build_rust_once``): one
 dependency graph, each crate compiled once. setuptools-rust alone runs cargo once per artefact
