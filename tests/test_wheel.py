@@ -91,10 +91,11 @@ def _check_sdist(sdist: Path, files: list[str]) -> None:
 def _check_wheel(wheel: Path) -> None:
     """The compiled parts and what ``hybridbench new`` and a plug-in's build need."""
     names = zipfile.ZipFile(wheel).namelist()
+    name, version = wheel.name.split("-")[:2]
     data = "hybridbench/data/"
     for expected in (data + "native/sdk/Cargo.toml", data + "native/sdk/build.rs",
                      data + "native/sdk/include/hybridbench.h", data + "native/Cargo.lock",
-                     data + "proto/hybridbench.proto", "hybridbench-0.1.0.data/scripts/"
+                     data + "proto/hybridbench.proto", f"{name}-{version}.data/scripts/"
                      "hybridbench-server"):
         assert expected in names, expected
     for prefix in ("hybridbench/backends/ffi/libhybridbench_ffi",
@@ -166,3 +167,9 @@ def test_the_wheel_runs_and_scaffolds_outside_the_checkout(tmp_path):
     for cell in cells:
         assert cell["status"] == "ok" and cell["verified"], cell
         assert cell["throughput_ops"] > 0
+        # the native parts ran from the fresh environment, none from the checkout
+        info = cell["backend_info"]
+        for library in info.get("libraries", []):
+            assert Path(library["path"]).is_relative_to(venv), library
+        if "server_command" in info:
+            assert info["server_command"].startswith(str(venv / "bin")), info
