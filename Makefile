@@ -122,5 +122,12 @@ images:
 images-prebuilt: install
 	$(STAGE) "images (prebuilt)" -- $(BIN)/python scripts/images.py --artefacts prebuilt
 
+## the sdist and the wheel in dist/ (python -m build, the wheel built from the sdist), for a
+## pip install elsewhere; without build isolation, and in the install's cargo target directory,
+## where every crate is already fresh: seconds, not the minutes of a first Rust build
+.PHONY: dist
+dist: install
+	CARGO_TARGET_DIR=$(CURDIR)/native/target $(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info native/target
+	rm -rf $(VENV) build dist *.egg-info native/target

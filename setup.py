@@ -23,7 +23,11 @@
 * the Go engine's gRPC server from the Go module ``go/`` (``go build``, when ``go`` is on PATH),
   installed as ``hybridbench/backends/grpc/bin/hybridbench-go-server`` (the same ``build_py``
   step; see ``backends/grpc/_gobuild.py``). Optional: without Go, or if the build fails, the
-  install goes on and ``grpc-go`` reports why it is unavailable.
+  install goes on and ``grpc-go`` reports why it is unavailable;
+* for a wheel (not an editable install), a copy of what ``hybridbench new`` and a plug-in's
+  build need: the SDK crate with its C header, the proto and ``native/Cargo.lock``, in
+  ``hybridbench/data`` with the checkout's layout (``hybridbench/scaffold/_sources.py``).
+  ``MANIFEST.in`` says what the sdist holds.
 
 All the Rust artefacts come from ONE ``cargo build`` of the workspace (``build_rust_once``): one
 dependency graph, each crate compiled once. setuptools-rust alone runs cargo once per artefact
@@ -52,9 +56,9 @@ from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 
-def _load(name: str):
-    """A build helper of backends/grpc, loaded by path (the package is not importable yet)."""
-    path = Path(__file__).resolve().parent / "backends" / "grpc" / f"{name}.py"
+def _load(name: str, folder: str = "backends/grpc"):
+    """A build helper of the package, loaded by path (the package is not importable yet)."""
+    path = Path(__file__).resolve().parent / folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_hybridbench{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -64,13 +68,18 @@ def _load(name: str):
 
 class build_py_with_proto(build_py):
     """Generate the protobuf module from proto/ and build the Go server before the package's
-    files are collected (both land in the source tree, so editable installs see them too)."""
+    files are collected (both land in the source tree, so editable installs see them too);
+    then, for a wheel, copy the Rust sources `hybridbench new` builds plug-ins against into
+    the package (an editable install finds them in the checkout)."""
 
     def run(self) -> None:
         _load("_codegen").generate()
         if os.environ.get("HYBRIDBENCH_SKIP_GO") != "separate":
             _load("_gobuild").build(version=self.distribution.get_version())
         super().run()
+        if not getattr(self, "editable_mode", False):
+            sources = _load("_sources", "hybridbench/scaffold")
+            sources.copy_into(ROOT, Path(self.build_lib) / "hybridbench" / sources.PACKAGED_DIR)
 
 
 class BinaryDistribution(Distribution):

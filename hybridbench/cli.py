@@ -24,6 +24,7 @@ from hybridbench import (
     interrupts,
     merge,
     payloads,
+    pilinfo,
     pipeline,
     progress,
     registry,
@@ -329,6 +330,8 @@ def cmd_list(console: Console) -> int:
         table.add_row(name, "[green]yes[/]" if not reason else f"[red]no[/]: {reason}", summary)
     console.print(table)
     _print_support(console)
+    # the Python engines of image and thumbnail are as fast as the PIL underneath them
+    console.print(pilinfo.describe(pilinfo.loaded_pil()), markup=False)
     return 0
 
 

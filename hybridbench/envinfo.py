@@ -14,10 +14,16 @@ from typing import Any
 
 import psutil
 
+from hybridbench import pilinfo
+
 #: distributions whose versions change the numbers
-LIBRARIES = ["numpy", "orjson", "pillow-simd", "pillow", "grpcio", "protobuf", "cffi", "psutil",
-             "hdrhistogram", "scipy"]
+LIBRARIES = ["hybridbench", "numpy", "orjson", "pillow-simd", "pillow", "grpcio", "protobuf",
+             "cffi", "psutil", "hdrhistogram", "scipy"]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: a checkout (an editable install) has a commit to record; an installed wheel has its version
+#: (in "libraries"), and git run from site-packages would name the commit of whatever
+#: repository the environment happens to sit in
+IN_CHECKOUT = (PROJECT_ROOT / ".git").exists()
 
 
 def _cpu_model() -> str:
@@ -47,26 +53,6 @@ def _library_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[name] = None
     return versions
-
-
-def _loaded_pil() -> dict[str, Any]:
-    """Which PIL is really imported: pillow and pillow-simd both install as ``PIL``."""
-    try:
-        import PIL
-        from PIL import features
-    except ImportError:
-        return {"version": None}
-    simd = "post" in PIL.__version__ or _is_distribution_installed("pillow-simd")
-    return {"version": PIL.__version__, "pillow_simd": simd,
-            "libjpeg_turbo": bool(features.check_feature("libjpeg_turbo"))}
-
-
-def _is_distribution_installed(name: str) -> bool:
-    try:
-        metadata.version(name)
-        return True
-    except metadata.PackageNotFoundError:
-        return False
 
 
 def _governor() -> str | None:
@@ -121,10 +107,11 @@ def capture() -> dict[str, Any]:
         "python": sys.version.split()[0],
         "python_implementation": platform.python_implementation(),
         "libraries": _library_versions(),
-        "pil": _loaded_pil(),
+        "pil": pilinfo.loaded_pil(),
         "rustc": _command("rustc", "--version"),
-        "git_commit": _command("git", "rev-parse", "HEAD"),
-        "git_dirty": bool(_command("git", "status", "--porcelain", "--untracked-files=no")),
+        "git_commit": _command("git", "rev-parse", "HEAD") if IN_CHECKOUT else None,
+        "git_dirty": IN_CHECKOUT and bool(
+            _command("git", "status", "--porcelain", "--untracked-files=no")),
         "load_average": load_average(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

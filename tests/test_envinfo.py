@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 import time
@@ -29,3 +30,17 @@ def test_another_busy_process_is_noticed() -> None:
         spinner.wait()
     assert share > 0.6, share
     assert warning is not None and "machine busy" in warning
+
+
+def test_the_commit_is_recorded_from_a_checkout_only(monkeypatch) -> None:
+    """An installed wheel sits in site-packages, maybe inside another project's repository:
+    git run from there would record that project's commit as hybridbench's."""
+    assert envinfo.IN_CHECKOUT  # the suite runs from a checkout
+    env = envinfo.capture()
+    assert env["git_commit"] and len(env["git_commit"]) == 40
+    version = importlib.metadata.version("hybridbench")
+    assert env["libraries"]["hybridbench"] == version
+    monkeypatch.setattr(envinfo, "IN_CHECKOUT", False)
+    env = envinfo.capture()
+    assert env["git_commit"] is None and env["git_dirty"] is False
+    assert env["libraries"]["hybridbench"] == version

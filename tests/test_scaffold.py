@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from hybridbench import cli, scaffold
-from hybridbench.scaffold import Names, ScaffoldError
+from hybridbench.scaffold import Names, ScaffoldError, _sources
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,6 +97,67 @@ def test_the_example_workload_agrees_with_itself(tmp_path):
         wl.reference(b"ab\xe2\x82")
     sys.modules.pop("wordfreq.workload", None)
     sys.modules.pop("wordfreq", None)
+
+
+# -- where the Rust sources come from: the checkout, or the package's own copy ------------------
+
+def test_a_checkout_finds_its_own_sources():
+    assert scaffold.sources_root() in (ROOT, ROOT / "hybridbench" / _sources.PACKAGED_DIR)
+    assert (scaffold.sdk_dir() / "Cargo.toml").is_file()
+
+
+def test_the_packaged_copy_has_the_checkout_layout_and_stands_alone(tmp_path):
+    copy = tmp_path / "data"
+    written = _sources.copy_into(ROOT, copy)
+    relative = {p.relative_to(copy) for p in written}
+    assert {_sources.SDK / "Cargo.toml", _sources.SDK / "build.rs", _sources.HEADER,
+            _sources.LOCKFILE, _sources.PROTO, _sources.SDK / "src" / "lib.rs"} <= relative
+    assert not any(part in {"tests", "target"} for path in relative for part in path.parts)
+    assert (copy / _sources.HEADER).read_bytes() == (ROOT / _sources.HEADER).read_bytes()
+    manifest = tomllib.loads((copy / _sources.SDK / "Cargo.toml").read_text())
+    workspace = tomllib.loads((ROOT / "native" / "Cargo.toml").read_text())
+    for key in ("version", "edition", "license"):
+        assert manifest["package"][key] == workspace["workspace"]["package"][key]
+    # the build script finds the proto the way it does in a checkout
+    assert (copy / _sources.SDK / "../../proto/hybridbench.proto").resolve().is_file()
+    if shutil.which("cargo"):
+        meta = subprocess.run(["cargo", "metadata", "--no-deps", "--offline", "--format-version",
+                               "1", "--manifest-path", str(copy / _sources.SDK / "Cargo.toml")],
+                              capture_output=True, text=True, timeout=60)
+        assert meta.returncode == 0, meta.stderr
+        (package,) = json.loads(meta.stdout)["packages"]
+        assert (package["name"], package["version"]) == ("hybridbench-sdk", "0.1.0")
+
+
+def test_the_packaged_copy_comes_first_and_scaffolds(tmp_path, monkeypatch):
+    """An installed wheel: the copy inside the package is what a new project builds on."""
+    copy = tmp_path / "data"
+    _sources.copy_into(ROOT, copy)
+    monkeypatch.setattr(scaffold, "_packaged_root", lambda: copy)
+    assert scaffold.sdk_dir() == copy / _sources.SDK
+    target = scaffold.create("wordfreq", tmp_path / "wf")
+    assert f'path = "{copy / _sources.SDK}"' in (target / "rust" / "Cargo.toml").read_text()
+    assert (target / "rust" / "Cargo.lock").read_text() == (copy / _sources.LOCKFILE).read_text()
+
+
+def test_without_the_sdk_new_says_where_it_looked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(scaffold, "_packaged_root", lambda: tmp_path / "data")
+    monkeypatch.setattr(scaffold, "_checkout_root", lambda: tmp_path / "checkout")
+    with pytest.raises(ScaffoldError, match=r"the Rust SDK crate is in neither .*data/native/sdk "
+                                            r"nor .*checkout/native/sdk"):
+        scaffold.sdk_dir()
+    assert cli.main(["new", "okname", "--dir", str(tmp_path / "y")]) == 2
+    assert "the Rust SDK crate is in neither" in capsys.readouterr().out
+
+
+def test_a_manifest_field_the_workspace_lacks_is_named():
+    manifest = '[package]\nname = "x"\nversion.workspace = true\nreadme.workspace = true\n'
+    workspace = '[workspace.package]\nversion = "1.2.3"\n'
+    with pytest.raises(_sources.SourcesError, match="inherits readme"):
+        _sources.standalone_manifest(manifest, workspace)
+    fixed = _sources.standalone_manifest(manifest.replace("readme.workspace = true\n", ""),
+                                         workspace)
+    assert tomllib.loads(fixed)["package"]["version"] == "1.2.3"
 
 
 # -- end to end: build, install, test, measure --------------------------------------------------

@@ -202,6 +202,16 @@ def _warning_lines(run: model.RunView) -> list[str]:
     return lines
 
 
+def _pil_words(pil: object) -> str:
+    """``PIL 12.1.1.post0 (pillow-simd, SIMD SSE4)``; older files name the version alone."""
+    if not isinstance(pil, dict):
+        return "PIL ?"
+    extra = [str(pil["distribution"])] if pil.get("distribution") else []
+    if pil.get("simd"):
+        extra.append(f"SIMD {pil['simd']}")
+    return f"PIL {pil.get('version', '?')}" + (f" ({', '.join(extra)})" if extra else "")
+
+
 def render_report(report: model.Report) -> str:
     lines: list[str] = []
     for run in report.runs:
@@ -209,7 +219,7 @@ def render_report(report: model.Report) -> str:
         lines += headline(run)
         lines += [text(f"Measured {run.results.created} on {env.get('cpu_model', '?')} "
                        f"({env.get('cores_logical', '?')} cores), Python "
-                       f"{env.get('python', '?')}, PIL {env.get('pil', {}).get('version', '?')}, "
+                       f"{env.get('python', '?')}, {_pil_words(env.get('pil'))}, "
                        f"{env.get('rustc') or 'rustc ?'}."), ""]
         lines += [*overview(run), "",
                   "Each entry: throughput, P99 latency, memory (server peak RSS, or the "

@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from hybridbench.errors import HybridbenchError
+from hybridbench.scaffold import _sources
 
 TEMPLATE = Path(__file__).resolve().parent / "template"
 #: a workload name that is also a valid Rust crate stem and, with - as _, a Python package
@@ -48,21 +50,42 @@ class Names:
         return cls(name, package, f"{name}-kernels", f"{package}_kernels", f"{name}-server")
 
 
+def sources_root() -> Path:
+    """Where the Rust sources a plug-in builds against are (``_sources``' layout): the copy
+    inside the installed package (a wheel, or a build from the sdist), else the checkout of an
+    editable install."""
+    places = [_packaged_root(), _checkout_root()]
+    for root in places:
+        if root is not None and (root / _sources.SDK / "Cargo.toml").is_file():
+            return root
+    looked = [str(p / _sources.SDK) for p in places if p is not None]
+    where = f"in neither {looked[0]} nor {looked[1]}" if len(looked) == 2 else f"not in {looked[0]}"
+    raise ScaffoldError(
+        f"the Rust SDK crate is {where}: this hybridbench was installed without it "
+        f"(reinstall it from its wheel or sdist, or with pip install -e . in its checkout)")
+
+
+def _checkout_root() -> Path:
+    """The checkout this module would be in, were hybridbench installed from one."""
+    return Path(__file__).resolve().parents[2]
+
+
+def _packaged_root() -> Path | None:
+    """The package's own copy, if it is a directory on disk (not inside a zip)."""
+    data = resources.files("hybridbench") / _sources.PACKAGED_DIR
+    return data if isinstance(data, Path) else None
+
+
 def sdk_dir() -> Path:
-    """The SDK crate to build against: the checkout hybridbench runs from."""
-    candidate = Path(__file__).resolve().parents[2] / "native" / "sdk"
-    if not (candidate / "Cargo.toml").is_file():
-        raise ScaffoldError(
-            f"the Rust SDK crate is not at {candidate}: `hybridbench new` needs hybridbench "
-            f"installed from its source checkout (pip install -e .)")
-    return candidate
+    """The SDK crate a scaffolded crate depends on by path."""
+    return sources_root() / _sources.SDK
 
 
 def _lockfile() -> str | None:
     """hybridbench's own Cargo.lock: the plug-in starts from the same dependency versions, so
     a shared CARGO_TARGET_DIR reuses the compiled dependencies and the build needs no new
     downloads."""
-    lock = sdk_dir().parent / "Cargo.lock"
+    lock = sources_root() / _sources.LOCKFILE
     return lock.read_text() if lock.is_file() else None
 
 

@@ -8,10 +8,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use prost::Message;
     use std::path::PathBuf;
 
+    // The proto's path relative to this crate: the same in a checkout and in the copy an
+    // installed hybridbench carries (hybridbench/data, the checkout's layout). Printed as is
+    // (cargo reads it relative to the package root), so that the build script's output, and
+    // with it the fingerprint of every crate above it, does not depend on where the sources
+    // are: a build from the sdist then reuses a target directory the checkout built.
+    const PROTO_DIR: &str = "../../proto";
+    const PROTO: &str = "../../proto/hybridbench.proto";
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?);
-    let proto_dir = manifest.join("../../proto");
-    let proto = proto_dir.join("hybridbench.proto");
-    println!("cargo:rerun-if-changed={}", proto.display());
+    let (proto_dir, proto) = (manifest.join(PROTO_DIR), manifest.join(PROTO));
+    println!("cargo:rerun-if-changed={PROTO}");
 
     let mut fds = protox::compile([&proto], [&proto_dir])?;
     // Source locations (comments, spans) are not part of the wire contract.
