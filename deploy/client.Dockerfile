@@ -17,6 +17,10 @@ COPY hybridbench hybridbench
 COPY backends backends
 COPY workloads workloads
 COPY proto proto
+# what a non-editable install copies into the package for `hybridbench new` (setup.py, the
+# wheel's Rust sources: the SDK crate and its header, the workspace manifest, the lock file)
+COPY native/Cargo.toml native/Cargo.lock native/
+COPY native/sdk native/sdk
 RUN HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=1 pip install --no-cache-dir . \
     && mkdir /results && chown 10001 /results
 USER 10001
