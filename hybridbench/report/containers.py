@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hybridbench.report import decision
 from hybridbench.report import formatting as fmt
 from hybridbench.report.decision import Estimate
 
@@ -29,7 +28,8 @@ class ContainerRow:
     bare: Entry
     #: the container's throughput over the bare process's (paired where the run paired them)
     ratio: Estimate | None
-    #: per call, the container's mean time minus the bare process's (widest interval)
+    #: per call, the container's time minus the bare process's (paired where the run paired
+    #: them: ``Ratios.extra_per_call``)
     extra_ns: Estimate | None
 
     @property
@@ -109,7 +109,6 @@ def container_rows(entries: list[Entry], ratios: Ratios) -> list[ContainerRow]:
         bare = bare_twin(entry, entries)
         if bare is None:
             continue
-        extra = (decision.difference(entry.per_call_ns, bare.per_call_ns)
-                 if entry.per_call_ns and bare.per_call_ns else None)
-        rows.append(ContainerRow(entry, bare, ratios.ratio(entry, bare), extra))
+        rows.append(ContainerRow(entry, bare, ratios.ratio(entry, bare),
+                                 ratios.extra_per_call(entry, bare)))
     return rows

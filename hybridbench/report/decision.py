@@ -78,6 +78,15 @@ def difference(a: Estimate, b: Estimate) -> Estimate:
     return Estimate(a.value - b.value)
 
 
+def excess(base: float, ratio: Estimate) -> Estimate:
+    """``base x (ratio - 1)``: what a time ``ratio`` times ``base`` adds to it, with the
+    ratio's interval carried over (the base is the scale, taken as exact)."""
+    if not ratio.has_interval:
+        return Estimate(base * (ratio.value - 1))
+    return Estimate(base * (ratio.value - 1), base * (ratio.low - 1),  # type: ignore[operator]
+                    base * (ratio.high - 1))  # type: ignore[operator]
+
+
 # -- speed ------------------------------------------------------------------------------------
 
 CLEARLY_FASTER, CLEARLY_SLOWER, OVERLAP, NO_INTERVAL = (

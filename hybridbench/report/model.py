@@ -183,6 +183,20 @@ class Ratios:
             return Estimate.of(found.ratio, found.ratio_ci95)
         return decision.ratio(a.throughput, b.throughput)
 
+    def extra_per_call(self, a: Entry, b: Entry) -> Estimate | None:
+        """What a call of ``a`` costs over one of ``b``, with its 95% interval. From the paired
+        comparison where there is one: b's throughput over a's is a's time per call over b's,
+        so the cost is b's time x (that ratio - 1), with the paired ratio's interval, in which
+        the machine's drift cancels pass by pass. Otherwise (older files, one pass) the
+        difference of the two cells' own intervals, which is far wider."""
+        if a.per_call_ns is None or b.per_call_ns is None:
+            return None
+        found = self.comparison(b, a)
+        ratio = None if found is None else Estimate.of(found.ratio, found.ratio_ci95)
+        if ratio is None:
+            return decision.difference(a.per_call_ns, b.per_call_ns)
+        return decision.excess(b.per_call_ns.value, ratio)
+
     def how(self, a: Entry, b: Entry) -> str:
         """Whether a is clearly faster than b (``decision`` states), by the same ratio."""
         found = self.comparison(a, b)
@@ -751,21 +765,11 @@ def boundary_pairs(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
 def boundary_cost(service: Entry, twin: Entry, ratios: Ratios | None = None,
                   ) -> tuple[Estimate, float] | None:
     """What a call through the service costs over the in-process twin, per call, with its
-    95% interval, and the service's whole call. From the run's paired comparison of the two
-    where there is one: the twin's throughput over the service's is the service's time per
-    call over the twin's, so the cost is the twin's time x (ratio - 1), and its interval is the
-    paired ratio's, in which a drift of the machine cancels pass by pass. Otherwise (older
-    files, one pass) the difference of the two independent intervals, which is far wider."""
-    if service.per_call_ns is None or twin.per_call_ns is None:
+    95% interval (paired where the run paired them: ``Ratios.extra_per_call``), and the
+    service's whole call."""
+    cost = (ratios or Ratios()).extra_per_call(service, twin)
+    if cost is None or service.per_call_ns is None:
         return None
-    paired = None if ratios is None else ratios.comparison(twin, service)
-    found = None if paired is None else Estimate.of(paired.ratio, paired.ratio_ci95)
-    if found is not None and found.has_interval:
-        twin_ns = twin.per_call_ns.value
-        cost = Estimate(twin_ns * (found.value - 1), twin_ns * (found.low - 1),  # type: ignore[operator]
-                        twin_ns * (found.high - 1))  # type: ignore[operator]
-    else:
-        cost = decision.difference(service.per_call_ns, twin.per_call_ns)
     return cost, service.per_call_ns.value
 
 
