@@ -48,6 +48,14 @@ def test_the_paired_ratio_becomes_time_added_per_call() -> None:
     assert "95% interval +17.6% to +33.3%; paired" in sentence
 
 
+def test_a_variant_measured_faster_reads_as_a_negative_time() -> None:
+    run = model.build_run(_results([_paired(1.05, 0.95, 1.15)]), lookup=lambda name: None)
+    [cost] = costs.of_run(run)
+    assert cost.added_ns.value < 0
+    assert "tracing adds -2.38 µs per call to grpc (-4.8%, 95% interval -13.0% to +5.3%" in \
+        cost.sentence()
+
+
 def test_without_comparisons_the_quotient_is_used_and_said() -> None:
     run = model.build_run(_results([]), lookup=lambda name: None)
     [cost] = costs.of_run(run)
@@ -80,3 +88,15 @@ def test_the_cost_needs_backends_to_price() -> None:
     args = cli.build_parser().parse_args(["run", "-w", "echo", "--observability-cost"])
     with pytest.raises(HybridbenchError, match="-b"):
         cli._config(args)
+
+
+def test_cost_cells_stay_in_the_table_but_out_of_the_decision() -> None:
+    """A traced copy of a backend is not another pattern: even when noise makes it the
+    fastest cell, the verdict and the boundary pairs are the plain backends'."""
+    data = _results([_paired(1.05, 0.95, 1.15)])
+    data.cells[1].throughput_ops = 21_000.0
+    run = model.build_run(data, lookup=lambda name: None)
+    [group] = run.groups
+    assert [e.cell.backend for e in group.entries] == ["grpc", "grpc+trace"]
+    assert [e.cell.backend for e in group.lowest] == ["grpc"]
+    assert "grpc+trace" not in " ".join(group.sentences)

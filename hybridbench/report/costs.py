@@ -43,8 +43,14 @@ class Cost:
                         f"{_percent(self.fraction.high)}")  # type: ignore[arg-type]
         how = "paired" if self.paired else "quotient of the cells' intervals"
         return (f"{self.workload} {self.size}: {self.adds} adds "
-                f"{fmt.duration_ns(self.added_ns.value)} per call to {self.base} "
+                f"{_signed_duration(self.added_ns.value)} per call to {self.base} "
                 f"({_percent(self.fraction.value)}{interval}; {how})")
+
+
+def _signed_duration(ns: float) -> str:
+    """A time added per call, negative when the variant measured faster (noise, when its
+    interval holds zero)."""
+    return f"-{fmt.duration_ns(-ns)}" if ns < 0 else fmt.duration_ns(ns)
 
 
 def _percent(value: float) -> str:
