@@ -11,24 +11,20 @@ run into one. Each file, and the merged one, holds what an OpenTelemetry collect
 exporter writes: one ``{"resourceSpans": [...]}`` object (OTLP's ExportTraceServiceRequest in
 its JSON mapping) a line, so any OTLP-capable viewer or collector reads it.
 
-Why the SDK with the exporters' common encoder rather than a hand-written JSON: the span
-model, ids and the protobuf message are the project's; only the JSON mapping of its bytes is
-adjusted here (protobuf's JSON writes bytes as base64, OTLP JSON writes ids as hex).
+The spans, their ids, context propagation and the batch processor are the OpenTelemetry
+SDK's; only the JSON mapping of a finished span is written here (``otlp_json`` says why).
 """
 
 from __future__ import annotations
 
-import base64
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from google.protobuf import json_format
 from opentelemetry import trace
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -45,8 +41,6 @@ if TYPE_CHECKING:
 DEFAULT_CALLS = 3
 #: the attribute on the client span that holds the call's kernel time as the engine reported it
 KERNEL_NS = "hybridbench.kernel_ns"
-#: OTLP ids: bytes in protobuf, lower-case hex in OTLP JSON
-_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 
 
 class TraceFileError(HybridbenchError, ValueError):
@@ -54,19 +48,60 @@ class TraceFileError(HybridbenchError, ValueError):
 
 
 def otlp_json(spans: Sequence[ReadableSpan]) -> bytes:
-    """One line of OTLP JSON (``{"resourceSpans": [...]}``) for ``spans``."""
-    message = json_format.MessageToDict(encode_spans(spans), use_integers_for_enums=True)
-    for span in _walk(message):
-        for name in _ID_FIELDS:
-            if span.get(name):
-                span[name] = base64.b64decode(span[name]).hex()
+    """One line of OTLP JSON (``{"resourceSpans": [...]}``) for ``spans``.
+
+    Mapped here from the SDK's spans and written by orjson, the mapping OTLP's JSON encoding
+    specifies (ids in lower-case hex, 64-bit integers as strings, enums as numbers). The
+    exporters' encoder (``encode_spans``) and protobuf's ``json_format`` give the same text
+    but cost 86 us a span here (pure-Python JSON of a protobuf message), three spans a traced
+    FFI call: that would be the file format's cost, not tracing's, in the cost cells.
+    """
+    resources: dict[Any, dict[Any, list[dict[str, Any]]]] = {}
+    for span in spans:
+        scope = span.instrumentation_scope
+        scope_key = (scope.name, scope.version) if scope else ("", None)
+        resources.setdefault(span.resource, {}).setdefault(scope_key, []).append(_span(span))
+    message = {"resourceSpans": [
+        {"resource": {"attributes": _attributes(resource.attributes)},
+         "scopeSpans": [{"scope": {"name": name, **({"version": version} if version else {})},
+                         "spans": members} for (name, version), members in scopes.items()]}
+        for resource, scopes in resources.items()]}
     return orjson.dumps(message) + b"\n"
 
 
-def _walk(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    for resource in message.get("resourceSpans", []):
-        for scope in resource.get("scopeSpans", []):
-            yield from scope.get("spans", [])
+def _span(span: ReadableSpan) -> dict[str, Any]:
+    context = span.get_span_context()
+    assert context is not None
+    found: dict[str, Any] = {
+        "traceId": f"{context.trace_id:032x}", "spanId": f"{context.span_id:016x}",
+        "name": span.name, "kind": span.kind.value + 1,  # the SDK counts from INTERNAL = 0
+        "startTimeUnixNano": str(span.start_time), "endTimeUnixNano": str(span.end_time),
+        "attributes": _attributes(span.attributes or {}),
+        "status": {"code": span.status.status_code.value}}
+    # OTLP's span flags: bit 8 says whether the parent is remote is known, bit 9 that it is
+    found["flags"] = 0x100 | (0x200 if span.parent is not None and span.parent.is_remote else 0)
+    if span.parent is not None:
+        found["parentSpanId"] = f"{span.parent.span_id:016x}"
+    if span.status.description:
+        found["status"]["message"] = span.status.description
+    return found
+
+
+def _attributes(attributes: Any) -> list[dict[str, Any]]:
+    return [{"key": key, "value": _value(value)} for key, value in attributes.items()]
+
+
+def _value(value: Any) -> dict[str, Any]:
+    """An attribute value in OTLP JSON's ``AnyValue`` form."""
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    return {"arrayValue": {"values": [_value(v) for v in value]}}
 
 
 def provider(path: Path, service: str) -> TracerProvider:
@@ -190,24 +225,24 @@ def read(path: Path) -> list[Span]:
 def _parse_line(line: bytes, where: str) -> list[Span]:
     try:
         message = orjson.loads(line)
-        return [_span(resource, span) for resource in message["resourceSpans"]
+        return [_read_span(resource, span) for resource in message["resourceSpans"]
                 for scope in resource.get("scopeSpans", []) for span in scope.get("spans", [])]
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise TraceFileError(f"{where}: not an OTLP JSON line ({type(exc).__name__}: "
                              f"{exc})") from None
 
 
-def _span(resource: dict[str, Any], span: dict[str, Any]) -> Span:
-    service = _attributes(resource.get("resource", {}).get("attributes", [])).get(
+def _read_span(resource: dict[str, Any], span: dict[str, Any]) -> Span:
+    service = _read_attributes(resource.get("resource", {}).get("attributes", [])).get(
         "service.name", "")
     return Span(service=str(service), name=span["name"], trace_id=span["traceId"],
                 span_id=span["spanId"], parent_span_id=span.get("parentSpanId", ""),
                 kind=int(span.get("kind", 0)), start_ns=int(span["startTimeUnixNano"]),
                 end_ns=int(span["endTimeUnixNano"]),
-                attributes=_attributes(span.get("attributes", [])))
+                attributes=_read_attributes(span.get("attributes", [])))
 
 
-def _attributes(items: list[dict[str, Any]]) -> dict[str, Any]:
+def _read_attributes(items: list[dict[str, Any]]) -> dict[str, Any]:
     """OTLP ``[{key, value: {stringValue|intValue|...}}]`` as a plain dict (intValue is a
     string in OTLP JSON: 64-bit)."""
     found: dict[str, Any] = {}

@@ -139,3 +139,48 @@ def test_trace_needs_a_writable_path(tmp_path: Path,
     captured = capsys.readouterr()
     assert code != 0
     assert "--trace" in captured.err + captured.out
+
+
+def test_the_otlp_json_mapping_is_the_exporters_encoder_in_json(tmp_path: Path) -> None:
+    """``tracing.otlp_json`` against the reference: the OpenTelemetry exporters' OTLP message
+    of the same spans in protobuf's JSON mapping, its ids turned to hex as OTLP JSON has them."""
+    import base64
+
+    from google.protobuf import json_format
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind, Status, StatusCode
+
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracer = provider.get_tracer("scope", "1.2")
+    attributes = {"s": "x", "i": 7, "f": 0.5, "b": True}
+    with tracer.start_as_current_span("call", kind=SpanKind.CLIENT, attributes=attributes), \
+            tracer.start_as_current_span("kernel") as inner:
+        inner.set_status(Status(StatusCode.ERROR, "bad input"))
+    spans = memory.get_finished_spans()
+    reference = json_format.MessageToDict(encode_spans(spans), use_integers_for_enums=True)
+    for resource in reference["resourceSpans"]:
+        for scope in resource["scopeSpans"]:
+            for span in scope["spans"]:
+                for key in ("traceId", "spanId", "parentSpanId"):
+                    if key in span:
+                        span[key] = base64.b64decode(span[key]).hex()
+    ours = orjson.loads(tracing.otlp_json(spans))
+
+    def normal(message: dict) -> list:
+        """Spans by name, with the fields the protobuf JSON leaves out when empty dropped."""
+        found = []
+        for resource in message["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    status = {k: v for k, v in span.get("status", {}).items() if v}
+                    span = {k: v for k, v in {**span, "status": status}.items()
+                            if v not in ({}, [], "", 0)}
+                    found.append((scope["scope"]["name"], span))
+        return sorted(found, key=lambda item: item[1]["name"])
+
+    assert normal(ours) == normal(reference)
