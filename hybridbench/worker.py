@@ -141,6 +141,8 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
                            "unsent": done.unsent, "at_ns": at_ns})
     reported_after = backend.server_resources()
     taking_turns.await_turn()  # the breakdown measures too: in turn
+    split = breakdown(backend, workload, payload, spec["breakdown_s"])
+    traced = _traced(traces, spec)
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
             "cpu_affinity": affinity, "rounds": rounds, "in_turns": taking_turns.taken,
             "allocator": allocator_in_use(backend, spec.get("allocator")),
@@ -149,8 +151,7 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
             "resources": _resources(monitor, reported_before, reported_after),
             "machine": machine.figures(),
             "server_reported": reported_after,
-            "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"]),
-            "traced_calls": _traced(traces, spec)}
+            "breakdown": split, **({"traced_calls": traced} if traced else {})}
 
 
 def _traced(client: Any, spec: dict[str, Any]) -> int:
