@@ -71,8 +71,18 @@ run: install
 
 ## the whole test suite (Python, with the real Rust library and Rust/Go servers; then cargo test
 ## and go test). Checks kept out of it are listed in README "Tests" (the long fuzz runs, for one).
+# The cargo test binaries build beside pytest at the lowest priority (nice 19): many tests
+# wait (on servers, signals, timeouts) and leave a core idle, which the build takes; pytest's
+# own processes keep the CPU whenever they want it. The build's output follows pytest's
+# (.venv/test-logs); test-rust then finds the binaries built and only runs them. A test that
+# builds a plug-in in the shared target directory waits for cargo's lock meanwhile.
 test: install
-	$(STAGE) pytest -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	@logs=$(VENV)/test-logs; mkdir -p $$logs; \
+	(cd native && nice -n 19 $(PYTHON) ../scripts/cargo_tests.py --build-only $(CARGO_TEST_ARGS)) \
+	  >$$logs/cargo-build.log 2>&1 & build=$$!; \
+	$(STAGE) pytest -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); pytest=$$?; \
+	wait $$build; echo "==> cargo test's build, beside pytest:"; tail -n 20 $$logs/cargo-build.log; \
+	test $$pytest = 0
 	$(MAKE) --no-print-directory test-rust
 ifdef HAVE_GO
 	$(STAGE) "go test" -- sh -c 'cd go && go test ./...'

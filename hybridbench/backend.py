@@ -9,6 +9,7 @@ own service by shipping a package that registers one.
 from __future__ import annotations
 
 import os
+import warnings
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Any, ClassVar
@@ -49,14 +50,14 @@ class Backend(ABC):
     #: (the language the work runs in), ``article_label`` (e.g. "Go only", "Rust via gRPC",
     #: "Rust via FFI") and ``article_order`` (0 the orchestrator-only columns, 1 via gRPC,
     #: 2 via FFI, 3 controls)
-    placement: ClassVar[dict[str, Any]] = {}
+    article_column: ClassVar[dict[str, Any]] = {}
 
     # The pattern this backend stands for, recorded with every cell (``describe()["profile"]``)
     # so that reports choose baselines and word decisions from it, never from names: a
     # plug-in backend that fills these in gets the same sentences as the built-ins.
     #: where the work runs: "in-process" or "service" (None: unknown; a report then infers
     #: "service" from a recorded server process); recorded as the profile's ``placement``
-    location: ClassVar[str | None] = None
+    placement: ClassVar[str | None] = None
     #: what kind of engine does the work: "python" or "native"
     engine_kind: ClassVar[str | None] = None
     #: the engine in words, e.g. "Rust kernels", "orjson, numpy, pillow-simd"
@@ -77,6 +78,10 @@ class Backend(ABC):
         self.started = False
         #: workloads already checked by ``run`` (the check costs a registry lookup)
         self._checked: set[str] = set()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _adopt_version_2_names(cls)
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -154,7 +159,7 @@ class Backend(ABC):
     @classmethod
     def profile(cls) -> dict[str, Any]:
         """The pattern metadata above, as recorded in results."""
-        return {"placement": cls.location, "engine_kind": cls.engine_kind,
+        return {"placement": cls.placement, "engine_kind": cls.engine_kind,
                 "engine": cls.engine_name, "transport": cls.transport, "incumbent": cls.incumbent,
                 "tuning": cls.tuning, "summary": cls.summary}
 
@@ -162,7 +167,7 @@ class Backend(ABC):
         """Facts about this backend instance recorded with each result (versions, target...):
         the ``placement`` (the articles' columns) and the ``profile`` (the pattern the report
         decides by). Subclasses add to ``super().describe()``."""
-        return {**self.placement, "profile": self.profile()}
+        return {**self.article_column, "profile": self.profile()}
 
     def run_timed(self, workload: str, payload: bytes) -> tuple[bytes, int | None]:
         """``run`` plus the engine's own time for this call in nanoseconds (the kernel work,
@@ -188,3 +193,19 @@ class Backend(ABC):
         sample. Empty for in-process backends.
         """
         return {}
+
+
+def _adopt_version_2_names(cls: type[Backend]) -> None:
+    """A plug-in backend written against version 2 keeps its report: there ``placement`` held
+    the articles' columns (a dict, now ``article_column``) and ``location`` what is now
+    ``placement`` (DESIGN.md "Names": one meaning per name). Each old name warns once."""
+    own = vars(cls)
+    if isinstance(own.get("placement"), dict):
+        warnings.warn(f"{cls.__name__}.placement as a dict is version 2's name: call it "
+                      f"article_column", DeprecationWarning, stacklevel=3)
+        cls.article_column = own["placement"]
+        delattr(cls, "placement")  # the inherited "in-process"/"service", or None
+    if "location" in own:
+        warnings.warn(f"{cls.__name__}.location is version 2's name: call it placement",
+                      DeprecationWarning, stacklevel=3)
+        cls.placement = own["location"]

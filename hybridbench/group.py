@@ -117,7 +117,7 @@ def _rounds(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _added(encoded: list[str]) -> str:
-    return stats.encode_histogram(stats.merged_histogram(encoded))
+    return stats.encode_histogram(stats.sum_histograms(encoded))
 
 
 def _resources(parts: list[dict[str, Any]], shared_server: bool) -> dict[str, Any]:

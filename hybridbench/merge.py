@@ -194,7 +194,7 @@ def _added(encoded: list[str | None]) -> Any:
     present = [item for item in encoded if item is not None]
     if not encoded or len(present) != len(encoded):
         return None
-    return stats.merged_histogram(present)
+    return stats.sum_histograms(present)
 
 
 def _merge_throughput(merged: Cell, cells: list[Cell]) -> None:

@@ -46,7 +46,7 @@ def variants(backends: list[str], options: dict[str, dict[str, Any]]) -> list[Va
     found = []
     for base in backends:
         adds = [TRACING]
-        if backend_class(base).location == "service":
+        if backend_class(base).placement == "service":
             adds.append(LOGGING)
         found += [Variant(f"{base}{VARIANTS[what][0]}", base, what) for what in adds]
     return found

@@ -20,7 +20,7 @@ from hybridbench.messages import Measured, Resources, TimedRound, WarmState, Wor
 from hybridbench.results import FAILED, Cell, Kind
 
 
-def merge_workers(cell: Cell, outcomes: Sequence[WorkerOutcome]) -> None:
+def reduce_workers(cell: Cell, outcomes: Sequence[WorkerOutcome]) -> None:
     """One cell from its workers' figures; the first failure, if any, fails it."""
     cell.verified = bool(outcomes) and all(o.verified for o in outcomes)
     measured: list[Measured] = []
@@ -37,7 +37,7 @@ def merge_workers(cell: Cell, outcomes: Sequence[WorkerOutcome]) -> None:
 
 
 def _summarise(cell: Cell, workers: list[Measured], pids: list[int | None]) -> None:
-    histogram = stats.merged_histogram([w.latency_hdr for w in workers])
+    histogram = stats.sum_histograms([w.latency_hdr for w in workers])
     cell.rounds = [_round(index, r) for index, w in enumerate(workers) for r in w.rounds]
     cell.worker_results = [_worker_summary(w, pid) for w, pid in zip(workers, pids, strict=True)]
     cell.workers = len(workers)
@@ -51,7 +51,7 @@ def _summarise(cell: Cell, workers: list[Measured], pids: list[int | None]) -> N
     cell.latency_ns = stats.latency_summary(histogram)
     cell.latency_hdr = stats.encode_histogram(histogram)
     cell.unsent = int(sum(r["unsent"] for r in cell.rounds))
-    lost = _merge_resources(cell, workers, ops)
+    lost = _reduce_resources(cell, workers, ops)
     cell.harness_ns = {key: statistics.median(w.harness[key] for w in workers)
                        for key in workers[0].harness}
     _time_split(cell, workers)
@@ -103,19 +103,19 @@ def _interval(cell: Cell) -> None:
         cell.interval_method = stats.ROUNDS_BOOTSTRAP_METHOD
 
 
-def _merge_resources(cell: Cell, workers: list[Measured], ops: int) -> list[str]:
+def _reduce_resources(cell: Cell, workers: list[Measured], ops: int) -> list[str]:
     """Peak: the highest of any worker; baseline: the lowest; CPU: total over total ops.
     Returns the roles whose process was lost."""
     resources = [w.resources for w in workers]
     roles = dict.fromkeys(["client", "server", *(r for res in resources
                                                  for r in res.rss_peak_bytes)])
     for role in roles:
-        _merge_role(cell, role, resources, ops)
+        _reduce_role(cell, role, resources, ops)
     cell.server_reported = workers[-1].server_reported
     return sorted({role for r in resources for role in r.lost})
 
 
-def _merge_role(cell: Cell, role: str, resources: list[Resources], ops: int) -> None:
+def _reduce_role(cell: Cell, role: str, resources: list[Resources], ops: int) -> None:
     peaks = [r.rss_peak_bytes[role] for r in resources if role in r.rss_peak_bytes]
     bases = [r.rss_baseline_bytes[role] for r in resources if role in r.rss_baseline_bytes]
     cpus = [r.cpu_s[role] for r in resources if role in r.cpu_s]

@@ -414,9 +414,9 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     until then (``interrupts.deferred``), so that stopping never loses a measured cell."""
     if cells_plan is None:
         cells_plan = plan(config)
-    placement = pinning.plan(config.pin)
+    affinity = pinning.plan(config.pin)
     results = Results(env=envinfo.capture(), config=_config_dict(config))
-    results.env["cpu_affinity"] = placement
+    results.env["cpu_affinity"] = affinity
     results.env["allocators"] = {name: allocators.get(name).describe()
                                  for name in allocators.NAMES}
     busy = envinfo.busy_warning()
@@ -424,7 +424,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
         results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
     with contextlib.ExitStack() as stopping:
         with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
-            measure = _Phase(config, placement, results, progress, on_cell, on_worker, stopping)
+            measure = _Phase(config, affinity, results, progress, on_cell, on_worker, stopping)
             measure(cells_plan, Path(tmp) / "closed")
             if config.allocator_recheck and not results.config.get("interrupted"):
                 second = allocators.second_choice()
@@ -453,7 +453,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
                 f"interrupted: {len(results.cells)} of {len(cells_plan)} cells have figures, "
                 "some possibly from fewer workers than asked (see each cell's workers): the "
                 "results are partial", cells=len(results.cells), planned=len(cells_plan))
-        _finish(results, config, placement)
+        _finish(results, config, affinity)
     return results
 
 
@@ -463,7 +463,7 @@ class _Phase:
     (a run has one phase, a sweep two: closed loop, then the rates derived from it)."""
 
     config: RunConfig
-    placement: dict[str, Any]
+    affinity: dict[str, Any]
     results: Results
     progress: ProgressFn | None
     on_cell: Callable[[Cell], None] | None
@@ -475,7 +475,7 @@ class _Phase:
         pending: list[PendingCell] = []
         try:
             for index, cell_plan in enumerate(cells_plan):
-                pending.append(prepare_cell(cell_plan, self.config, self.placement,
+                pending.append(prepare_cell(cell_plan, self.config, self.affinity,
                                             directory / f"cell-{index}"))
             _passes(pending, self.config, self.progress, self.on_worker)
             _settle(pending, self.results)
@@ -663,15 +663,15 @@ def _settle(pending: list[PendingCell], results: Results) -> None:
         if item.settled or (item.spec is not None and not item.outcomes):
             continue  # settled already, or interrupted before its first worker: no figures
         if item.spec is not None:
-            _merge(item)
+            _reduce(item)
         results.cells.append(item.cell)
         item.settled = True
 
 
-def _merge(item: PendingCell) -> None:
+def _reduce(item: PendingCell) -> None:
     """The cell's figures from its workers' messages (read at the boundary: a malformed one
     fails its worker, and so the cell, with the bad field named)."""
-    reduce.merge_workers(item.cell, [WorkerOutcome.received(o) for o in item.outcomes])
+    reduce.reduce_workers(item.cell, [WorkerOutcome.received(o) for o in item.outcomes])
 
 
 def _cold_starts(pending: list[PendingCell], config: RunConfig,
@@ -691,13 +691,13 @@ def _cold_starts(pending: list[PendingCell], config: RunConfig,
             on_cell(item.cell)
 
 
-def _finish(results: Results, config: RunConfig, placement: dict[str, Any]) -> None:
+def _finish(results: Results, config: RunConfig, affinity: dict[str, Any]) -> None:
     busy = envinfo.busy_warning()
     if busy:
         results.warn(Kind.BUSY_MACHINE, f"at end: {busy}", when="end")
     results.env["load_average_end"] = envinfo.load_average()
     results.env["harness"] = run_harness(results.cells, config)
-    if not placement["pinned"] and any(c.cpu_affinity.get("shared") for c in results.cells):
+    if not affinity["pinned"] and any(c.cpu_affinity.get("shared") for c in results.cells):
         results.warn(Kind.SHARED_CPUS, "client and server processes shared CPU cores (no "
                      "--pin): their figures include competing for them")
 
@@ -723,7 +723,7 @@ def _config_dict(config: RunConfig) -> dict[str, Any]:
     return asdict(config)
 
 
-def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any],
+def prepare_cell(cell_plan: CellPlan, config: RunConfig, affinity: dict[str, Any],
                  directory: Path) -> PendingCell:
     """The manager's part before any worker: availability, support, the payload and its
     reference answer (written to ``directory`` for the workers, so neither stays in memory)."""
@@ -762,7 +762,7 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, placement: dict[str, An
     expected_path.write_bytes(expected)
     payload_path.write_bytes(payload)
     pending.spec = _trace_spec(config, directory, {
-        **worker_spec(cell_plan, config, placement),
+        **worker_spec(cell_plan, config, affinity),
         "expected_path": str(expected_path), "payload_path": str(payload_path)})
     return pending
 
@@ -774,16 +774,16 @@ def _allocator_missing(name: str) -> str | None:
 
 def run_cell(cell_plan: CellPlan, config: RunConfig,
              cold_cache: ColdCache | None = None,
-             placement: dict[str, Any] | None = None) -> Cell:
+             affinity: dict[str, Any] | None = None) -> Cell:
     """One cell on its own, its workers one after another (``run`` interleaves cells)."""
-    placement = placement or pinning.plan(config.pin)
+    affinity = affinity or pinning.plan(config.pin)
     with tempfile.TemporaryDirectory(prefix="hb-cell-") as tmp:
-        pending = prepare_cell(cell_plan, config, placement, Path(tmp))
+        pending = prepare_cell(cell_plan, config, affinity, Path(tmp))
         if pending.spec is None:
             return pending.cell
         while len(pending.outcomes) < config.workers and pending.wants_worker:
             pending.outcomes.append(run_unit(pending.spec, config))
-        _merge(pending)
+        _reduce(pending)
         if pending.cell.status == OK and config.cold_start:
             _attach_cold_start(pending.cell, Path(pending.spec["payload_path"]).read_bytes(),
                                backend_options(config, cell_plan), cold_cache,
@@ -791,7 +791,7 @@ def run_cell(cell_plan: CellPlan, config: RunConfig,
     return pending.cell
 
 
-def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any]
+def worker_spec(cell_plan: CellPlan, config: RunConfig, affinity: dict[str, Any]
                 ) -> dict[str, Any]:
     """What a worker needs to measure its share of the cell (JSON)."""
     return {"workload": cell_plan.workload, "size": cell_plan.size, "seed": config.seed,
@@ -803,7 +803,7 @@ def worker_spec(cell_plan: CellPlan, config: RunConfig, placement: dict[str, Any
             "rounds": config.rounds,
             "round_s": config.duration_s / config.workers / config.rounds,
             "warmup_s": config.warmup_s, "breakdown_s": config.breakdown_s,
-            "batch": config.batch, "cpu_affinity": placement,
+            "batch": config.batch, "cpu_affinity": affinity,
             "allocator": cell_plan.allocator,
             "python_path": config.python_paths.get(cell_plan.backend, [])}
 

@@ -64,7 +64,7 @@ def decode_histogram(encoded: str) -> HdrHistogram:
     return HdrHistogram.decode(encoded.encode("ascii"))
 
 
-def merged_histogram(encoded: Sequence[str]) -> HdrHistogram:
+def sum_histograms(encoded: Sequence[str]) -> HdrHistogram:
     """One histogram holding every recorded value of the encoded ones (HDR histograms add
     exactly: the workers of a cell, the members of a client group, the clients of a merge)."""
     histogram = new_histogram()

@@ -69,9 +69,9 @@ def out_of_process(backend: Backend) -> bool:
 
 def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     """Everything one worker measures for its cell, or ``{"status": ..., "error": ...}``."""
-    placement = spec.get("cpu_affinity") or {}
-    if placement.get("pinned"):
-        pinning.pin_self(placement["client"])
+    affinity = spec.get("cpu_affinity") or {}
+    if affinity.get("pinned"):
+        pinning.pin_self(affinity["client"])
     workload = spec["workload"]
     # The manager hands over the bytes it verified against (payload_path): generating the
     # 5 MB image takes ~4 s, which every worker of every backend would otherwise repeat.
@@ -96,11 +96,11 @@ def measure_cell(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _place_servers(backend: Backend, placement: dict[str, Any]) -> dict[str, Any]:
+def _place_servers(backend: Backend, affinity: dict[str, Any]) -> dict[str, Any]:
     servers = {role: pid for role, pid in backend.processes().items() if role != "client"}
-    if placement.get("pinned"):
+    if affinity.get("pinned"):
         for pid in servers.values():
-            pinning.pin_process_tree(pid, placement["server"])
+            pinning.pin_process_tree(pid, affinity["server"])
     return {"client": pinning.current(0),
             "server": {role: pinning.current(pid) for role, pid in servers.items()} or None}
 

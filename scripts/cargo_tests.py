@@ -1,6 +1,7 @@
 """`cargo test` with its time split by stage: the build of the test binaries, then each crate's.
 
     python3 scripts/cargo_tests.py [CARGO TEST ARGS...]     # run from native/
+    python3 scripts/cargo_tests.py --build-only [ARGS...]  # the test binaries only
 
 One `cargo test ARGS --no-run` builds every test binary (one invocation: one dependency
 graph, as the install's build), then `cargo test ARGS` runs them exactly as cargo does (same
@@ -33,7 +34,7 @@ def package_name(message: dict) -> str:
     return package_id.split()[0]
 
 
-def build(args: list[str]) -> tuple[int, dict[str, str]]:
+def build(args: list[str], stage: str = "cargo test: build") -> tuple[int, dict[str, str]]:
     """Build the test binaries; return cargo's code and {binary file name: package}."""
     load, start, started = stages.load_average(), time.monotonic(), time.time()
     done = subprocess.run(["cargo", "test", *args, "--no-run",
@@ -45,8 +46,8 @@ def build(args: list[str]) -> tuple[int, dict[str, str]]:
         if message.get("reason") == "compiler-artifact" and message.get("executable"):
             owners[Path(message["executable"]).name] = package_name(message)
     seconds = time.monotonic() - start
-    stages.record("cargo test: build", seconds, load, done.returncode, started)
-    print(f"==> stage cargo test: build: {seconds:.1f} s (load {load:.2f} at start)", flush=True)
+    stages.record(stage, seconds, load, done.returncode, started)
+    print(f"==> stage {stage}: {seconds:.1f} s (load {load:.2f} at start)", flush=True)
     return done.returncode, owners
 
 
@@ -79,6 +80,10 @@ def run(args: list[str], owners: dict[str, str]) -> int:
 
 def main() -> int:
     args = sys.argv[1:]
+    if args[:1] == ["--build-only"]:
+        # `make test` runs this beside pytest at the lowest priority (Makefile): the build
+        # takes the CPU that pytest's waiting tests leave, and the run afterwards finds it done
+        return build(args[1:], "cargo test: build (beside pytest)")[0]
     code, owners = build(args)
     if code != 0:
         print(f"cargo_tests: building the test binaries failed (exit {code})", file=sys.stderr)

@@ -244,3 +244,11 @@ def test_report_writes_every_export_format(in_process: Callable[..., tuple[int, 
     assert (tmp_path / "c.csv").read_text().startswith("run,")
     assert (tmp_path / "charts" / "speedups.png").is_file()
     assert f"markdown: {tmp_path / 's.md'}" in text and "PNG files in" in text
+
+
+def test_the_cli_starts_without_matplotlib() -> None:
+    """matplotlib is a third of the CLI's start-up; only drawing a chart may import it."""
+    probe = "import sys, hybridbench.cli; print('matplotlib' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"

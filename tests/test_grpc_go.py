@@ -104,12 +104,12 @@ def test_every_builtin_backend_says_where_the_articles_place_it():
     from hybridbench.registry import BUILTIN_BACKEND_ORDER, backend_class
 
     for name in BUILTIN_BACKEND_ORDER:
-        placement = backend_class(name).placement
-        assert set(placement) >= {"engine_language", "article_label", "article_order"}, name
-    labels = {name: backend_class(name).placement["article_label"]
+        column = backend_class(name).article_column
+        assert set(column) >= {"engine_language", "article_label", "article_order"}, name
+    labels = {name: backend_class(name).article_column["article_label"]
               for name in ("grpc-go", "grpc", "ffi")}
     assert labels == {"grpc-go": "Go only", "grpc": "Rust via gRPC", "ffi": "Rust via FFI"}
-    orders = [backend_class(name).placement["article_order"] for name in labels]
+    orders = [backend_class(name).article_column["article_order"] for name in labels]
     assert orders == sorted(orders)  # "Go only" beside, and before, the Rust columns
     with hybridbench.open_backend("inproc") as backend:  # recorded without a server too
         assert backend.describe()["article_label"] == "Python only"

@@ -130,7 +130,7 @@ def test_a_malformed_message_fails_its_worker_and_so_the_cell() -> None:
     outcomes = [WorkerOutcome.received(_message()), WorkerOutcome.received(bad)]
     assert outcomes[1].status == FAILED
     cell = Cell("echo", "64B", "inproc", payload_bytes=64)
-    reduce.merge_workers(cell, outcomes)
+    reduce.reduce_workers(cell, outcomes)
     assert cell.status == FAILED
     assert cell.error == ("the worker's result is malformed: rounds[0].ops: expected an integer, "
                           "got 'x' (worker 2 of 2)")
@@ -138,7 +138,7 @@ def test_a_malformed_message_fails_its_worker_and_so_the_cell() -> None:
 
 def test_the_reduction_reads_the_typed_message() -> None:
     cell = Cell("echo", "64B", "inproc", payload_bytes=64)
-    reduce.merge_workers(cell, [WorkerOutcome.from_dict(_message(pid=p, kernel=[100, 200]))
+    reduce.reduce_workers(cell, [WorkerOutcome.from_dict(_message(pid=p, kernel=[100, 200]))
                                 for p in (1, 2)])
     assert cell.status == OK and cell.workers == 2 and [w["pid"] for w in
                                                         cell.worker_results] == [1, 2]

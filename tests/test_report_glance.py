@@ -6,9 +6,12 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+from hybridbench.paired import table_key
 from hybridbench.report import charts, glance, html, markdown, model
 from hybridbench.report.decision import Estimate
-from hybridbench.results import OK, Cell, Results
+from hybridbench.results import OK, Cell, Comparison, Results
 
 PY = {"placement": "in-process", "engine_kind": "python", "engine": "numpy",
       "transport": "", "incumbent": True}
@@ -63,6 +66,29 @@ def test_one_row_per_workload_and_size_with_verdict_gain_and_boundary() -> None:
     assert second.gain.speedup.value == 1.2
     assert set(second.by_pattern) == {"native in-process (FFI)", "native service (HTTP/2)"}
     assert at_a_glance.patterns == ["native in-process (FFI)", "native service (HTTP/2)"]
+
+
+def test_the_boundary_cost_comes_from_the_paired_comparison_when_the_run_has_one() -> None:
+    """A noisy run: each cell's own interval is +-40%, so their difference says nothing; the
+    paired passes put the service's time per call at 1.20x (1.15-1.25x) the twin's."""
+    cells = _table(native=1000, service=1000 / 1.2)
+    for cell in cells:
+        cell.throughput_ci95 = [cell.throughput_ops * 0.6, cell.throughput_ops * 1.4]
+    unpaired = glance.build(_run(cells)).rows[0].boundaries[0]
+    assert unpaired.verdict == "not measurable"
+    paired = Comparison("json", "1MB", "zigffi", "zig-over-http", ratio=1.2,
+                        ratio_ci95=[1.15, 1.25], passes=8,
+                        table=list(table_key(cells[1])))
+    done = model.build_run(Results(env={}, cells=cells, comparisons=[paired]),
+                           lookup=lambda name: None)
+    [boundary] = glance.build(done).rows[0].boundaries
+    # the twin's 1 ms per call x (ratio - 1): 0.2 ms (0.15-0.25 ms), 17% of the 1.2 ms call
+    assert boundary.cost_ns.value == pytest.approx(0.2e6)
+    assert boundary.cost_ns.low == pytest.approx(0.15e6)
+    assert boundary.cost_ns.high == pytest.approx(0.25e6)
+    assert boundary.text() == "zig-over-http vs zigffi: affordable, +200 µs/call (17%)"
+    sentence = next(s for s in done.groups[0].sentences if "instead of" in s)
+    assert "no measurable cost" not in sentence
 
 
 def test_an_unclear_gain_says_so() -> None:

@@ -18,7 +18,7 @@ def _cell(backend: str, rate: float | None, achieved: float, p99_ms: float) -> C
                             "p999": p99_ms * 2e6, "max": p99_ms * 3e6, "mean": p99_ms * 3e5},
                 rounds=[{"ops": achieved}], payload_bytes=64,
                 cpu_s_per_op={"client": 3e-4, "server": 5e-5},
-                backend_info={"profile": {"location": "service", "engine_kind": "native",
+                backend_info={"profile": {"placement": "service", "engine_kind": "native",
                                           "engine_name": "Rust kernels", "transport": "gRPC"}})
 
 
@@ -51,7 +51,7 @@ def test_per_backend_files_become_one_table(tmp_path: Path, capsys):
     save(Results(env={}, cells=[_cell("grpc", None, 1000, 4.0)],
                  config={"duration_s": 3.0}), first)
     ffi = _cell("ffi", None, 90_000, 0.02)
-    ffi.backend_info = {"profile": {"location": "in-process", "engine_kind": "native",
+    ffi.backend_info = {"profile": {"placement": "in-process", "engine_kind": "native",
                                     "engine_name": "Rust kernels", "transport": "FFI"}}
     save(Results(env={}, cells=[ffi], config={"duration_s": 3.0}), second)
     out = tmp_path / "both.html"

@@ -156,11 +156,11 @@ def _bind_abi(path: Path, common: dict[str, Any], mode: str) -> Library:
 class FfiBackend(Backend):
     name = "ffi"
     summary = "native kernels in this process through the C ABI (cffi), GIL released"
-    location, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
+    placement, engine_kind, engine_name, transport = "in-process", "native", "Rust kernels", "FFI"
     tuning = "tuned"
     #: the built-in and SDK kernels are Rust (an --ffi-library of another language is named in
     #: "libraries")
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                            "article_label": "Rust via FFI", "article_order": 2}
 
     def __init__(self, **options: Any) -> None:

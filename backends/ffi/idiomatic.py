@@ -51,7 +51,7 @@ class FfiIdiomaticBackend(FfiBackend):
                "through the C ABI (cffi), GIL released")
     engine_name = "idiomatic Rust (serde, image crate, std collections)"
     tuning = "idiomatic"
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                            "article_label": "Rust via FFI (idiomatic)",
                                            "article_order": 2}
 

@@ -191,9 +191,9 @@ def _close_all(endpoints: list[Endpoint]) -> None:
 class GrpcBackend(Backend):
     name = "grpc"
     summary = "native kernels in a gRPC server process (tonic), grpcio client"
-    location, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
+    placement, engine_kind, engine_name, transport = "service", "native", "Rust kernels", "gRPC"
     tuning = "tuned"
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Rust",
                                         "article_label": "Rust via gRPC", "article_order": 1}
 
     def __init__(self, **options: Any) -> None:
@@ -501,7 +501,7 @@ class GrpcPyBackend(GrpcBackend):
     summary = "the inproc Python engines in a grpcio server process, same client"
     engine_kind, engine_name = "python", "orjson, numpy, pillow-simd"
     tuning = "idiomatic"
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                         "article_label": "Python via gRPC", "article_order": 3}
 
     @classmethod

@@ -86,7 +86,7 @@ class GrpcGoBackend(GrpcBackend):
     summary = "the Go engine: idiomatic Go kernels in a grpc-go server process, same client"
     engine_name = "Go kernels"  # a native service like grpc's, another engine: no FFI twin
     tuning = "idiomatic"  # the standard library and x/image, as a Go team writes them
-    placement: ClassVar[dict[str, Any]] = {
+    article_column: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
         "host_language": "Go",
         "article_label": "Go only",
@@ -146,7 +146,7 @@ class GrpcGoBestBackend(GrpcGoBackend):
     engine_name = "fastest Go found per workload"
     tuning = "tuned"
     go_engine = "best"
-    placement: ClassVar[dict[str, Any]] = {
+    article_column: ClassVar[dict[str, Any]] = {
         "engine_language": "Go",
         "host_language": "Go",
         "article_label": "Go only (best found)",
@@ -165,7 +165,7 @@ class GrpcGoCgoBackend(GrpcGoBackend):
     engine_name = "Rust kernels called from Go through cgo"
     tuning = "tuned"
     go_engine = "rust-cgo"
-    placement: ClassVar[dict[str, Any]] = {
+    article_column: ClassVar[dict[str, Any]] = {
         "engine_language": "Rust",
         # the service is Go, the kernels Rust: the report's kernel ladder reads this pair
         "host_language": "Go",

@@ -23,7 +23,7 @@ class InprocBestBackend(InprocBackend):
     engine_name = "fastest Python found per workload"
     incumbent = False
     tuning = "tuned"
-    placement: ClassVar[dict[str, Any]] = {
+    article_column: ClassVar[dict[str, Any]] = {
         "engine_language": "Python", "article_label": "Python only (best found)",
         "article_order": 0}
 

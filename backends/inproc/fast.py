@@ -18,10 +18,10 @@ from hybridbench.registry import get_workload
 class InprocBackend(Backend):
     name = "inproc"
     summary = "idiomatic fast Python in this process (orjson, numpy, pillow-simd)"
-    location, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
+    placement, engine_kind, engine_name = "in-process", "python", "orjson, numpy, pillow-simd"
     tuning = "idiomatic"
     incumbent = True  # the Python a team would keep: the honest baseline
-    placement: ClassVar[dict[str, Any]] = {"engine_language": "Python",
+    article_column: ClassVar[dict[str, Any]] = {"engine_language": "Python",
                                            "article_label": "Python only", "article_order": 0}
 
     def call(self, workload: str, payload: bytes) -> bytes:

@@ -20,7 +20,7 @@ class InprocPureBackend(InprocBackend):
     engine_name = "Python standard library"
     incumbent = False
     tuning = "plain"
-    placement: ClassVar[dict[str, Any]] = {
+    article_column: ClassVar[dict[str, Any]] = {
         "engine_language": "Python", "article_label": "Python only (standard library)",
         "article_order": 0}
 

@@ -48,7 +48,7 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
     growth = fmt.client_growth(cell.rss_peak_bytes, cell.rss_baseline_bytes)
     return {
         "run": index, "workload": cell.workload, "size": cell.size, "backend": cell.backend,
-        "pattern": profile.tier, "engine": profile.engine, "placement": profile.placement or "",
+        "pattern": profile.pattern, "engine": profile.engine, "placement": profile.placement or "",
         "engine_kind": profile.engine_kind or "", "transport": profile.transport,
         "concurrency": cell.concurrency, "mode": cell.mode, "status": str(cell.status),
         "error": cell.error or "", "payload_bytes": cell.payload_bytes,
@@ -74,7 +74,7 @@ def _row(index: int, group: model.Group, entry: model.Entry, baseline: str | Non
         "kernel_ns": _number(cell.time_split.get("kernel_ns")),
         "crossing_ns": _number(cell.time_split.get("crossing_ns")),
         "group_verdict": group.verdict,
-        "recommended": group.recommended.tier if group.recommended else "",
+        "recommended": group.recommended.pattern if group.recommended else "",
         "warning_kinds": ";".join(dict.fromkeys(n.kind for n in entry.notices)),
         "allocator": cell.allocator or "",
         "client_minor_faults_per_op": _number(cell.minor_faults_per_op.get("client")),

@@ -163,7 +163,7 @@ def server_resources(cell: Any) -> str:
     return text
 
 
-def placement(cell: Any) -> str:
+def cpu_affinity(cell: Any) -> str:
     """Which CPUs the client and its servers ran on, and whether they shared any."""
     affinity = getattr(cell, "cpu_affinity", None) or {}
     shared = affinity.get("shared")

@@ -179,7 +179,7 @@ class Glance:
 def _gain(entry: Entry, group: Group) -> Gain | None:
     if entry.speedup is None or group.baseline is None:
         return None
-    return Gain(entry.cell.backend, entry.profile.tier, entry.speedup,
+    return Gain(entry.cell.backend, entry.profile.pattern, entry.speedup,
                 group.ratios.how(entry, group.baseline))
 
 
@@ -189,7 +189,7 @@ def _others(group: Group) -> list[Entry]:
     if base is None:
         return []
     return [e for e in group.lowest if e.ok and e.speedup is not None
-            and e.profile.tier != base.profile.tier]
+            and e.profile.pattern != base.profile.pattern]
 
 
 def _fastest(entries: list[Entry]) -> Entry | None:
@@ -201,7 +201,7 @@ def deciding_gain(group: Group) -> Gain | None:
     fastest other pattern (what a move would have bought)."""
     others = _others(group)
     if group.verdict == MOVE and group.recommended is not None:
-        others = [e for e in others if e.profile.tier == group.recommended.tier] or others
+        others = [e for e in others if e.profile.pattern == group.recommended.pattern] or others
     best = _fastest(others)
     return None if best is None else _gain(best, group)
 
@@ -210,10 +210,10 @@ def pattern_gains(group: Group) -> dict[str, Gain]:
     """Each pattern's fastest entry against the strongest Python."""
     gains: dict[str, Gain] = {}
     for entry in _others(group):
-        gain = _gain(entry, group)
-        if gain is not None and (entry.profile.tier not in gains
-                                 or gain.speedup.value > gains[entry.profile.tier].speedup.value):
-            gains[entry.profile.tier] = gain
+        gain, pattern = _gain(entry, group), entry.profile.pattern
+        if gain is not None and (pattern not in gains
+                                 or gain.speedup.value > gains[pattern].speedup.value):
+            gains[pattern] = gain
     return gains
 
 
@@ -221,7 +221,7 @@ def boundaries(group: Group, pairs: list[tuple[Entry, Entry]]) -> list[Boundary]
     """The service boundary of each same-engine (service, in-process) pair of the group."""
     found = []
     for service, twin in pairs:
-        measured = boundary_cost(service, twin)  # the model's, as its sentences use it
+        measured = boundary_cost(service, twin, group.ratios)  # as the model's sentences
         if measured is not None:
             cost, service_call_ns = measured
             found.append(Boundary(service.cell.backend, twin.cell.backend,
@@ -246,9 +246,9 @@ def crossing_line(workload: str, groups: list[Group]) -> CrossingLine:
         for entry in group.lowest:
             if not entry.ok or entry.per_call_ns is None or not entry.profile.transport:
                 continue
-            known = cheapest.get(entry.profile.tier)
+            known = cheapest.get(entry.profile.pattern)
             if known is None or entry.per_call_ns.value < known.value:
-                cheapest[entry.profile.tier] = entry.per_call_ns
+                cheapest[entry.profile.pattern] = entry.per_call_ns
         sizes.append(Crossing(group.size, cheapest))
     return CrossingLine(workload, sizes)
 

@@ -35,11 +35,11 @@ def table_row(*values: object) -> str:
 def _row(entry: model.Entry) -> str:
     cell = entry.cell
     if not entry.ok:
-        return table_row(cell.backend, entry.profile.tier, f"{cell.status}: {cell.error or ''}",
+        return table_row(cell.backend, entry.profile.pattern, f"{cell.status}: {cell.error or ''}",
                          "", "", "", "", "")
     latency = cell.latency_ns or {}
     name = cell.backend if cell.concurrency == 1 else f"{cell.backend} ×{cell.concurrency}"
-    return table_row(name, entry.profile.tier,
+    return table_row(name, entry.profile.pattern,
                      f"{fmt.count(cell.throughput_ops)} ops/s {_interval(entry)}".strip(),
                      fmt.speedup_cell(entry),
                      f"{fmt.client_memory(cell)} + {fmt.server_memory(cell)}",
@@ -58,7 +58,7 @@ def _split_row(cell: Cell) -> str:
     split = fmt.time_split(cell)
     return table_row(cell.backend, split["end_to_end"], split["kernel"], split["crossing"],
                      split["client_cpu"], fmt.faults(cell), fmt.server_resources(cell),
-                     fmt.placement(cell), fmt.machine_load(cell), fmt.warmup(cell))
+                     fmt.cpu_affinity(cell), fmt.machine_load(cell), fmt.warmup(cell))
 
 
 def time_split_lines(cells: list[Cell]) -> list[str]:

@@ -59,7 +59,7 @@ class Profile:
         return self.engine_kind == "python" and self.placement == "in-process"
 
     @property
-    def tier(self) -> str:
+    def pattern(self) -> str:
         """``python in-process``, ``native in-process (FFI)``, ``native service (gRPC)``."""
         words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
         return f"{words} ({self.transport})" if self.transport else words
@@ -69,18 +69,18 @@ class Profile:
         return (self.engine_kind, self.engine)
 
     @property
-    def tier_words(self) -> str:
-        """The tier in a sentence: ``native in-process via FFI``."""
+    def pattern_words(self) -> str:
+        """The pattern in a sentence: ``native in-process via FFI``."""
         words = " ".join(w for w in (self.engine_kind, self.placement or "pattern unknown") if w)
         return f"{words} via {self.transport}" if self.transport else words
 
     def short(self) -> str:
-        """``ffi (Rust kernels)``: where the tier is said already."""
+        """``ffi (Rust kernels)``: where the pattern is said already."""
         return f"{self.backend} ({self.engine})" if self.engine else self.backend
 
     def described(self) -> str:
         """``ffi (Rust kernels, native in-process via FFI)``: what is compared, in words."""
-        inner = ", ".join(w for w in (self.engine, self.tier_words) if w)
+        inner = ", ".join(w for w in (self.engine, self.pattern_words) if w)
         return f"{self.backend} ({inner})"
 
 
@@ -136,7 +136,7 @@ class Entry:
         """``inproc-best (msgspec, raw passthrough; python in-process)``"""
         if self.engine == self.profile.engine:
             return self.profile.described()
-        return f"{self.cell.backend} ({self.engine}; {self.profile.tier_words})"
+        return f"{self.cell.backend} ({self.engine}; {self.profile.pattern_words})"
 
 
 PAIRED_WORDS = ("paired ratio: its own 95% interval from the per-pass ratios of workers run "
@@ -473,7 +473,7 @@ def _verdict_ratio(group: Group) -> tuple[str, float] | None:
     ok = [e for e in group.lowest if e.ok and e.speedup is not None
           and e is not group.baseline]
     if group.recommended is not None:
-        ok = [e for e in ok if e.profile.tier == group.recommended.tier] or ok
+        ok = [e for e in ok if e.profile.pattern == group.recommended.pattern] or ok
     if not ok:
         return None
     best = max(ok, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
@@ -532,28 +532,29 @@ def _decide(group: Group) -> None:
                  f"{fmt.count(best.throughput.value)} ops/s."]  # type: ignore[union-attr]
     if base is None:
         group.verdict, group.recommended = "undecided", best.profile
-        group.pattern = f"fastest: {best.profile.tier}"
+        group.pattern = f"fastest: {best.profile.pattern}"
         group.headline = (f"{best.described()} did "
                           f"{fmt.count(best.throughput.value)} ops/s; no baseline to "  # type: ignore[union-attr]
                           "compare with (pass --baseline BACKEND).")
-        group.sentences = sentences + _boundaries(ok) + _languages(ok, group)
+        group.sentences = sentences + _boundaries(ok, group.ratios) + _languages(ok, group)
         return
-    movers = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None
+    movers = [e for e in ok if e.profile.pattern != base.profile.pattern and e.speedup is not None
               and decision.worth_moving(e.speedup, group.ratios.how(e, base))]
     if movers:
         pick = max(movers, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
         group.verdict, group.recommended = "move", pick.profile
-        group.pattern = pick.profile.tier
+        group.pattern = pick.profile.pattern
         group.headline = _versus(pick, base, group) + _also(movers, pick, base)
     else:
         group.verdict, group.recommended = "stay", base.profile
-        group.pattern = f"stay: {base.profile.tier}"
+        group.pattern = f"stay: {base.profile.pattern}"
         group.headline = _no_mover(ok, base, group.ratios)
     group.headline += _ladder_words(group)
     sentences += [_strongest_python(ok, base, group)]
     sentences += [_compare_sentence(e, base, group.ratios) for e in ok if e is not base]
     sentences += [group.ladder.sentence()] if group.ladder else []
-    group.sentences = [s for s in sentences if s] + _boundaries(ok) + _servers(ok) + \
+    group.sentences = [s for s in sentences if s] + _boundaries(ok, group.ratios) + \
+        _servers(ok) + \
         _languages(ok, group)
 
 
@@ -610,28 +611,28 @@ def _versus(entry: Entry, base: Entry, group: Group) -> str:
 
 
 def _also(movers: list[Entry], pick: Entry, base: Entry) -> str:
-    """The best worth-moving alternative of another tier (e.g. the service next to FFI)."""
-    others = [e for e in movers if e.profile.tier != pick.profile.tier]
+    """The best worth-moving alternative of another pattern (e.g. the service next to FFI)."""
+    others = [e for e in movers if e.profile.pattern != pick.profile.pattern]
     if not others:
         return ""
     other = max(others, key=lambda e: e.throughput.value)  # type: ignore[union-attr]
-    return (f" As {other.profile.tier_words}, {other.cell.backend} keeps "
+    return (f" As {other.profile.pattern_words}, {other.cell.backend} keeps "
             f"{decision.speedup_text(other.speedup)}.")  # type: ignore[arg-type]
 
 
 def _no_mover(ok: list[Entry], base: Entry, ratios: Ratios) -> str:
     text = ""
-    peers = [e for e in ok if e is not base and e.profile.tier == base.profile.tier
+    peers = [e for e in ok if e is not base and e.profile.pattern == base.profile.pattern
              and e.speedup is not None and e.speedup.value > 1
              and ratios.how(e, base) in (*decision.FASTER, decision.NO_INTERVAL)]  # shown
     if peers:
         peer = max(peers, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
         how = ratios.how(peer, base)
-        text = (f"Within that tier {peer.profile.short()} was faster: "
+        text = (f"Within that pattern {peer.profile.short()} was faster: "
                 f"{decision.speedup_text(peer.speedup)} "  # type: ignore[arg-type]
                 f"the throughput of {base.cell.backend}, "
                 f"{decision.certainty_short(how)}. ")
-    others = [e for e in ok if e.profile.tier != base.profile.tier and e.speedup is not None]
+    others = [e for e in ok if e.profile.pattern != base.profile.pattern and e.speedup is not None]
     if not others:
         return text + "No other pattern was measured."
     best = max(others, key=lambda e: e.speedup.value)  # type: ignore[union-attr]
@@ -651,7 +652,7 @@ def _compare_sentence(entry: Entry, base: Entry, ratios: Ratios) -> str:
         return f"{entry.cell.backend}: no ratio to {base.cell.backend}."
     how = ratios.how(entry, base)
     slower = " (slower)" if entry.speedup.value < 1 else ""
-    return (f"{entry.cell.backend} ({entry.profile.tier_words}) does "
+    return (f"{entry.cell.backend} ({entry.profile.pattern_words}) does "
             f"{decision.speedup_text(entry.speedup)} the throughput of {base.cell.backend}"
             f"{slower}, {decision.certainty_words(how)}.")
 
@@ -737,16 +738,31 @@ def boundary_pairs(entries: list[Entry]) -> list[tuple[Entry, Entry]]:
     return pairs
 
 
-def boundary_cost(service: Entry, twin: Entry) -> tuple[Estimate, float] | None:
+def boundary_cost(service: Entry, twin: Entry, ratios: Ratios | None = None,
+                  ) -> tuple[Estimate, float] | None:
+    """What a call through the service costs over the in-process twin, per call, with its
+    95% interval, and the service's whole call. From the run's paired comparison of the two
+    where there is one: the twin's throughput over the service's is the service's time per
+    call over the twin's, so the cost is the twin's time x (ratio - 1), and its interval is the
+    paired ratio's, in which a drift of the machine cancels pass by pass. Otherwise (older
+    files, one pass) the difference of the two independent intervals, which is far wider."""
     if service.per_call_ns is None or twin.per_call_ns is None:
         return None
-    return decision.difference(service.per_call_ns, twin.per_call_ns), service.per_call_ns.value
+    paired = None if ratios is None else ratios.comparison(twin, service)
+    found = None if paired is None else Estimate.of(paired.ratio, paired.ratio_ci95)
+    if found is not None and found.has_interval:
+        twin_ns = twin.per_call_ns.value
+        cost = Estimate(twin_ns * (found.value - 1), twin_ns * (found.low - 1),  # type: ignore[operator]
+                        twin_ns * (found.high - 1))  # type: ignore[operator]
+    else:
+        cost = decision.difference(service.per_call_ns, twin.per_call_ns)
+    return cost, service.per_call_ns.value
 
 
-def _boundaries(entries: list[Entry]) -> list[str]:
+def _boundaries(entries: list[Entry], ratios: Ratios) -> list[str]:
     out = []
     for service, twin in boundary_pairs(entries):
-        cost = boundary_cost(service, twin)
+        cost = boundary_cost(service, twin, ratios)
         if cost is not None:
             out.append(decision.boundary_sentence(service.profile.described(),
                                                   twin.profile.described(), *cost))
@@ -757,7 +773,7 @@ def boundary_verdicts(group: Group) -> list[tuple[str, str]]:
     """(``service vs twin``, verdict) for each same-engine pair of the group."""
     found = []
     for service, twin in boundary_pairs([e for e in group.lowest if e.ok]):
-        cost = boundary_cost(service, twin)
+        cost = boundary_cost(service, twin, group.ratios)
         if cost is not None:
             found.append((f"{service.cell.backend} vs {twin.cell.backend}",
                           decision.boundary_verdict(*cost)))
@@ -778,11 +794,11 @@ def overall(run: RunView) -> str:
     stay = [g for g in groups if g.verdict == "stay"]
     decided = [g for g in groups if g.verdict != CROSSING_ONLY]
     if move:
-        tiers = dict.fromkeys(g.recommended.tier for g in move if g.recommended)
+        tiers = dict.fromkeys(g.recommended.pattern for g in move if g.recommended)
         parts.append(f"Moving pays on {_names(move, run)} ({len(move)} of {len(decided)} "
                      f"workload sizes), best as {' or '.join(tiers)}.")
     if stay:
-        kept = dict.fromkeys(g.baseline.profile.tier for g in stay if g.baseline)
+        kept = dict.fromkeys(g.baseline.profile.pattern for g in stay if g.baseline)
         parts.append(f"{' or '.join(kept).capitalize()} stays best on {_names(stay, run)}: no "
                      f"other pattern beats it by {thresholds.WORTH_IT}x clearly.")
     verdicts = [(g, pair, v) for g in groups for pair, v in boundary_verdicts(g)]

@@ -85,7 +85,7 @@ class _Families:
         cell = entry.cell
         labels = _labels(cell, run)
         values = list(labels.values())
-        self.info.add_metric(values, {"status": str(cell.status), "pattern": entry.profile.tier,
+        self.info.add_metric(values, {"status": str(cell.status), "pattern": entry.profile.pattern,
                                       "engine": entry.engine}, timestamp=at)
         if cell.status != OK:
             return

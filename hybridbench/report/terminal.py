@@ -57,7 +57,7 @@ def time_split_table(run: model.RunView) -> Table | None:
                       str(cell.concurrency), split["end_to_end"], split["kernel"],
                       split["crossing"], split["client_cpu"], fmt.faults(cell),
                       fmt.server_resources(cell),
-                      fmt.placement(cell), fmt.machine_load(cell), fmt.warmup(cell))
+                      fmt.cpu_affinity(cell), fmt.machine_load(cell), fmt.warmup(cell))
     return table
 
 
