@@ -19,7 +19,8 @@ def _cell(backend: str, ops: float) -> Cell:
     return Cell(workload="echo", size="64B", backend=backend, status=OK, verified=True,
                 samples=10_000, throughput_ops=ops, payload_bytes=64,
                 throughput_ci95=[ops * 0.97, ops * 1.03],
-                latency_ns={"p50": 1e9 / ops, "p99": 2e9 / ops},
+                latency_ns={"p50": 1e9 / ops, "p90": 1.5e9 / ops, "p99": 2e9 / ops,
+                            "p999": 3e9 / ops, "max": 4e9 / ops, "mean": 1.1e9 / ops},
                 backend_info={"profile": SVC})
 
 
@@ -100,3 +101,11 @@ def test_cost_cells_stay_in_the_table_but_out_of_the_decision() -> None:
     assert [e.cell.backend for e in group.entries] == ["grpc", "grpc+trace"]
     assert [e.cell.backend for e in group.lowest] == ["grpc"]
     assert "grpc+trace" not in " ".join(group.sentences)
+
+
+def test_the_html_report_has_the_cost_section() -> None:
+    from hybridbench.report import html
+
+    run = model.build_run(_results([_paired(0.8, 0.75, 0.85)]), lookup=lambda name: None)
+    page = html.render_report(model.Report([run]))
+    assert "Observability cost" in page and "tracing adds 12.5 µs per call to grpc" in page
