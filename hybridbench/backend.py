@@ -185,6 +185,14 @@ class Backend(ABC):
         """
         return self.run(workload, payload), None
 
+    def run_traced(self, workload: str, payload: bytes, headers: dict[str, str]
+                   ) -> tuple[bytes, int | None]:
+        """``run_timed`` inside the caller's span: ``headers`` carry its context
+        (W3C ``traceparent``), which an out-of-process engine receives with the call
+        (``hybridbench.tracing``). Only sampled calls after the timed rounds come here. The
+        default: the caller's span is the whole story (an in-process engine)."""
+        return self.run_timed(workload, payload)
+
     def server_resources(self) -> dict[str, dict[str, float]]:
         """Resource figures that out-of-process engines report about themselves, by role:
         ``{"server": {"pid": .., "rss_bytes": .., "rss_peak_bytes": .., "cpu_s": ..}}``

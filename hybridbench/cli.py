@@ -23,6 +23,7 @@ from hybridbench import (
     compare,
     interrupts,
     merge,
+    observability,
     payloads,
     pilinfo,
     pipeline,
@@ -228,6 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--memory", metavar="SIZE",
                      help="with --container: the containers' memory limit (docker syntax: "
                           "256m, 1g; a pod's limits.memory)")
+    run.add_argument("--trace", type=Path, metavar="FILE",
+                     help="after its timed rounds, each worker makes a few sampled calls as "
+                          "traces (client, server and kernel spans, W3C traceparent through "
+                          "gRPC), all written here as OTLP JSON lines (what an OpenTelemetry "
+                          "collector's file exporter writes)")
+    run.add_argument("--observability-cost", action="store_true",
+                     help="price observability: each backend of -b also runs as B+trace "
+                          "(every call traced) and, with a server, B+log (a JSON log line a "
+                          "call), in the same tables; the report says what each adds per "
+                          "call, with its paired 95%% interval")
+    run.add_argument("--trace-calls", type=_positive_int, default=3, metavar="N",
+                     help="sampled calls per worker with --trace (default 3)")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path,
@@ -392,6 +405,8 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     _add_containers(args, fields, options)
     if options:
         fields["backend_options"] = options
+    if args.observability_cost:
+        fields.update(observability.config_fields(args.backends or [], options))
     config = runner.RunConfig.quick(**fields) if args.quick else runner.RunConfig(**fields)
     if args.duration is not None:
         config.duration_s = args.duration
@@ -400,6 +415,8 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     if args.workers is not None:
         config.workers = args.workers
     config.pin = args.pin
+    if args.trace is not None:
+        config.trace, config.trace_calls = str(args.trace.resolve()), args.trace_calls
     _check_sizes(args.size)
     return config
 
@@ -499,6 +516,8 @@ def cmd_run(args: argparse.Namespace, console: Console) -> int:
     run_index.check_report_path(report, "--report")
     check_writable(report, "--report")
     exports.check_requested(args, check_writable)
+    if args.trace is not None:
+        check_writable(args.trace, "--trace")
     with progress.for_console(console, len(cells), config.workers,
                               config.cold_start) as shown:
         done = runner.run(config, progress=shown.slot, on_cell=shown.cell, cells_plan=cells,
@@ -525,6 +544,9 @@ def _save_run(done: results.Results, config: runner.RunConfig, output: Path, rep
     terminal.print_report(shown_model, console)
     _print_capacity(done, config, console)
     console.print(f"results: {output}\nreport:  {report}", highlight=False)
+    if config.trace:
+        console.print(f"traces:  {config.trace} ({done.config.get('trace_lines', 0)} OTLP "
+                      f"JSON lines)", highlight=False)
     for line in exported:
         console.print(line, highlight=False)
     _print_index_line(report, index, run_index.state_of(done), console)

@@ -291,6 +291,9 @@ class Measured:
     warm: WarmState = field(default_factory=WarmState)
     #: a client group's members (``group.combine``); None for one worker process
     group: list[dict[str, Any]] | None = None
+    #: sampled calls made as traces after the rounds (``run --trace``); written only when
+    #: there were some
+    traced_calls: int = 0
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Measured:
@@ -314,7 +317,8 @@ class Measured:
             server_reported=_mapping(data.get("server_reported") or {}, "server_reported"),
             warm=WarmState.from_dict(data),
             group=None if group is None else [_mapping(m, f"group[{i}]")
-                                              for i, m in enumerate(_list(group, "group"))])
+                                              for i, m in enumerate(_list(group, "group"))],
+            traced_calls=_int(data.get("traced_calls", 0), "traced_calls"))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -331,6 +335,8 @@ class Measured:
             data["steady"] = self.warm.steady
         if self.group is not None:
             data["group"] = self.group
+        if self.traced_calls:
+            data["traced_calls"] = self.traced_calls
         return data
 
 

@@ -131,6 +131,15 @@ class RunConfig:
     #: the workers of a table take turns round by round (``hybridbench.turns``); False: each
     #: worker runs alone from start to end, one after another
     turns: bool = True
+    #: ``--trace FILE``: each worker makes ``trace_calls`` sampled calls after its timed rounds
+    #: as traces (client, server and kernel spans), merged into this file (OTLP JSON lines,
+    #: ``hybridbench.tracing``); None: no traces
+    trace: str | None = None
+    trace_calls: int = 3
+    #: the cost cells of ``--observability-cost`` (``hybridbench.observability``): label ->
+    #: {"base": the backend it prices, "adds": "tracing" or "logging"}; the report states
+    #: each one's cost from its paired ratio to its base
+    observability: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def quick(cls, **overrides: Any) -> RunConfig:
@@ -341,6 +350,30 @@ def backend_options(config: RunConfig, cell_plan: CellPlan) -> dict[str, Any]:
             "workloads": [cell_plan.workload]}
 
 
+#: a cell's trace directory, in its directory of the run's temporary directory: its workers
+#: and their servers write their spans there, each to a file of its own
+TRACE_DIR = "trace"
+
+
+def _trace_spec(config: RunConfig, directory: Path, spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` with the cell's trace directory, for its workers (their sampled calls) and
+    their backends (the servers' ``--trace-file``), when the run traces."""
+    if not (config.trace or spec["options"].get("trace_every_call")):
+        return spec
+    traces = directory / TRACE_DIR
+    traces.mkdir(exist_ok=True)
+    return {**spec, "trace_dir": str(traces),
+            "trace_calls": config.trace_calls if config.trace else 0,
+            "options": {**spec["options"], "trace_dir": str(traces)}}
+
+
+def _merge_traces(run_directory: Path, output: Path) -> int:
+    """The spans every cell's workers and servers wrote, into ``output``; the lines."""
+    from hybridbench import tracing  # the OpenTelemetry SDK only when tracing
+
+    return tracing.merge(sorted(run_directory.glob(f"*/*/{TRACE_DIR}")), output)
+
+
 ProgressFn = Callable[[int, int, CellPlan], None]
 
 
@@ -412,6 +445,8 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
                 # The cold start is the closed-loop cell's; the sweep measures load only.
                 measure.config = replace(config, cold_start=False)
                 measure(swept, Path(tmp) / "sweep")
+            if config.trace:
+                results.config["trace_lines"] = _merge_traces(Path(tmp), Path(config.trace))
         if results.config.get("interrupted"):
             results.warn(
                 Kind.INTERRUPTED,
@@ -726,8 +761,9 @@ def prepare_cell(cell_plan: CellPlan, config: RunConfig, affinity: dict[str, Any
     expected_path, payload_path = directory / "expected.bin", directory / "payload.bin"
     expected_path.write_bytes(expected)
     payload_path.write_bytes(payload)
-    pending.spec = {**worker_spec(cell_plan, config, affinity),
-                    "expected_path": str(expected_path), "payload_path": str(payload_path)}
+    pending.spec = _trace_spec(config, directory, {
+        **worker_spec(cell_plan, config, affinity),
+        "expected_path": str(expected_path), "payload_path": str(payload_path)})
     return pending
 
 

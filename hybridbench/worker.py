@@ -44,6 +44,9 @@ from hybridbench.turns import Turns
 
 #: the breakdown phase stops after this many calls or ``breakdown_s``, whichever comes first
 BREAKDOWN_MAX_CALLS = 2000
+#: the backend option of a tracing cost cell (``run --observability-cost``): every timed call
+#: is traced as ``run --trace`` traces its sampled calls
+TRACE_EVERY_CALL = "trace_every_call"
 
 
 def open_backend(spec: dict[str, Any]) -> Backend:
@@ -107,7 +110,10 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
     remote = out_of_process(backend)
     affinity = _place_servers(backend, spec.get("cpu_affinity") or {})
     batch, rule = _batch(spec, len(payload), remote)
+    traces = _trace_client(backend, workload, payload, spec, remote)
     call = functools.partial(backend.run, workload, payload)
+    if spec["options"].get(TRACE_EVERY_CALL):  # a tracing cost cell: every call is traced
+        call = traces.call
     harness = harness_cost(batch)
     warmup = _warm_up(call, spec, batch)
     gc.collect()
@@ -135,6 +141,8 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
                            "unsent": done.unsent, "at_ns": at_ns})
     reported_after = backend.server_resources()
     taking_turns.await_turn()  # the breakdown measures too: in turn
+    split = breakdown(backend, workload, payload, spec["breakdown_s"])
+    traced = _traced(traces, spec)
     return {"batch": batch, "batch_rule": rule, "out_of_process": remote, "harness": harness,
             "cpu_affinity": affinity, "rounds": rounds, "in_turns": taking_turns.taken,
             "allocator": allocator_in_use(backend, spec.get("allocator")),
@@ -143,7 +151,32 @@ def _timed(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any]
             "resources": _resources(monitor, reported_before, reported_after),
             "machine": machine.figures(),
             "server_reported": reported_after,
-            "breakdown": breakdown(backend, workload, payload, spec["breakdown_s"])}
+            "breakdown": split, **({"traced_calls": traced} if traced else {})}
+
+
+def _traced(client: Any, spec: dict[str, Any]) -> int:
+    """The sampled calls of ``run --trace``, after the breakdown (still in turn), so their
+    spans never touch a timed figure; 0 when the run does not trace."""
+    if client is None:
+        return 0
+    calls = int(spec.get("trace_calls") or 0)
+    try:
+        for _ in range(calls):
+            client.call()
+    finally:
+        client.shutdown()
+    return calls
+
+
+def _trace_client(backend: Backend, workload: str, payload: bytes, spec: dict[str, Any],
+                  remote: bool) -> Any:
+    """The worker's ``tracing.Client`` when the cell traces (``run --trace``, or a tracing
+    cost cell), else None (the OpenTelemetry SDK is then never imported)."""
+    if not spec.get("trace_dir"):
+        return None
+    from hybridbench import tracing
+
+    return tracing.Client(backend, workload, payload, Path(spec["trace_dir"]), remote)
 
 
 def allocator_in_use(backend: Backend, name: str | None) -> dict[str, Any] | None:

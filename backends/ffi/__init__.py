@@ -20,6 +20,7 @@ import ctypes
 import functools
 import importlib
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -290,6 +291,28 @@ class FfiBackend(Backend):
         library.enable_timing()  # the library reads its clock from now on (breakdown phase)
         out = self.call(workload, payload)
         return out, int(library.last_kernel_ns())
+
+    def run_traced(self, workload: str, payload: bytes, headers: dict[str, str]
+                   ) -> tuple[bytes, int | None]:
+        """The C call in a span of its own, and the kernel's time as the library reports it
+        (``hb_last_kernel_ns``) as a child span. The library reports a duration, not when it
+        started: the child is placed at the end of the call (what follows the kernel inside
+        the call is a copy of the output), which its ``hybridbench.placed`` attribute says."""
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("hybridbench.ffi")
+        library = self._routes[workload][3] if workload in self._routes else None
+        with tracer.start_as_current_span("ffi hb_run_into", attributes={
+                "hybridbench.library": library.name if library else ""}):
+            data, kernel_ns = self.run_timed(workload, payload)
+            end = time.time_ns()
+            if kernel_ns is not None:
+                kernel = tracer.start_span("kernel", start_time=end - kernel_ns, attributes={
+                    "hybridbench.kernel_ns": kernel_ns,
+                    "hybridbench.placed": "at the end of the FFI call (duration reported by "
+                                          "the library)"})
+                kernel.end(end_time=end)
+        return data, kernel_ns
 
     # -- measurement hooks -------------------------------------------------------------------
 

@@ -26,6 +26,10 @@ Options (``open_backend("grpc", **options)``; the CLI's ``--grpc-target ADDR`` s
   instead, as a sidecar (``container.py``): the image's own server
   (``container_command()``), a Unix socket on a bind-mounted host directory, no network,
   non-root, with these CPU and memory limits; recorded as the profile's ``container``.
+* ``trace_dir=DIR`` (``run --trace``): spawned servers write their spans (OTLP JSON lines) to a
+  file of their own in DIR, and sampled calls carry the caller's ``traceparent``.
+* ``log_format="json"``: spawned servers log one JSON object a line on stderr;
+  ``log_calls=True``: a line per ``Run`` call.
 """
 
 from __future__ import annotations
@@ -408,13 +412,30 @@ class GrpcBackend(Backend):
         deadline = time.monotonic() + self.startup_timeout_s
         server: supervisor.Server
         if self.container is not None:
+            # a containerised server sees no host path: it is not traced and logs as it does
             server, address = container.spawn(list(provider.command), self.name,
                                               self.container, deadline, self.workers)
         else:
-            server, address = supervisor.spawn(list(provider.command),
-                                               f"{self.name}-{provider.name}",
-                                               self.listen_kind, deadline, self.workers)
+            server, address = supervisor.spawn(
+                [*provider.command, *self._observability(provider)],
+                f"{self.name}-{provider.name}", self.listen_kind, deadline, self.workers)
         return self._connect(address, server, deadline, provider.name)
+
+    def _observability(self, provider: Provider) -> list[str]:
+        """The server flags of the ``trace_dir`` option (``run --trace``: the server writes
+        its spans to a file of its own there), ``log_format`` (``json``: structured logs on
+        its stderr) and ``log_calls`` (a line per call)."""
+        flags = []
+        if self.options.get("trace_dir"):
+            from hybridbench import tracing  # the OpenTelemetry SDK only when tracing
+
+            path = tracing.server_trace_file(self.options["trace_dir"], provider.name)
+            flags += ["--trace-file", str(path)]
+        if self.options.get("log_format"):
+            flags += ["--log-format", str(self.options["log_format"])]
+        if self.options.get("log_calls"):
+            flags.append("--log-calls")
+        return flags
 
     def stop(self) -> None:
         with self._lock:
@@ -447,6 +468,19 @@ class GrpcBackend(Backend):
         stub = self._stub(workload)
         try:
             data, kernel_ns = stub(payload, timeout=self.timeout_s)
+        except grpc.RpcError as exc:
+            raise self._error(self._by_workload.get(workload), workload, exc) from None
+        return data, int(kernel_ns)
+
+    def run_traced(self, workload: str, payload: bytes, headers: dict[str, str]
+                   ) -> tuple[bytes, int | None]:
+        """``run_timed`` with the caller's trace context as call metadata (W3C
+        ``traceparent``): a server started with ``--trace-file`` writes its span under it."""
+        self.check_request(workload, payload)
+        stub = self._stub(workload)
+        try:
+            data, kernel_ns = stub(payload, timeout=self.timeout_s,
+                                   metadata=tuple(headers.items()))
         except grpc.RpcError as exc:
             raise self._error(self._by_workload.get(workload), workload, exc) from None
         return data, int(kernel_ns)

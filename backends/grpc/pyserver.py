@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import ctypes
 import ipaddress
+import logging
 import os
 import signal
 import socket
@@ -37,11 +38,13 @@ import sys
 import time
 from concurrent import futures
 from importlib import metadata
+from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from hybridbench.backends.grpc import _proto
+from hybridbench.backends.grpc import _observe, _proto
 from hybridbench.errors import UnsupportedError, WorkloadError
 from hybridbench.limits import check_payload_size
 
@@ -80,14 +83,56 @@ def parse_listen(spec: str, allow_remote: bool) -> str:
 class Kernels:
     """``Run`` and ``Resources``: the registered workloads' Python engines, timed where they run."""
 
-    def __init__(self) -> None:
+    def __init__(self, log: logging.Logger | None = None, log_calls: bool = False,
+                 tracer: _observe.Tracer | None = None) -> None:
         from hybridbench.registry import workloads
 
         self.engines = {name: wl.fast for name, wl in workloads().items()}
         self.calls = 0
+        self.log = log or logging.getLogger(_observe.PROGRAM)
+        self.log_calls = log_calls
+        self.tracer = tracer
 
     def run(self, request: bytes, context: grpc.ServicerContext) -> bytes:
+        parent = (self.tracer.context(context.invocation_metadata())
+                  if self.tracer is not None else None)
+        if parent is not None:
+            return self._run_traced(request, context, parent)
         workload, data = _proto.decode_run_request(request)
+        out, _, kernel_ns = self._kernel(workload, data, context)
+        if self.log_calls:
+            self._log_call(workload, data, kernel_ns,
+                           _observe.caller_trace_id(context.invocation_metadata()))
+        return _proto.encode_run_reply(out, kernel_ns)
+
+    def _run_traced(self, request: bytes, context: grpc.ServicerContext, parent: Any) -> bytes:
+        """``run`` in a server span with decode, kernel and encode children."""
+        assert self.tracer is not None
+        with self.tracer.server_span(parent) as (span, child):
+            start = time.time_ns()
+            workload, data = _proto.decode_run_request(request)
+            span.set_attribute("hybridbench.workload", workload)
+            child("decode", start, time.time_ns(), **{"hybridbench.request_bytes": len(request)})
+            out, kernel_start, kernel_ns = self._kernel(workload, data, context)
+            child("kernel", kernel_start, kernel_start + kernel_ns,
+                  **{"hybridbench.workload": workload, "hybridbench.kernel_ns": kernel_ns})
+            start = time.time_ns()
+            reply = _proto.encode_run_reply(out, kernel_ns)
+            child("encode", start, time.time_ns(), **{"hybridbench.reply_bytes": len(reply)})
+        if self.log_calls:
+            self._log_call(workload, data, kernel_ns, self.tracer.trace_id(parent))
+        return reply
+
+    def _log_call(self, workload: str, data: bytes, kernel_ns: int, trace_id: str | None
+                  ) -> None:
+        self.log.info(f"Run {workload}: {len(data)} bytes, kernel {kernel_ns} ns",
+                      extra={"trace_id": trace_id, "fields": {
+                          "workload": workload, "bytes": len(data), "kernel_ns": kernel_ns}})
+
+    def _kernel(self, workload: str, data: bytes, context: grpc.ServicerContext
+                ) -> tuple[bytes, int, int]:
+        """The engine's answer, the wall-clock time it started (for a span) and its own time:
+        the span and ``kernel_ns`` come from the same clock readings."""
         engine = self.engines.get(workload)
         if engine is None:
             context.abort(grpc.StatusCode.UNIMPLEMENTED,
@@ -97,6 +142,7 @@ class Kernels:
         try:
             # enforced here too, not only by the client: a server may be reached by anyone
             check_payload_size(workload, len(data))
+            wall = time.time_ns()
             start = time.perf_counter_ns()
             out = engine(data)
             kernel_ns = time.perf_counter_ns() - start
@@ -106,7 +152,7 @@ class Kernels:
             context.abort(grpc.StatusCode.UNIMPLEMENTED, str(exc))
         except Exception as exc:
             context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
-        return _proto.encode_run_reply(out, kernel_ns)
+        return out, wall, kernel_ns
 
     def resources(self, request: object, context: grpc.ServicerContext) -> object:
         import resource
@@ -151,9 +197,10 @@ def _describe_handler(pb2, workers: int, workloads: list[str]):
     return handle
 
 
-def build_server(workers: int) -> tuple[grpc.Server, health.HealthServicer]:
+def build_server(workers: int, kernels: Kernels | None = None
+                 ) -> tuple[grpc.Server, health.HealthServicer]:
     pb2 = _proto.pb2()
-    kernels = Kernels()
+    kernels = kernels or Kernels()
     handlers = {
         _proto.RUN: grpc.unary_unary_rpc_method_handler(kernels.run),
         "Describe": grpc.unary_unary_rpc_method_handler(
@@ -205,13 +252,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not set PR_SET_PDEATHSIG (the watchdog still runs)")
     parser.add_argument("--no-parent-watch", action="store_true",
                         help="keep running when the parent exits (a server started by hand)")
+    parser.add_argument("--log-format", choices=_observe.LOG_FORMATS, default="text",
+                        help="stderr lines as text (default) or one JSON object a line")
+    parser.add_argument("--log-calls", action="store_true", help="log every Run call")
+    parser.add_argument("--trace-file", type=Path, default=None,
+                        help="write the spans of calls that carry a sampled W3C traceparent "
+                             "here (OTLP JSON lines)")
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be positive")
+    log = _observe.logger(args.log_format)
     try:
         address = parse_listen(args.listen, args.allow_remote)
     except ListenError as exc:
-        print(f"hybridbench-pyserver: error: {exc}", file=sys.stderr)
+        log.error(f"error: {exc}")
         return 2
 
     # Why the server stops; appending is the only thing the signal handler does. (Setting a
@@ -229,12 +283,14 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_death_signal:
             _set_parent_death_signal()
         if os.getppid() != parent:
-            print("hybridbench-pyserver: parent already gone; exiting", file=sys.stderr)
+            log.info("parent already gone; exiting")
             return 0
     else:
         parent = 0
 
-    server, health_servicer = build_server(args.workers)
+    tracer = _observe.Tracer(args.trace_file) if args.trace_file else None
+    server, health_servicer = build_server(args.workers,
+                                           Kernels(log, args.log_calls, tracer))
     if address.startswith("unix:"):
         path = address[5:]
         if os.path.exists(path):
@@ -245,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         port = server.add_insecure_port(address)
     except RuntimeError as exc:
-        print(f"hybridbench-pyserver: error: cannot listen on {address}: {exc}", file=sys.stderr)
+        log.error(f"error: cannot listen on {address}: {exc}")
         return 1
     server.start()
     if address.startswith("unix:"):
@@ -261,14 +317,15 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(PARENT_POLL_S)
         if parent > 1 and os.getppid() != parent:
             reason.append("parent process exited")
-    print(f"hybridbench-pyserver: {reason[0] if reason else 'stop'}: shutting down",
-          file=sys.stderr, flush=True)
+    log.info(f"{reason[0] if reason else 'stop'}: shutting down")
     health_servicer.enter_graceful_shutdown()  # every service NOT_SERVING, watchers told
     done = server.stop(GRACE_S)
     done.wait(GRACE_S + 1)
     if address.startswith("unix:"):
         with contextlib.suppress(OSError):
             os.unlink(address[5:])
+    if tracer is not None:
+        tracer.shutdown()
     return 0
 
 

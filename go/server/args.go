@@ -25,6 +25,11 @@ type Options struct {
 	// FFILibrary is the Rust C-ABI library of engine rust-cgo.
 	Engine     string
 	FFILibrary string
+	// LogFormat is "text" or "json" (stderr lines); LogCalls logs every Run; TraceFile is
+	// where the spans of traced calls go (OTLP JSON lines), "" for none.
+	LogFormat string
+	LogCalls  bool
+	TraceFile string
 }
 
 // Listen is where to serve: a Unix socket path, or a TCP address.
@@ -37,6 +42,7 @@ func usage(program string) string {
 	return fmt.Sprintf("usage: %s --listen unix:PATH|HOST:PORT [--allow-remote] [--workers N] "+
 		"[--parent-pid PID] [--no-death-signal] [--no-parent-watch]\n"+
 		"       [--engine idiomatic|best|rust-cgo] [--ffi-library PATH]\n"+
+		"       [--log-format text|json] [--log-calls] [--trace-file PATH]\n"+
 		"       %s --list-workloads|--list-engines [--engine ...] [--ffi-library PATH]",
 		program, program)
 }
@@ -59,6 +65,9 @@ func ParseArgs(args []string) (Options, error) {
 	listEngines := fs.Bool("list-engines", false, "")
 	engine := fs.String("engine", "idiomatic", "")
 	ffiLibrary := fs.String("ffi-library", "", "")
+	logFormat := fs.String("log-format", "text", "")
+	logCalls := fs.Bool("log-calls", false, "")
+	traceFile := fs.String("trace-file", "", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return Options{}, errHelp
@@ -70,7 +79,11 @@ func ParseArgs(args []string) (Options, error) {
 	}
 	options := Options{Workers: *workers, ParentWatch: !*noParentWatch,
 		DeathSignal: !*noDeathSignal, ListWorkloads: *listWorkloads, ListEngines: *listEngines,
-		Engine: *engine, FFILibrary: *ffiLibrary}
+		Engine: *engine, FFILibrary: *ffiLibrary, LogFormat: *logFormat, LogCalls: *logCalls,
+		TraceFile: *traceFile}
+	if options.LogFormat != "text" && options.LogFormat != "json" {
+		return Options{}, fmt.Errorf("--log-format %q: expected text or json", options.LogFormat)
+	}
 	if options.Engine == "" {
 		return Options{}, errors.New("--engine needs a name (idiomatic, best, rust-cgo)")
 	}

@@ -81,8 +81,19 @@ func Main(tables Tables, info Info, args []string) int {
 		}
 		return 0
 	}
-	if err := serve(program, NewService(table, options.Workers, info), options); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: error: %v\n", program, err)
+	log := NewLogger(program, options.LogFormat, options.LogCalls, os.Stderr)
+	service := NewService(table, options.Workers, info)
+	var tracing *Tracing
+	if options.TraceFile != "" {
+		if tracing, err = NewTracing(program, options.TraceFile); err != nil {
+			log.Error(fmt.Sprintf("error: %v", err))
+			return 1
+		}
+		defer tracing.Shutdown()
+	}
+	service.Observe(log, tracing)
+	if err := serve(log, service, options); err != nil {
+		log.Error(fmt.Sprintf("error: %v", err))
 		return 1
 	}
 	return 0
@@ -105,7 +116,7 @@ func NewGRPCServer(service *Service, healthServer *health.Server) *grpc.Server {
 	return server
 }
 
-func serve(program string, service *Service, options Options) error {
+func serve(log *Logger, service *Service, options Options) error {
 	// Signals first, so that a SIGTERM from the parent-death setting below is caught.
 	stop := make(chan string, 1)
 	signals := make(chan os.Signal, 1)
@@ -132,14 +143,14 @@ func serve(program string, service *Service, options Options) error {
 	case err := <-served:
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "%s: %s: shutting down\n", program, reason)
+	log.Info(reason + ": shutting down")
 	healthServer.Shutdown() // every service NOT_SERVING
 	graceful := make(chan struct{})
 	go func() { server.GracefulStop(); close(graceful) }()
 	select {
 	case <-graceful:
 	case <-time.After(shutdownGrace):
-		fmt.Fprintf(os.Stderr, "%s: graceful shutdown timed out; stopping\n", program)
+		log.Info("graceful shutdown timed out; stopping")
 		server.Stop()
 	}
 	if options.Listen.Network == "unix" {

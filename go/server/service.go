@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -35,6 +36,9 @@ type Service struct {
 	slots chan struct{}
 	calls atomic.Uint64
 	info  Info
+	// log and tracing: nil unless the command line asks for call logs or spans
+	log     *Logger
+	tracing *Tracing
 }
 
 // Info is what Describe says about the server besides its workloads.
@@ -61,49 +65,84 @@ func (s *Service) Names() []string {
 	return names
 }
 
+// Observe makes the service log and trace its calls (--log-format, --log-calls,
+// --trace-file); either may be nil.
+func (s *Service) Observe(log *Logger, tracing *Tracing) {
+	s.log, s.tracing = log, tracing
+}
+
 // Run runs one workload on one body; the reply carries the time spent inside the kernel.
 func (s *Service) Run(ctx context.Context, request *pb.RunRequest) (*pb.RunReply, error) {
 	s.calls.Add(1)
+	var span trace.Span
+	if s.tracing != nil {
+		ctx, span = s.tracing.StartCall(ctx)
+	}
+	reply, start, err := s.run(ctx, request)
+	var kernelNs uint64
+	if err == nil {
+		kernelNs = reply.KernelNs
+	}
+	if span != nil {
+		if err == nil {
+			s.tracing.Kernel(ctx, request.GetWorkload(), start, kernelNs)
+		}
+		FinishCall(span, request.GetWorkload(), err)
+	}
+	if s.log != nil && s.log.Calls {
+		var traceID string
+		if span != nil {
+			traceID = span.SpanContext().TraceID().String()
+		} else {
+			traceID = CallerTraceID(ctx)
+		}
+		s.log.Call(request.GetWorkload(), len(request.GetData()), kernelNs, traceID)
+	}
+	return reply, err
+}
+
+// run is Run without the logs and spans; it also returns when the kernel started.
+func (s *Service) run(ctx context.Context, request *pb.RunRequest) (*pb.RunReply, time.Time, error) {
 	kernel, ok := s.byName[request.GetWorkload()]
 	if !ok {
-		return nil, status.Errorf(codes.Unimplemented, "unknown workload %q; known: %s",
-			request.GetWorkload(), strings.Join(s.Names(), ", "))
+		return nil, time.Time{}, status.Errorf(codes.Unimplemented,
+			"unknown workload %q; known: %s", request.GetWorkload(), strings.Join(s.Names(), ", "))
 	}
 	data := request.GetData()
 	if err := kernelerr.CheckPayloadSize(kernel.Name, len(data)); err != nil {
-		return nil, kernelStatus(err)
+		return nil, time.Time{}, kernelStatus(err)
 	}
 	if !kernel.Inline {
 		select {
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
 		case <-ctx.Done():
-			return nil, status.FromContextError(ctx.Err()).Err()
+			return nil, time.Time{}, status.FromContextError(ctx.Err()).Err()
 		}
 	}
-	output, kernelNs, err := timed(kernel, data)
+	output, kernelNs, start, err := timed(kernel, data)
 	if err != nil {
-		return nil, err
+		return nil, start, err
 	}
-	return &pb.RunReply{Data: output, KernelNs: kernelNs}, nil
+	return &pb.RunReply{Data: output, KernelNs: kernelNs}, start, nil
 }
 
 // timed runs the kernel, measuring the time inside it; a panic becomes INTERNAL and the server
 // lives on.
-func timed(kernel *kernels.Kernel, data []byte) (output []byte, ns uint64, err error) {
+func timed(kernel *kernels.Kernel, data []byte) (output []byte, ns uint64, start time.Time, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(os.Stderr, "%s: kernel panicked: %v\n%s", kernel.Name, p, debug.Stack())
 			err = status.Errorf(codes.Internal, "%s: kernel panicked: %v", kernel.Name, p)
 		}
 	}()
-	start := time.Now()
+	start = time.Now()
 	output, err = kernel.Run(data)
 	ns = uint64(time.Since(start).Nanoseconds())
 	if err != nil {
-		return nil, 0, kernelStatus(err)
+		return nil, 0, start, kernelStatus(err)
 	}
-	return output, ns, nil
+	return output, ns, start, nil
 }
 
 // kernelStatus maps a kernel's error to a gRPC status (the Python client maps them back):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybridbench.report import csv_export, html, markdown, model
+from hybridbench.report import csv_export, html, markdown, model, openmetrics
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ def _csv(report: model.Report, path: Path) -> str:
     return f"csv: {path}"
 
 
+def _openmetrics(report: model.Report, path: Path) -> str:
+    openmetrics.write_report(report, path)
+    return f"openmetrics: {path}"
+
+
 def _pngs(report: model.Report, directory: Path) -> str:
     written = html.write_pngs(report, directory)
     return f"charts: {len(written)} PNG files in {directory}"
@@ -55,6 +60,9 @@ def _pngs(report: model.Report, directory: Path) -> str:
 FORMATS: tuple[Format, ...] = (
     Format("--markdown", "also write a Markdown summary here", _markdown),
     Format("--csv", "also write one row per cell, raw numbers, here (CSV)", _csv),
+    Format("--openmetrics", "also write every cell as OpenMetrics text (Prometheus' "
+           "exposition format: throughput, latency quantiles, CPU and memory per role) here",
+           _openmetrics),
     Format("--png-dir", "also save every chart as PNG here", _pngs, directory=True),
 )
 

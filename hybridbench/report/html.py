@@ -17,8 +17,8 @@ import jinja2
 from markupsafe import Markup
 
 from hybridbench import capacity, thresholds
+from hybridbench.report import costs, glance, model
 from hybridbench.report import formatting as fmt
-from hybridbench.report import glance, model
 from hybridbench.results import FAILED, WRONG, Results
 from hybridbench.results import write_atomic as _write_atomic
 
@@ -109,7 +109,8 @@ def _section(run: model.RunView, prefixes: Prefixes) -> dict[str, Any]:
     return {"run": run, "glance": at_a_glance,
             "glance_chart": None if chart is None else _figure(chart, prefixes),
             "charts": {w.name: _charts(w, prefixes) for w in run.workloads},
-            "sweeps": _sweeps(run, prefixes), "loads": _loads(run, prefixes)}
+            "sweeps": _sweeps(run, prefixes), "loads": _loads(run, prefixes),
+            "costs": costs.of_run(run)}
 
 
 def render_report(report: model.Report) -> str:

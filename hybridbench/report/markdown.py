@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hybridbench.report import costs, glance, model
 from hybridbench.report import formatting as fmt
-from hybridbench.report import glance, model
 from hybridbench.results import OK, Cell, Results, write_atomic
 
 #: HTML's own characters become entities; Markdown's are backslash-escaped
@@ -212,6 +212,14 @@ def _pil_words(pil: object) -> str:
     return f"PIL {pil.get('version', '?')}" + (f" ({', '.join(extra)})" if extra else "")
 
 
+def _cost_lines(run: model.RunView) -> list[str]:
+    """What observability adds per call (``--observability-cost`` runs only)."""
+    found = costs.of_run(run)
+    if not found:
+        return []
+    return ["### Observability cost", "", *(f"- {text(c.sentence())}" for c in found), ""]
+
+
 def render_report(report: model.Report) -> str:
     lines: list[str] = []
     for run in report.runs:
@@ -226,6 +234,7 @@ def render_report(report: model.Report) -> str:
                   "client's growth in-process).", ""]
         for group in run.groups:
             lines += _group_lines(group)
+        lines += _cost_lines(run)
         lines += _warning_lines(run)
     return "\n".join(lines).rstrip() + "\n"
 

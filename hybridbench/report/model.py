@@ -245,6 +245,9 @@ class Group:
     allocator_speedups: dict[str, float] = field(default_factory=dict)
     #: where its ratios come from (paired comparisons, or the older quotient)
     ratios: Ratios = field(default_factory=Ratios)
+    #: cost cells of ``--observability-cost`` (``B+trace``, ``B+log``): shown in the table
+    #: and priced against their base (``report.costs``), never a candidate of the decision
+    instrumented: frozenset[str] = frozenset()
 
     @property
     def title(self) -> str:
@@ -255,8 +258,10 @@ class Group:
     @property
     def lowest(self) -> list[Entry]:
         """The entries the decision compares: closed loop (a rate sweep's open-loop cells
-        are load points, shown in their own chart) at the lowest concurrency."""
-        closed = [e for e in self.entries if e.cell.mode != "open"] or self.entries
+        are load points, shown in their own chart) at the lowest concurrency, without the
+        observability cost cells (a traced copy of a backend is not another pattern)."""
+        plain = [e for e in self.entries if e.cell.backend not in self.instrumented]
+        closed = [e for e in plain if e.cell.mode != "open"] or plain
         low = min((e.cell.concurrency for e in closed), default=1)
         return [e for e in closed if e.cell.concurrency == low]
 
@@ -436,9 +441,10 @@ def build_run(results: Results, baseline: str | None = None,
     several = len({e.cell.allocator for e in entries}) > 1
     views = []
     ratios = Ratios.of(results)
+    instrumented = frozenset(results.config.get("observability") or ())
     for name, tables in workloads.items():
         groups = [_group(name, size, members, chosen, reason, ratios,
-                          allocator if several else None)
+                          allocator if several else None, instrumented)
                   for (size, allocator), members in tables.items()]
         _allocator_ranges(groups)
         crossing_only = installed_crossing_only(name)
@@ -466,10 +472,11 @@ def _entry(cell: Cell, profile: Profile, colour: str) -> Entry:
 
 
 def _group(workload: str, size: str, entries: list[Entry], requested: str | None, why: str,
-           ratios: Ratios, allocator: str | None = None) -> Group:
+           ratios: Ratios, allocator: str | None = None,
+           instrumented: frozenset[str] = frozenset()) -> Group:
     """One table's decision; ``why`` is the run's reason for a ``requested`` baseline."""
     entries = sorted(entries, key=lambda e: e.cell.concurrency)  # stable: run order kept
-    group = Group(workload, size, entries, allocator, ratios=ratios)
+    group = Group(workload, size, entries, allocator, ratios=ratios, instrumented=instrumented)
     group.baseline = group_baseline(group.lowest, requested)
     group.baseline_name = group.baseline.cell.backend if group.baseline else None
     group.baseline_why = why if requested else STRONGEST_PYTHON

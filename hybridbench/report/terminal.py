@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from hybridbench.report import costs, glance, model
 from hybridbench.report import formatting as fmt
-from hybridbench.report import glance, model
 from hybridbench.results import Results
 
 
@@ -112,7 +112,17 @@ def print_run(run: model.RunView, console: Console) -> None:
     if split is not None:
         console.print(split)
     print_warnings(run, console)
+    print_costs(run, console)
     print_headline(run, console)
+
+
+def print_costs(run: model.RunView, console: Console) -> None:
+    """What observability adds per call (``--observability-cost`` runs only)."""
+    found = costs.of_run(run)
+    if found:
+        console.print("[bold]Observability cost[/] (each variant against its base, same table)")
+    for cost in found:
+        console.print(f"  {escape(cost.sentence())}", highlight=False)
 
 
 def print_report(report: model.Report, console: Console | None = None) -> None:

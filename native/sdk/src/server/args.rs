@@ -3,11 +3,14 @@
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
+use super::observe::LogFormat;
+
 pub(crate) fn usage(program: &str) -> String {
     format!(
         "usage: {program} --listen unix:PATH|HOST:PORT [--allow-remote] [--workers N] \
          [--parent-pid PID] [--no-death-signal] [--no-parent-watch] \
-         [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]\n       \
+         [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]] [--log-format text|json] \
+         [--log-calls] [--trace-file PATH]\n       \
          {program} --list-workloads"
     )
 }
@@ -31,6 +34,12 @@ pub(crate) struct Options {
     pub parent_pid: Option<i32>,
     /// serve TLS with this certificate chain and key (PEM files)
     pub tls: Option<Tls>,
+    /// stderr lines as text (default) or one JSON object a line
+    pub log_format: LogFormat,
+    /// a log line per `Run` call
+    pub log_calls: bool,
+    /// write the spans of calls that carry a sampled W3C traceparent here (OTLP JSON lines)
+    pub trace_file: Option<PathBuf>,
 }
 
 /// `--tls-cert`, `--tls-key` and, for mutual TLS, `--tls-client-ca` (PEM file paths).
@@ -130,6 +139,7 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
     let mut death_signal = true;
     let mut parent_pid = None;
     let (mut tls_cert, mut tls_key, mut tls_client_ca) = (None, None, None);
+    let (mut log_format, mut log_calls, mut trace_file) = (LogFormat::Text, false, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -153,6 +163,9 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
             "--tls-cert" => tls_cert = Some(value(&flag)?),
             "--tls-key" => tls_key = Some(value(&flag)?),
             "--tls-client-ca" => tls_client_ca = Some(value(&flag)?),
+            "--log-format" => log_format = LogFormat::parse(&value(&flag)?)?,
+            "--log-calls" => log_calls = true,
+            "--trace-file" => trace_file = Some(PathBuf::from(value(&flag)?)),
             "--allow-remote" => allow_remote = true,
             "--list-workloads" => list_workloads = true,
             "--no-death-signal" => death_signal = false,
@@ -172,6 +185,9 @@ pub(crate) fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Comma
         death_signal,
         parent_pid,
         tls: tls_options(tls_cert, tls_key, tls_client_ca)?,
+        log_format,
+        log_calls,
+        trace_file,
     }))
 }
 
@@ -276,5 +292,30 @@ mod tests {
         assert!(parse_args(args(&["--bogus"]))
             .unwrap_err()
             .contains("--bogus"));
+    }
+
+    #[test]
+    fn observability_flags_are_parsed() {
+        let o = serve(&[
+            "--listen",
+            "unix:/x",
+            "--log-format",
+            "json",
+            "--log-calls",
+            "--trace-file=/tmp/t.jsonl",
+        ]);
+        assert_eq!(o.log_format, LogFormat::Json);
+        assert!(o.log_calls);
+        assert_eq!(o.trace_file, Some(PathBuf::from("/tmp/t.jsonl")));
+        let o = serve(&["--listen", "unix:/x"]);
+        assert_eq!(
+            (o.log_format, o.log_calls, o.trace_file),
+            (LogFormat::Text, false, None)
+        );
+        let err = parse_args(args(&["--listen", "unix:/x", "--log-format", "yaml"])).unwrap_err();
+        assert!(
+            err.contains("--log-format") && err.contains("yaml"),
+            "{err}"
+        );
     }
 }

@@ -32,6 +32,7 @@ use std::sync::OnceLock;
 use crate::kernel::KernelTable;
 
 mod args;
+mod observe;
 mod parent;
 mod resources;
 mod serve;
@@ -96,6 +97,13 @@ pub fn main(table: &'static KernelTable) -> ExitCode {
 }
 
 fn run(table: &'static KernelTable, options: args::Options) -> ExitCode {
+    observe::init_logging(options.log_format, options.log_calls);
+    if let Some(path) = &options.trace_file {
+        if let Err(e) = observe::init_tracing(path) {
+            observe::error(&format!("error: {e}"));
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         // Two reactor threads move bytes; kernels run on the blocking pool.
         .worker_threads(2)
@@ -106,14 +114,16 @@ fn run(table: &'static KernelTable, options: args::Options) -> ExitCode {
     let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("{}: error: cannot start the runtime: {e}", program());
+            observe::error(&format!("error: cannot start the runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(serve::serve(table, options)) {
+    let served = runtime.block_on(serve::serve(table, options));
+    observe::shutdown_tracing();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}: error: {e}", program());
+            observe::error(&format!("error: {e}"));
             ExitCode::FAILURE
         }
     }

@@ -9,9 +9,9 @@ use tokio::sync::mpsc;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use super::args::{Listen, Options, Tls};
+use super::observe;
 use super::parent::watch_parent;
 use super::pb::kernels_server::KernelsServer;
-use super::program;
 use super::service::KernelService;
 use crate::kernel::KernelTable;
 
@@ -31,14 +31,15 @@ async fn shutdown_signal(
         _ = int.recv() => "SIGINT",
         r = stop.recv() => r.unwrap_or("shutdown requested"),
     };
-    eprintln!("{}: {reason}: shutting down", program());
+    observe::info(&format!("{reason}: shutting down"));
     health
         .set_not_serving::<KernelsServer<KernelService>>()
         .await;
     // In-flight calls get SHUTDOWN_GRACE to finish; then the process goes anyway.
     std::thread::spawn(|| {
         std::thread::sleep(SHUTDOWN_GRACE);
-        eprintln!("{}: graceful shutdown timed out; exiting", program());
+        observe::info("graceful shutdown timed out; exiting");
+        observe::shutdown_tracing();
         std::process::exit(0);
     });
 }

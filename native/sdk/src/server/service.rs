@@ -11,7 +11,7 @@ use super::pb::kernels_server::Kernels;
 use super::pb::{
     DescribeReply, DescribeRequest, ResourcesReply, ResourcesRequest, RunReply, RunRequest,
 };
-use super::resources;
+use super::{observe, resources};
 use crate::error::{check_payload_size, panic_text, ErrorKind, KernelError};
 use crate::kernel::{Kernel, KernelTable};
 
@@ -53,17 +53,21 @@ fn panic_status(workload: &str, payload: &(dyn std::any::Any + Send)) -> Status 
     ))
 }
 
+/// A kernel's answer, its own time (the reply's `kernel_ns`) and when it started (a traced
+/// call's kernel span is made of these same readings).
+type Timed = (Vec<u8>, u64, Instant);
+
 /// Run the kernel and measure the time inside it (the reply's `kernel_ns`).
-fn timed(kernel: &Kernel, data: &[u8]) -> Result<(Vec<u8>, u64), KernelError> {
+fn timed(kernel: &Kernel, data: &[u8]) -> Result<Timed, KernelError> {
     check_payload_size(kernel.name, data.len())?;
     let start = Instant::now();
     let output = (kernel.run)(data)?;
     let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    Ok((output, ns))
+    Ok((output, ns, start))
 }
 
 /// Run a kernel on the calling (reactor) thread: for kernels marked `inline`.
-fn run_inline(kernel: &'static Kernel, data: &[u8]) -> Result<(Vec<u8>, u64), Status> {
+fn run_inline(kernel: &'static Kernel, data: &[u8]) -> Result<Timed, Status> {
     match catch_unwind(AssertUnwindSafe(|| timed(kernel, data))) {
         Ok(result) => result.map_err(kernel_status),
         Err(panic) => Err(panic_status(kernel.name, &*panic)),
@@ -72,7 +76,7 @@ fn run_inline(kernel: &'static Kernel, data: &[u8]) -> Result<(Vec<u8>, u64), St
 
 /// Run a CPU-bound kernel on the blocking pool (bounded by `--workers`), so that concurrent
 /// calls run in parallel and the reactor keeps moving bytes.
-async fn offload(kernel: &'static Kernel, data: Bytes) -> Result<(Vec<u8>, u64), Status> {
+async fn offload(kernel: &'static Kernel, data: Bytes) -> Result<Timed, Status> {
     match tokio::task::spawn_blocking(move || timed(kernel, &data)).await {
         Ok(result) => result.map_err(kernel_status),
         Err(join) if join.is_panic() => Err(panic_status(kernel.name, &*join.into_panic())),
@@ -83,20 +87,47 @@ async fn offload(kernel: &'static Kernel, data: Bytes) -> Result<(Vec<u8>, u64),
     }
 }
 
-#[tonic::async_trait]
-impl Kernels for KernelService {
-    async fn run(&self, request: Request<RunRequest>) -> Result<Response<RunReply>, Status> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
-        let RunRequest { workload, data } = request.into_inner();
+impl KernelService {
+    /// The named kernel on `data`, inline or on the blocking pool.
+    async fn run_kernel(&self, workload: &str, data: Bytes) -> Result<Timed, Status> {
         let kernel = self
             .table
             .get(workload.as_bytes())
             .ok_or_else(|| kernel_status(self.table.unknown_name(workload.as_bytes())))?;
-        let (output, kernel_ns) = if kernel.inline {
-            run_inline(kernel, &data)?
+        if kernel.inline {
+            run_inline(kernel, &data)
         } else {
-            offload(kernel, data).await?
+            offload(kernel, data).await
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl Kernels for KernelService {
+    async fn run(&self, request: Request<RunRequest>) -> Result<Response<RunReply>, Status> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let traced = observe::start_call(request.metadata());
+        let untraced_id = match traced {
+            None if observe::log_calls() => observe::caller_trace_id(request.metadata()),
+            _ => None,
         };
+        let RunRequest { workload, data } = request.into_inner();
+        let bytes = data.len();
+        let result = self.run_kernel(&workload, data).await;
+        if let Some(call) = traced {
+            if let Ok((_, kernel_ns, started)) = &result {
+                call.kernel(&workload, *started, *kernel_ns);
+            }
+            if observe::log_calls() {
+                let kernel_ns = result.as_ref().map_or(0, |r| r.1);
+                observe::log_call(&workload, bytes, kernel_ns, Some(&call.trace_id()));
+            }
+            call.finish(&workload, result.as_ref().err());
+        } else if observe::log_calls() {
+            let kernel_ns = result.as_ref().map_or(0, |r| r.1);
+            observe::log_call(&workload, bytes, kernel_ns, untraced_id.as_deref());
+        }
+        let (output, kernel_ns, _) = result?;
         Ok(Response::new(RunReply {
             data: Bytes::from(output),
             kernel_ns,
