@@ -241,6 +241,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "call, with its paired 95%% interval")
     run.add_argument("--trace-calls", type=_positive_int, default=3, metavar="N",
                      help="sampled calls per worker with --trace (default 3)")
+    run.add_argument("--trace-endpoint", metavar="URL",
+                     help="with --trace: also send the spans to this OTLP/HTTP receiver (an "
+                          "OpenTelemetry collector's, e.g. http://127.0.0.1:4318), as JSON "
+                          "to URL/v1/traces")
     run.add_argument("-o", "--output", type=Path,
                      help="result file (default results/run-YYYYmmdd-HHMMSS.json)")
     run.add_argument("--report", type=Path,
@@ -417,6 +421,11 @@ def _config(args: argparse.Namespace) -> runner.RunConfig:
     config.pin = args.pin
     if args.trace is not None:
         config.trace, config.trace_calls = str(args.trace.resolve()), args.trace_calls
+    if args.trace_endpoint is not None:
+        if args.trace is None:
+            raise HybridbenchError("--trace-endpoint needs --trace FILE (the spans are "
+                                   "written there first)")
+        config.trace_endpoint = args.trace_endpoint
     _check_sizes(args.size)
     return config
 
@@ -547,6 +556,9 @@ def _save_run(done: results.Results, config: runner.RunConfig, output: Path, rep
     if config.trace:
         console.print(f"traces:  {config.trace} ({done.config.get('trace_lines', 0)} OTLP "
                       f"JSON lines)", highlight=False)
+    if "trace_requests_sent" in done.config:
+        console.print(f"traces sent: {done.config['trace_requests_sent']} OTLP/HTTP requests "
+                      f"to {config.trace_endpoint}", highlight=False)
     for line in exported:
         console.print(line, highlight=False)
     _print_index_line(report, index, run_index.state_of(done), console)

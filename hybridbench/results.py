@@ -87,6 +87,9 @@ class Kind:
     #: data: comparisons load hits unequally (each: label, ratio, why, others_cores_max),
     #: all_passes_busy, busy_cores, cores_differ
     LOAD_THROUGHOUT = "load_throughout"
+    #: the run: ``--trace-endpoint`` did not take the traces (the trace file has them);
+    #: data: endpoint
+    TRACE_NOT_SENT = "trace_not_sent"
 
 
 @dataclass

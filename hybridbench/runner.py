@@ -136,6 +136,8 @@ class RunConfig:
     #: ``hybridbench.tracing``); None: no traces
     trace: str | None = None
     trace_calls: int = 3
+    #: ``--trace-endpoint URL``: the merged trace file is also sent there (OTLP/HTTP JSON)
+    trace_endpoint: str | None = None
     #: the cost cells of ``--observability-cost`` (``hybridbench.observability``): label ->
     #: {"base": the backend it prices, "adds": "tracing" or "logging"}; the report states
     #: each one's cost from its paired ratio to its base
@@ -367,6 +369,21 @@ def _trace_spec(config: RunConfig, directory: Path, spec: dict[str, Any]) -> dic
             "options": {**spec["options"], "trace_dir": str(traces)}}
 
 
+def _send_traces(results: Results, config: RunConfig) -> None:
+    """The trace file to ``--trace-endpoint``; a receiver that fails is a warning of the run,
+    never a lost result (the file has every span)."""
+    if not config.trace or not config.trace_endpoint:
+        return
+    from hybridbench import tracing  # the OpenTelemetry SDK only when tracing
+
+    try:
+        results.config["trace_requests_sent"] = tracing.send(Path(config.trace),
+                                                             config.trace_endpoint)
+    except tracing.TraceSendError as exc:
+        results.warn(Kind.TRACE_NOT_SENT, f"{exc}; the spans are in {config.trace}",
+                     endpoint=config.trace_endpoint)
+
+
 def _merge_traces(run_directory: Path, output: Path) -> int:
     """The spans every cell's workers and servers wrote, into ``output``; the lines."""
     from hybridbench import tracing  # the OpenTelemetry SDK only when tracing
@@ -447,6 +464,7 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
                 measure(swept, Path(tmp) / "sweep")
             if config.trace:
                 results.config["trace_lines"] = _merge_traces(Path(tmp), Path(config.trace))
+                _send_traces(results, config)
         if results.config.get("interrupted"):
             results.warn(
                 Kind.INTERRUPTED,

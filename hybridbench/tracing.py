@@ -18,6 +18,9 @@ SDK's; only the JSON mapping of a finished span is written here (``otlp_json`` s
 from __future__ import annotations
 
 import os
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +186,39 @@ def merge(trace_dirs: Sequence[Path], output: Path) -> int:
              for line in _checked_lines(path)]
     write_atomic(output, b"".join(line + b"\n" for line in lines))
     return len(lines)
+
+
+def send(path: Path, endpoint: str, timeout_s: float = 10.0) -> int:
+    """POST every line of the OTLP JSON file ``path`` to ``endpoint`` (an OTLP/HTTP receiver,
+    e.g. a collector's ``http://127.0.0.1:4318``) at ``/v1/traces``, each line one
+    ``ExportTraceServiceRequest``, as the OTLP/HTTP JSON protocol carries it; returns the
+    requests sent. A ``TraceSendError`` names the endpoint and what went wrong (the file is
+    written first, so nothing measured depends on the receiver)."""
+    url = endpoint.rstrip("/") + "/v1/traces"
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise TraceSendError(f"--trace-endpoint {endpoint!r}: an http:// or https:// URL of "
+                             "an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318")
+    sent = 0
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        request = urllib.request.Request(url, data=line, method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as reply:
+                reply.read()
+        except urllib.error.HTTPError as exc:
+            raise TraceSendError(f"the OTLP receiver at {url} refused a request: HTTP "
+                                 f"{exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TraceSendError(f"cannot send traces to {url}: {reason}") from None
+        sent += 1
+    return sent
+
+
+class TraceSendError(HybridbenchError):
+    """Traces could not be sent to the OTLP endpoint (the trace file is still written)."""
 
 
 def _checked_lines(path: Path) -> list[bytes]:

@@ -184,3 +184,108 @@ def test_the_otlp_json_mapping_is_the_exporters_encoder_in_json(tmp_path: Path) 
         return sorted(found, key=lambda item: item[1]["name"])
 
     assert normal(ours) == normal(reference)
+
+
+class _Receiver:
+    """An OTLP/HTTP receiver on loopback, as a collector's ``otlp`` receiver listens: it keeps
+    what was POSTed to /v1/traces, or answers every request with ``status``."""
+
+    def __init__(self, status: int = 200) -> None:
+        import http.server
+        import threading
+
+        self.bodies: list[tuple[str, str, bytes]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.bodies.append((self.path, self.headers["Content-Type"], body))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _trace_file(tmp_path: Path, lines: int) -> Path:
+    path = tmp_path / "t.jsonl"
+    line = ('{"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": '
+            '[{"traceId": "%032x", "spanId": "%016x", "name": "x", "kind": 1, '
+            '"startTimeUnixNano": "1", "endTimeUnixNano": "2", "attributes": []}]}]}]}')
+    path.write_text("".join(line % (n + 1, n + 1) + "\n" for n in range(lines)))
+    return path
+
+
+def test_send_posts_each_line_to_the_otlp_http_receiver(tmp_path: Path) -> None:
+    receiver = _Receiver()
+    try:
+        assert tracing.send(_trace_file(tmp_path, 3), receiver.url + "/") == 3
+    finally:
+        receiver.close()
+    assert [(path, kind) for path, kind, _ in receiver.bodies] == [
+        ("/v1/traces", "application/json")] * 3
+    ids = [orjson.loads(body)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"]
+           for _, _, body in receiver.bodies]
+    assert ids == [f"{n:032x}" for n in (1, 2, 3)]
+
+
+def test_send_names_the_endpoint_and_the_problem(tmp_path: Path) -> None:
+    path = _trace_file(tmp_path, 1)
+    refusing = _Receiver(status=503)
+    try:
+        with pytest.raises(tracing.TraceSendError, match=r"/v1/traces refused.*HTTP 503"):
+            tracing.send(path, refusing.url)
+    finally:
+        refusing.close()
+    with pytest.raises(tracing.TraceSendError, match=r"cannot send traces to "
+                                                     r"http://127\.0\.0\.1:9/v1/traces"):
+        tracing.send(path, "http://127.0.0.1:9", timeout_s=2)
+    with pytest.raises(tracing.TraceSendError, match="an http:// or https:// URL"):
+        tracing.send(path, "grpc://127.0.0.1:4317")
+
+
+@pytest.mark.slow  # two quick runs (about 6 s idle)
+def test_run_sends_its_traces_and_keeps_them_when_the_receiver_is_down(tmp_path: Path) -> None:
+    receiver = _Receiver()
+    try:
+        code = cli.main(["run", "-w", "echo", "--size", "64B", "-b", "inproc", "--quick",
+                         "--workers", "1", "--no-cold-start", "--trace",
+                         str(tmp_path / "t.jsonl"), "--trace-endpoint", receiver.url,
+                         "-o", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html")])
+    finally:
+        receiver.close()
+    assert code == 0
+    done = results.load(tmp_path / "r.json")
+    assert done.config["trace_requests_sent"] == len(receiver.bodies) == \
+        done.config["trace_lines"] > 0
+    # a receiver that is not there: the run and its trace file stand, with a warning
+    code = cli.main(["run", "-w", "echo", "--size", "64B", "-b", "inproc", "--quick",
+                     "--workers", "1", "--no-cold-start", "--trace", str(tmp_path / "u.jsonl"),
+                     "--trace-endpoint", "http://127.0.0.1:9", "-o", str(tmp_path / "u.json"),
+                     "--report", str(tmp_path / "u.html")])
+    assert code == 0
+    done = results.load(tmp_path / "u.json")
+    [notice] = [n for n in map(results.Notice.of, done.warnings)
+                if n.kind == results.Kind.TRACE_NOT_SENT]
+    assert "cannot send traces to http://127.0.0.1:9/v1/traces" in notice.message
+    assert (tmp_path / "u.jsonl").stat().st_size > 0  # the spans are kept
+
+
+def test_trace_endpoint_needs_trace(tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["run", "-w", "echo", "-b", "inproc", "--quick", "--trace-endpoint",
+                     "http://127.0.0.1:4318", "-o", str(tmp_path / "r.json")])
+    assert code != 0
+    captured = capsys.readouterr()
+    assert "--trace-endpoint needs --trace FILE" in captured.err + captured.out
