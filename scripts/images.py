@@ -195,24 +195,23 @@ _GO_STANDIN = (f"FROM {_BASE}\n{_TOOLS}COPY toolchain /usr/local/go\n"
                "ENV PATH=/usr/local/go/bin:/go/bin:$PATH GOPATH=/go\n")
 
 
-def _rust_sysroot() -> Path:
+def _tool_dir(command: list[str], image: str) -> Path:
+    """Where this machine's toolchain lives (``rustc --print sysroot``, ``go env GOROOT``), to
+    make a stand-in for ``image`` from."""
     try:
-        out = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
-                             check=True).stdout.strip()
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        raise Unavailable("rust:1.95-bookworm cannot be pulled and no rustc is here to make a "
-                         "stand-in from") from None
+        raise Unavailable(f"{image} cannot be pulled and no {command[0]} is here to make a "
+                          "stand-in from") from None
     return Path(out)
+
+
+def _rust_sysroot() -> Path:
+    return _tool_dir(["rustc", "--print", "sysroot"], "rust:1.95-bookworm")
 
 
 def _go_root() -> Path:
-    try:
-        out = subprocess.run(["go", "env", "GOROOT"], capture_output=True, text=True,
-                             check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        raise Unavailable("golang:1.26-bookworm cannot be pulled and no go is here to make a "
-                         "stand-in from") from None
-    return Path(out)
+    return _tool_dir(["go", "env", "GOROOT"], "golang:1.26-bookworm")
 
 
 def _derive(standin: str, dockerfile: str, trees: dict[str, Path]) -> None:
