@@ -31,9 +31,8 @@ import (
 
 // Run transforms one document; see the package documentation.
 func Run(payload []byte) ([]byte, error) {
-	if !utf8.Valid(payload) {
-		// checked first, as Python decodes the body before parsing it
-		return nil, kernelerr.Invalidf("json: input is not valid UTF-8")
+	if err := CheckUTF8(payload); err != nil {
+		return nil, err
 	}
 	document, err := parse(payload)
 	if err != nil {
@@ -126,12 +125,12 @@ func total(obj *object, index int) (float64, error) {
 		qty, errQ := numberField(item, "qty").float()
 		price, errP := numberField(item, "price").float()
 		if errQ != nil || errP != nil {
-			return 0, outOfRange(fmt.Sprintf("orders[%d].items", index))
+			return 0, OutOfRange(fmt.Sprintf("orders[%d].items", index))
 		}
 		sum += float64(qty * price)
 	}
 	if math.IsInf(sum, 0) || math.IsNaN(sum) {
-		return 0, outOfRange(fmt.Sprintf("orders[%d].total", index))
+		return 0, OutOfRange(fmt.Sprintf("orders[%d].total", index))
 	}
 	return sum, nil
 }
@@ -141,7 +140,18 @@ func numberField(obj *object, name string) number {
 	return value.(number)
 }
 
-func outOfRange(where string) error {
+// CheckUTF8 is the first check of every Go json engine, as Python decodes the body before
+// parsing it; its words are the reference's (one source: kernels/best/jsonscan calls it too).
+func CheckUTF8(payload []byte) error {
+	if !utf8.Valid(payload) {
+		return kernelerr.Invalidf("json: input is not valid UTF-8")
+	}
+	return nil
+}
+
+// OutOfRange names a sum that overflowed a double, in the reference's words (shared with
+// kernels/best/jsonscan).
+func OutOfRange(where string) error {
 	return kernelerr.Invalidf("%s: a number is out of range (overflows a double)", where)
 }
 
@@ -155,11 +165,11 @@ func summarise(kept []order) (*object, error) {
 		byTier.set(o.tier, previous+o.total)
 	}
 	if math.IsInf(revenue, 0) || math.IsNaN(revenue) {
-		return nil, outOfRange("summary.revenue")
+		return nil, OutOfRange("summary.revenue")
 	}
 	for _, m := range byTier.members {
 		if v := m.value.(float64); math.IsInf(v, 0) {
-			return nil, outOfRange("summary.revenue_by_tier")
+			return nil, OutOfRange("summary.revenue_by_tier")
 		}
 	}
 	summary := &object{}

@@ -12,16 +12,18 @@ import (
 	"hybridbench/goengine/kernels/kernelerr"
 )
 
+// The wire format's layout and the mean's overflow fallback, shared by every Go timeseries
+// engine (the best engine, kernels/best/tsfast, reads them from here).
 const (
-	headerSize  = 16
-	version     = 1
-	windowMs    = 60_000
-	groupRecord = 48
-	hostRecord  = 16
+	HeaderSize  = 16
+	Version     = 1
+	WindowMs    = 60_000
+	GroupRecord = 48
+	HostRecord  = 16
 	// The mean's overflow fallback (spec, "Aggregation"): a group whose cpu sum is not finite
 	// is summed again with the values times 2^-64, and its mean scaled back by 2^64.
-	rescaleUp   = 1 << 64
-	rescaleDown = 1.0 / rescaleUp
+	RescaleUp   = 1 << 64
+	RescaleDown = 1.0 / RescaleUp
 )
 
 var le = binary.LittleEndian
@@ -33,29 +35,29 @@ type batch struct {
 	metrics0 int // offset of the metric columns
 }
 
-func (b *batch) ts(i int) int64      { return int64(le.Uint64(b.payload[headerSize+8*i:])) }
-func (b *batch) host(i int) uint32   { return le.Uint32(b.payload[headerSize+8*b.n+4*i:]) }
-func (b *batch) region(i int) uint16 { return le.Uint16(b.payload[headerSize+12*b.n+2*i:]) }
+func (b *batch) ts(i int) int64      { return int64(le.Uint64(b.payload[HeaderSize+8*i:])) }
+func (b *batch) host(i int) uint32   { return le.Uint32(b.payload[HeaderSize+8*b.n+4*i:]) }
+func (b *batch) region(i int) uint16 { return le.Uint16(b.payload[HeaderSize+12*b.n+2*i:]) }
 func (b *batch) metric(k, i int) float64 {
 	return math.Float64frombits(le.Uint64(b.payload[b.metrics0+8*(k*b.n+i):]))
 }
 
-func metricsOffset(n int) int { return (headerSize + 14*n + 7) / 8 * 8 }
+func metricsOffset(n int) int { return (HeaderSize + 14*n + 7) / 8 * 8 }
 
 // Shape checks a batch's header and length, in the words of the specification, and returns
 // its points n, metric columns m and the offset of the metric columns. Every Go engine of the
 // workload starts with it, so that their verdicts and words on malformed batches are one.
 func Shape(payload []byte) (n, m, metrics0 int, err error) {
-	if len(payload) < headerSize {
+	if len(payload) < HeaderSize {
 		return 0, 0, 0, kernelerr.Invalidf(
 			"timeseries: %d bytes is shorter than the 16-byte header", len(payload))
 	}
 	if magic := payload[:4]; string(magic) != "HBTS" {
 		return 0, 0, 0, kernelerr.Invalidf("timeseries: bad magic %q, expected \"HBTS\"", magic)
 	}
-	if v := le.Uint16(payload[4:]); v != version {
+	if v := le.Uint16(payload[4:]); v != Version {
 		return 0, 0, 0, kernelerr.Invalidf(
-			"timeseries: unsupported version %d, expected %d", v, version)
+			"timeseries: unsupported version %d, expected %d", v, Version)
 	}
 	m = int(le.Uint16(payload[6:]))
 	n = int(le.Uint32(payload[8:]))
@@ -99,7 +101,7 @@ type groupKey struct {
 type group struct {
 	key           groupKey
 	sum, min, max float64
-	rescaled      bool // sum is of the values times rescaleDown (the overflow fallback)
+	rescaled      bool // sum is of the values times RescaleDown (the overflow fallback)
 	latencies     []float64
 }
 
@@ -110,7 +112,7 @@ func (g *group) mean() float64 {
 	if !g.rescaled {
 		return mean
 	}
-	return min(max(mean*rescaleUp, g.min), g.max)
+	return min(max(mean*RescaleUp, g.min), g.max)
 }
 
 type hostStats struct {
@@ -144,7 +146,7 @@ func aggregate(b *batch) ([]*group, []hostStats) {
 	byHost := make(map[uint32]*hostStats)
 	for i := range b.n {
 		cpu, latency := b.metric(0, i), b.metric(1, i)
-		key := groupKey{b.region(i), FloorDiv(b.ts(i), windowMs)}
+		key := groupKey{b.region(i), FloorDiv(b.ts(i), WindowMs)}
 		g := byKey[key]
 		if g == nil {
 			g = &group{key: key, min: cpu, max: cpu}
@@ -194,8 +196,8 @@ func rescaleOverflowedSums(b *batch, byKey map[groupKey]*group) {
 		}
 	}
 	for i := range b.n {
-		if g := byKey[groupKey{b.region(i), FloorDiv(b.ts(i), windowMs)}]; g.rescaled {
-			g.sum += b.metric(0, i) * rescaleDown
+		if g := byKey[groupKey{b.region(i), FloorDiv(b.ts(i), WindowMs)}]; g.rescaled {
+			g.sum += b.metric(0, i) * RescaleDown
 		}
 	}
 }
@@ -208,9 +210,9 @@ func p95(latencies []float64) float64 {
 }
 
 func encode(groups []*group, hosts []hostStats) []byte {
-	out := make([]byte, 0, headerSize+groupRecord*len(groups)+hostRecord*len(hosts))
+	out := make([]byte, 0, HeaderSize+GroupRecord*len(groups)+HostRecord*len(hosts))
 	out = append(out, "HBTA"...)
-	out = le.AppendUint16(out, version)
+	out = le.AppendUint16(out, Version)
 	out = le.AppendUint16(out, 0)
 	out = le.AppendUint32(out, uint32(len(groups)))
 	out = le.AppendUint32(out, uint32(len(hosts)))

@@ -22,14 +22,14 @@ import (
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
 
+	"hybridbench/goengine/kernels/jsonorders"
 	"hybridbench/goengine/kernels/kernelerr"
 )
 
 // Run transforms one document; see the package documentation.
 func Run(payload []byte) ([]byte, error) {
-	if !utf8.Valid(payload) {
-		// checked first, as Python decodes the body before parsing it
-		return nil, kernelerr.Invalidf("json: input is not valid UTF-8")
+	if err := jsonorders.CheckUTF8(payload); err != nil {
+		return nil, err
 	}
 	// compacted text is never longer than the input: out never moves, so slices stay valid
 	s := &scanner{in: payload, out: make([]byte, 0, len(payload))}
@@ -293,18 +293,14 @@ func (s *scanner) total(index int) (float64, error) {
 		qty, errQ := parseFloat(s.text(it.qty))
 		price, errP := parseFloat(s.text(it.price))
 		if errQ != nil || errP != nil {
-			return 0, outOfRange(fmt.Sprintf("orders[%d].items", index))
+			return 0, jsonorders.OutOfRange(fmt.Sprintf("orders[%d].items", index))
 		}
 		sum += float64(qty * price)
 	}
 	if math.IsInf(sum, 0) || math.IsNaN(sum) {
-		return 0, outOfRange(fmt.Sprintf("orders[%d].total", index))
+		return 0, jsonorders.OutOfRange(fmt.Sprintf("orders[%d].total", index))
 	}
 	return sum, nil
-}
-
-func outOfRange(where string) error {
-	return kernelerr.Invalidf("%s: a number is out of range (overflows a double)", where)
 }
 
 // summary is the summary object's values; tiers in first-seen order of the output.
@@ -328,11 +324,11 @@ func summarise(orders []kept) (summary, error) {
 		sum.byTier[i] += o.total
 	}
 	if math.IsInf(sum.revenue, 0) || math.IsNaN(sum.revenue) {
-		return summary{}, outOfRange("summary.revenue")
+		return summary{}, jsonorders.OutOfRange("summary.revenue")
 	}
 	for _, v := range sum.byTier {
 		if math.IsInf(v, 0) {
-			return summary{}, outOfRange("summary.revenue_by_tier")
+			return summary{}, jsonorders.OutOfRange("summary.revenue_by_tier")
 		}
 	}
 	return sum, nil

@@ -20,16 +20,6 @@ import (
 	"hybridbench/goengine/kernels/timeseries"
 )
 
-const (
-	headerSize  = 16
-	version     = 1
-	windowMs    = 60_000
-	groupRecord = 48
-	hostRecord  = 16
-	rescaleUp   = 1 << 64 // the mean's overflow fallback, as in package timeseries
-	rescaleDown = 1.0 / rescaleUp
-)
-
 var le = binary.LittleEndian
 
 // batch is a validated input: its columns, read in place.
@@ -49,9 +39,10 @@ func parse(payload []byte) (*batch, error) {
 	if err := checkFinite(payload[off:], n); err != nil {
 		return nil, err
 	}
-	return &batch{n: n, m: m, ts: payload[headerSize : headerSize+8*n],
-		hosts: payload[headerSize+8*n : headerSize+12*n], regs: payload[headerSize+12*n : headerSize+14*n],
-		cpu: payload[off : off+8*n], latency: payload[off+8*n : off+16*n]}, nil
+	columns := payload[timeseries.HeaderSize:]
+	return &batch{n: n, m: m, ts: columns[:8*n], hosts: columns[8*n : 12*n],
+		regs: columns[12*n : 14*n],
+		cpu:  payload[off : off+8*n], latency: payload[off+8*n : off+16*n]}, nil
 }
 
 // checkFinite names the first NaN or infinity, metric by metric, point by point. The exponent
@@ -98,10 +89,10 @@ func groupIDs(b *batch) ([]uint32, []groupKey) {
 	}
 	windows := make([]int64, b.n)
 	r0, r1 := le.Uint16(b.regs), le.Uint16(b.regs)
-	w0 := timeseries.FloorDiv(int64(le.Uint64(b.ts)), windowMs)
+	w0 := timeseries.FloorDiv(int64(le.Uint64(b.ts)), timeseries.WindowMs)
 	w1 := w0
 	for i := range b.n {
-		w := timeseries.FloorDiv(int64(le.Uint64(b.ts[8*i:])), windowMs)
+		w := timeseries.FloorDiv(int64(le.Uint64(b.ts[8*i:])), timeseries.WindowMs)
 		windows[i] = w
 		r := le.Uint16(b.regs[2*i:])
 		r0, r1, w0, w1 = min(r0, r), max(r1, r), min(w0, w), max(w1, w)
@@ -241,7 +232,7 @@ func (g *groups) accumulate(b *batch) {
 	if overflowed { // the rare fallback of the specification: sum again, times 2^-64
 		for i := range b.n {
 			if id := g.groupIDs[i]; g.rescaled[id] {
-				g.sum[id] += math.Float64frombits(le.Uint64(b.cpu[8*i:])) * rescaleDown
+				g.sum[id] += math.Float64frombits(le.Uint64(b.cpu[8*i:])) * timeseries.RescaleDown
 			}
 		}
 	}
@@ -265,7 +256,7 @@ func (g *groups) mean(id int) float64 {
 	if !g.rescaled[id] {
 		return mean
 	}
-	return min(max(mean*rescaleUp, g.lo[id]), g.hi[id])
+	return min(max(mean*timeseries.RescaleUp, g.lo[id]), g.hi[id])
 }
 
 func (g *groups) encode() []byte {
@@ -276,9 +267,9 @@ func (g *groups) encode() []byte {
 	for _, c := range g.hostCount {
 		nHosts += min(int(c), 1)
 	}
-	out := make([]byte, 0, headerSize+groupRecord*nGroups+hostRecord*nHosts)
+	out := make([]byte, 0, timeseries.HeaderSize+timeseries.GroupRecord*nGroups+timeseries.HostRecord*nHosts)
 	out = append(out, "HBTA"...)
-	out = le.AppendUint16(out, version)
+	out = le.AppendUint16(out, timeseries.Version)
 	out = le.AppendUint16(out, 0)
 	out = le.AppendUint32(out, uint32(nGroups))
 	out = le.AppendUint32(out, uint32(nHosts))
