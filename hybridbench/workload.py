@@ -112,7 +112,14 @@ class Workload(ABC):
         """
 
 
-@functools.lru_cache(maxsize=16)
+#: more than every built-in (workload, size) at one seed (22 today): a loop over backends of
+#: every size, as the tests have, otherwise regenerates each input on each pass (an LRU of 16
+#: entries cycled through 22 misses every time: 46 s of a pytest worker's CPU, issue 22). All
+#: of them together are 85 MB; a worker process of a run asks for one.
+INPUT_CACHE_ENTRIES = 48
+
+
+@functools.lru_cache(maxsize=INPUT_CACHE_ENTRIES)
 def _cached_input(workload: Workload, size: str, seed: int) -> bytes:
     # Generating the 5MB image or the 8MB document takes a noticeable fraction of a second;
     # the runner and the tests ask for the same inputs many times.
