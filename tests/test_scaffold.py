@@ -1,22 +1,17 @@
-"""``hybridbench new``: the project it writes, and that project installed and measured for real.
+"""``hybridbench new``: the project it writes, and where it finds the SDK it builds on.
 
-The end-to-end test builds the scaffolded Rust crate (library and server), installs the package
-into a temporary target directory, and runs the plug-in's own tests and ``hybridbench run`` on
-inproc, ffi, grpc and grpc-py in a fresh interpreter that sees it. It reuses hybridbench's cargo
-target directory so that only the plug-in crate and the SDK are compiled (the scaffold starts
-from hybridbench's Cargo.lock, and the SDK asks for the features the workspace turns on in its
-dependencies; the SDK itself compiles again because cargo keys a path crate by its path
-relative to the workspace root).
-
-It builds with the template's release profile, hybridbench's own (no LTO, checked equal in
-``test_the_project_is_complete_and_filled_in``), in hybridbench's target directory, and so reuses
-the dependencies the install compiled: only the SDK and the plug-in crate compile.
+The end-to-end test (the scaffolded crate built, installed, its own tests run and measured on
+inproc, ffi, grpc and grpc-py) is tests/test_wheel.py's: it scaffolds from the SDK copy an
+installed wheel carries, which is how a user outside the checkout gets it, and building one
+plug-in once keeps ``make test`` within its budget (issue 22). The build reuses hybridbench's
+cargo target directory with the template's release profile, hybridbench's own (no LTO, checked
+equal in ``test_the_project_is_complete_and_filled_in``), so only the SDK and the plug-in crate
+compile.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -161,55 +156,3 @@ def test_a_manifest_field_the_workspace_lacks_is_named():
 
 
 # -- end to end: build, install, test, measure --------------------------------------------------
-
-def _cargo_ok() -> str | None:
-    if shutil.which("cargo") is None:
-        return "cargo is not on PATH"
-    return None
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(_cargo_ok() is not None, reason=str(_cargo_ok()))
-def test_scaffold_installs_and_runs_on_every_pattern(tmp_path):
-    project = scaffold.create("wordfreq", tmp_path / "wordfreq")
-    site = tmp_path / "site"
-    env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target"),
-           "PYTHONPATH": str(site)}
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(site), str(project)],
-        env=env, capture_output=True, text=True, timeout=1800)
-    assert install.returncode == 0, install.stderr[-4000:]
-    assert list(site.glob("wordfreq/libwordfreq_kernels*.so")), sorted(site.rglob("*"))[:50]
-    assert (site / "bin" / "wordfreq-server").is_file()
-
-    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                            str(project / "tests")], env=env, capture_output=True, text=True,
-                           timeout=600, cwd=tmp_path)
-    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
-
-    out = tmp_path / "run.json"
-    run = subprocess.run(
-        [sys.executable, "-m", "hybridbench.cli", "run", "-w", "wordfreq",
-         "-b", "inproc,ffi,grpc,grpc-py", "--quick", "--no-cold-start", "-o", str(out),
-         "--report", str(tmp_path / "report.html")],
-        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    cells = json.loads(out.read_text())["cells"]
-    assert {c["backend"] for c in cells} == {"inproc", "ffi", "grpc", "grpc-py"}
-    for cell in cells:
-        assert cell["status"] == "ok" and cell["verified"], cell
-        assert cell["throughput_ops"] > 0
-
-    listing = subprocess.run([sys.executable, "-m", "hybridbench.cli", "list"], env=env,
-                             capture_output=True, text=True, timeout=120)
-    # the last table is "who implements what": the plug-in runs on every backend that runs
-    # registered Python or installed kernel packages; not on the built-ins' idiomatic library
-    # (ffi-idiomatic) nor on the Go engine, which have no plug-in mechanism
-    lines = listing.stdout.splitlines()
-    header = [line for line in lines if line.startswith("┃ workload")][-1]
-    row = [line for line in lines if line.startswith("│ wordfreq")][-1]
-    columns = [c.strip() for c in header.strip("┃").split("┃")]
-    found = dict(zip(columns, [c.strip() for c in row.strip("│").split("│")], strict=True))
-    for backend in ("inproc", "inproc-best", "inproc-pure", "ffi", "grpc", "grpc-py"):
-        assert found[backend] == "yes", (backend, listing.stdout)

@@ -1,7 +1,9 @@
 """hybridbench as a pip user gets it: the sdist and the wheel of ``python -m build``, the wheel
-installed into a fresh virtual environment outside the checkout, a verified run there on
-``inproc``, ``ffi`` and ``grpc``, and a plug-in scaffolded there (``hybridbench new``, which
-builds on the SDK crate the wheel carries), built and run on ``ffi`` and ``grpc``.
+installed into a fresh virtual environment outside the checkout, and a plug-in scaffolded there
+(``hybridbench new``, which builds on the SDK crate the wheel carries), built, its own tests run,
+and a verified run of it and the built-ins on every pattern a plug-in has: ``inproc``, ``ffi``,
+``grpc`` and ``grpc-py``. This is also the scaffold's end-to-end test (tests/test_scaffold.py
+checks the project it writes; building and measuring one plug-in once is enough).
 
 What keeps it within CI's budget (README "Install from a wheel" has the figures):
 
@@ -38,6 +40,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_DIR = ROOT / "native" / "target"
+#: every pattern a plug-in runs on: in-process Python, the C ABI, the Rust and Python servers
+BACKENDS = ("inproc", "ffi", "grpc", "grpc-py")
 
 
 def _missing() -> str | None:
@@ -119,7 +123,9 @@ def _fresh_environment(venv: Path, wheel: Path, env: dict[str, str], cwd: Path) 
         (site / "_borrowed_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
         _run([python, "-m", "pip", "install", "--quiet", "--no-deps", wheel], env=env, cwd=cwd)
     else:
-        _run([python, "-m", "pip", "install", "--quiet", wheel], env=env, cwd=cwd, timeout=1800)
+        # pytest too: the scaffolded plug-in's own tests run in this environment
+        _run([python, "-m", "pip", "install", "--quiet", wheel, "pytest"], env=env, cwd=cwd,
+             timeout=1800)
     return python
 
 
@@ -157,13 +163,17 @@ def test_the_wheel_runs_and_scaffolds_outside_the_checkout(tmp_path):
     _run([python, "-m", "pip", "install", "--quiet", *isolation, work / "wordfreq"], env=env,
          cwd=work, timeout=1800)
 
+    # the plug-in's own tests, as its author runs them
+    _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", work / "wordfreq" / "tests"],
+         env=env, cwd=work, timeout=600)
+
     out = work / "run.json"
     _run([venv / "bin" / "hybridbench", "run", "-w", "json,echo,wordfreq", "--size", "echo=64B",
-          "-b", "inproc,ffi,grpc", "--quick", "--workers", "1", "--no-cold-start", "-o", out,
+          "-b", ",".join(BACKENDS), "--quick", "--workers", "1", "--no-cold-start", "-o", out,
           "--report", work / "run.html"], env=env, cwd=work)
     cells = json.loads(out.read_text())["cells"]
     assert {(c["workload"], c["backend"]) for c in cells} == {
-        (w, b) for w in ("json", "echo", "wordfreq") for b in ("inproc", "ffi", "grpc")}
+        (w, b) for w in ("json", "echo", "wordfreq") for b in BACKENDS}
     for cell in cells:
         assert cell["status"] == "ok" and cell["verified"], cell
         assert cell["throughput_ops"] > 0
@@ -173,3 +183,17 @@ def test_the_wheel_runs_and_scaffolds_outside_the_checkout(tmp_path):
             assert Path(library["path"]).is_relative_to(venv), library
         if "server_command" in info:
             assert info["server_command"].startswith(str(venv / "bin")), info
+    _check_listing(venv / "bin" / "hybridbench", env, work)
+
+
+def _check_listing(hybridbench: Path, env: dict[str, str], cwd: Path) -> None:
+    """`hybridbench list`'s last table ("who implements what"): the plug-in runs on every
+    backend that runs registered Python or installed kernel packages; not on the built-ins'
+    idiomatic library (ffi-idiomatic) nor on the Go engine, which have no plug-in mechanism."""
+    lines = _run([hybridbench, "list"], env=env, cwd=cwd, timeout=120).stdout.splitlines()
+    header = [line for line in lines if line.startswith("┃ workload")][-1]
+    row = [line for line in lines if line.startswith("│ wordfreq")][-1]
+    columns = [c.strip() for c in header.strip("┃").split("┃")]
+    found = dict(zip(columns, [c.strip() for c in row.strip("│").split("│")], strict=True))
+    for backend in ("inproc", "inproc-best", "inproc-pure", "ffi", "grpc", "grpc-py"):
+        assert found[backend] == "yes", (backend, lines)
