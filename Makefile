@@ -35,8 +35,9 @@ install: $(STAMP)
 # of its time (build scripts, the last crates of one codegen unit each), so they run beside it
 # and print their output after it (README "Where the time goes").
 # Step 2 installs with uv (README "Dependencies"): the same requirements into the same venv,
-# resolved and unpacked in parallel, 7 s here against pip's 24 s. pip stays for the Rust step
-# (its --verbose shows cargo's progress) and for pillow-simd (its wheel cache keeps the build).
+# resolved and unpacked in parallel, 7 s here against pip's 24 s; it upgrades the venv's pip
+# too. pip stays for the Rust step (its --verbose shows cargo's progress) and for pillow-simd
+# (its wheel cache keeps the build).
 # The build requirements of pyproject.toml's [build-system] go into the venv with the
 # dependencies, and both pip installs of hybridbench build without isolation: pip would
 # otherwise make and fill a fresh build environment (setuptools-rust, grpcio-tools...) for each.
@@ -49,9 +50,9 @@ install: $(STAMP)
 # the plain Pillow is what Python imports.
 $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backends/ffi/_build.py)
 	@echo "==> [1/5] Python virtual environment in $(VENV)"
-	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet --upgrade pip'
+	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)'
 	@echo "==> [2/5] hybridbench and its Python dependencies (uv, quiet; seconds)"
-	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet uv && $(UV_PIP) $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=separate $(UV_PIP) --no-build-isolation -e ".[dev]"'
+	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet uv && $(UV_PIP) --upgrade pip $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=separate $(UV_PIP) --no-build-isolation -e ".[dev]"'
 	@echo "==> [3-5/5] at once: the Rust artefacts (cargo's progress below), the Go server and pillow-simd"
 	@echo "    (their output follows the Rust build's; one cargo build --release of native/, some 120 crates:"
 	@echo "    minutes on 2 cores the first time, seconds afterwards; pip is verbose so that cargo's progress shows)"
