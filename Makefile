@@ -6,6 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.hybridbench-installed
 UV_PIP := $(BIN)/uv pip install --python $(BIN)/python --quiet
+# uv into the venv by the outer Python's pip (pip >= 22.3 installs into another environment
+# with --python), else by the venv's own pip after ensurepip: the venv is made without pip,
+# which uv then installs, in a second instead of ensurepip's five
+UV_BOOTSTRAP := { test -x $(BIN)/uv || $(PYTHON) -m pip --python $(BIN)/python install --quiet uv 2>/dev/null || { $(BIN)/python -m ensurepip --default-pip >/dev/null && $(BIN)/python -m pip install --quiet uv; }; }
 NATIVE := $(shell find native -name '*.rs' -o -name 'Cargo.toml' -o -name 'Cargo.lock' -o -name '*.h' 2>/dev/null | grep -v /target/)
 PROTO  := $(wildcard proto/*.proto)
 GO_SRC := $(shell find go -name '*.go' -o -name 'go.mod' -o -name 'go.sum' 2>/dev/null)
@@ -50,9 +54,9 @@ install: $(STAMP)
 # the plain Pillow is what Python imports.
 $(STAMP): pyproject.toml setup.py $(NATIVE) $(PROTO) $(GO_SRC) $(wildcard backends/ffi/_build.py)
 	@echo "==> [1/5] Python virtual environment in $(VENV)"
-	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)'
+	$(STAGE) "install: venv" -- sh -c 'test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)'
 	@echo "==> [2/5] hybridbench and its Python dependencies (uv, quiet; seconds)"
-	$(STAGE) "install: Python dependencies" -- sh -c '$(BIN)/python -m pip install --quiet uv && $(UV_PIP) --upgrade pip $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=separate $(UV_PIP) --no-build-isolation -e ".[dev]"'
+	$(STAGE) "install: Python dependencies" -- sh -c '$(UV_BOOTSTRAP) && $(UV_PIP) --upgrade pip $$($(BIN)/python scripts/build_requires.py) && HYBRIDBENCH_SKIP_NATIVE=1 HYBRIDBENCH_SKIP_GO=separate $(UV_PIP) --no-build-isolation -e ".[dev]"'
 	@echo "==> [3-5/5] at once: the Rust artefacts (cargo's progress below), the Go server and pillow-simd"
 	@echo "    (their output follows the Rust build's; one cargo build --release of native/, some 120 crates:"
 	@echo "    minutes on 2 cores the first time, seconds afterwards; pip is verbose so that cargo's progress shows)"
