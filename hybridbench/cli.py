@@ -236,9 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
                           "collector's file exporter writes)")
     run.add_argument("--observability-cost", action="store_true",
                      help="price observability: each backend of -b also runs as B+trace "
-                          "(every call traced) and, with a server, B+log (a JSON log line a "
-                          "call), in the same tables; the report says what each adds per "
-                          "call, with its paired 95%% interval")
+                          "(every call traced) and, with a server, B+trace-unsampled (the "
+                          "server traces, the calls carry no trace context) and B+log (a "
+                          "JSON log line a call), in the same tables; the report says what "
+                          "each adds per call, with its paired 95%% interval")
     run.add_argument("--trace-calls", type=_positive_int, default=3, metavar="N",
                      help="sampled calls per worker with --trace (default 3)")
     run.add_argument("--trace-endpoint", metavar="URL",

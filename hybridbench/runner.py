@@ -45,6 +45,7 @@ from hybridbench import (
     group,
     interrupts,
     manager,
+    observability,
     paired,
     pinning,
     reduce,
@@ -139,8 +140,8 @@ class RunConfig:
     #: ``--trace-endpoint URL``: the merged trace file is also sent there (OTLP/HTTP JSON)
     trace_endpoint: str | None = None
     #: the cost cells of ``--observability-cost`` (``hybridbench.observability``): label ->
-    #: {"base": the backend it prices, "adds": "tracing" or "logging"}; the report states
-    #: each one's cost from its paired ratio to its base
+    #: {"base": the backend it prices, "adds": "tracing", "unsampled tracing" or "logging"};
+    #: the report states each one's cost from its paired ratio to its base
     observability: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
@@ -359,14 +360,20 @@ TRACE_DIR = "trace"
 
 def _trace_spec(config: RunConfig, directory: Path, spec: dict[str, Any]) -> dict[str, Any]:
     """``spec`` with the cell's trace directory, for its workers (their sampled calls) and
-    their backends (the servers' ``--trace-file``), when the run traces."""
-    if not (config.trace or spec["options"].get("trace_every_call")):
+    their backends (the servers' ``--trace-file``), when the run traces. An unsampled-tracing
+    cost cell's servers trace but its workers make no traced call: the directory goes to its
+    backend only (unless the run traces: then it makes its sampled calls as every cell)."""
+    options = spec["options"]
+    server_only = options.get(observability.TRACE_SERVER_ONLY)
+    if not (config.trace or options.get("trace_every_call") or server_only):
         return spec
     traces = directory / TRACE_DIR
     traces.mkdir(exist_ok=True)
+    spec = {**spec, "options": {**options, "trace_dir": str(traces)}}
+    if server_only and not config.trace:
+        return spec
     return {**spec, "trace_dir": str(traces),
-            "trace_calls": config.trace_calls if config.trace else 0,
-            "options": {**spec["options"], "trace_dir": str(traces)}}
+            "trace_calls": config.trace_calls if config.trace else 0}
 
 
 def _send_traces(results: Results, config: RunConfig) -> None:

@@ -4,12 +4,16 @@ harness logic, with made-up cells."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
-from hybridbench import cli, observability
+from hybridbench import cli, observability, runner
 from hybridbench.errors import HybridbenchError
 from hybridbench.report import costs, markdown, model
 from hybridbench.results import OK, Cell, Comparison, Results
+from hybridbench.runner import RunConfig
 
 SVC = {"placement": "service", "engine_kind": "native", "engine": "Rust kernels",
        "transport": "gRPC", "incumbent": False}
@@ -49,6 +53,17 @@ def test_the_paired_ratio_becomes_time_added_per_call() -> None:
     assert "95% interval +17.6% to +33.3%; paired" in sentence
 
 
+def test_unsampled_tracing_has_a_sentence_of_its_own() -> None:
+    label = "grpc+trace-unsampled"
+    config = {"observability": {label: {"base": "grpc", "adds": "unsampled tracing"}}}
+    comparison = replace(_paired(0.99, 0.98, 1.0), backend=label)
+    data = Results(env={}, cells=[_cell("grpc", 20_000.0), _cell(label, 19_800.0)],
+                   config=config, comparisons=[comparison])
+    [cost] = costs.of_run(model.build_run(data, lookup=lambda name: None))
+    assert cost.sentence().startswith(
+        "echo 64B: unsampled tracing adds 505 ns per call to grpc (+1.0%")
+
+
 def test_a_variant_measured_faster_reads_as_a_negative_time() -> None:
     run = model.build_run(_results([_paired(1.05, 0.95, 1.15)]), lookup=lambda name: None)
     [cost] = costs.of_run(run)
@@ -74,13 +89,32 @@ def test_markdown_has_the_section_only_when_the_run_priced_something() -> None:
 
 def test_cost_cells_are_labels_of_the_same_backends() -> None:
     fields = observability.config_fields(["ffi", "grpc"], {"grpc": {"workers": 1}})
-    assert fields["backends"] == ["ffi", "grpc", "ffi+trace", "grpc+trace", "grpc+log"]
+    assert fields["backends"] == ["ffi", "grpc", "ffi+trace", "grpc+trace",
+                                  "grpc+trace-unsampled", "grpc+log"]
     assert fields["backend_kinds"] == {"ffi+trace": "ffi", "grpc+trace": "grpc",
-                                       "grpc+log": "grpc"}
+                                       "grpc+trace-unsampled": "grpc", "grpc+log": "grpc"}
     assert fields["backend_options"]["grpc+log"] == {"workers": 1, "log_format": "json",
                                                      "log_calls": True}
     assert fields["backend_options"]["ffi+trace"] == {"trace_every_call": True}
     assert fields["observability"]["grpc+log"] == {"base": "grpc", "adds": "logging"}
+    assert fields["backend_options"]["grpc+trace-unsampled"] == {
+        "workers": 1, observability.TRACE_SERVER_ONLY: True}
+    assert fields["observability"]["grpc+trace-unsampled"] == {
+        "base": "grpc", "adds": "unsampled tracing"}
+
+
+@pytest.mark.parametrize("run_traces", [False, True])
+def test_an_unsampled_tracing_cell_traces_in_its_server_only(tmp_path: Path,
+                                                             run_traces: bool) -> None:
+    """The server gets a trace directory (so ``--trace-file``); the worker gets none, so its
+    timed calls carry no trace context, unless the run traces (then it makes its few sampled
+    calls after the timed rounds, as every cell does)."""
+    config = RunConfig(trace=str(tmp_path / "t.jsonl") if run_traces else None)
+    spec = {"options": {observability.TRACE_SERVER_ONLY: True}}
+    traced = runner._trace_spec(config, tmp_path, spec)
+    assert traced["options"]["trace_dir"] == str(tmp_path / runner.TRACE_DIR)
+    assert ("trace_dir" in traced) is run_traces
+    assert runner._trace_spec(RunConfig(), tmp_path, {"options": {}}) == {"options": {}}
 
 
 def test_the_cost_needs_backends_to_price() -> None:

@@ -2,8 +2,10 @@
 
 The end-to-end test runs the real Rust, Go and Python servers and the real FFI library through
 ``hybridbench run --trace`` and reads the merged file back: per backend, the client span and
-the server (or FFI) spans of one call share a trace id, the parent links are right, and the
-kernel span's duration agrees with the ``kernel_ns`` the call reported within 10%.
+the server (or FFI) spans of one call share a trace id, the parent links are right, the
+kernel span's duration agrees with the ``kernel_ns`` the call reported within 10%, every
+server span has the request's decode, the kernel and the reply's encode as its children, in
+that order, and the FFI kernel span lies inside the C call.
 """
 
 from __future__ import annotations
@@ -60,9 +62,24 @@ def _check_call(backend: str, spans: list[tracing.Span]) -> None:
     assert kernel.duration_ns == pytest.approx(reported, rel=0.10)
     assert middle.start_ns <= kernel.start_ns and kernel.end_ns <= middle.end_ns
     assert client.start_ns <= middle.start_ns and middle.end_ns <= client.end_ns
-    children = {s.name for s in spans if s.parent_span_id == middle.span_id}
-    if backend == "grpc-py":  # the Python server decodes and encodes in its handler
-        assert children == {"decode", "kernel", "encode"}
+    if backend == "ffi":  # placed at the C call's start: the kernel began at most the slack later
+        slack = kernel.attributes["hybridbench.start_slack_ns"]
+        assert isinstance(slack, int) and slack >= 0
+        assert kernel.end_ns + slack <= middle.end_ns
+    else:
+        _check_codec_spans(spans, middle, kernel)
+
+
+def _check_codec_spans(spans: list[tracing.Span], server: tracing.Span,
+                       kernel: tracing.Span) -> None:
+    """A server span's children: the request's decode, then the kernel, then the reply's
+    encode, in that order and inside it (every server: Python's in its handler, tonic's and
+    grpc-go's in their codecs)."""
+    children = {s.name: s for s in spans if s.parent_span_id == server.span_id}
+    assert set(children) == {"decode", "kernel", "encode"}, children
+    decode, encode = children["decode"], children["encode"]
+    assert server.start_ns <= decode.start_ns <= decode.end_ns <= kernel.start_ns
+    assert kernel.end_ns <= encode.start_ns <= encode.end_ns <= server.end_ns
 
 
 @pytest.mark.slow  # four backends through `hybridbench run` (about 20 s idle)

@@ -295,24 +295,49 @@ class FfiBackend(Backend):
     def run_traced(self, workload: str, payload: bytes, headers: dict[str, str]
                    ) -> tuple[bytes, int | None]:
         """The C call in a span of its own, and the kernel's time as the library reports it
-        (``hb_last_kernel_ns``) as a child span. The library reports a duration, not when it
-        started: the child is placed at the end of the call (what follows the kernel inside
-        the call is a copy of the output), which its ``hybridbench.placed`` attribute says."""
+        (``hb_last_kernel_ns``) as a child span. The library reports a duration, not when the
+        kernel started; the wall clock is read right before and right after the C call, so the
+        kernel lies between the two: its span starts at the call's start and its
+        ``hybridbench.start_slack_ns`` says how much later it can have started (the call's
+        time less the kernel's: what the library does before the kernel, checks and a table
+        lookup in the SDK's, plus what it does after, copying the output)."""
         from opentelemetry import trace
 
+        self.check_request(workload, payload)
+        if not self.started:
+            self.start()
+        library = self._routes[workload][3]
         tracer = trace.get_tracer("hybridbench.ffi")
-        library = self._routes[workload][3] if workload in self._routes else None
         with tracer.start_as_current_span("ffi hb_run_into", attributes={
-                "hybridbench.library": library.name if library else ""}):
-            data, kernel_ns = self.run_timed(workload, payload)
-            end = time.time_ns()
-            if kernel_ns is not None:
-                kernel = tracer.start_span("kernel", start_time=end - kernel_ns, attributes={
-                    "hybridbench.kernel_ns": kernel_ns,
-                    "hybridbench.placed": "at the end of the FFI call (duration reported by "
-                                          "the library)"})
-                kernel.end(end_time=end)
+                "hybridbench.library": library.name}):
+            library.enable_timing()  # the library reads its clock from now on
+            data, entered, left = self._call_clocked(workload, payload)
+            kernel_ns = int(library.last_kernel_ns())
+            kernel = tracer.start_span("kernel", start_time=entered, attributes={
+                "hybridbench.kernel_ns": kernel_ns,
+                "hybridbench.start_slack_ns": max(0, left - entered - kernel_ns),
+                "hybridbench.placed": "at the start of the C call: the library reports the "
+                                      "kernel's duration, not its start, which is at most "
+                                      "hybridbench.start_slack_ns later"})
+            kernel.end(end_time=entered + kernel_ns)
         return data, kernel_ns
+
+    def _call_clocked(self, workload: str, payload: bytes) -> tuple[bytes, int, int]:
+        """``call`` with the wall clock (``time.time_ns``, the spans' clock) read right before
+        and right after the C call: ``(output, entered, left)``. Apart from ``call`` so that
+        the untraced path reads no clock and makes no extra Python call."""
+        try:
+            out, small = self._local.bufs
+        except AttributeError:
+            out, small = self._buffers()
+        call_into, fn, wid, library = self._routes[workload]
+        data = payload if type(payload) is bytes else self._ffi.from_buffer(payload)
+        entered = time.time_ns()
+        code = call_into(fn, wid, data, len(payload), small, SMALL_OUTPUT, out)
+        left = time.time_ns()
+        if code == HB_OK and out.len <= SMALL_OUTPUT:
+            return self._ffi.unpack(small, out.len), entered, left
+        return self._take(library, code, out), entered, left
 
     # -- measurement hooks -------------------------------------------------------------------
 

@@ -7,11 +7,14 @@ package server
 // the line is about a call that carried a trace context). --log-calls adds a line per Run.
 //
 // Spans: with --trace-file PATH, a Run call whose metadata carries a sampled W3C traceparent
-// gets a server span (a child of the caller's) with a kernel child, written to PATH as OTLP
-// JSON lines (what a collector's file exporter writes). The kernel span is made of the clock
-// readings kernel_ns comes from. grpc-go decodes the request before the handler and encodes
-// the reply after it, so those steps are outside the server span (its hybridbench.codec
-// attribute says so). A call without a trace context costs a nil check.
+// gets a server span (a child of the caller's) with decode, kernel and encode children,
+// written to PATH as OTLP JSON lines (what a collector's file exporter writes). The kernel
+// span is made of the clock readings kernel_ns comes from. grpc-go decodes the request before
+// the handler and encodes the reply after it, in the server's codec: a traced call's decode
+// and encode spans are made of the clock readings the codec takes around them (codec.go); the
+// server span starts at the decode's start and ends after the encode. With tracing off a call
+// costs a nil check; with it on, an untraced call costs a metadata lookup and the codec's
+// type switch.
 
 import (
 	"context"
@@ -105,34 +108,46 @@ func NewTracing(program, path string) (*Tracing, error) {
 // Shutdown flushes and closes the file.
 func (t *Tracing) Shutdown() { _ = t.provider.Shutdown(context.Background()) }
 
-// StartCall opens the server span of a call that carries a sampled traceparent; it returns
-// the context to pass on and the span, or a nil span.
-func (t *Tracing) StartCall(ctx context.Context) (context.Context, trace.Span) {
+// sampledParent is the caller's context when tracing is on (t is not nil) and the call's
+// metadata carries a sampled traceparent; an untraced call pays a nil check with tracing off,
+// a metadata lookup with it on.
+func (t *Tracing) sampledParent(ctx context.Context) (context.Context, bool) {
+	if t == nil {
+		return ctx, false
+	}
 	md, ok := metadata.FromIncomingContext(ctx)
 	if !ok || len(md.Get("traceparent")) == 0 {
-		return ctx, nil
+		return ctx, false
 	}
 	parent := propagation.TraceContext{}.Extract(ctx, metadataCarrier(md))
 	remote := trace.SpanContextFromContext(parent)
-	if !remote.IsValid() || !remote.IsSampled() {
-		return ctx, nil
-	}
+	return parent, remote.IsValid() && remote.IsSampled()
+}
+
+// StartCall opens the server span of a traced call under parent (sampledParent's context),
+// starting at start: the first clock reading of its request's decode. It returns the context
+// of the span's children and the span.
+func (t *Tracing) StartCall(parent context.Context, start time.Time) (context.Context, trace.Span) {
 	return t.tracer.Start(parent, "hybridbench.v1.Kernels/Run",
-		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithSpanKind(trace.SpanKindServer), trace.WithTimestamp(start),
 		trace.WithAttributes(attribute.String("rpc.system", "grpc"),
 			attribute.String("rpc.service", "hybridbench.v1.Kernels"),
-			attribute.String("rpc.method", "Run"),
-			attribute.String("hybridbench.codec",
-				"grpc-go decodes before and encodes after this span")))
+			attribute.String("rpc.method", "Run")))
+}
+
+// Child records a finished span under the span of ctx, from clock readings already taken.
+func (t *Tracing) Child(ctx context.Context, name string, start, end time.Time,
+	attrs ...attribute.KeyValue) {
+	_, span := t.tracer.Start(ctx, name, trace.WithTimestamp(start), trace.WithAttributes(attrs...))
+	span.End(trace.WithTimestamp(end))
 }
 
 // Kernel records the kernel's span from the time it started and kernel_ns, the readings the
 // reply carries.
 func (t *Tracing) Kernel(ctx context.Context, workload string, start time.Time, ns uint64) {
-	_, span := t.tracer.Start(ctx, "kernel", trace.WithTimestamp(start),
-		trace.WithAttributes(attribute.String("hybridbench.workload", workload),
-			attribute.Int64("hybridbench.kernel_ns", int64(ns))))
-	span.End(trace.WithTimestamp(start.Add(time.Duration(ns))))
+	t.Child(ctx, "kernel", start, start.Add(time.Duration(ns)),
+		attribute.String("hybridbench.workload", workload),
+		attribute.Int64("hybridbench.kernel_ns", int64(ns)))
 }
 
 // FinishCall ends a server span, with the error of a failed call.

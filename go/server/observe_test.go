@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,27 +48,18 @@ func TestTextLogLinesStayAsTheyWere(t *testing.T) {
 	}
 }
 
-func TestServerSpansAreOTLPJSONUnderTheCallersTrace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "spans.jsonl")
-	tracing, err := NewTracing("srv", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := metadata.Pairs("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-	ctx, span := tracing.StartCall(metadata.NewIncomingContext(context.Background(), md))
-	if span == nil {
-		t.Fatal("no span for a sampled traceparent")
-	}
-	start := time.Now()
-	tracing.Kernel(ctx, "echo", start, 5000)
-	FinishCall(span, "echo", nil)
-	tracing.Shutdown()
+// readSpans reads back a trace file: every span of every OTLP JSON line.
+func readSpans(t *testing.T, path string) []otlpSpan {
+	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var spans []otlpSpan
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if line == "" {
+			continue
+		}
 		var message struct {
 			ResourceSpans []otlpResourceSpans `json:"resourceSpans"`
 		}
@@ -80,8 +72,29 @@ func TestServerSpansAreOTLPJSONUnderTheCallersTrace(t *testing.T) {
 			}
 		}
 	}
+	return spans
+}
+
+const sampled = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+func TestServerSpansAreOTLPJSONUnderTheCallersTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "spans.jsonl")
+	tracing, err := NewTracing("srv", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := metadata.Pairs("traceparent", sampled)
+	parent, ok := tracing.sampledParent(metadata.NewIncomingContext(context.Background(), md))
+	if !ok {
+		t.Fatal("no trace context for a sampled traceparent")
+	}
+	start := time.Now()
+	ctx, span := tracing.StartCall(parent, start)
+	tracing.Kernel(ctx, "echo", start, 5000)
+	FinishCall(span, "echo", nil)
+	tracing.Shutdown()
 	byName := map[string]otlpSpan{}
-	for _, s := range spans {
+	for _, s := range readSpans(t, path) {
 		byName[s.Name] = s
 	}
 	server, kernel := byName["hybridbench.v1.Kernels/Run"], byName["kernel"]
@@ -91,8 +104,8 @@ func TestServerSpansAreOTLPJSONUnderTheCallersTrace(t *testing.T) {
 	if kernel.ParentSpanID != server.SpanID || server.Kind != 2 {
 		t.Errorf("kernel %+v, server %+v", kernel, server)
 	}
-	if kernel.Start == "" || kernel.End == "" {
-		t.Errorf("kernel times: %+v", kernel)
+	if server.Start != strconv.FormatInt(start.UnixNano(), 10) || kernel.Start != server.Start {
+		t.Errorf("start times: kernel %+v, server %+v, want %d", kernel, server, start.UnixNano())
 	}
 }
 
@@ -102,11 +115,16 @@ func TestCallsWithoutATraceContextGetNoSpan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tracing.Shutdown()
-	if _, span := tracing.StartCall(context.Background()); span != nil {
-		t.Error("a span without a traceparent")
+	if _, ok := tracing.sampledParent(context.Background()); ok {
+		t.Error("a trace context without a traceparent")
 	}
 	md := metadata.Pairs("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00")
-	if _, span := tracing.StartCall(metadata.NewIncomingContext(context.Background(), md)); span != nil {
-		t.Error("a span for an unsampled traceparent")
+	if _, ok := tracing.sampledParent(metadata.NewIncomingContext(context.Background(), md)); ok {
+		t.Error("a trace context for an unsampled traceparent")
+	}
+	var off *Tracing // tracing off
+	md = metadata.Pairs("traceparent", sampled)
+	if _, ok := off.sampledParent(metadata.NewIncomingContext(context.Background(), md)); ok {
+		t.Error("a trace context with tracing off")
 	}
 }

@@ -99,21 +99,30 @@ func Main(tables Tables, info Info, args []string) int {
 	return 0
 }
 
-// NewGRPCServer is the grpc-go server with the Kernels and health services registered.
-func NewGRPCServer(service *Service, healthServer *health.Server) *grpc.Server {
-	server := grpc.NewServer(
+// NewGRPCServer is the grpc-go server with the Kernels and health services registered; a
+// service that traces (Observe) gets the codec that times a traced call's decode and encode.
+func NewGRPCServer(service *Service, healthServer *health.Server) (*grpc.Server, error) {
+	options := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageBytes),
 		grpc.MaxSendMsgSize(MaxMessageBytes),
 		// Bodies are large: wide flow-control windows avoid a round trip per 64 KiB.
-		grpc.InitialWindowSize(16*1024*1024),
-		grpc.InitialConnWindowSize(32*1024*1024),
-	)
-	pb.RegisterKernelsServer(server, service)
+		grpc.InitialWindowSize(16 * 1024 * 1024),
+		grpc.InitialConnWindowSize(32 * 1024 * 1024),
+	}
+	if service.tracing != nil {
+		codec, err := newTimingCodec()
+		if err != nil {
+			return nil, err
+		}
+		options = append(options, grpc.ForceServerCodecV2(codec))
+	}
+	server := grpc.NewServer(options...)
+	server.RegisterService(kernelsServiceDesc(), service)
 	healthpb.RegisterHealthServer(server, healthServer)
 	healthServer.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	healthServer.SetServingStatus(pb.Kernels_ServiceDesc.ServiceName,
 		healthpb.HealthCheckResponse_SERVING)
-	return server
+	return server, nil
 }
 
 func serve(log *Logger, service *Service, options Options) error {
@@ -131,7 +140,10 @@ func serve(log *Logger, service *Service, options Options) error {
 		return err
 	}
 	healthServer := health.NewServer()
-	server := NewGRPCServer(service, healthServer)
+	server, err := NewGRPCServer(service, healthServer)
+	if err != nil {
+		return err
+	}
 	served := make(chan error, 1)
 	go func() { served <- server.Serve(listener) }()
 	fmt.Printf("listening on %s\n", address) // stdout is unbuffered in Go

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -71,34 +71,61 @@ func (s *Service) Observe(log *Logger, tracing *Tracing) {
 	s.log, s.tracing = log, tracing
 }
 
-// Run runs one workload on one body; the reply carries the time spent inside the kernel.
+// Run runs one workload on one body; the reply carries the time spent inside the kernel. The
+// gRPC server calls it for an untraced call (handleRun); a traced one goes to runTraced.
 func (s *Service) Run(ctx context.Context, request *pb.RunRequest) (*pb.RunReply, error) {
 	s.calls.Add(1)
-	var span trace.Span
-	if s.tracing != nil {
-		ctx, span = s.tracing.StartCall(ctx)
+	reply, _, err := s.run(ctx, request)
+	if s.log != nil && s.log.Calls {
+		s.logCall(request, reply, err, CallerTraceID(ctx))
 	}
+	return reply, err
+}
+
+// runTraced is Run for a call under a sampled trace context (parent): dec decodes the request
+// into a tracedRequest, which the codec fills with the decode's clock readings, and the
+// answer is a tracedReply, whose encode the codec times. The server span starts when the
+// decode starts and ends after the encode, with the decode, kernel and encode as children.
+func (s *Service) runTraced(ctx, parent context.Context, dec func(any) error) (any, error) {
+	in := &tracedRequest{request: new(pb.RunRequest)}
+	err := dec(in)
+	if in.start.IsZero() { // no message reached the codec: nothing to time
+		return nil, err
+	}
+	callCtx, span := s.tracing.StartCall(parent, in.start)
+	s.tracing.Child(callCtx, "decode", in.start, in.end,
+		attribute.Int("hybridbench.request_bytes", in.bytes))
+	if err != nil {
+		FinishCall(span, "", err)
+		return nil, err
+	}
+	s.calls.Add(1)
+	request, workload := in.request, in.request.GetWorkload()
 	reply, start, err := s.run(ctx, request)
+	if err == nil {
+		s.tracing.Kernel(callCtx, workload, start, reply.KernelNs)
+	}
+	if s.log != nil && s.log.Calls {
+		s.logCall(request, reply, err, span.SpanContext().TraceID().String())
+	}
+	if err != nil {
+		FinishCall(span, workload, err)
+		return nil, err
+	}
+	return &tracedReply{reply: reply, encoded: func(start, end time.Time, bytes int) {
+		s.tracing.Child(callCtx, "encode", start, end,
+			attribute.Int("hybridbench.reply_bytes", bytes))
+		FinishCall(span, workload, nil) // now: after the encode's end
+	}}, nil
+}
+
+// logCall writes a call's line (--log-calls).
+func (s *Service) logCall(request *pb.RunRequest, reply *pb.RunReply, err error, traceID string) {
 	var kernelNs uint64
 	if err == nil {
 		kernelNs = reply.KernelNs
 	}
-	if span != nil {
-		if err == nil {
-			s.tracing.Kernel(ctx, request.GetWorkload(), start, kernelNs)
-		}
-		FinishCall(span, request.GetWorkload(), err)
-	}
-	if s.log != nil && s.log.Calls {
-		var traceID string
-		if span != nil {
-			traceID = span.SpanContext().TraceID().String()
-		} else {
-			traceID = CallerTraceID(ctx)
-		}
-		s.log.Call(request.GetWorkload(), len(request.GetData()), kernelNs, traceID)
-	}
-	return reply, err
+	s.log.Call(request.GetWorkload(), len(request.GetData()), kernelNs, traceID)
 }
 
 // run is Run without the logs and spans; it also returns when the kernel started.

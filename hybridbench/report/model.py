@@ -245,8 +245,9 @@ class Group:
     allocator_speedups: dict[str, float] = field(default_factory=dict)
     #: where its ratios come from (paired comparisons, or the older quotient)
     ratios: Ratios = field(default_factory=Ratios)
-    #: cost cells of ``--observability-cost`` (``B+trace``, ``B+log``): shown in the table
-    #: and priced against their base (``report.costs``), never a candidate of the decision
+    #: cost cells of ``--observability-cost`` (``B+trace``, ``B+trace-unsampled``,
+    #: ``B+log``): shown in the table and priced against their base (``report.costs``), never
+    #: a candidate of the decision
     instrumented: frozenset[str] = frozenset()
 
     @property

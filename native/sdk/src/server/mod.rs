@@ -32,15 +32,19 @@ use std::sync::OnceLock;
 use crate::kernel::KernelTable;
 
 mod args;
+mod codec;
 mod observe;
 mod parent;
 mod resources;
 mod serve;
 mod service;
 
-/// The code generated from `proto/hybridbench.proto` (server side only).
+/// The code generated from `proto/hybridbench.proto` (server side only): the messages, and the
+/// server, whose `Run` takes and answers them in wrappers (see build.rs).
 pub mod pb {
     tonic::include_proto!("hybridbench.v1");
+    pub use super::codec::{RunAnswer, RunCall};
+    include!(concat!(env!("OUT_DIR"), "/server/hybridbench.v1.rs"));
 }
 
 /// The binary's name for messages (a plug-in's server is not called `hybridbench-server`).

@@ -6,12 +6,16 @@
 //! `Run` call.
 //!
 //! Spans: with `--trace-file PATH`, a `Run` call whose metadata carries a sampled W3C
-//! `traceparent` gets a server span (a child of the caller's) with a `kernel` child, written
-//! by the SDK's batch processor (its own thread) to PATH as OTLP JSON lines (one `{"resourceSpans":[...]}` a line, what a collector's file
-//! exporter writes). The kernel span is made of the clock readings `kernel_ns` comes from, so
-//! the two agree. tonic decodes the request before the handler runs and encodes the reply
-//! after it returns, so those steps are outside the server span (the span says so in its
-//! `hybridbench.codec` attribute). A call without a trace context costs one `OnceLock` read.
+//! `traceparent` gets a server span (a child of the caller's) with `decode`, `kernel` and
+//! `encode` children, written by the SDK's batch processor (its own thread) to PATH as OTLP
+//! JSON lines (one `{"resourceSpans":[...]}` a line, what a collector's file exporter writes).
+//! The kernel span is made of the clock readings `kernel_ns` comes from, so the two agree.
+//! tonic decodes the request before the handler runs and encodes the reply after it returns,
+//! in the codec: the decode and encode spans are made of the readings the codec takes around
+//! them (`codec.rs`), the server span starts with the decode and ends after the encode. With
+//! tracing off a call costs two `OnceLock` reads (the codec's and the handler's); with it on,
+//! a call without a trace context also costs the decode's two clock readings and a metadata
+//! lookup.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -31,6 +35,7 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExpor
 use opentelemetry_sdk::Resource;
 use serde_json::{json, Map, Value};
 
+use super::codec::Decoded;
 use super::program;
 
 /// How log lines look (`--log-format`).
@@ -213,14 +218,28 @@ pub(crate) fn caller_trace_id(metadata: &tonic::metadata::MetadataMap) -> Option
     remote.is_valid().then(|| remote.trace_id().to_string())
 }
 
-/// A traced call: its server span, open until `finish`.
+/// Whether spans are written (`--trace-file`): the codec times `Run` decodes only then.
+pub(crate) fn tracing_on() -> bool {
+    TRACING.get().is_some()
+}
+
+/// A traced call: its server span, open until the encode of its reply (or `end`), and the
+/// clock pair its `Instant`s are turned into wall time with (one pair per call, so that its
+/// spans are in the order their readings were taken).
+#[derive(Debug)]
 pub(crate) struct TracedCall {
     cx: Context,
+    anchor: (SystemTime, Instant),
 }
 
 /// The server span of a call, when tracing is on and the call carries a sampled
-/// `traceparent`; None otherwise (the common case, at the cost of one `OnceLock` read).
-pub(crate) fn start_call(metadata: &tonic::metadata::MetadataMap) -> Option<TracedCall> {
+/// `traceparent`; None otherwise (the common case, at the cost of one `OnceLock` read). The
+/// span starts when the request's decode started (`decoded`, the codec's readings), with a
+/// `decode` child made of those readings.
+pub(crate) fn start_call(
+    metadata: &tonic::metadata::MetadataMap,
+    decoded: Option<Decoded>,
+) -> Option<TracedCall> {
     let tracing = TRACING.get()?;
     metadata.get("traceparent")?;
     let parent = tracing.propagator.extract(&Metadata(metadata));
@@ -228,23 +247,41 @@ pub(crate) fn start_call(metadata: &tonic::metadata::MetadataMap) -> Option<Trac
     if !remote.is_valid() || !remote.is_sampled() {
         return None;
     }
+    let anchor = (SystemTime::now(), Instant::now());
+    let start = decoded.map_or(anchor.0, |d| wall(anchor, d.start));
     let span = tracing
         .tracer
         .span_builder("hybridbench.v1.Kernels/Run")
         .with_kind(SpanKind::Server)
+        .with_start_time(start)
         .with_attributes([
             KeyValue::new("rpc.system", "grpc"),
             KeyValue::new("rpc.service", "hybridbench.v1.Kernels"),
             KeyValue::new("rpc.method", "Run"),
-            KeyValue::new(
-                "hybridbench.codec",
-                "tonic decodes before and encodes after this span",
-            ),
         ])
         .start_with_context(&tracing.tracer, &parent);
-    Some(TracedCall {
+    let call = TracedCall {
         cx: parent.with_span(span),
-    })
+        anchor,
+    };
+    if let Some(d) = decoded {
+        let bytes = KeyValue::new("hybridbench.request_bytes", bytes_attribute(d.bytes));
+        call.child("decode", d.start, d.end, vec![bytes]);
+    }
+    Some(call)
+}
+
+fn bytes_attribute(bytes: usize) -> i64 {
+    i64::try_from(bytes).unwrap_or(i64::MAX)
+}
+
+/// `instant` in wall time, by the clock pair `anchor` read together.
+fn wall(anchor: (SystemTime, Instant), instant: Instant) -> SystemTime {
+    let (system, monotonic) = anchor;
+    match instant.checked_duration_since(monotonic) {
+        Some(after) => system + after,
+        None => system - monotonic.duration_since(instant),
+    }
 }
 
 impl TracedCall {
@@ -253,30 +290,36 @@ impl TracedCall {
         self.cx.span().span_context().trace_id().to_string()
     }
 
-    /// The kernel's span, from the `Instant` it started at and `kernel_ns`, the very readings
-    /// the reply carries.
-    pub(crate) fn kernel(&self, workload: &str, started: Instant, kernel_ns: u64) {
+    /// A finished child span of the call's, from two clock readings.
+    fn child(&self, name: &'static str, start: Instant, end: Instant, attributes: Vec<KeyValue>) {
         let Some(tracing) = TRACING.get() else {
             return;
         };
-        let start = SystemTime::now() - started.elapsed();
         let mut span = tracing
             .tracer
-            .span_builder("kernel")
-            .with_start_time(start)
-            .with_attributes([
-                KeyValue::new("hybridbench.workload", workload.to_string()),
-                KeyValue::new(
-                    "hybridbench.kernel_ns",
-                    i64::try_from(kernel_ns).unwrap_or(i64::MAX),
-                ),
-            ])
+            .span_builder(name)
+            .with_start_time(wall(self.anchor, start))
+            .with_attributes(attributes)
             .start_with_context(&tracing.tracer, &self.cx);
-        span.end_with_timestamp(start + Duration::from_nanos(kernel_ns));
+        span.end_with_timestamp(wall(self.anchor, end));
     }
 
-    /// End the server span, with the workload and, for a failed call, its status.
-    pub(crate) fn finish(self, workload: &str, failure: Option<&tonic::Status>) {
+    /// The kernel's span, from the `Instant` it started at and `kernel_ns`, the very readings
+    /// the reply carries.
+    pub(crate) fn kernel(&self, workload: &str, started: Instant, kernel_ns: u64) {
+        let attributes = vec![
+            KeyValue::new("hybridbench.workload", workload.to_string()),
+            KeyValue::new(
+                "hybridbench.kernel_ns",
+                i64::try_from(kernel_ns).unwrap_or(i64::MAX),
+            ),
+        ];
+        let end = started + Duration::from_nanos(kernel_ns);
+        self.child("kernel", started, end, attributes);
+    }
+
+    /// The server span's workload and, for a failed call, its status.
+    pub(crate) fn describe(&self, workload: &str, failure: Option<&tonic::Status>) {
         let span = self.cx.span();
         span.set_attribute(KeyValue::new("hybridbench.workload", workload.to_string()));
         if let Some(status) = failure {
@@ -284,6 +327,18 @@ impl TracedCall {
                 status.message().to_string(),
             ));
         }
-        span.end();
+    }
+
+    /// The reply's encode (the codec's readings) as a child, then the end of the server span.
+    pub(crate) fn encoded(self, start: Instant, end: Instant, bytes: usize) {
+        let bytes = KeyValue::new("hybridbench.reply_bytes", bytes_attribute(bytes));
+        self.child("encode", start, end, vec![bytes]);
+        self.end();
+    }
+
+    /// End the server span now (a failed call has no reply to encode).
+    pub(crate) fn end(self) {
+        let end = wall(self.anchor, Instant::now());
+        self.cx.span().end_with_timestamp(end);
     }
 }

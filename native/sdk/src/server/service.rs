@@ -7,11 +7,13 @@ use std::time::Instant;
 use prost::bytes::Bytes;
 use tonic::{Request, Response, Status};
 
+use super::observe::{self, TracedCall};
 use super::pb::kernels_server::Kernels;
 use super::pb::{
-    DescribeReply, DescribeRequest, ResourcesReply, ResourcesRequest, RunReply, RunRequest,
+    DescribeReply, DescribeRequest, ResourcesReply, ResourcesRequest, RunAnswer, RunCall, RunReply,
+    RunRequest,
 };
-use super::{observe, resources};
+use super::resources;
 use crate::error::{check_payload_size, panic_text, ErrorKind, KernelError};
 use crate::kernel::{Kernel, KernelTable};
 
@@ -102,35 +104,50 @@ impl KernelService {
     }
 }
 
+/// A `Run` call's log line (`--log-calls`).
+fn log_run(workload: &str, bytes: usize, result: &Result<Timed, Status>, trace_id: Option<&str>) {
+    let kernel_ns = result.as_ref().map_or(0, |r| r.1);
+    observe::log_call(workload, bytes, kernel_ns, trace_id);
+}
+
 #[tonic::async_trait]
 impl Kernels for KernelService {
-    async fn run(&self, request: Request<RunRequest>) -> Result<Response<RunReply>, Status> {
+    async fn run(&self, request: Request<RunCall>) -> Result<Response<RunAnswer>, Status> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let traced = observe::start_call(request.metadata());
+        let traced = observe::start_call(request.metadata(), request.get_ref().decoded);
         let untraced_id = match traced {
             None if observe::log_calls() => observe::caller_trace_id(request.metadata()),
             _ => None,
         };
-        let RunRequest { workload, data } = request.into_inner();
+        let RunRequest { workload, data } = request.into_inner().request;
         let bytes = data.len();
         let result = self.run_kernel(&workload, data).await;
-        if let Some(call) = traced {
+        if observe::log_calls() {
+            let trace_id = traced.as_ref().map(TracedCall::trace_id).or(untraced_id);
+            log_run(&workload, bytes, &result, trace_id.as_deref());
+        }
+        if let Some(call) = &traced {
             if let Ok((_, kernel_ns, started)) = &result {
                 call.kernel(&workload, *started, *kernel_ns);
             }
-            if observe::log_calls() {
-                let kernel_ns = result.as_ref().map_or(0, |r| r.1);
-                observe::log_call(&workload, bytes, kernel_ns, Some(&call.trace_id()));
-            }
-            call.finish(&workload, result.as_ref().err());
-        } else if observe::log_calls() {
-            let kernel_ns = result.as_ref().map_or(0, |r| r.1);
-            observe::log_call(&workload, bytes, kernel_ns, untraced_id.as_deref());
+            call.describe(&workload, result.as_ref().err());
         }
-        let (output, kernel_ns, _) = result?;
-        Ok(Response::new(RunReply {
-            data: Bytes::from(output),
-            kernel_ns,
+        let (output, kernel_ns, _) = match result {
+            Ok(timed) => timed,
+            Err(status) => {
+                if let Some(call) = traced {
+                    call.end();
+                }
+                return Err(status);
+            }
+        };
+        // A traced call's span goes with the reply: the codec ends it after the encode.
+        Ok(Response::new(RunAnswer {
+            reply: RunReply {
+                data: Bytes::from(output),
+                kernel_ns,
+            },
+            call: traced,
         }))
     }
 

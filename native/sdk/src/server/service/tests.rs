@@ -1,8 +1,13 @@
-//! The service over a test table: every status code, panics, Describe and Resources.
+//! The service over a test table: every status code, panics, Describe and Resources; and
+//! `Run` through the generated server and its codec, traced.
 
 use prost::Message;
+use serde_json::Value;
+use tonic::codec::{Codec as _, EncodeBody, Streaming};
+use tonic::codegen::{http, Service as _};
 
 use super::*;
+use crate::server::pb::kernels_server::KernelsServer;
 use crate::Result;
 
 fn echo(input: &[u8]) -> Result<Vec<u8>> {
@@ -44,11 +49,11 @@ async fn run(
     workload: &str,
     data: &'static [u8],
 ) -> std::result::Result<RunReply, Status> {
-    let request = Request::new(RunRequest {
+    let request = Request::new(RunCall::from(RunRequest {
         workload: workload.into(),
         data: Bytes::from_static(data),
-    });
-    svc.run(request).await.map(Response::into_inner)
+    }));
+    svc.run(request).await.map(|r| r.into_inner().reply)
 }
 
 #[test]
@@ -166,4 +171,127 @@ async fn describe_and_resources() {
     assert!(reply.cpu_user_s + reply.cpu_system_s > 0.0);
     // a running process has faulted in at least its stack and code
     assert!(reply.minor_faults > 0, "{}", reply.minor_faults);
+}
+
+#[test]
+fn the_run_wrappers_are_their_messages_on_the_wire() {
+    let reply = RunReply {
+        data: Bytes::from_static(b"ab"),
+        kernel_ns: 5,
+    };
+    let answer = RunAnswer {
+        reply: reply.clone(),
+        call: None,
+    };
+    assert_eq!(answer.encode_to_vec(), reply.encode_to_vec());
+    let request = RunRequest {
+        workload: "echo".into(),
+        data: Bytes::from_static(b"hi"),
+    };
+    let call = RunCall::decode(&request.encode_to_vec()[..]).unwrap();
+    assert_eq!((call.request, call.decoded), (request, None));
+}
+
+/// One `Run` through the generated server, in process: the request framed as a client frames
+/// it, then tonic's decode (the server's codec), the method, tonic's encode (the codec again),
+/// and the reply read back as a client reads it.
+async fn run_through_server(
+    workload: &str,
+    data: &'static [u8],
+    traceparent: Option<&str>,
+) -> std::result::Result<RunReply, Status> {
+    let mut client = tonic_prost::ProstCodec::<RunRequest, RunReply>::default();
+    let request = RunRequest {
+        workload: workload.into(),
+        data: Bytes::from_static(data),
+    };
+    let source = tokio_stream::once(Ok(request));
+    let body = EncodeBody::new_client(client.encoder(), source, None, None);
+    let mut builder = http::Request::post("/hybridbench.v1.Kernels/Run")
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(value) = traceparent {
+        builder = builder.header("traceparent", value);
+    }
+    let request = builder.body(tonic::body::Body::new(body)).unwrap();
+    let mut server = KernelsServer::new(KernelService::new(&TABLE, 2));
+    let response = server.call(request).await.unwrap();
+    let (parts, body) = response.into_parts();
+    if let Some(status) = Status::from_header_map(&parts.headers) {
+        return Err(status); // a failed call answers with its status in the headers
+    }
+    let mut replies = Streaming::new_response(client.decoder(), body, parts.status, None, None);
+    Ok(replies.message().await?.expect("a reply"))
+}
+
+/// Every span of an OTLP JSON lines file.
+fn read_spans(path: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut spans = Vec::new();
+    for line in text.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        for resource in line["resourceSpans"].as_array().unwrap() {
+            for scope in resource["scopeSpans"].as_array().unwrap() {
+                spans.extend(scope["spans"].as_array().unwrap().iter().cloned());
+            }
+        }
+    }
+    spans
+}
+
+fn nanos(span: &Value, key: &str) -> u64 {
+    match &span[key] {
+        Value::String(text) => text.parse().unwrap(),
+        other => other.as_u64().unwrap(),
+    }
+}
+
+const SAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+// The only test that turns tracing on: it is process-wide (a OnceLock), and the other tests'
+// calls carry no trace context, so they leave no span.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_traced_run_times_its_decode_and_encode_inside_its_server_span() {
+    let path = std::env::temp_dir().join(format!("hb-sdk-spans-{}.jsonl", std::process::id()));
+    observe::init_tracing(&path).unwrap();
+    let reply = run_through_server("echo", b"hi", Some(SAMPLED))
+        .await
+        .unwrap();
+    assert_eq!((&reply.data[..], reply.kernel_ns > 0), (&b"hi"[..], true));
+    run_through_server("echo", b"untraced", None).await.unwrap();
+    let failed = run_through_server("invalid", b"", Some(SAMPLED)).await;
+    assert_eq!(failed.unwrap_err().code(), tonic::Code::InvalidArgument);
+    observe::shutdown_tracing(); // flushes the batch processor
+    let spans = read_spans(&path);
+    let _ = std::fs::remove_file(&path);
+
+    let servers: Vec<&Value> = spans.iter().filter(|s| s["kind"] == 2).collect();
+    assert_eq!(servers.len(), 2, "{spans:?}"); // the untraced call has none
+    for server in servers {
+        let children: std::collections::HashMap<&str, &Value> = spans
+            .iter()
+            .filter(|s| s["parentSpanId"] == server["spanId"])
+            .map(|s| (s["name"].as_str().unwrap(), s))
+            .collect();
+        let mut names: Vec<&str> = children.keys().copied().collect();
+        names.sort_unstable();
+        if server["attributes"].to_string().contains("invalid") {
+            // decoded, failed in the kernel, nothing encoded
+            assert_eq!(names, ["decode"], "{spans:?}");
+            continue;
+        }
+        assert_eq!(names, ["decode", "encode", "kernel"], "{spans:?}");
+        let times = [
+            nanos(server, "startTimeUnixNano"),
+            nanos(children["decode"], "startTimeUnixNano"),
+            nanos(children["decode"], "endTimeUnixNano"),
+            nanos(children["kernel"], "startTimeUnixNano"),
+            nanos(children["kernel"], "endTimeUnixNano"),
+            nanos(children["encode"], "startTimeUnixNano"),
+            nanos(children["encode"], "endTimeUnixNano"),
+            nanos(server, "endTimeUnixNano"),
+        ];
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        assert_eq!(times[0], times[1], "the server span starts with the decode");
+    }
 }
