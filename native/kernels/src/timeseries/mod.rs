@@ -304,10 +304,9 @@ fn aggregate<G: KeyIds<GroupKey>, H: KeyIds<u32>>(batch: &Batch, groups: &G, hos
     if group_stats.iter().any(|s| !s.sum.is_finite()) {
         rescale_overflowed_sums(&mut group_stats, &group_of_point, batch.metric(0));
     }
-    let mut tails = Tails::new(group_stats.iter().map(|s| s.count));
-    for (&g, latency) in group_of_point.iter().zip(batch.metric(1)) {
-        tails.offer(g, latency);
-    }
+    let counts: Vec<u32> = group_stats.iter().map(|s| s.count).collect();
+    let latencies = &batch.metrics[8 * batch.n..16 * batch.n];
+    let tails = Tails::new(&counts, &group_of_point, latencies);
     table(groups, &group_stats, &tails, hosts, &host_stats)
 }
 
