@@ -396,6 +396,8 @@ def test_the_cffi_and_fast_call_paths_agree(monkeypatch):
     with hybridbench.open_backend("ffi") as cffi_only:
         assert cffi_only.describe()["libraries"][0]["call_path"] == "cffi"
         _same_answers_and_errors(cffi_only)
+        # a checked workload has an entry, so that run() raises no KeyError per call
+        assert cffi_only._hot["echo"][0] is None
 
 
 def test_the_fast_extension_checks_its_arguments():

@@ -200,8 +200,8 @@ class FfiBackend(Backend):
         self._problems: list[str] = []
         #: workload -> (call_into, fn, id, library): everything the cffi path needs, one lookup
         self._routes: dict[str, tuple[Any, Any, int, Library]] = {}
-        #: workload -> (_hb_fast.run_into, run address, free address, id): the hot path of
-        #: ``run``, for the workloads that passed ``check_request`` (empty without ``_hb_fast``)
+        #: workload -> (_hb_fast.run_into or None, run address, free address, id): the hot
+        #: path of ``run``, for the workloads that passed ``check_request``
         self._hot: dict[str, tuple[Any, int, int, int]] = {}
         self._fast: Any = None
         self._local = threading.local()
@@ -291,10 +291,12 @@ class FfiBackend(Backend):
         call; anything else goes through ``Backend.run``."""
         try:
             fast, run_address, free_address, wid = self._hot[workload]
-        except KeyError:
+        except KeyError:  # not checked yet: raising costs ~1 us, so only until it is
             return super().run(workload, payload)
         if type(payload) is not bytes or len(payload) > MAX_PAYLOAD_BYTES:
             return super().run(workload, payload)
+        if fast is None:  # no _hb_fast: the cffi path, Backend.run's checks made above
+            return self.call(workload, payload)
         result = fast(run_address, free_address, wid, payload)
         if type(result) is bytes:
             return result
@@ -306,10 +308,10 @@ class FfiBackend(Backend):
             self._make_hot(workload)
 
     def _make_hot(self, workload: str) -> None:
-        """Let ``run`` take its one-call path for ``workload`` (with ``_hb_fast`` only)."""
-        if self._fast is not None:
-            _, _, wid, library = self._routes[workload]
-            self._hot[workload] = (self._fast, *library.addresses, wid)
+        """Let ``run`` take its one-call path for ``workload``; without ``_hb_fast`` the entry
+        (``fast`` None) only spares ``run`` a ``KeyError`` per call."""
+        _, _, wid, library = self._routes[workload]
+        self._hot[workload] = (self._fast, *library.addresses, wid)
 
     def call(self, workload: str, payload: bytes) -> bytes:
         if not self.started:
