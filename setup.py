@@ -16,7 +16,9 @@
   ``hybridbench/backends/ffi/libhybridbench_idiomatic<EXT_SUFFIX>``: the library of the
   ``ffi-idiomatic`` backend (``backends/ffi/idiomatic.py``);
 * the cffi API-mode extension ``hybridbench.backends.ffi._hb_cffi`` from the checked-in header
-  ``native/sdk/include/hybridbench.h`` (see ``backends/ffi/_build.py``);
+  ``native/sdk/include/hybridbench.h`` (see ``backends/ffi/_build.py``), and the CPython
+  extension ``hybridbench.backends.ffi._hb_fast`` (``backends/ffi/_hb_fast.c``: ``ffi``'s
+  per-call hot path, one C call per ``run``);
 * the Python protobuf module ``hybridbench.backends.grpc.hybridbench_pb2`` from
   ``proto/hybridbench.proto``, with the grpcio-tools pinned in ``[build-system] requires`` (a
   ``build_py`` step, so it runs for editable installs too; see ``backends/grpc/_codegen.py``);
@@ -52,7 +54,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import Distribution, setup
+from setuptools import Distribution, Extension, setup
 from setuptools.command.build_py import build_py
 
 
@@ -176,5 +178,10 @@ if native:
         ),
     ]
     kwargs["cffi_modules"] = ["backends/ffi/_build.py:ffibuilder"]
+    kwargs["ext_modules"] = [
+        Extension("hybridbench.backends.ffi._hb_fast", sources=["backends/ffi/_hb_fast.c"],
+                  include_dirs=["native/sdk/include"],
+                  depends=["native/sdk/include/hybridbench.h"]),
+    ]
 
 setup(**kwargs)

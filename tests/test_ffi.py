@@ -46,6 +46,7 @@ def test_describe_and_mode(backend):
     assert builtin["name"] == "hybridbench-kernels"
     assert builtin["version"].partition("+")[0] == "0.1.0"  # + build metadata
     assert builtin["cffi_mode"] == "api"
+    assert builtin["call_path"] == "_hb_fast"  # the CPython extension is built with the rest
     assert "libhybridbench_ffi" in builtin["path"]
 
 
@@ -364,6 +365,71 @@ def test_abi_mode_fallback_computes_the_same(monkeypatch):
         with pytest.raises(WorkloadError):
             b.run("json", b"{")
         assert b.run_timed("echo", b"abc")[1] is not None
+
+
+def _same_answers_and_errors(b: FfiBackend) -> None:
+    """What both call paths must do alike: outputs (in the small buffer and handed over),
+    each status code's exception with the kernel's message, the timed call."""
+    payload = hybridbench.make_input("timeseries", "10k")
+    hybridbench.verify("timeseries", payload, b.run("timeseries", payload))
+    for n in (0, 64, 64 * 1024, 64 * 1024 + 1):
+        assert b.run("echo", b"e" * n) == b"e" * n
+        assert b.call("echo", b"c" * n) == b"c" * n
+    for call in (b.run, b.call):
+        with pytest.raises(WorkloadError, match=r"^json: malformed JSON"):
+            call("json", b"{")
+        with pytest.raises(WorkloadError, match="exceeds the limit"):
+            call("echo", bytes(MAX_PAYLOAD_BYTES + 1))
+    with pytest.raises(UnsupportedError, match="no loaded kernel library implements 'nope'"):
+        b.call("nope", b"")
+    out, kernel_ns = b.run_timed("echo", b"abc")
+    assert out == b"abc" and kernel_ns is not None
+
+
+def test_the_cffi_and_fast_call_paths_agree(monkeypatch):
+    import hybridbench.backends.ffi as ffi_backend
+
+    with hybridbench.open_backend("ffi") as fast:
+        assert fast.describe()["libraries"][0]["call_path"] == "_hb_fast"
+        _same_answers_and_errors(fast)
+    monkeypatch.setattr(ffi_backend, "_fast_run_into", lambda: None)  # as if not built
+    with hybridbench.open_backend("ffi") as cffi_only:
+        assert cffi_only.describe()["libraries"][0]["call_path"] == "cffi"
+        _same_answers_and_errors(cffi_only)
+        # a checked workload has an entry, so that run() raises no KeyError per call
+        assert cffi_only._hot["echo"][0] is None
+
+
+def test_the_fast_extension_checks_its_arguments():
+    from hybridbench.backends.ffi import _fast_module
+
+    fast = _fast_module()
+    with hybridbench.open_backend("ffi") as b:
+        library = b._libraries[0]
+        run_address, free_address = library.addresses
+        echo = library.workloads.index("echo")
+        assert fast.run_into(run_address, free_address, echo, b"ok") == b"ok"
+        with pytest.raises(TypeError, match="must be bytes"):
+            fast.run_into(run_address, free_address, echo, bytearray(b"no"))
+        with pytest.raises(TypeError):
+            fast.run_into(run_address, free_address, echo)
+        with pytest.raises(ValueError, match="null function address"):
+            fast.run_into(0, free_address, echo, b"")
+        with pytest.raises(OverflowError):
+            fast.run_into(run_address, free_address, 2**40, b"")
+        # an id out of range: the library's HB_UNSUPPORTED and its message, as a tuple
+        code, message = fast.run_into(run_address, free_address, 999, b"")
+        assert code == 2 and b"999" in message
+
+
+def test_the_hot_path_survives_a_restart():
+    b = FfiBackend()
+    assert b.run("echo", b"a") == b"a"
+    assert "echo" in b._hot
+    b.stop()
+    assert not b._hot
+    assert b.run("echo", b"b") == b"b"  # checked before the stop: hot again after the start
+    assert "echo" in b._hot
 
 
 def test_a_plugin_whose_rust_part_failed_to_build_is_named_with_the_cause(monkeypatch):

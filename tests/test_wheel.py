@@ -104,7 +104,7 @@ def _check_wheel(wheel: Path) -> None:
         assert expected in names, expected
     for prefix in ("hybridbench/backends/ffi/libhybridbench_ffi",
                    "hybridbench/backends/ffi/libhybridbench_idiomatic",
-                   "hybridbench/backends/ffi/_hb_cffi"):
+                   "hybridbench/backends/ffi/_hb_cffi", "hybridbench/backends/ffi/_hb_fast"):
         assert any(n.startswith(prefix) and n.endswith(".so") for n in names), prefix
     # the Go server wherever the install could build it (the sdist's build runs the same step)
     if (ROOT / "backends" / "grpc" / "bin" / "hybridbench-go-server").is_file():
