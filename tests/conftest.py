@@ -18,9 +18,9 @@ def pytest_configure() -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Tests that build with cargo in the install's target directory go last. `make test`
-    # builds cargo test's binaries beside pytest, holding that directory's lock for its first
-    # minute or two; a plug-in build started then waits on the lock with a pytest worker idle
-    # (the A/B gate's test took 134 s of which 25 s its own, issue 22). A stable sort keeps
-    # the order of everything else.
-    items.sort(key=lambda item: item.get_closest_marker("cargo_build") is not None)
+    # Tests that build with cargo in the install's target directory go first. They are the
+    # suite's longest (a minute each), and longest-first is what keeps both xdist workers busy
+    # to the end: collected last, the wheel's test ran alone for its last minute. They wait
+    # first for the lock of `make test`'s cargo test build beside pytest, but that build then
+    # has both cores and is done sooner (issue 22). A stable sort keeps the rest in order.
+    items.sort(key=lambda item: item.get_closest_marker("cargo_build") is None)
