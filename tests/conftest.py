@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 
-import pytest
-
 
 def pytest_configure() -> None:
     # A non-interactive shell starts background jobs (`.ci/run &`, `nohup ... &`) with SIGINT
@@ -16,11 +14,3 @@ def pytest_configure() -> None:
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Tests that build with cargo in the install's target directory go first. They are the
-    # suite's longest (a minute each), and longest-first is what keeps both xdist workers busy
-    # to the end: collected last, the wheel's test ran alone for its last minute. They wait
-    # first for the lock of `make test`'s cargo test build beside pytest, but that build then
-    # has both cores and is done sooner (issue 22). A stable sort keeps the rest in order.
-    items.sort(key=lambda item: item.get_closest_marker("cargo_build") is None)

@@ -195,7 +195,6 @@ def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
 
 
 @pytest.mark.slow
-@pytest.mark.cargo_build
 @pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not on PATH")
 def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Path) -> None:
     """Done-when of issue 26, with a plug-in made by ``hybridbench new``."""

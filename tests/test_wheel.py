@@ -130,7 +130,6 @@ def _fresh_environment(venv: Path, wheel: Path, env: dict[str, str], cwd: Path) 
 
 
 @pytest.mark.slow
-@pytest.mark.cargo_build
 @pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 def test_the_wheel_runs_and_scaffolds_outside_the_checkout(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
