@@ -58,54 +58,37 @@ pub struct RunAnswer {
     pub(crate) call: Option<TracedCall>,
 }
 
-// The wrappers are their messages on the wire.
-impl Message for RunCall {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        self.request.encode_raw(buf);
-    }
+/// The wrappers are their messages on the wire: `Message` delegated to the wrapped field.
+macro_rules! message_as_field {
+    ($wrapper:ty, $field:ident) => {
+        impl Message for $wrapper {
+            fn encode_raw(&self, buf: &mut impl BufMut) {
+                self.$field.encode_raw(buf);
+            }
 
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        self.request.merge_field(tag, wire_type, buf, ctx)
-    }
+            fn merge_field(
+                &mut self,
+                tag: u32,
+                wire_type: WireType,
+                buf: &mut impl Buf,
+                ctx: DecodeContext,
+            ) -> Result<(), DecodeError> {
+                self.$field.merge_field(tag, wire_type, buf, ctx)
+            }
 
-    fn encoded_len(&self) -> usize {
-        self.request.encoded_len()
-    }
+            fn encoded_len(&self) -> usize {
+                self.$field.encoded_len()
+            }
 
-    fn clear(&mut self) {
-        self.request.clear();
-    }
+            fn clear(&mut self) {
+                self.$field.clear();
+            }
+        }
+    };
 }
 
-impl Message for RunAnswer {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        self.reply.encode_raw(buf);
-    }
-
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), DecodeError> {
-        self.reply.merge_field(tag, wire_type, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        self.reply.encoded_len()
-    }
-
-    fn clear(&mut self) {
-        self.reply.clear();
-    }
-}
+message_as_field!(RunCall, request);
+message_as_field!(RunAnswer, reply);
 
 /// What the codec asks of a message beyond prost's: the `Run` wrappers take their decode's
 /// clock readings and give up their traced call; the other messages keep the defaults.
