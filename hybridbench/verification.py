@@ -6,12 +6,13 @@ import hashlib
 from collections import OrderedDict
 
 from hybridbench.registry import get_workload
+from hybridbench.workload import INPUT_CACHE_ENTRIES
 
 _CACHE: OrderedDict[tuple[str, bytes], bytes] = OrderedDict()
-#: as many as the inputs' cache holds (``workload.INPUT_CACHE_ENTRIES``): the answers are
-#: small beside their inputs, and 8 entries cycled through by a loop over every size missed
-#: every time (20 s of a pytest worker's CPU, issue 22)
-_CACHE_ENTRIES = 48
+#: as many as the inputs' cache holds: the answers are small beside their inputs, and 8
+#: entries cycled through by a loop over every size missed every time (20 s of a pytest
+#: worker's CPU, issue 22)
+_CACHE_ENTRIES = INPUT_CACHE_ENTRIES
 
 
 def reference_output(workload: str, payload: bytes) -> bytes:
