@@ -106,17 +106,35 @@ def _pil():
 # -- input generation ---------------------------------------------------------------------------
 
 
-def _octave(rng: np.random.Generator, width: int, height: int, cells: int) -> np.ndarray:
-    """Random values on a coarse grid, smoothly upsampled: one octave of value noise."""
+def _add_octave(picture: np.ndarray, rng: np.random.Generator, cells: int,
+                weight: float) -> None:
+    """Add ``weight * (noise - 0.5)`` of one octave of value noise (random values on a coarse
+    grid, smoothly upsampled) to ``picture``, channel by channel and in place: the same float32
+    arithmetic as stacking the channels first, without the (H, W, 3) temporaries, each a fresh
+    mapping faulted in page by page (5MB: 4.7 s of CPU -> 2.5 s with the grain's strips)."""
     Image, _, _ = _pil()
+    height, width = picture.shape[:2]
     gw, gh = cells, max(2, cells * height // width)
     coarse = rng.random((gh, gw, 3), dtype=np.float32)
-    channels = [
-        np.asarray(Image.fromarray(coarse[:, :, c], mode="F").resize((width, height),
-                                                                    Image.BICUBIC))
-        for c in range(3)
-    ]
-    return np.stack(channels, axis=2)
+    channel = np.empty((height, width), dtype=np.float32)
+    for c in range(3):
+        upsampled = Image.fromarray(coarse[:, :, c], mode="F").resize((width, height),
+                                                                      Image.BICUBIC)
+        np.subtract(np.asarray(upsampled), np.float32(0.5), out=channel)
+        channel *= np.float32(weight)
+        picture[:, :, c] += channel
+
+
+#: rows of sensor grain drawn at a time: the generator's normal stream is the same drawn in
+#: pieces, and a strip's float64 noise (256 rows of 3840x3: 24 MB) is reused memory where the
+#: whole picture's (265 MB) was a fresh mapping, faulted in page by page on every call
+GRAIN_ROWS = 256
+
+
+def _add_grain(pixels: np.ndarray, rng: np.random.Generator, grain: float) -> None:
+    for top in range(0, pixels.shape[0], GRAIN_ROWS):
+        strip = pixels[top:top + GRAIN_ROWS]
+        strip += rng.normal(0.0, grain, strip.shape).astype(np.float32)
 
 
 def generate(size: str, seed: int) -> bytes:
@@ -125,9 +143,9 @@ def generate(size: str, seed: int) -> bytes:
     rng = np.random.default_rng([seed, width, height])
     picture = np.zeros((height, width, 3), dtype=np.float32)
     for cells, weight in ((3, 120.0), (12, 60.0), (48, 35.0), (192, 25.0)):
-        picture += weight * (_octave(rng, width, height, cells) - 0.5)
-    picture += 128.0
-    canvas = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8), "RGB")
+        _add_octave(picture, rng, cells, weight)
+    picture += np.float32(128.0)
+    canvas = Image.fromarray(np.clip(picture, 0, 255, out=picture).astype(np.uint8), "RGB")
     draw = ImageDraw.Draw(canvas)
     for _ in range(40):  # objects with hard edges, like a scene has
         x0, y0 = int(rng.integers(0, width)), int(rng.integers(0, height))
@@ -138,9 +156,9 @@ def generate(size: str, seed: int) -> bytes:
         shape((x0, y0, x0 + w, y0 + h), fill=colour)
     canvas = canvas.filter(ImageFilter.GaussianBlur(1.2))  # lens softness on the edges
     pixels = np.asarray(canvas, dtype=np.float32)
-    pixels += rng.normal(0.0, grain, pixels.shape).astype(np.float32)  # sensor grain
+    _add_grain(pixels, rng, grain)
     out = io.BytesIO()
-    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB").save(
+    Image.fromarray(np.clip(pixels, 0, 255, out=pixels).astype(np.uint8), "RGB").save(
         out, "JPEG", quality=quality, subsampling=2)
     return out.getvalue()
 
