@@ -446,13 +446,20 @@ EXITS += [pytest.param("grpc-go", mode, id=f"grpc-go-{mode}", marks=GO.marks)
           for mode in ("normal", "exception", "sigint", "sigterm", "sigkill")]
 
 
+#: a harness stops its server within 2 x supervisor.STOP_GRACE_S; the rest is a loaded machine
+EXIT_WAIT_S = 30
+
+
 @pytest.mark.parametrize(("name", "mode"), EXITS)
 def test_no_server_outlives_the_harness(name, mode):
     # A child that exits or raises waits for a line on stdin first: without that go-ahead a
     # loaded machine let the "normal" child exit (and stop its server) before the test had
     # looked at the server (seen 2026-12-06 at load 10). The others sleep until signalled.
-    child = subprocess.Popen([sys.executable, "-c", CHILD, name, mode], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # -X faulthandler: a child still there after EXIT_WAIT_S is sent SIGABRT, and the failure
+    # shows where each of its threads was (a grpc-go SIGINT child once outlived 15 s at load 6)
+    child = subprocess.Popen([sys.executable, "-X", "faulthandler", "-c", CHILD, name, mode],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
     try:
         line = child.stdout.readline().decode().strip()
         assert line.isdigit(), (line, child.stderr.read().decode())
@@ -463,7 +470,14 @@ def test_no_server_outlives_the_harness(name, mode):
         if mode in ("sigint", "sigterm", "sigkill"):
             child.send_signal({"sigint": signal.SIGINT, "sigterm": signal.SIGTERM,
                                "sigkill": signal.SIGKILL}[mode])
-        child.wait(15)
+        try:
+            child.wait(EXIT_WAIT_S)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGABRT)
+            child.wait(EXIT_WAIT_S)  # not communicate(): it flushes the stdin closed above
+            stderr = child.stderr.read().decode(errors="replace")
+            pytest.fail(f"the harness ({mode}) did not exit within {EXIT_WAIT_S} s; its "
+                        f"threads:\n{stderr[-6000:]}")
     finally:
         if child.poll() is None:
             child.kill()
