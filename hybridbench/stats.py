@@ -9,6 +9,7 @@ after quantising (a few thousand at most), percentile queries O(buckets).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,8 +52,31 @@ def latency_summary(histogram: HdrHistogram) -> dict[str, float]:
         return {key: math.nan for key in (*PERCENTILES, "max", "mean")}
     summary = {key: float(histogram.get_value_at_percentile(p)) for key, p in PERCENTILES.items()}
     summary["max"] = float(histogram.get_max_value())
-    summary["mean"] = float(histogram.get_mean_value())
+    summary["mean"] = histogram_mean(histogram)
     return summary
+
+
+def histogram_mean(histogram: HdrHistogram) -> float:
+    """``histogram.get_mean_value()``, the same float, from the non-zero counts at once.
+
+    hdrh's own walks every bucket with its Python iterator: about 0.2 s per cell here, more
+    than the rest of the cell's reduction. The mean is that of the buckets' median equivalent
+    values (the lowest value of a bucket plus half its width), summed in exact integers.
+    """
+    if not histogram.total_count:
+        return 0.0
+    counts = np.ctypeslib.as_array(histogram.counts)[:histogram.counts_len]
+    index = np.flatnonzero(counts)
+    half_magnitude = histogram.sub_bucket_half_count_magnitude
+    bucket = (index >> half_magnitude) - 1
+    sub_bucket = (index & (histogram.sub_bucket_half_count - 1)) + histogram.sub_bucket_half_count
+    first = bucket < 0  # the first bucket holds the sub-buckets below half count too
+    sub_bucket[first] -= histogram.sub_bucket_half_count
+    bucket[first] = 0
+    shift = bucket + histogram.unit_magnitude
+    median = (sub_bucket << shift) + ((1 << shift) >> 1)
+    total = sum(map(operator.mul, counts[index].tolist(), median.tolist()))
+    return float(total) / histogram.total_count
 
 
 def encode_histogram(histogram: HdrHistogram) -> str:

@@ -36,6 +36,25 @@ def test_histogram_round_trips_through_its_encoding() -> None:
     assert stats.latency_summary(decoded) == stats.latency_summary(histogram)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_histogram_mean_is_hdrhs_own_exactly(seed: int) -> None:
+    """The vectorised mean equals hdrh's ``get_mean_value`` to the last bit: both ends of the
+    range, the first bucket's low sub-buckets, one value, and merged decoded histograms."""
+    rng = np.random.default_rng(seed)
+    histogram = stats.new_histogram()
+    stats.record_many(histogram, rng.lognormal(10 + 2 * seed, 2.0, 20_000))
+    assert stats.histogram_mean(histogram) == histogram.get_mean_value()
+    histogram.record_value(stats.LOWEST_NS, 10**9)
+    histogram.record_value(stats.HIGHEST_NS, 7)
+    assert stats.histogram_mean(histogram) == histogram.get_mean_value()
+    one = stats.new_histogram()
+    one.record_value(int(rng.integers(1, 10**12)), 3)
+    assert stats.histogram_mean(one) == one.get_mean_value()
+    merged = stats.sum_histograms([stats.encode_histogram(histogram), stats.encode_histogram(one)])
+    assert stats.histogram_mean(merged) == merged.get_mean_value()
+    assert stats.histogram_mean(stats.new_histogram()) == 0.0
+
+
 def test_empty_histogram_summary_is_nan_not_zero() -> None:
     summary = stats.latency_summary(stats.new_histogram())
     assert all(np.isnan(v) for v in summary.values())
