@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 
+from hybridbench import shared_cache
 from hybridbench.registry import get_workload
 from hybridbench.workload import INPUT_CACHE_ENTRIES
 
@@ -21,7 +22,10 @@ def reference_output(workload: str, payload: bytes) -> bytes:
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    out = get_workload(workload).reference(payload)
+    engine = get_workload(workload)
+    out = shared_cache.load_or_make(
+        "reference", (shared_cache.workload_fingerprint(engine), *key),
+        lambda: engine.reference(payload))
     _CACHE[key] = out
     if len(_CACHE) > _CACHE_ENTRIES:
         _CACHE.popitem(last=False)

@@ -12,6 +12,7 @@ import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from hybridbench import shared_cache
 from hybridbench.errors import WorkloadError
 
 #: (case id, payload, regex the error message must match): see ``Workload.bad_inputs``
@@ -122,5 +123,8 @@ INPUT_CACHE_ENTRIES = 48
 @functools.lru_cache(maxsize=INPUT_CACHE_ENTRIES)
 def _cached_input(workload: Workload, size: str, seed: int) -> bytes:
     # Generating the 5MB image or the 8MB document takes a noticeable fraction of a second;
-    # the runner and the tests ask for the same inputs many times.
-    return workload.generate(size, seed)
+    # the runner and the tests ask for the same inputs many times (and a test session's
+    # processes share them through shared_cache).
+    return shared_cache.load_or_make(
+        "input", (shared_cache.workload_fingerprint(workload), workload.name, size, seed),
+        lambda: workload.generate(size, seed))
