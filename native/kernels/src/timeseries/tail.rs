@@ -72,8 +72,13 @@ struct Kept {
 impl Tails {
     /// The p95 of each group (of sizes `counts`) over the points' `latencies` (the column's
     /// little-endian bytes), point `i` being in group `group_of_point[i]`. A group of size 0
-    /// gets a p95 of 0 (never written out).
-    pub fn new(counts: &[u32], group_of_point: &[u32], latencies: &[u8]) -> Self {
+    /// gets a p95 of 0 (never written out). `kept` is scratch room (its contents are ignored).
+    pub fn new(
+        counts: &[u32],
+        group_of_point: &[u32],
+        latencies: &[u8],
+        kept: &mut Vec<i64>,
+    ) -> Self {
         let keys = latencies
             .chunks_exact(8)
             .map(|b| order_key(f64::from_le_bytes(b.try_into().expect("8 bytes"))));
@@ -81,7 +86,11 @@ impl Tails {
         let p95 = if group_of_point.len() < HEAPS_BELOW_POINTS_PER_GROUP * with_points {
             by_heaps(counts, group_of_point, keys)
         } else {
-            by_bars(counts, group_of_point, keys)
+            // a local Vec while it is filled (behind the reference, its pointer is reloaded)
+            let mut local = std::mem::take(kept);
+            let p95 = by_bars(counts, group_of_point, keys, &mut local);
+            *kept = local;
+            p95
         };
         Self { p95 }
     }
@@ -92,14 +101,17 @@ impl Tails {
     }
 }
 
-/// [`Tails::new`] by the three steps of the module's description.
+/// [`Tails::new`] by the three steps of the module's description, step 2's values in `kept`
+/// (cleared; room for every point is reserved).
 fn by_bars(
     counts: &[u32],
     group_of_point: &[u32],
     keys: impl Iterator<Item = i64> + Clone,
+    kept: &mut Vec<i64>,
 ) -> Vec<f64> {
     let bars = bars(counts, group_of_point, keys.clone());
-    let mut kept = Vec::with_capacity(group_of_point.len());
+    kept.clear();
+    kept.reserve(group_of_point.len());
     let groups = keep_at_bars(
         counts,
         &bars,
@@ -366,14 +378,14 @@ mod tests {
                 let groups: Vec<u32> = (0..2 * count).map(|i| (i % 2) as u32).collect();
                 let counts = [count as u32, count as u32, 0];
                 let bytes: Vec<u8> = latencies.iter().flat_map(|v| v.to_le_bytes()).collect();
-                let tails = Tails::new(&counts, &groups, &bytes);
+                let tails = Tails::new(&counts, &groups, &bytes, &mut Vec::new());
                 let want = [sorted_p95(&values), sorted_p95(&other), 0.0].map(f64::to_bits);
                 assert_eq!(tails.p95(0).to_bits(), want[0], "count {count}");
                 assert_eq!(tails.p95(1).to_bits(), want[1], "count {count}");
                 // both ways, whichever `new` took for this size
                 let keys = latencies.iter().map(|&v| order_key(v));
                 for p95 in [
-                    by_bars(&counts, &groups, keys.clone()),
+                    by_bars(&counts, &groups, keys.clone(), &mut vec![7; 3]),
                     by_heaps(&counts, &groups, keys.clone()),
                 ] {
                     let got: Vec<u64> = p95.iter().map(|v| v.to_bits()).collect();
