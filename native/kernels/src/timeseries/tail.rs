@@ -8,9 +8,9 @@
 //! the kernel):
 //!
 //! 1. a bar per group that is at most its `k`-th largest ([`bars`]): the points of a group are
-//!    dealt round-robin into `k` chunks, each keeping its maximum; the smallest of the `k`
-//!    maxima has at least `k` values at or above it (the maxima themselves), so it is at most
-//!    the `k`-th largest;
+//!    split into `k` chunks by a hash of their index ([`chunk_of`]), each keeping its maximum;
+//!    the smallest of the `k` maxima has at least `k` values at or above it (the maxima
+//!    themselves), so it is at most the `k`-th largest;
 //! 2. every value at or above its group's bar is kept ([`keep_at_bars`]; about 14% of them on
 //!    the default batch);
 //! 3. the `k`-th largest of each group's kept values by `select_nth_unstable`.
@@ -52,13 +52,22 @@ pub struct Tails {
     p95: Vec<f64>,
 }
 
-/// Step 1's state of a group: its `keep` chunk maxima start at `start`; `next` is the chunk
-/// its next point goes to.
+/// Step 1's state of a group: its `keep` chunk maxima start at `start`.
 #[derive(Clone, Copy)]
 struct Chunks {
     start: u32,
     keep: u32,
-    next: u32,
+}
+
+/// The chunk (below `keep`) of the point at `index`: Fibonacci hashing of the index, scaled to
+/// `keep` by a multiply and a shift. Any split of a group's points into `keep` chunks gives a
+/// lower bound (an empty chunk's maximum is `i64::MIN`, a bar that keeps every value), and the
+/// hash spreads a group's points, whatever their stride, about evenly; unlike a round-robin
+/// deal it needs no per-group counter, whose read-modify-write chained points of one group.
+#[inline]
+fn chunk_of(index: usize, keep: u32) -> u32 {
+    let spread = (index as u32).wrapping_mul(0x9E37_79B9);
+    ((u64::from(spread) * u64::from(keep)) >> 32) as u32
 }
 
 /// Step 2's state of a group: values at or above `bar` go to `start + len`.
@@ -146,29 +155,23 @@ unsafe fn written(slots: &mut [MaybeUninit<i64>]) -> &mut [i64] {
     unsafe { &mut *(std::ptr::from_mut(slots) as *mut [i64]) }
 }
 
-/// Step 1: each group's bar, the smallest of its `keep` round-robin chunk maxima.
+/// Step 1: each group's bar, the smallest of its `keep` chunk maxima.
 fn bars(counts: &[u32], group_of_point: &[u32], keys: impl Iterator<Item = i64>) -> Vec<i64> {
     let mut start = 0u32;
-    let mut chunks: Vec<Chunks> = counts
+    let chunks: Vec<Chunks> = counts
         .iter()
         .map(|&count| {
             let keep = keep_of(count);
-            let chunk = Chunks {
-                start,
-                keep,
-                next: 0,
-            };
+            let chunk = Chunks { start, keep };
             start += keep;
             chunk
         })
         .collect();
     let mut maxima = vec![i64::MIN; start as usize];
-    for (&g, key) in group_of_point.iter().zip(keys) {
-        let c = &mut chunks[g as usize];
-        let slot = &mut maxima[(c.start + c.next) as usize];
+    for (index, (&g, key)) in group_of_point.iter().zip(keys).enumerate() {
+        let c = chunks[g as usize];
+        let slot = &mut maxima[(c.start + chunk_of(index, c.keep)) as usize];
         *slot = (*slot).max(key);
-        let next = c.next + 1;
-        c.next = if next == c.keep { 0 } else { next };
     }
     chunks
         .iter()
