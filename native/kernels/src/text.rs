@@ -151,17 +151,15 @@ impl<'m> Scorer<'m> {
     /// The output record: digest, count, top categories, scores, confidence.
     fn write(&mut self, out: &mut Vec<u8>) {
         self.flush();
-        let mut order: [usize; CATEGORIES] = std::array::from_fn(|c| c);
-        // stable: equal sums keep the lower category first
-        order.sort_by(|&a, &b| self.sums[b].cmp(&self.sums[a]));
+        let order = top(&self.sums);
         let n = self.count.max(1) as f64;
         out.extend_from_slice(&self.digest.to_le_bytes());
         out.extend_from_slice(&(self.count as u32).to_le_bytes());
-        for &c in &order[..TOP_K] {
+        for &c in &order {
             out.extend_from_slice(&(c as u16).to_le_bytes());
         }
         out.extend_from_slice(&0u16.to_le_bytes());
-        for &c in &order[..TOP_K] {
+        for &c in &order {
             let score = self.sums[c] as f64 / (WEIGHT_SCALE * n);
             out.extend_from_slice(&score.to_le_bytes());
         }
@@ -175,6 +173,28 @@ impl<'m> Scorer<'m> {
         let best = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         1.0 / logits.iter().map(|z| (z - best).exp()).sum::<f64>()
     }
+}
+
+/// The `TOP_K` categories of the largest sums, larger first, equal sums in ascending category
+/// order: one insertion pass over the categories (a stable sort of all 32 per document was ~6%
+/// of the kernel). A category enters only if strictly larger than the last kept one, so of
+/// equal sums the earlier category stays ahead.
+fn top(sums: &[i64; CATEGORIES]) -> [usize; TOP_K] {
+    let mut best = [0usize; TOP_K];
+    let mut len = 0;
+    for (c, &sum) in sums.iter().enumerate() {
+        if len == TOP_K && sum <= sums[best[TOP_K - 1]] {
+            continue;
+        }
+        let mut at = len.min(TOP_K - 1);
+        while at > 0 && sums[best[at - 1]] < sum {
+            best[at] = best[at - 1];
+            at -= 1;
+        }
+        best[at] = c;
+        len = (len + 1).min(TOP_K);
+    }
+    best
 }
 
 /// ASCII: class and lowercase byte, from the same rules as every other code point.
@@ -415,6 +435,22 @@ mod tests {
                 (class_of(b.into()), normalise(b.into()))
             );
         }
+    }
+
+    #[test]
+    fn the_top_categories_are_those_of_a_stable_sort() {
+        let mut state = 7u64;
+        for round in 0..2000 {
+            let sums: [i64; CATEGORIES] = std::array::from_fn(|_| {
+                state = mix64(state);
+                // few distinct values in some rounds: many ties
+                (state % if round % 2 == 0 { 4 } else { 1 << 20 }) as i64 - 2
+            });
+            let mut order: [usize; CATEGORIES] = std::array::from_fn(|c| c);
+            order.sort_by(|&a, &b| sums[b].cmp(&sums[a]));
+            assert_eq!(top(&sums), order[..TOP_K], "{sums:?}");
+        }
+        assert_eq!(top(&[0; CATEGORIES]), [0, 1, 2, 3, 4]);
     }
 
     #[test]
