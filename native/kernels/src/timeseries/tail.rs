@@ -8,9 +8,9 @@
 //! the kernel):
 //!
 //! 1. a bar per group that is at most its `k`-th largest ([`bars`]): the points of a group are
-//!    dealt round-robin into `k` chunks, each keeping its maximum; the smallest of the `k`
-//!    maxima has at least `k` values at or above it (the maxima themselves), so it is at most
-//!    the `k`-th largest;
+//!    split into `k` chunks by a hash of their index ([`chunk_of`]), each keeping its maximum;
+//!    the smallest of the `k` maxima has at least `k` values at or above it (the maxima
+//!    themselves), so it is at most the `k`-th largest;
 //! 2. every value at or above its group's bar is kept ([`keep_at_bars`]; about 14% of them on
 //!    the default batch);
 //! 3. the `k`-th largest of each group's kept values by `select_nth_unstable`.
@@ -52,13 +52,22 @@ pub struct Tails {
     p95: Vec<f64>,
 }
 
-/// Step 1's state of a group: its `keep` chunk maxima start at `start`; `next` is the chunk
-/// its next point goes to.
+/// Step 1's state of a group: its `keep` chunk maxima start at `start`.
 #[derive(Clone, Copy)]
 struct Chunks {
     start: u32,
     keep: u32,
-    next: u32,
+}
+
+/// The chunk (below `keep`) of the point at `index`: Fibonacci hashing of the index, scaled to
+/// `keep` by a multiply and a shift. Any split of a group's points into `keep` chunks gives a
+/// lower bound (an empty chunk's maximum is `i64::MIN`, a bar that keeps every value), and the
+/// hash spreads a group's points, whatever their stride, about evenly; unlike a round-robin
+/// deal it needs no per-group counter, whose read-modify-write chained points of one group.
+#[inline]
+fn chunk_of(index: usize, keep: u32) -> u32 {
+    let spread = (index as u32).wrapping_mul(0x9E37_79B9);
+    ((u64::from(spread) * u64::from(keep)) >> 32) as u32
 }
 
 /// Step 2's state of a group: values at or above `bar` go to `start + len`.
@@ -72,8 +81,13 @@ struct Kept {
 impl Tails {
     /// The p95 of each group (of sizes `counts`) over the points' `latencies` (the column's
     /// little-endian bytes), point `i` being in group `group_of_point[i]`. A group of size 0
-    /// gets a p95 of 0 (never written out).
-    pub fn new(counts: &[u32], group_of_point: &[u32], latencies: &[u8]) -> Self {
+    /// gets a p95 of 0 (never written out). `kept` is scratch room (its contents are ignored).
+    pub fn new(
+        counts: &[u32],
+        group_of_point: &[u32],
+        latencies: &[u8],
+        kept: &mut Vec<i64>,
+    ) -> Self {
         let keys = latencies
             .chunks_exact(8)
             .map(|b| order_key(f64::from_le_bytes(b.try_into().expect("8 bytes"))));
@@ -81,7 +95,11 @@ impl Tails {
         let p95 = if group_of_point.len() < HEAPS_BELOW_POINTS_PER_GROUP * with_points {
             by_heaps(counts, group_of_point, keys)
         } else {
-            by_bars(counts, group_of_point, keys)
+            // a local Vec while it is filled (behind the reference, its pointer is reloaded)
+            let mut local = std::mem::take(kept);
+            let p95 = by_bars(counts, group_of_point, keys, &mut local);
+            *kept = local;
+            p95
         };
         Self { p95 }
     }
@@ -92,14 +110,17 @@ impl Tails {
     }
 }
 
-/// [`Tails::new`] by the three steps of the module's description.
+/// [`Tails::new`] by the three steps of the module's description, step 2's values in `kept`
+/// (cleared; room for every point is reserved).
 fn by_bars(
     counts: &[u32],
     group_of_point: &[u32],
     keys: impl Iterator<Item = i64> + Clone,
+    kept: &mut Vec<i64>,
 ) -> Vec<f64> {
     let bars = bars(counts, group_of_point, keys.clone());
-    let mut kept = Vec::with_capacity(group_of_point.len());
+    kept.clear();
+    kept.reserve(group_of_point.len());
     let groups = keep_at_bars(
         counts,
         &bars,
@@ -134,29 +155,23 @@ unsafe fn written(slots: &mut [MaybeUninit<i64>]) -> &mut [i64] {
     unsafe { &mut *(std::ptr::from_mut(slots) as *mut [i64]) }
 }
 
-/// Step 1: each group's bar, the smallest of its `keep` round-robin chunk maxima.
+/// Step 1: each group's bar, the smallest of its `keep` chunk maxima.
 fn bars(counts: &[u32], group_of_point: &[u32], keys: impl Iterator<Item = i64>) -> Vec<i64> {
     let mut start = 0u32;
-    let mut chunks: Vec<Chunks> = counts
+    let chunks: Vec<Chunks> = counts
         .iter()
         .map(|&count| {
             let keep = keep_of(count);
-            let chunk = Chunks {
-                start,
-                keep,
-                next: 0,
-            };
+            let chunk = Chunks { start, keep };
             start += keep;
             chunk
         })
         .collect();
     let mut maxima = vec![i64::MIN; start as usize];
-    for (&g, key) in group_of_point.iter().zip(keys) {
-        let c = &mut chunks[g as usize];
-        let slot = &mut maxima[(c.start + c.next) as usize];
+    for (index, (&g, key)) in group_of_point.iter().zip(keys).enumerate() {
+        let c = chunks[g as usize];
+        let slot = &mut maxima[(c.start + chunk_of(index, c.keep)) as usize];
         *slot = (*slot).max(key);
-        let next = c.next + 1;
-        c.next = if next == c.keep { 0 } else { next };
     }
     chunks
         .iter()
@@ -366,14 +381,14 @@ mod tests {
                 let groups: Vec<u32> = (0..2 * count).map(|i| (i % 2) as u32).collect();
                 let counts = [count as u32, count as u32, 0];
                 let bytes: Vec<u8> = latencies.iter().flat_map(|v| v.to_le_bytes()).collect();
-                let tails = Tails::new(&counts, &groups, &bytes);
+                let tails = Tails::new(&counts, &groups, &bytes, &mut Vec::new());
                 let want = [sorted_p95(&values), sorted_p95(&other), 0.0].map(f64::to_bits);
                 assert_eq!(tails.p95(0).to_bits(), want[0], "count {count}");
                 assert_eq!(tails.p95(1).to_bits(), want[1], "count {count}");
                 // both ways, whichever `new` took for this size
                 let keys = latencies.iter().map(|&v| order_key(v));
                 for p95 in [
-                    by_bars(&counts, &groups, keys.clone()),
+                    by_bars(&counts, &groups, keys.clone(), &mut vec![7; 3]),
                     by_heaps(&counts, &groups, keys.clone()),
                 ] {
                     let got: Vec<u64> = p95.iter().map(|v| v.to_bits()).collect();
