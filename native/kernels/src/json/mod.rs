@@ -62,6 +62,7 @@
 
 mod document;
 mod emit;
+mod index;
 mod orders;
 mod scanner;
 mod stops;
