@@ -62,7 +62,6 @@
 
 mod document;
 mod emit;
-mod index;
 mod orders;
 mod scanner;
 mod stops;

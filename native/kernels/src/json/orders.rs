@@ -10,7 +10,6 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::document::{Document, Id, Item, Kind, Member, Order};
-use super::index;
 use super::scanner::{malformed_at, Parser, Str};
 use crate::{KernelError, Result};
 
@@ -26,25 +25,14 @@ pub fn parse(input: &[u8]) -> Result<Document<'_>> {
             "json: input is not valid UTF-8: {utf8}"
         )));
     }
-    // the indexed scan, redone exactly (for the error's words) on any disagreement
-    if let Some(index) = index::build(input) {
-        let mut p = Parser::indexed(input, index);
-        if let Ok(doc) = scan(&mut p) {
-            if p.in_step() {
-                return Ok(doc);
-            }
-        }
-    }
-    scan(&mut Parser::exact(input))
+    scan(input)
 }
 
 pub(super) fn shape_error() -> KernelError {
     KernelError::invalid("expected a JSON object with an 'orders' array at the top level")
 }
 
-/// Scan the body with `p` (at its start) into a document.
-fn scan<'a, const I: bool>(p: &mut Parser<'a, I>) -> Result<Document<'a>> {
-    let input = p.b;
+fn scan(input: &[u8]) -> Result<Document<'_>> {
     let mut doc = Document {
         input,
         top: 0..0,
@@ -56,6 +44,11 @@ fn scan<'a, const I: bool>(p: &mut Parser<'a, I>) -> Result<Document<'a>> {
         members: Vec::with_capacity(input.len() / 64 + 16),
         items: Vec::with_capacity(input.len() / 128),
         tags: Vec::with_capacity(input.len() / 256),
+    };
+    let mut p = Parser {
+        b: input,
+        pos: 0,
+        ws_runs: 0,
     };
     p.ws();
     if p.peek() == b'{' {
@@ -84,8 +77,8 @@ fn scan<'a, const I: bool>(p: &mut Parser<'a, I>) -> Result<Document<'a>> {
 /// A member of the top-level object: `orders` is extracted, `summary` will be replaced, the
 /// rest is copied.
 #[inline]
-fn top_member<const I: bool>(
-    p: &mut Parser<'_, I>,
+fn top_member(
+    p: &mut Parser,
     doc: &mut Document,
     top: &mut Vec<Member>,
     keys: &mut KeySet,
@@ -149,7 +142,7 @@ impl KeySet {
 /// Insert `m` into `members[from..]`, replacing the value of an existing equal key (the last
 /// duplicate wins, at the first one's position).
 #[inline]
-fn upsert<const I: bool>(p: &Parser<'_, I>, members: &mut Vec<Member>, from: usize, keys: &mut KeySet, m: Member) {
+fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, keys: &mut KeySet, m: Member) {
     let raw = |s: Str| &p.b[s.start..s.end];
     if !keys.may_contain(raw(m.key), m.key.escaped) {
         members.push(m);
@@ -169,7 +162,7 @@ fn upsert<const I: bool>(p: &Parser<'_, I>, members: &mut Vec<Member>, from: usi
 }
 
 /// The `orders` array at `[`: its elements as the range of `doc.order_list` they fill.
-fn parse_orders<const I: bool>(p: &mut Parser<'_, I>, doc: &mut Document, depth: usize) -> Result<Range<usize>> {
+fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Range<usize>> {
     let first = doc.order_list.len();
     p.array(depth + 1, |p, depth| {
         let order = if p.peek() == b'{' {
@@ -186,7 +179,7 @@ fn parse_orders<const I: bool>(p: &mut Parser<'_, I>, doc: &mut Document, depth:
 
 /// One order at `{`: its members go to `doc.members` (the last of duplicate keys wins).
 #[inline]
-fn parse_order<const I: bool>(p: &mut Parser<'_, I>, doc: &mut Document, depth: usize) -> Result<Order> {
+fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order> {
     let from = doc.members.len();
     let mut order = Order::new(true);
     let mut keys = KeySet::default();
@@ -199,8 +192,8 @@ fn parse_order<const I: bool>(p: &mut Parser<'_, I>, doc: &mut Document, depth: 
 
 /// A member of an order: decodes the fields the transform reads, records the member's span.
 #[inline]
-fn order_member<const I: bool>(
-    p: &mut Parser<'_, I>,
+fn order_member(
+    p: &mut Parser,
     doc: &mut Document,
     o: &mut Order,
     from: usize,
@@ -258,7 +251,7 @@ fn order_member<const I: bool>(
 
 /// `id`: an integer literal within 64 bits, or why not.
 #[inline]
-fn order_id<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Id> {
+fn order_id(p: &mut Parser, depth: usize) -> Result<Id> {
     let start = p.pos;
     if !matches!(p.peek(), b'-' | b'0'..=b'9') {
         p.skip(depth)?;
@@ -273,7 +266,7 @@ fn order_id<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Id> {
 
 /// `status`: whether it is `"cancelled"` (`None`: not a string).
 #[inline]
-fn order_status<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Option<bool>> {
+fn order_status(p: &mut Parser, depth: usize) -> Result<Option<bool>> {
     if p.peek() != b'"' {
         p.skip(depth)?;
         return Ok(None);
@@ -284,7 +277,7 @@ fn order_status<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Op
 
 /// `customer`: whether it is an object, and its `tier` string.
 #[inline]
-fn customer_tier<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<(bool, Option<Str>)> {
+fn customer_tier(p: &mut Parser, depth: usize) -> Result<(bool, Option<Str>)> {
     if p.peek() != b'{' {
         p.skip(depth)?;
         return Ok((false, None));
@@ -297,7 +290,7 @@ fn customer_tier<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<(
 }
 
 #[inline]
-fn customer_member<const I: bool>(p: &mut Parser<'_, I>, key: Str, depth: usize, tier: &mut Option<Str>) -> Result<()> {
+fn customer_member(p: &mut Parser, key: Str, depth: usize, tier: &mut Option<Str>) -> Result<()> {
     if p.is(key, "tier") {
         *tier = None;
         if p.peek() == b'"' {
@@ -310,7 +303,7 @@ fn customer_member<const I: bool>(p: &mut Parser<'_, I>, key: Str, depth: usize,
 
 /// `items`: its elements appended to `items`, as the range they fill (`None`: not an array).
 #[inline]
-fn items<const I: bool>(p: &mut Parser<'_, I>, items: &mut Vec<Item>, depth: usize) -> Result<Option<Range<usize>>> {
+fn items(p: &mut Parser, items: &mut Vec<Item>, depth: usize) -> Result<Option<Range<usize>>> {
     if p.peek() != b'[' {
         p.skip(depth)?;
         return Ok(None);
@@ -325,7 +318,7 @@ fn items<const I: bool>(p: &mut Parser<'_, I>, items: &mut Vec<Item>, depth: usi
 
 /// An element of `items`.
 #[inline]
-fn item<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Item> {
+fn item(p: &mut Parser, depth: usize) -> Result<Item> {
     let mut item = Item {
         object: false,
         qty: None,
@@ -344,7 +337,7 @@ fn item<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Item> {
 
 /// A member of an item: `qty` and `price` are decoded as floats, the rest skipped.
 #[inline]
-fn item_member<const I: bool>(p: &mut Parser<'_, I>, key: Str, depth: usize, item: &mut Item) -> Result<()> {
+fn item_member(p: &mut Parser, key: Str, depth: usize, item: &mut Item) -> Result<()> {
     let slot = if p.is(key, "qty") {
         &mut item.qty
     } else if p.is(key, "price") {
@@ -364,7 +357,7 @@ fn item_member<const I: bool>(p: &mut Parser<'_, I>, key: Str, depth: usize, ite
 /// `tags`: its elements appended to `tags` (`None` for one that is not a string), as the
 /// range they fill (`None`: not an array).
 #[inline]
-fn tags<const I: bool>(p: &mut Parser<'_, I>, tags: &mut Vec<Option<Str>>, depth: usize) -> Result<Option<Range<usize>>> {
+fn tags(p: &mut Parser, tags: &mut Vec<Option<Str>>, depth: usize) -> Result<Option<Range<usize>>> {
     if p.peek() != b'[' {
         p.skip(depth)?;
         return Ok(None);
@@ -378,17 +371,10 @@ fn tags<const I: bool>(p: &mut Parser<'_, I>, tags: &mut Vec<Option<Str>>, depth
 }
 
 #[inline]
-fn tag<const I: bool>(p: &mut Parser<'_, I>, depth: usize) -> Result<Option<Str>> {
+fn tag(p: &mut Parser, depth: usize) -> Result<Option<Str>> {
     if p.peek() == b'"' {
         return Ok(Some(p.string()?));
     }
     p.skip(depth)?;
     Ok(None)
-}
-
-/// Whether the indexed scan takes `input` without falling back to the exact one.
-#[cfg(test)]
-pub(super) fn indexed_scan_in_step(input: &[u8]) -> bool {
-    let mut p = Parser::indexed(input, index::build(input).expect("small input"));
-    scan(&mut p).is_ok() && p.in_step()
 }

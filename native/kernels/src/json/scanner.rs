@@ -69,92 +69,21 @@ fn hex4(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
-/// The scanner's state. `INDEXED`: token positions come from a structural index (`index.rs`)
-/// instead of from the end of the previous token; the exact scan (`false`) is the reference,
-/// and the one that words errors: an indexed scan that meets anything wrong (an error, or a
-/// disagreement of the index with the bytes, recorded in `broken`) is redone exactly.
-pub(super) struct Parser<'a, const INDEXED: bool> {
+pub(super) struct Parser<'a> {
     pub(super) b: &'a [u8],
     pub(super) pos: usize,
     /// incremented for every run of whitespace skipped, to tell compact spans from others
     pub(super) ws_runs: usize,
-    /// the token positions (indexed scan only; owned, so that the document borrows only the
-    /// input)
-    index: Vec<u32>,
-    /// the next entry of `index` not consumed
-    next: usize,
-    /// the index disagreed with the bytes: the body is invalid (indexed scan only)
-    broken: bool,
 }
 
-impl<'a> Parser<'a, false> {
-    pub(super) fn exact(b: &'a [u8]) -> Self {
-        Parser {
-            b,
-            pos: 0,
-            ws_runs: 0,
-            index: Vec::new(),
-            next: 0,
-            broken: false,
-        }
-    }
-}
-
-impl<'a> Parser<'a, true> {
-    pub(super) fn indexed(b: &'a [u8], index: Vec<u32>) -> Self {
-        Parser {
-            b,
-            pos: 0,
-            ws_runs: 0,
-            index,
-            next: 0,
-            broken: false,
-        }
-    }
-
-    /// Whether the scan ended in step with the index (every entry consumed, no disagreement).
-    pub(super) fn in_step(&self) -> bool {
-        !self.broken && self.next == self.index.len()
-    }
-}
-
-impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
-    /// The position of the next token by the index (the end of the body after the last).
-    #[inline(always)]
-    fn next_token(&self) -> usize {
-        self.index
-            .get(self.next)
-            .map_or(self.b.len(), |&p| p as usize)
-    }
-
-    /// Step over a one-byte token (a structural character).
-    #[inline(always)]
-    fn bump(&mut self) {
-        self.pos += 1;
-        if INDEXED {
-            self.next += 1;
-        }
-    }
-
+impl<'a> Parser<'a> {
     #[inline]
     pub(super) fn peek(&self) -> u8 {
         self.b.get(self.pos).copied().unwrap_or(0)
     }
 
-    /// Skip whitespace. Indexed: jump to the next token; the bytes jumped over are all
-    /// whitespace when the first is (any other byte after whitespace outside a string starts
-    /// a token); when it is not (`12a`), the exact scan would stop there with an error.
-    /// Branch-free, so that `pos` does not wait for the validation of the previous token.
     #[inline]
     pub(super) fn ws(&mut self) {
-        if INDEXED {
-            let next = self.next_token();
-            let jumped = next != self.pos;
-            self.broken |= jumped && !matches!(self.peek(), b' ' | b'\n' | b'\r' | b'\t');
-            self.ws_runs += usize::from(jumped);
-            self.pos = next;
-            return;
-        }
         let start = self.pos;
         while let Some(&c) = self.b.get(self.pos) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -178,7 +107,7 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
     #[inline]
     fn expect(&mut self, c: u8, what: &str) -> Result<()> {
         if self.peek() == c {
-            self.bump();
+            self.pos += 1;
             Ok(())
         } else {
             Err(self.fail(what))
@@ -198,9 +127,6 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
     /// stall on every key (a quarter of the time of `items` in `perf annotate`).
     #[inline(always)]
     pub(super) fn string(&mut self) -> Result<Str> {
-        if INDEXED {
-            return self.string_indexed();
-        }
         let start = self.pos + 1;
         let stop = find_string_stop(self.b, start);
         if self.b.get(stop) == Some(&b'"') {
@@ -213,37 +139,6 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
         }
         self.pos = stop;
         let escaped = self.string_rest()?;
-        Ok(Str {
-            start,
-            end: self.pos - 1,
-            escaped,
-        })
-    }
-
-    /// A string at `"`, its closing quote read from the index (the next entry). The search
-    /// for a stop only decides between this fast path and the exact one, a predictable branch:
-    /// the end does not wait for it.
-    #[inline(always)]
-    fn string_indexed(&mut self) -> Result<Str> {
-        let start = self.pos + 1;
-        let end = self
-            .index
-            .get(self.next + 1)
-            .map_or(usize::MAX, |&p| p as usize);
-        self.next += 2;
-        let stop = find_string_stop(self.b, start);
-        if stop == end && self.b.get(end) == Some(&b'"') {
-            self.pos = end + 1;
-            return Ok(Str {
-                start,
-                end,
-                escaped: false,
-            });
-        }
-        self.pos = stop;
-        let escaped = self.string_rest()?;
-        // the exact end must be the indexed one
-        self.broken |= self.pos != end.wrapping_add(1);
         Ok(Str {
             start,
             end: self.pos - 1,
@@ -330,9 +225,6 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
     /// exponent or more than 308 digits can overflow, so only those are converted here.
     #[inline]
     pub(super) fn number(&mut self) -> Result<bool> {
-        if INDEXED {
-            self.next += 1;
-        }
         let b = self.b;
         let start = self.pos;
         let digit = |p: usize| b.get(p).is_some_and(u8::is_ascii_digit);
@@ -426,9 +318,6 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
 
     #[inline]
     fn literal(&mut self, word: &[u8]) -> Result<()> {
-        if INDEXED {
-            self.next += 1;
-        }
         if self.b[self.pos..].starts_with(word) {
             self.pos += word.len();
             Ok(())
@@ -482,10 +371,10 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
         mut element: impl FnMut(&mut Self, usize) -> Result<()>,
     ) -> Result<()> {
         self.enter(depth)?;
-        self.bump();
+        self.pos += 1;
         self.ws();
         if self.peek() == b']' {
-            self.bump();
+            self.pos += 1;
             return Ok(());
         }
         loop {
@@ -493,11 +382,11 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
             self.ws();
             match self.peek() {
                 b',' => {
-                    self.bump();
+                    self.pos += 1;
                     self.ws();
                 }
                 b']' => {
-                    self.bump();
+                    self.pos += 1;
                     return Ok(());
                 }
                 _ => return Err(self.fail("expected `,` or `]`")),
@@ -514,10 +403,10 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
         mut member: impl FnMut(&mut Self, Str, usize) -> Result<()>,
     ) -> Result<()> {
         self.enter(depth)?;
-        self.bump();
+        self.pos += 1;
         self.ws();
         if self.peek() == b'}' {
-            self.bump();
+            self.pos += 1;
             return Ok(());
         }
         loop {
@@ -532,11 +421,11 @@ impl<'a, const INDEXED: bool> Parser<'a, INDEXED> {
             self.ws();
             match self.peek() {
                 b',' => {
-                    self.bump();
+                    self.pos += 1;
                     self.ws();
                 }
                 b'}' => {
-                    self.bump();
+                    self.pos += 1;
                     return Ok(());
                 }
                 _ => return Err(self.fail("expected `,` or `}`")),

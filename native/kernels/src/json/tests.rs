@@ -186,23 +186,3 @@ fn computed_numbers_that_overflow_are_rejected_naming_them() {
         "summary.revenue: a number is out of range (overflows a double)"
     );
 }
-
-#[test]
-fn valid_documents_take_the_indexed_scan() {
-    assert!(orders::indexed_scan_in_step(DOC.as_bytes()));
-    let pretty = serde_json::to_vec_pretty(&serde_json::from_str::<Value>(DOC).unwrap()).unwrap();
-    assert!(orders::indexed_scan_in_step(&pretty));
-    let escaped = br#"{"orders":[],"a\"b\\":"x\u00e9\"\\","c":[1,-2.5e3,true,false,null]}"#;
-    assert!(orders::indexed_scan_in_step(escaped));
-    for bad in [&b"{\"orders\":[12a]}"[..], b"[1 2]", b"{\"a\":\"\\x\"}", b"\"ab", b"1 x"] {
-        assert!(!orders::indexed_scan_in_step(bad), "{bad:?}");
-    }
-}
-
-#[test]
-fn tmp_big_file_in_step() {
-    if let Ok(path) = std::env::var("JSON_FILE") {
-        let b = std::fs::read(path).unwrap();
-        assert!(orders::indexed_scan_in_step(&b));
-    }
-}
