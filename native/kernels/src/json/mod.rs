@@ -64,6 +64,7 @@ mod document;
 mod emit;
 mod orders;
 mod scanner;
+mod skip;
 mod stops;
 mod transform;
 
