@@ -128,30 +128,34 @@ LITERALS = ["0", "-0", "1", "-1", "0.0", "1e5", "1E+2", "1e-7", "-2.5e3", "1.5E-
             '"3"', "null", "[]", "{}"]
 
 
-def literal(rng: random.Random) -> str:
-    r = rng.random()
-    if r < 0.3:
+def literal(rng: random.Random, odd: bool) -> str:
+    """A random number literal; from the list of edge cases (many invalid) only if ``odd``."""
+    if odd and rng.random() < 0.3:
         return rng.choice(LITERALS)
-    digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 25)))
+    digits = "".join(rng.choice("0123456789") for _ in range(rng.choice([1, 2, 3, 6, 17, 25])))
+    if not odd:
+        digits = digits.lstrip("0") or "0"
     text = rng.choice(["", "-"]) + digits
     if rng.random() < 0.6:
         cut = rng.randint(1, len(text))
         text = text[:cut] + "." + "".join(rng.choice("0123456789")
                                           for _ in range(rng.randint(1, 25)))
     if rng.random() < 0.3:
-        text += rng.choice("eE") + rng.choice(["", "+", "-"]) + str(rng.randint(0, 350))
+        top = 350 if odd else 20
+        text += rng.choice("eE") + rng.choice(["", "+", "-"]) + str(rng.randint(0, top))
     return text
 
 
 def with_literals(base: bytes, rng: random.Random) -> bytes:
     """``base`` with every ``qty`` and ``price`` value replaced by a random literal."""
     text = base
+    odd = rng.random() < 0.3
     for key in (b'"price":', b'"qty":'):
         pieces = text.split(key)
         rebuilt = [pieces[0]]
         for piece in pieces[1:]:
             end = min(i for i in (piece.find(b","), piece.find(b"}")) if i >= 0)
-            rebuilt.append(literal(rng).encode() + piece[end:])
+            rebuilt.append(literal(rng, odd).encode() + piece[end:])
         text = key.join(rebuilt)
     return text
 
