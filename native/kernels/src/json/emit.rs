@@ -111,11 +111,12 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
             Kind::Orders => {
                 push_key(&mut out, input, m.key);
                 out.push(b'[');
+                let mut tags = TagCache::default();
                 for (n, &(i, total)) in plan.kept.iter().enumerate() {
                     if n > 0 {
                         out.push(b',');
                     }
-                    push_order(&mut out, doc, &doc.order_list[i], total);
+                    push_order(&mut out, doc, &doc.order_list[i], total, &mut tags);
                 }
                 out.push(b']');
             }
@@ -143,20 +144,47 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
     out
 }
 
+/// The output of the tags that are not plain ASCII, by their raw bytes: a document repeats a
+/// few tags (`Überweisung`, `ÉCOLE`...), and `str::to_lowercase` with its allocation took 3%
+/// of the kernel's time. The output is a function of the raw bytes, so a hit writes the same.
+#[derive(Default)]
+struct TagCache<'a> {
+    entries: Vec<(&'a [u8], Vec<u8>)>,
+}
+
+/// Distinct tags the cache keeps (searched linearly; past it, tags are lowercased each time).
+const CACHED_TAGS: usize = 16;
+
 /// A tag, lowercased. An ASCII tag without escapes is lowercased as it is copied (no
-/// allocation; its raw bytes need no escaping); any other goes through `str::to_lowercase`.
-fn push_tag(out: &mut Vec<u8>, input: &[u8], tag: Str) {
+/// allocation; its raw bytes need no escaping); any other goes through `str::to_lowercase`,
+/// once per distinct tag ([`TagCache`]).
+fn push_tag<'a>(out: &mut Vec<u8>, input: &'a [u8], tag: Str, cache: &mut TagCache<'a>) {
     let raw = &input[tag.start..tag.end];
     if !tag.escaped && raw.is_ascii() {
         out.push(b'"');
         out.extend(raw.iter().map(u8::to_ascii_lowercase));
         out.push(b'"');
-    } else {
-        push_string(out, &tag.text(input).to_lowercase());
+        return;
+    }
+    if let Some((_, written)) = cache.entries.iter().find(|(r, _)| *r == raw) {
+        out.extend_from_slice(written);
+        return;
+    }
+    let mut written = Vec::new();
+    push_string(&mut written, &tag.text(input).to_lowercase());
+    out.extend_from_slice(&written);
+    if cache.entries.len() < CACHED_TAGS {
+        cache.entries.push((raw, written));
     }
 }
 
-fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
+fn push_order<'a>(
+    out: &mut Vec<u8>,
+    doc: &Document<'a>,
+    o: &Order,
+    total: f64,
+    tags: &mut TagCache<'a>,
+) {
     let input = doc.input;
     out.push(b'{');
     let members = &doc.members[o.members.clone()];
@@ -181,7 +209,7 @@ fn push_order(out: &mut Vec<u8>, doc: &Document, o: &Order, total: f64) {
                     if n > 0 {
                         out.push(b',');
                     }
-                    push_tag(out, input, tag.expect("checked"));
+                    push_tag(out, input, tag.expect("checked"), tags);
                 }
                 out.push(b']');
             }

@@ -46,14 +46,62 @@
 //! and number validation are most of the profile). The next step is a simdjson-style stage 1
 //! (a bitmask of structural characters and string spans over 64-byte blocks, AVX2 with a
 //! scalar fallback) feeding the same visitors, with today's scanner kept as the exact path
-//! that re-runs on any detected error. Not tried, for time: `simd-json` and `sonic-rs` (both
+//! that re-runs on any detected error (tried in round two, below: slower). Not tried, for time: `simd-json` and `sonic-rs` (both
 //! build a tape or DOM of every value, including most of the body, which this kernel only
 //! copies, and their error texts and positions differ from the reference's, so the exact
 //! scanner would still run on every rejected body); `memchr::memchr3` for the string search
 //! (it cannot find control characters, which must stop a string too).
 //!
+//! ## Tuning, round two (issue 28: "json 1 MB at most 1.0 ms of the kernel's own time, idle")
+//!
+//! Same checks (`scripts/json_differential.py OLD.so NEW.so`: 20,000 mutated, pretty-printed,
+//! escaped, reordered, duplicate-key and deeply nested documents and 6,000 with random
+//! `qty`/`price` literals, same status and same output or error bytes; 0 differences for each
+//! kept step, and for the final library with a second seed). Figures: `json_breakdown` min of
+//! 300, the round's baseline and its end run alternately (load 2.9-3.1); ab_kernels
+//! `-n 300`, P50 ratio against the round's baseline unless said, load average beside it.
+//!
+//! | step | parse / serialize / run, min ms | ab_kernels P50 ratio (load) |
+//! |---|---|---|
+//! | before | 1.19 / 0.26 / 1.53 | - |
+//! | containers that are only copied (`shipping`, `dims_cm`, `meta`...) skipped by one loop with an explicit stack (`skip.rs`), the exact walk only for what it does not take | not timed apart (load 6) | 0.96, 0.95 (5.6); 0.95 (4.3) |
+//! | order keys fingerprinted by length, first and last byte (the loop over up to 8 bytes ended at a different count per key); non-ASCII tags lowercased once per distinct tag per call (`str::to_lowercase` and its allocation were 3%) | 1.10 / 0.20 / 1.41 | 0.90, 0.92, 0.91 (4.3); 0.96 of the step before, same run; 64 KB 0.90 (4.2), 8 MB 0.93 (`-n 100`, 4.1) |
+//!
+//! Tried and dropped (ratios against the round's baseline, same run):
+//! * a simdjson-style structural index (stage 1 over 64-byte blocks, AVX2 with runtime
+//!   detection and a portable fallback, both quotes of each string, structurals and scalar
+//!   starts; the scanner read each token's position from it, checked it against the bytes
+//!   and re-ran exactly on any disagreement): 1.34 (3.4). Stage 1 alone took 21% of the
+//!   profile, and the visitors did not get faster (`items` 0.43 -> 0.40 ms): the cost is not
+//!   the dependency of each token's position on the previous one, so a faster stage 1 would
+//!   not have paid either (branch's commit 0d81338);
+//! * numbers measured by bit scans of a 16-byte digit mask instead of digit loops: in
+//!   `number` 1.06 (2.8); in the fast skip, min 1.60 against 1.56 ms without (5.3);
+//! * `number` always inlined with its rare cases out of line: 0.98 with the digit mask or
+//!   with the byte loop (3.0), noise;
+//! * the fast skip as a `match` on a state variable: 0.99 against 0.96 for the two loops
+//!   (4.7), an indirect jump per token;
+//! * `qty`/`price` validated and converted in one pass, inlined: 0.98 of the kept step before
+//!   it (9.1), under the 0.97 bar;
+//! * output buffer reuse: the page faults it would save are not there (`perf stat` on the
+//!   Python A/B loop: about one per call; glibc reuses the freed blocks).
+//!
+//! Where the time goes now (`perf record` of `json_breakdown`, kernel only): `items` 27%,
+//! `skip_container` with the fast skip 17%, the orders' and top-level members (`parse`) 10%,
+//! `serialize` 8%, `upsert` 6%, `number` 5%, `memmove` 4%, `customer_tier` 4%, the sort 4%,
+//! UTF-8 3%, `transform` 3%, `tags` 2%. Removing `shipping` or `dims_cm` from the 1 MB input
+//! saved 0.23 and 0.26 ms of 1.67 before the round (not interleaved, load 2.8), yet the fast
+//! skip, which removed the walk's calls and `Result`s around their values, won 4-5%: the
+//! values themselves cost more than walking them.
+//!
+//! Not reached: 1.0 ms (1.41 ms min at load 2.9). Left: the per-value work itself (the index
+//! experiment removed the dependency between token positions and won nothing; page faults
+//! are not a cost); a next step would have to validate copied containers without visiting
+//! their values one by one.
+//!
 //! The code follows the pipeline's seams, one module each: `scanner` (the JSON grammar: tokens,
-//! containers walked with visitors, errors with line and column; its byte searches in `stops`),
+//! containers walked with visitors, errors with line and column; its byte searches in `stops`,
+//! the fast skip of copied containers in `skip`),
 //! `orders` (the visitors that
 //! extract orders into the `document` model), `transform` (schema check, totals, order,
 //! summary: the `Plan`) and `emit` (the output bytes). [`parse`], [`transform`] and
@@ -64,6 +112,7 @@ mod document;
 mod emit;
 mod orders;
 mod scanner;
+mod skip;
 mod stops;
 mod transform;
 

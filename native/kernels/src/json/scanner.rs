@@ -343,9 +343,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// An array or object at `[` or `{`, validated and skipped.
+    /// An array or object at `[` or `{`, validated and skipped: by the fast skip
+    /// (`skip.rs`) when it takes it, else by the exact walk (which words any error).
     #[inline(never)]
     fn skip_container(&mut self, depth: usize) -> Result<()> {
+        if self.skip_container_fast(depth) {
+            return Ok(());
+        }
         if self.peek() == b'[' {
             self.array(depth + 1, |p, d| p.skip(d))
         } else {
