@@ -216,7 +216,8 @@ def main() -> None:
         print(f"  {name:<32} {count:6}")
     print(f"{sum(counts.values())} cases, {len(diffs)} differences")
     for family, payload, a, b in diffs[:5]:
-        print(f"{family}: {payload[:200]!r}\n  old {a[0]} {a[1][:200]!r}\n  new {b[0]} {b[1][:200]!r}")
+        print(f"{family}: {payload[:200]!r}\n  old {a[0]} {a[1][:200]!r}\n"
+              f"  new {b[0]} {b[1][:200]!r}")
     sys.exit(1 if diffs else 0)
 
 
