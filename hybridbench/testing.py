@@ -15,6 +15,8 @@ matching message for each case, and the process lives on::
 from __future__ import annotations
 
 import functools
+import random
+from collections.abc import Sequence
 
 from hybridbench.workload_registry import workloads
 
@@ -50,3 +52,25 @@ def size_params() -> list:
             marks = [pytest.mark.slow] if size == largest else []
             params.append(pytest.param(name, size, id=f"{name}-{size}", marks=marks))
     return params
+
+
+def mutate(document: bytes, rng: random.Random, tokens: Sequence[bytes]) -> bytes:
+    """``document`` with one to three random edits: a few bytes deleted, a token inserted, a
+    byte overwritten by a token's first, or the rest cut off. The differential tests and
+    scripts of a parser (tests/test_json_differential.py, scripts/json_differential.py) make
+    near-valid inputs with it, from tokens that matter to the grammar."""
+    data = bytearray(document)
+    for _ in range(rng.randint(1, 3)):
+        if not data:
+            break
+        at = rng.randrange(len(data))
+        action = rng.random()
+        if action < 0.3:
+            del data[at:at + rng.randint(1, 4)]
+        elif action < 0.7:
+            data[at:at] = rng.choice(tokens)
+        elif action < 0.9:
+            data[at] = rng.choice(tokens)[0]
+        else:
+            del data[at:]
+    return bytes(data)

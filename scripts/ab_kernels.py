@@ -12,39 +12,26 @@ timing), so the ctypes crossing does not count. A loaded machine moves both colu
 from __future__ import annotations
 
 import argparse
-import ctypes
 import statistics
+import sys
+from pathlib import Path
 
 import hybridbench
 
-
-class Buffer(ctypes.Structure):
-    _fields_ = [("ptr", ctypes.POINTER(ctypes.c_uint8)), ("len", ctypes.c_size_t),
-                ("cap", ctypes.c_size_t)]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_library import KernelLibrary  # a sibling script, not a package
 
 
-class Library:
+class Library(KernelLibrary):
     def __init__(self, path: str) -> None:
-        self.path = path
-        self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
-        self.lib.hb_version.restype = ctypes.c_char_p
-        self.lib.hb_last_kernel_ns.restype = ctypes.c_uint64
-        self.lib.hb_set_kernel_timing(1)
-        self.version = self.lib.hb_version().decode()
+        super().__init__(path, kernel_timing=True)
 
     def run(self, workload: str, payload: bytes) -> tuple[bytes, int]:
-        out, err = Buffer(), Buffer()
-        name = workload.encode()
-        status = self.lib.hb_run(name, len(name), payload, len(payload), ctypes.byref(out),
-                                 ctypes.byref(err))
-        ns = self.lib.hb_last_kernel_ns()
+        """The output and the kernel's own time in ns; an error ends the comparison."""
+        status, data = self.call(workload, payload)
         if status != 0:
-            message = ctypes.string_at(err.ptr, err.len).decode()
-            self.lib.hb_buffer_free(ctypes.byref(err))
-            raise RuntimeError(f"{self.path}: {workload}: {message}")
-        data = ctypes.string_at(out.ptr, out.len)
-        self.lib.hb_buffer_free(ctypes.byref(out))
-        return data, ns
+            raise RuntimeError(f"{self.path}: {workload}: {data.decode(errors='replace')}")
+        return data, self.last_kernel_ns()
 
 
 def main() -> None:

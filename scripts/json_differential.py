@@ -12,59 +12,22 @@ each case must give the same status and the same output or error bytes. Prints t
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import random
 import sys
 from collections import Counter
+from pathlib import Path
 
 import hybridbench
+from hybridbench import testing
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_library import KernelLibrary  # a sibling script, not a package
 
 SIGNIFICANT = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"-", b"0", b"9", b".", b"e",
                b"E", b"+", b"n", b"t", b"f", b"u", b" ", b"\n", b"\x00", b"\x1f", b"\xff",
                b"\xc3", b"1e400", b"\\ud800", b"\\udc00", b"\\u00e9", b'\\"', b"\\\\", b"NaN",
                b"true", b"null", b"[[[", b"]]]", b"{{", b'"a":', b'""', b"\t", b"\r", b"\x7f"]
-
-
-class Buffer(ctypes.Structure):
-    _fields_ = [("ptr", ctypes.POINTER(ctypes.c_uint8)), ("len", ctypes.c_size_t),
-                ("cap", ctypes.c_size_t)]
-
-
-class Library:
-    """A library loaded on its own (RTLD_LOCAL, as in scripts/ab_kernels.py)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
-
-    def run(self, payload: bytes) -> tuple[int, bytes]:
-        """(status, output or error bytes) of the json workload on ``payload``."""
-        out, err = Buffer(), Buffer()
-        status = self.lib.hb_run(b"json", 4, payload, len(payload), ctypes.byref(out),
-                                 ctypes.byref(err))
-        buf = out if status == 0 else err
-        data = ctypes.string_at(buf.ptr, buf.len) if buf.len else b""
-        self.lib.hb_buffer_free(ctypes.byref(buf))
-        return status, data
-
-
-def mutate(document: bytes, rng: random.Random) -> bytes:
-    data = bytearray(document)
-    for _ in range(rng.randint(1, 3)):
-        if not data:
-            break
-        at = rng.randrange(len(data))
-        action = rng.random()
-        if action < 0.3:
-            del data[at:at + rng.randint(1, 4)]
-        elif action < 0.7:
-            data[at:at] = rng.choice(SIGNIFICANT)
-        elif action < 0.9:
-            data[at] = rng.choice(SIGNIFICANT)[0]
-        else:
-            del data[at:]
-    return bytes(data)
 
 
 def encode(value, rng: random.Random, indent, ascii_only: bool, shuffle: bool,
@@ -182,7 +145,7 @@ def main() -> None:
     parser.add_argument("--literals", type=int, default=6000)
     parser.add_argument("--seed", type=int, default=20261207)
     args = parser.parse_args()
-    old, new = Library(args.old), Library(args.new)
+    old, new = KernelLibrary(args.old), KernelLibrary(args.new)
     rng = random.Random(args.seed)
     bases = {size: [hybridbench.make_input("json", size, seed) for seed in range(3)]
              for size in ("1KB", "64KB")}
@@ -191,7 +154,7 @@ def main() -> None:
     diffs: list[tuple[str, bytes, tuple, tuple]] = []
 
     def check(family: str, payload: bytes) -> None:
-        a, b = old.run(payload), new.run(payload)
+        a, b = old.call("json", payload), new.call("json", payload)
         counts[f"{family} {'accepted' if a[0] == 0 else 'rejected'}"] += 1
         if a != b:
             diffs.append((family, payload, a, b))
@@ -199,13 +162,14 @@ def main() -> None:
     for case in range(args.cases):
         kind = case % 10
         if kind < 4:
-            check("mutated-1KB", mutate(rng.choice(bases["1KB"]), rng))
+            check("mutated-1KB", testing.mutate(rng.choice(bases["1KB"]), rng, SIGNIFICANT))
         elif kind == 4:
-            check("mutated-64KB", mutate(rng.choice(bases["64KB"]), rng))
+            check("mutated-64KB", testing.mutate(rng.choice(bases["64KB"]), rng, SIGNIFICANT))
         elif kind < 8:
             check("reshaped", reshaped(rng.choice(parsed), rng))
         elif kind == 8:
-            check("reshaped+mutated", mutate(reshaped(rng.choice(parsed), rng), rng))
+            check("reshaped+mutated",
+                  testing.mutate(reshaped(rng.choice(parsed), rng), rng, SIGNIFICANT))
         elif rng.random() < 0.1:
             check("deep", deep(rng))
         else:

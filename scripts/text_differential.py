@@ -14,38 +14,22 @@ stricter and needs no reference, so it runs many more batches.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import random
 import struct
+import sys
+from pathlib import Path
 
 import hybridbench
 from hybridbench.workloads import text_rules as rules
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from kernel_library import KernelLibrary  # a sibling script, not a package
 
 ODD = ["\u0301", "\u200d", "\u200f", "ς", "Σ", "İ", "ı", "Ａ", "！", "\x00", "👩\u200d💻",
        "🇫🇷", "東", "ẞ", "ß", "\ufeff", "\ufffd", "\U0010ffff", "ǅ", "Ω", "K", "ﬁ", " ", "'",
        "_", "\t", "\u00a0", "Ѐ", "Ӂ", "Ա", "ά", "ΐ", "ħ", "Ÿ", "ÿ", "×", "٣", "ก", "한", "ア"]
 INVALID = [b"\xff", b"\x80", b"\xed\xa0\x80", b"\xc3", b"\xe2\x82", b"\xf0\x9f\x98",
            b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe0\x80\xaf"]
-
-
-class Library:
-    """One library, as scripts/ab_kernels.py loads it (RTLD_LOCAL: the hb_* names may clash)."""
-
-    class Buffer(ctypes.Structure):
-        _fields_ = [("ptr", ctypes.POINTER(ctypes.c_uint8)), ("len", ctypes.c_size_t),
-                    ("cap", ctypes.c_size_t)]
-
-    def __init__(self, path: str) -> None:
-        self.lib = ctypes.CDLL(path, mode=ctypes.RTLD_LOCAL)
-
-    def run(self, payload: bytes) -> tuple[int, bytes]:
-        out, err = self.Buffer(), self.Buffer()
-        status = self.lib.hb_run(b"text", 4, payload, len(payload), ctypes.byref(out),
-                                 ctypes.byref(err))
-        buf = out if status == 0 else err
-        data = ctypes.string_at(buf.ptr, buf.len)
-        self.lib.hb_buffer_free(ctypes.byref(buf))
-        return status, data
 
 
 def frame(documents: list[bytes]) -> bytes:
@@ -111,10 +95,10 @@ def main() -> None:
     parser.add_argument("-n", "--batches", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=28)
     args = parser.parse_args()
-    old, new = Library(args.old), Library(args.new)
+    old, new = KernelLibrary(args.old), KernelLibrary(args.new)
     errors = differ = 0
     for i, payload in enumerate(batches(random.Random(args.seed), args.batches)):
-        a, b = old.run(payload), new.run(payload)
+        a, b = old.call("text", payload), new.call("text", payload)
         errors += a[0] != 0
         if a != b:
             differ += 1

@@ -15,7 +15,7 @@ import random
 import pytest
 
 import hybridbench
-from hybridbench import WorkloadError
+from hybridbench import WorkloadError, testing
 from hybridbench.registry import unavailable_reason
 
 SIGNIFICANT = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"-", b"0", b"9", b".", b"e",
@@ -24,24 +24,6 @@ SIGNIFICANT = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\\", b"-", b"0", b"9"
 ENGINES = [b for b in ("inproc", "inproc-best", "ffi", "ffi-idiomatic", "grpc", "grpc-go",
                         "grpc-go-best", "grpc-go-cgo")
            if not unavailable_reason(b)]
-
-
-def mutate(document: bytes, rng: random.Random) -> bytes:
-    data = bytearray(document)
-    for _ in range(rng.randint(1, 3)):
-        if not data:
-            break
-        at = rng.randrange(len(data))
-        action = rng.random()
-        if action < 0.3:
-            del data[at:at + rng.randint(1, 4)]
-        elif action < 0.7:
-            data[at:at] = rng.choice(SIGNIFICANT)
-        elif action < 0.9:
-            data[at] = rng.choice(SIGNIFICANT)[0]
-        else:
-            del data[at:]
-    return bytes(data)
 
 
 def outcome(backend, payload: bytes) -> str:
@@ -69,7 +51,7 @@ def test_engines_agree_on_mutated_documents() -> None:
         for backend in backends.values():
             backend.start()
         for case in range(3000):
-            payload = mutate(base, rng)
+            payload = testing.mutate(base, rng, SIGNIFICANT)
             verdicts = {name: outcome(b, payload) for name, b in backends.items()}
             if len(set(verdicts.values())) > 1:
                 disagreements.append((case, payload, verdicts))
