@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import cargo_target  # tests/, on the path of the tests that import this module
+
 from hybridbench import scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,14 +94,15 @@ def build(tmp: Path) -> Plugin:
     old, new = KERNEL_PATCH
     assert old in text, "the scaffold's kernel changed: update tests/ab_kernel.py"
     source.write_text(text.replace(old, new).replace("pub fn run(", HELPERS + "\npub fn run(", 1))
-    env = {**os.environ, "CARGO_TARGET_DIR": str(ROOT / "native" / "target")}
+    target = cargo_target.private_copy(tmp / "target")
+    env = {**os.environ, "CARGO_TARGET_DIR": str(target)}
     built = subprocess.run(["cargo", "build", "--release", "--lib", "--manifest-path",
                             str(project / "rust" / "Cargo.toml")],
                            env=env, capture_output=True, text=True, timeout=1800)
     assert built.returncode == 0, built.stderr[-4000:]
     library = tmp / f"lib{NAME}_kernels.so"
-    # copied out at once: the shared target directory is other builds' too
-    shutil.copyfile(ROOT / "native" / "target" / "release" / f"lib{NAME}_kernels.so", library)
+    # copied out at once: the target directory may be the shared one, other builds' too
+    shutil.copyfile(target / "release" / f"lib{NAME}_kernels.so", library)
     site = tmp / "site"
     install = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

@@ -9,8 +9,9 @@ What keeps it within CI's budget (README "Install from a wheel" has the figures)
 
 * the wheel is built from the sdist, as ``python -m build`` does by default, so the build
   proves the sdist holds what a build needs; without build isolation (the test environment
-  has the build requirements) and with ``CARGO_TARGET_DIR`` at the install's target
-  directory, where cargo finds every crate fresh (the SDK's build script names the proto
+  has the build requirements) and with ``CARGO_TARGET_DIR`` at a hard-link copy of the
+  install's target directory (tests/cargo_target.py: no wait for the lock of the cargo test
+  build beside pytest), where cargo finds every crate fresh (the SDK's build script names the proto
   relative to itself, so no fingerprint depends on where the sources were unpacked);
 * the sources are copied out of the checkout first (``git ls-files``): ``python -m build``
   writes ``hybridbench.egg-info`` into the tree it builds, which other tests, running beside
@@ -36,10 +37,10 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+import cargo_target  # tests/
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_DIR = ROOT / "native" / "target"
 #: every pattern a plug-in runs on: in-process Python, the C ABI, the Rust and Python servers
 BACKENDS = ("inproc", "ffi", "grpc", "grpc-py")
 
@@ -133,7 +134,7 @@ def _fresh_environment(venv: Path, wheel: Path, env: dict[str, str], cwd: Path) 
 @pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 def test_the_wheel_runs_and_scaffolds_outside_the_checkout(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["CARGO_TARGET_DIR"] = str(TARGET_DIR)
+    env["CARGO_TARGET_DIR"] = str(cargo_target.private_copy(tmp_path / "target"))
     files = _tracked_files()
     source = _copy_sources(files, tmp_path / "source")
     dist = tmp_path / "dist"
