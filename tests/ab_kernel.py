@@ -25,7 +25,6 @@ import cargo_target  # tests/, on the path of the tests that import this module
 
 from hybridbench import scaffold
 
-ROOT = Path(__file__).resolve().parent.parent
 NAME = "abgate"
 #: the marker in the library's read-only data; the digits are the work in thousandths
 MARKER, DIGITS = b"HB-AB-WORK=", 5
