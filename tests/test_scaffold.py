@@ -98,6 +98,39 @@ def test_the_example_workload_agrees_with_itself(tmp_path):
 
 # -- where the Rust sources come from: the checkout, or the package's own copy ------------------
 
+def _features_by_package(manifest: Path, *packages: str) -> dict[str, set[str]]:
+    """{"name version": {its feature sets}} of what ``cargo build`` of ``packages`` (default:
+    the manifest's) compiles, build dependencies included, from ``cargo tree`` (no build)."""
+    selected = [arg for package in packages for arg in ("-p", package)]
+    tree = subprocess.run(["cargo", "tree", "--offline", "--manifest-path", str(manifest),
+                           *selected, "-e", "normal,build", "--prefix", "none",
+                           "--format", "{p}|{f}"],
+                          capture_output=True, text=True, timeout=120)
+    assert tree.returncode == 0, tree.stderr[-3000:]
+    found: dict[str, set[str]] = {}
+    for line in tree.stdout.splitlines():
+        package, _, features = line.partition("|")
+        name_version = " ".join(package.split()[:2])
+        found.setdefault(name_version, set()).add(features.split(" (")[0])
+    return found
+
+
+@pytest.mark.skipif(shutil.which("cargo") is None, reason="cargo is not on PATH")
+def test_a_plugin_compiles_its_dependencies_as_the_install_does(tmp_path):
+    """Every crate a plug-in's build shares with the install's (kernels and idiomatic) gets the
+    same features, hence the same compiled unit: a plug-in built in hybridbench's target
+    directory compiles only itself and the SDK. A feature the kernel crates turn on and the
+    SDK does not ask for (native/sdk/Cargo.toml lists them) shows here by name."""
+    project = scaffold.create("sharing", tmp_path / "sharing")
+    plugin = _features_by_package(project / "rust" / "Cargo.toml")
+    install = _features_by_package(ROOT / "native" / "Cargo.toml", "hybridbench-kernels",
+                                   "hybridbench-idiomatic")
+    differ = {package: (features, install[package]) for package, features in plugin.items()
+              if package in install and features != install[package]}
+    assert not differ, f"a plug-in compiles these with other features than the install: {differ}"
+    assert set(plugin) - set(install) == {"sharing-kernels v0.1.0"}
+
+
 def test_a_checkout_finds_its_own_sources():
     assert scaffold.sources_root() in (ROOT, ROOT / "hybridbench" / _sources.PACKAGED_DIR)
     assert (scaffold.sdk_dir() / "Cargo.toml").is_file()

@@ -29,37 +29,4 @@ hybridbench_sdk::kernels! {
     Kernel::new("text", text::run),
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_table_names_this_library_and_its_workloads() {
-        assert_eq!(KERNELS.library(), "hybridbench-idiomatic");
-        let names: Vec<_> = KERNELS.names().collect();
-        assert_eq!(
-            names,
-            ["json", "image", "timeseries", "echo", "thumbnail", "text"]
-        );
-    }
-
-    #[test]
-    fn an_unknown_workload_is_unsupported() {
-        let err = KERNELS.run("nonesuch", b"").unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Unsupported);
-    }
-
-    #[test]
-    fn every_kernel_rejects_oversized_payloads_itself() {
-        let big = vec![0u8; MAX_PAYLOAD_BYTES + 1];
-        for kernel in KERNELS.kernels() {
-            let err = (kernel.run)(&big).unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidInput, "{}", kernel.name);
-            assert!(
-                err.message.contains("exceeds the limit"),
-                "{}: {err}",
-                kernel.name
-            );
-        }
-    }
-}
+// The table's own tests are in tests/table.rs: they check the crate's name.

@@ -44,7 +44,10 @@ pub(crate) fn cpu_seconds() -> (f64, f64) {
 /// Minor and major page faults of the whole process so far (`ru_minflt`, `ru_majflt`).
 pub(crate) fn page_faults() -> (u64, u64) {
     usage().map_or((0, 0), |u| {
-        (u64::try_from(u.ru_minflt).unwrap_or(0), u64::try_from(u.ru_majflt).unwrap_or(0))
+        (
+            u64::try_from(u.ru_minflt).unwrap_or(0),
+            u64::try_from(u.ru_majflt).unwrap_or(0),
+        )
     })
 }
 
