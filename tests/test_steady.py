@@ -259,7 +259,10 @@ def _waited_out_or_flagged(cell: Cell) -> None:
         assert waited or flagged, (cell.backend, number, worker)
         if flagged:
             evidence = named[number]
-            assert evidence["change"] < -thresholds.STEADY_CHANGE  # faster later
+            # a drift beyond the threshold: faster later is the slow start; slower later is
+            # what a loaded machine's scheduler adds to these sleeping calls (+22% once, at
+            # load 8 in a fresh clone's make test): either way the flag must carry it
+            assert abs(evidence["change"]) > thresholds.STEADY_CHANGE
             assert 0 < evidence["at_s"] < evidence["timed_s"]
 
 
