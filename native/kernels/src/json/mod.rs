@@ -112,6 +112,7 @@ mod document;
 mod emit;
 mod orders;
 mod scanner;
+mod scratch;
 mod skip;
 mod stops;
 mod transform;
@@ -128,9 +129,16 @@ pub const MAX_DEPTH: usize = 1024;
 
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     check_payload_size("json", input.len())?;
-    let document = parse(input)?;
-    let plan = transform(&document)?;
-    Ok(serialize(&document, &plan))
+    // the document's vectors are this thread's (`scratch`), given back on errors too
+    scratch::with_buffers(|buffers| {
+        let mut document = Document::new(input, std::mem::take(buffers));
+        let result = orders::parse_into(&mut document).and_then(|()| {
+            let plan = transform(&document)?;
+            Ok(serialize(&document, &plan))
+        });
+        *buffers = document.into_buffers();
+        result
+    })
 }
 
 #[cfg(test)]
