@@ -28,9 +28,11 @@ pub mod abi;
 mod error;
 mod kernel;
 mod macros;
+mod output;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod version;
 
 pub use error::{check_payload_size, ErrorKind, KernelError, Result, MAX_PAYLOAD_BYTES};
 pub use kernel::{copy_into, IntoFn, Kernel, KernelFn, KernelTable};
+pub use output::output_buffer;

@@ -87,6 +87,64 @@ pub struct Document<'a> {
     pub(super) tags: Vec<Option<Str>>,
 }
 
+impl<'a> Document<'a> {
+    /// An empty document of `input` whose vectors are `buffers` (cleared), reserved from the
+    /// body's size: an order takes some hundreds of bytes, a member tens. Growing them by
+    /// doubling copied about their final size again (`memmove`), and untouched capacity costs
+    /// no memory pages.
+    pub(super) fn new(input: &'a [u8], buffers: Buffers) -> Self {
+        let Buffers {
+            mut order_list,
+            mut members,
+            mut items,
+            mut tags,
+        } = buffers;
+        order_list.reserve(input.len() / 256);
+        members.reserve(input.len() / 64 + 16);
+        items.reserve(input.len() / 128);
+        tags.reserve(input.len() / 256);
+        Document {
+            input,
+            top: 0..0,
+            orders: None,
+            order_list,
+            members,
+            items,
+            tags,
+        }
+    }
+
+    /// The vectors, emptied, for the next document (they borrow nothing from the input).
+    pub(super) fn into_buffers(self) -> Buffers {
+        let Document {
+            mut order_list,
+            mut members,
+            mut items,
+            mut tags,
+            ..
+        } = self;
+        order_list.clear();
+        members.clear();
+        items.clear();
+        tags.clear();
+        Buffers {
+            order_list,
+            members,
+            items,
+            tags,
+        }
+    }
+}
+
+/// A [`Document`]'s vectors between calls (`scratch.rs` keeps one per thread).
+#[derive(Default)]
+pub(super) struct Buffers {
+    order_list: Vec<Order>,
+    members: Vec<Member>,
+    items: Vec<Item>,
+    tags: Vec<Option<Str>>,
+}
+
 /// The transform's result: kept orders (indices into the document's orders) in output order
 /// with their totals, and the summary.
 #[derive(Debug)]

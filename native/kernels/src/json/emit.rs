@@ -103,7 +103,9 @@ fn push_float(out: &mut Vec<u8>, x: f64) {
 /// The output document: compact JSON.
 pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
     let input = doc.input;
-    let mut out = Vec::with_capacity(input.len() + 256);
+    // the C ABI's caller frees the output after copying it; its allocation comes back to the
+    // next call on this thread instead of being fresh mmap'd pages (see `output_buffer`)
+    let mut out = hybridbench_sdk::output_buffer(input.len() + 256);
     out.push(b'{');
     for m in &doc.members[doc.top.clone()] {
         match m.kind {

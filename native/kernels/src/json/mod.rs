@@ -99,9 +99,23 @@
 //! are not a cost); a next step would have to validate copied containers without visiting
 //! their values one by one.
 //!
+//! ## Round three (issue 28): page faults
+//!
+//! Under the harness's default allocator state (`glibc`: glibc's initial 128 KiB mmap
+//! threshold) the kernel took 2.7 ms at 1 MB with 746 minor page faults per call (1.5 ms, 0
+//! faults under `glibc-tuned`): the document's vectors and the output were fresh mmap'd pages
+//! every call. Now the vectors are kept per thread (`scratch`) and the output is built in
+//! `hybridbench_sdk::output_buffer` (the allocation `hb_buffer_free` released on this thread):
+//! kernel 2.74-2.83 -> 1.51-1.67 ms, 746 -> ~250 faults per call (the rest are the Python
+//! binding's copy of the output), unchanged in a warm heap (ab_kernels P50 1.01). Then the
+//! kept orders are sorted by one integer key with an unstable sort (`transform`): ab_kernels
+//! P50 0.97, 0.96 (load 3.3). Figures, commands and loads: `native/README.md`, "json: tuning
+//! record (issue 28, round three)". Still not reached: 1.0 ms (1.42 ms min at load 3.3).
+//!
 //! The code follows the pipeline's seams, one module each: `scanner` (the JSON grammar: tokens,
 //! containers walked with visitors, errors with line and column; its byte searches in `stops`,
-//! the fast skip of copied containers in `skip`),
+//! the fast skip of copied containers in `skip`; the document's vectors kept per thread in
+//! `scratch`),
 //! `orders` (the visitors that
 //! extract orders into the `document` model), `transform` (schema check, totals, order,
 //! summary: the `Plan`) and `emit` (the output bytes). [`parse`], [`transform`] and
@@ -112,6 +126,7 @@ mod document;
 mod emit;
 mod orders;
 mod scanner;
+mod scratch;
 mod skip;
 mod stops;
 mod transform;
@@ -128,9 +143,16 @@ pub const MAX_DEPTH: usize = 1024;
 
 pub fn run(input: &[u8]) -> Result<Vec<u8>> {
     check_payload_size("json", input.len())?;
-    let document = parse(input)?;
-    let plan = transform(&document)?;
-    Ok(serialize(&document, &plan))
+    // the document's vectors are this thread's (`scratch`), given back on errors too
+    scratch::with_buffers(|buffers| {
+        let mut document = Document::new(input, std::mem::take(buffers));
+        let result = orders::parse_into(&mut document).and_then(|()| {
+            let plan = transform(&document)?;
+            Ok(serialize(&document, &plan))
+        });
+        *buffers = document.into_buffers();
+        result
+    })
 }
 
 #[cfg(test)]

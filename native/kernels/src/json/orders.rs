@@ -9,13 +9,21 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::document::{Document, Id, Item, Kind, Member, Order};
+use super::document::{Buffers, Document, Id, Item, Kind, Member, Order};
 use super::scanner::{malformed_at, Parser, Str};
 use crate::{KernelError, Result};
 
 /// Parse and validate the grammar of a body; the schema is checked by
 /// [`transform`](super::transform).
 pub fn parse(input: &[u8]) -> Result<Document<'_>> {
+    let mut doc = Document::new(input, Buffers::default());
+    parse_into(&mut doc)?;
+    Ok(doc)
+}
+
+/// [`parse`] into `doc`, an empty [`Document`] (whose vectors may have been used before).
+pub(super) fn parse_into(doc: &mut Document) -> Result<()> {
+    let input = doc.input;
     // Python decodes the whole body before parsing, so an invalid body is reported as such
     // first, whatever else is wrong. `simdutf8` only says whether it is valid; the standard
     // library's error (with the position) makes the message.
@@ -25,26 +33,15 @@ pub fn parse(input: &[u8]) -> Result<Document<'_>> {
             "json: input is not valid UTF-8: {utf8}"
         )));
     }
-    scan(input)
+    scan(doc)
 }
 
 pub(super) fn shape_error() -> KernelError {
     KernelError::invalid("expected a JSON object with an 'orders' array at the top level")
 }
 
-fn scan(input: &[u8]) -> Result<Document<'_>> {
-    let mut doc = Document {
-        input,
-        top: 0..0,
-        orders: None,
-        // capacities from the body's size (an order takes some hundreds of bytes, a member
-        // tens): growing these by doubling copied about their final size again (`memmove`),
-        // and untouched capacity costs no memory pages
-        order_list: Vec::with_capacity(input.len() / 256),
-        members: Vec::with_capacity(input.len() / 64 + 16),
-        items: Vec::with_capacity(input.len() / 128),
-        tags: Vec::with_capacity(input.len() / 256),
-    };
+fn scan(doc: &mut Document) -> Result<()> {
+    let input = doc.input;
     let mut p = Parser {
         b: input,
         pos: 0,
@@ -55,7 +52,7 @@ fn scan(input: &[u8]) -> Result<Document<'_>> {
         let mut top = Vec::new();
         let mut keys = KeySet::default();
         p.object(1, |p, key, depth| {
-            top_member(p, &mut doc, &mut top, &mut keys, key, depth)
+            top_member(p, doc, &mut top, &mut keys, key, depth)
         })?;
         let from = doc.members.len();
         doc.members.extend(top);
@@ -68,7 +65,7 @@ fn scan(input: &[u8]) -> Result<Document<'_>> {
     if p.pos != input.len() {
         return Err(malformed_at(input, p.pos, "trailing characters"));
     }
-    Ok(doc)
+    Ok(())
 }
 
 // `#[inline]` on the visitors below: the scanner's containers call them once per member or

@@ -136,7 +136,8 @@ pub unsafe fn buffer_free(buf: *mut HbBuffer) {
         unsafe {
             let b = &mut *buf;
             if !b.ptr.is_null() && b.cap != 0 {
-                drop(Vec::from_raw_parts(b.ptr, b.len, b.cap));
+                // kept as this thread's spare output if a kernel here asks for one
+                crate::output::recycle(Vec::from_raw_parts(b.ptr, b.len, b.cap));
             }
             *b = HbBuffer::EMPTY;
         }

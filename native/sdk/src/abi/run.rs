@@ -63,7 +63,11 @@ fn dispatch_into(kernel: &Kernel, data: &[u8], dst: &mut [MaybeUninit<u8>]) -> R
     }
     let output = timed_call(kernel, data)?;
     match crate::copy_into(dst, &output) {
-        Some(n) => Ok(Output::InDst(n)),
+        Some(n) => {
+            // copied: its allocation stays with this thread, as `hb_buffer_free` keeps one
+            crate::output::recycle(output);
+            Ok(Output::InDst(n))
+        }
         None => Ok(Output::Owned(output)),
     }
 }
