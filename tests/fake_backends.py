@@ -128,6 +128,11 @@ REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}
 #: start(), FAST_S afterwards (sleeping, not computing: a busy machine stretches a sleep far
 #: less than a computation, so their shape survives a noisy test machine)
 FAST_S, SLOW_S, SLOW_PERIOD_S = 0.001, 0.004, 1.0
+#: the ramp's length: half the slow period, so the minimum warm-up (0.25 s) sees the time per
+#: call fall by more than a third (4 -> 2.5 ms), a change a loaded machine's wake-up jitter
+#: cannot hide; over a whole second it fell by a fifth, and once, at load 3 beside cargo's
+#: build, the warm-up's check did not find it
+RAMP_S = SLOW_PERIOD_S / 2
 
 
 class Steady(Backend):
@@ -157,12 +162,12 @@ class SlowFirstSecond(Backend):
 
 
 class WarmsUp(SlowFirstSecond):
-    """From four times slower to steady over its first second: a ramp (tiers of a JIT)."""
+    """From four times slower to steady over its first half second: a ramp (tiers of a JIT)."""
 
     name = "warms-up"
 
     def call(self, workload: str, payload: bytes) -> bytes:
-        done = min(1.0, (time.monotonic() - self.since) / SLOW_PERIOD_S)
+        done = min(1.0, (time.monotonic() - self.since) / RAMP_S)
         time.sleep(SLOW_S + (FAST_S - SLOW_S) * done)
         return bytes(payload)
 
