@@ -209,14 +209,18 @@ impl Ranges {
     }
 }
 
-/// The running aggregates of one group.
+/// The running aggregates of one group. `repr(C)` with the count between `min` and `max`:
+/// adjacent (as Rust's own layout put them), the two updates were vectorised into one 16-byte
+/// load, a compare-and-blend (SSE2 has no blend instruction: five more instructions) and a
+/// 16-byte store per point, instead of a `minsd` and a `maxsd`.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct GroupStats {
+    sum: f64,
+    min: f64,
     count: u32,
     /// whether `sum` is the overflow fallback's, of the values times `RESCALE_DOWN`
     rescaled: bool,
-    sum: f64,
-    min: f64,
     max: f64,
 }
 
