@@ -359,7 +359,13 @@ fn aggregate_in<G: KeyIds<GroupKey>, H: KeyIds<u32>>(
     }
     let counts: Vec<u32> = group_stats.iter().map(|s| s.count).collect();
     let latencies = &batch.metrics[8 * batch.n..16 * batch.n];
-    let tails = Tails::new(&counts, &group_of_point, latencies, &mut scratch.kept);
+    let tails = Tails::new(
+        &counts,
+        &mut group_of_point,
+        latencies,
+        &mut scratch.kept,
+        &mut scratch.grouped,
+    );
     scratch.group_of_point = group_of_point;
     table(groups, &group_stats, &tails, hosts, &host_stats)
 }
