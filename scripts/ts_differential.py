@@ -32,7 +32,8 @@ from kernel_library import KernelLibrary  # a sibling script, not a package
 def random_batch(rng: np.random.Generator) -> tuple[str, bytes]:
     """One random batch and the name of its family."""
     family = rng.choice(["compact", "spread-groups", "spread-hosts", "one-group", "few-groups",
-                         "tiny", "ties", "sorted", "huge", "bad-value", "wide-windows"])
+                         "tiny", "ties", "sorted", "huge", "bad-value", "wide-windows",
+                         "extreme-ts"])
     n = int(rng.choice([0, 1, 2, 3, 7, 64, 65, 200, 1000, 5000, 20000, 70000]))
     if family == "tiny":
         n = int(rng.integers(0, 6))
@@ -66,6 +67,10 @@ def random_batch(rng: np.random.Generator) -> tuple[str, bytes]:
     elif family == "huge":
         cpu = rng.choice([1.7e308, -1.7e308, 1e308, 5.0, sys.float_info.max], n)
         lat = rng.choice([sys.float_info.max, -sys.float_info.max, 1e-310, 0.0], n)
+    elif family == "extreme-ts":  # a compact range at either end of i64 (dense ids)
+        low, high = np.iinfo(np.int64).min, np.iinfo(np.int64).max
+        ts = low + rng.integers(0, 600_000, n) if rng.random() < 0.5 else \
+            high - rng.integers(0, 600_000, n)
     elif family == "wide-windows":
         ts = rng.integers(0, 60_000 * 2 * max(n, 1), n)
     metrics = np.stack([cpu, lat] + [rng.uniform(0, 1, n) for _ in range(m - 2)])

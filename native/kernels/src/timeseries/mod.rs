@@ -6,7 +6,7 @@ mod scratch;
 mod tail;
 
 use crate::{check_payload_size, KernelError, Result};
-use keys::{dense_limit, Grid, GroupKey, KeyIds, Offset, Sorted};
+use keys::{dense_limit, Grid, GroupIds, GroupKey, KeyIds, Offset, Sorted};
 use scratch::{with_scratch, Scratch};
 use tail::Tails;
 
@@ -294,11 +294,11 @@ fn run_any_cpu(input: &[u8]) -> Result<Vec<u8>> {
 /// Two passes over the points: the cpu aggregates per group and host (remembering each point's
 /// group), then the latencies into their group's p95 tail; the per-point buffers are this
 /// thread's ([`scratch`]).
-fn aggregate<G: KeyIds<GroupKey>, H: KeyIds<u32>>(batch: &Batch, groups: &G, hosts: &H) -> Vec<u8> {
+fn aggregate<G: GroupIds, H: KeyIds<u32>>(batch: &Batch, groups: &G, hosts: &H) -> Vec<u8> {
     with_scratch(|scratch| aggregate_in(batch, groups, hosts, scratch))
 }
 
-fn aggregate_in<G: KeyIds<GroupKey>, H: KeyIds<u32>>(
+fn aggregate_in<G: GroupIds, H: KeyIds<u32>>(
     batch: &Batch,
     groups: &G,
     hosts: &H,
@@ -336,11 +336,11 @@ fn aggregate_in<G: KeyIds<GroupKey>, H: KeyIds<u32>>(
         .zip(cpu.chunks_exact(8))
         .zip(slots);
     for (point, ((((ts, region), host), cpu), slot)) in columns.enumerate() {
-        let window = window_of(i64::from_le_bytes(ts.try_into().expect("8 bytes")));
+        let ts = i64::from_le_bytes(ts.try_into().expect("8 bytes"));
         let region = u16::from_le_bytes([region[0], region[1]]);
         let host = u32::from_le_bytes(host.try_into().expect("4 bytes"));
         let cpu = f64::from_le_bytes(cpu.try_into().expect("8 bytes"));
-        let g = groups.id(point, (region, window));
+        let g = groups.id_at(point, region, ts);
         let stats = &mut group_stats[g as usize];
         stats.count += 1;
         stats.sum += cpu;
