@@ -90,7 +90,11 @@ impl Tails {
         let p95 = if group_of_point.len() < HEAPS_BELOW_POINTS_PER_GROUP * with_points {
             by_heaps(counts, group_of_point, keys)
         } else {
-            // a local Vec while it is filled (behind the reference, its pointer is reloaded)
+            // a local Vec while it is filled: with `kept` passed straight on (the same `&mut
+            // Vec` to `by_bars`), the registers of the inlined step-2 loop came out otherwise
+            // (one more stack load per point there) and the P50 was 1.00-1.02 of this one's (7
+            // interleaved runs at 100k, never below 1.00; 1M 1.00-1.01; load 3.4-7.9): small,
+            // but one-sided. Code layout, not a reload of the Vec's pointer.
             let mut local = std::mem::take(kept);
             let p95 = by_bars(counts, group_of_point, keys, &mut local, grouped);
             *kept = local;
