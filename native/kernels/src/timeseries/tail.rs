@@ -216,8 +216,14 @@ fn keep_at_bars(
     let mut kept = 0;
     for (point, key) in (0..group_of_point.len()).zip(keys) {
         let g = group_of_point[point];
-        out[kept].write(key);
-        group_of_point[kept] = g;
+        // unchecked: the two bounds checks (the compiler cannot see `kept <= point`) cost a
+        // compare, a branch and a register each in a loop of about sixteen instructions
+        // SAFETY: `kept <= point` (it grows by at most one a point), and `point` is below the
+        // length of `group_of_point`, which that of `out` is at least (asserted above).
+        unsafe {
+            out.get_unchecked_mut(kept).write(key);
+            *group_of_point.get_unchecked_mut(kept) = g;
+        }
         kept += usize::from(key >= bars[g as usize]);
     }
     kept
