@@ -399,14 +399,26 @@ mod tests {
                 let groups: Vec<u32> = (0..2 * count).map(|i| (i % 2) as u32).collect();
                 let counts = [count as u32, count as u32, 0];
                 let bytes: Vec<u8> = latencies.iter().flat_map(|v| v.to_le_bytes()).collect();
-                let tails = Tails::new(&counts, &mut groups.clone(), &bytes, &mut Vec::new(), &mut Vec::new());
+                let tails = Tails::new(
+                    &counts,
+                    &mut groups.clone(),
+                    &bytes,
+                    &mut Vec::new(),
+                    &mut Vec::new(),
+                );
                 let want = [sorted_p95(&values), sorted_p95(&other), 0.0].map(f64::to_bits);
                 assert_eq!(tails.p95(0).to_bits(), want[0], "count {count}");
                 assert_eq!(tails.p95(1).to_bits(), want[1], "count {count}");
                 // both ways, whichever `new` took for this size
                 let keys = latencies.iter().map(|&v| order_key(v));
                 for p95 in [
-                    by_bars(&counts, &mut groups.clone(), keys.clone(), &mut vec![7; 3], &mut vec![7; 2]),
+                    by_bars(
+                        &counts,
+                        &mut groups.clone(),
+                        keys.clone(),
+                        &mut vec![7; 3],
+                        &mut vec![7; 2],
+                    ),
                     by_heaps(&counts, &groups, keys.clone()),
                 ] {
                     let got: Vec<u64> = p95.iter().map(|v| v.to_bits()).collect();
