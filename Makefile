@@ -28,8 +28,10 @@ STAGE  := $(PYTHON) scripts/stages.py run
 # `make test`'s cargo test: the release profile, the install's own (no LTO), so that the test
 # build reuses the dependencies `make install` compiled (native/Cargo.toml); one invocation for
 # the whole workspace, timed per crate. For a Rust edit loop, CARGO_TEST_ARGS="--profile
-# release-tests --workspace --lib --bins --tests" rebuilds incrementally (2 s after a touch).
-CARGO_TEST_ARGS ?= --release --workspace --lib --bins --tests
+# release-tests --workspace --tests" rebuilds incrementally (2 s after a touch). `--tests`, not
+# `--lib --bins`: those name targets explicitly, which builds them in test mode even where
+# Cargo.toml says `test = false` (the crates' unit tests compile in native/unit-tests instead).
+CARGO_TEST_ARGS ?= --release --workspace --tests
 
 .PHONY: install run test test-fast test-rust lint clean go-server go-proto images images-prebuilt
 
