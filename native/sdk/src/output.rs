@@ -95,44 +95,24 @@ mod tests {
         std::thread::spawn(|| {
             let input = [7u8; 1000];
             let (mut out, mut err) = (HbBuffer::EMPTY, HbBuffer::EMPTY);
+            // SAFETY (of each call): valid pointers and lengths.
+            let twice = |out: &mut HbBuffer, err: &mut HbBuffer| unsafe {
+                run(&TABLE, c"twice".as_ptr(), 5, input.as_ptr(), 1000, out, err);
+            };
             let mut small = [0u8; 4096];
             // SAFETY: valid pointers and lengths; every buffer is freed once.
             unsafe {
-                run(
-                    &TABLE,
-                    c"twice".as_ptr(),
-                    5,
-                    input.as_ptr(),
-                    1000,
-                    &mut out,
-                    &mut err,
-                );
+                twice(&mut out, &mut err);
                 let first = out.ptr;
                 buffer_free(&mut out);
-                run(
-                    &TABLE,
-                    c"twice".as_ptr(),
-                    5,
-                    input.as_ptr(),
-                    1000,
-                    &mut out,
-                    &mut err,
-                );
+                twice(&mut out, &mut err);
                 assert_eq!((out.ptr, out.len), (first, 2000));
                 buffer_free(&mut out);
                 // copied into `dst`: kept too
                 let dst = small.as_mut_ptr().cast();
                 run_into(&TABLE, 0, input.as_ptr(), 1000, dst, 4096, &mut out);
                 assert!(out.ptr.is_null() && out.len == 2000 && small[1999] == 7);
-                run(
-                    &TABLE,
-                    c"twice".as_ptr(),
-                    5,
-                    input.as_ptr(),
-                    1000,
-                    &mut out,
-                    &mut err,
-                );
+                twice(&mut out, &mut err);
                 assert_eq!(out.ptr, first);
                 buffer_free(&mut out);
             }
