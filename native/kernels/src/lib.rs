@@ -8,6 +8,7 @@
 pub mod echo;
 pub mod image;
 pub mod json;
+mod kept;
 pub mod text;
 pub mod thumbnail;
 pub mod timeseries;

@@ -13,15 +13,10 @@ use std::cell::Cell;
 use super::document::Buffers;
 
 thread_local! {
-    static SCRATCH: Cell<Option<Buffers>> = const { Cell::new(None) };
+    static SCRATCH: Cell<Buffers> = Cell::new(Buffers::default());
 }
 
-/// Run `f` with this thread's buffers. They are taken out for the call and put back after
-/// (also when `f` returns an error), so a nested call would get empty ones rather than a
-/// borrow error, and a panic in `f` only drops them.
+/// Run `f` with this thread's buffers ([`with_kept`](crate::kept::with_kept)).
 pub(super) fn with_buffers<R>(f: impl FnOnce(&mut Buffers) -> R) -> R {
-    let mut buffers = SCRATCH.take().unwrap_or_default();
-    let result = f(&mut buffers);
-    SCRATCH.set(Some(buffers));
-    result
+    crate::kept::with_kept(&SCRATCH, f)
 }

@@ -31,12 +31,7 @@ thread_local! {
     };
 }
 
-/// Run `f` with this thread's buffers. They are taken out for the call and put back after, so
-/// a nested call (none today) would get empty ones rather than a borrow error, and a panic in
-/// `f` only drops them.
+/// Run `f` with this thread's buffers ([`with_kept`](crate::kept::with_kept)).
 pub fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    let mut scratch = SCRATCH.take();
-    let result = f(&mut scratch);
-    SCRATCH.set(scratch);
-    result
+    crate::kept::with_kept(&SCRATCH, f)
 }
