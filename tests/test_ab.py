@@ -24,11 +24,15 @@ from hybridbench.results import OK, Comparison, Results
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
-#: a short gate: the figures are indicative only, the verdicts at 3x are certain. Five passes
-#: of 0.4 s rather than three of 0.6 s: the same time, and a t-interval of 4 degrees of freedom
-#: (2.78 s.e.) instead of 2 (4.30 s.e.); with three, a 2.6x slowdown read "unchanged" (95% CI
-#: 0.93-7.3) once on a machine at load 8
-QUICK = ["--duration", "0.4", "--workers", "3", "--rounds", "5"]
+#: a short gate whose verdicts are certain: five passes (a pass is one worker of each build,
+#: so ``--workers`` sets them; ``--rounds`` only sets the rounds a pass's median takes), for a
+#: t-interval of 4 degrees of freedom (2.78 s.e.) rather than 2 (4.30 s.e.), and slowed builds
+#: doing 6x the work. With three passes a 2.6x slowdown read "unchanged" (95% CI 0.93-7.3) at
+#: load 8, and a 2.2x one "slower" by only 1.100-4.60 at load 3.8 (stop 39's CI); two rounds
+#: of 0.4 s a pass keep the run as short as three passes of five rounds were
+QUICK = ["--duration", "0.4", "--workers", "5", "--rounds", "2"]
+#: the slowed builds' work, in multiples of the plain build's
+SLOWED = 6
 
 
 # -- verdicts and exit status, from made-up ratios ----------------------------------------------
@@ -202,7 +206,7 @@ def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Pa
 
     plugin = ab_kernel.build(tmp_path)
     same = shutil.copyfile(plugin.library, tmp_path / "same.so")
-    slowed = ab_kernel.with_work(plugin.library, 3 * ab_kernel.PLAIN, tmp_path / "slow.so")
+    slowed = ab_kernel.with_work(plugin.library, SLOWED * ab_kernel.PLAIN, tmp_path / "slow.so")
     wrong = ab_kernel.with_work(plugin.library, 0, tmp_path / "wrong.so")
     env = _plugin_env(plugin.site)
     gate = ["-w", ab_kernel.NAME, "--size", "64KB", "--fail-on-regression", "10", *QUICK]
@@ -236,7 +240,8 @@ def test_the_gate_fails_a_slowed_build_and_passes_an_identical_copy(tmp_path: Pa
 
 def _plugin_project(tmp: Path, name: str, slower: bool) -> Path:
     """A plug-in project made by ``hybridbench new``; ``slower``: its fast Python engine
-    counts the words three times (a build doing 3x the work, with the same answer)."""
+    counts the words ``SLOWED`` times (a build doing that many times the work, with the same
+    answer)."""
     from hybridbench import scaffold
 
     project = scaffold.create("abpy", tmp / name)
@@ -245,7 +250,7 @@ def _plugin_project(tmp: Path, name: str, slower: bool) -> Path:
         text = engine.read_text()
         old = "    return _format(Counter(_WORD.findall(payload.lower())))\n"
         assert old in text, "the scaffold's fast engine changed: update this test"
-        engine.write_text(text.replace(old, "    for _ in range(2):\n"
+        engine.write_text(text.replace(old, f"    for _ in range({SLOWED - 1}):\n"
                                             "        Counter(_WORD.findall(payload.lower()))\n"
                                        + old))
     return project
