@@ -21,6 +21,13 @@ PYTEST_ARGS ?=
 # runs while the first waits: on 2 cores `make test` took 276 s with four workers against 314 s
 # with two, the same 504 s of CPU, load 1.1-1.2 (issue 22)
 PYTEST_WORKERS ?= $(shell echo $$((2 * $$(nproc 2>/dev/null || echo 1))))
+# Python writes its bytecode caches (__pycache__) in what this Makefile starts, even where the
+# caller's environment sets PYTHONDONTWRITEBYTECODE (this machine's does): with it set, each of
+# the ~340 Python processes of `make test` (workers, servers, CLI runs, pytest's own) compiled
+# hybridbench's sources again, and scipy's and matplotlib's (uv installs no bytecode): a
+# worker's imports took 0.38 s of CPU against 0.21 s cached, `import scipy.stats` 1.8 s
+# against 1.0 s, and pytest rewrote every test module's asserts in each xdist worker (issue 22)
+unexport PYTHONDONTWRITEBYTECODE
 
 # Every step below is a stage of scripts/stages.py: it prints its time and the load average at
 # its start, and .ci/run puts them all in one table (README "Tests", "CI").
