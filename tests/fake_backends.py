@@ -128,11 +128,13 @@ REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}
 #: start(), FAST_S afterwards (sleeping, not computing: a busy machine stretches a sleep far
 #: less than a computation, so their shape survives a noisy test machine)
 FAST_S, SLOW_S, SLOW_PERIOD_S = 0.001, 0.004, 1.0
-#: the ramp's length: half the slow period, so the minimum warm-up (0.25 s) sees the time per
-#: call fall by more than a third (4 -> 2.5 ms), a change a loaded machine's wake-up jitter
-#: cannot hide; over a whole second it fell by a fifth, and once, at load 3 beside cargo's
-#: build, the warm-up's check did not find it
-RAMP_S = SLOW_PERIOD_S / 2
+#: the ramp's length, in calls (a JIT's tiers compile after so many calls, not after so long):
+#: some half a second of calls on an idle machine, so the minimum warm-up (0.25 s) sees the
+#: time per call fall by more than a third. A ramp over wall-clock time from start() was over
+#: before the warm-up began when a loaded machine delayed a worker between the two (load 4.4
+#: in a fresh clone's make test), and over a whole second its fall was too slight for the
+#: warm-up's check at load 3 beside cargo's build
+RAMP_CALLS = 200
 
 
 class Steady(Backend):
@@ -161,13 +163,16 @@ class SlowFirstSecond(Backend):
         return bytes(payload)
 
 
-class WarmsUp(SlowFirstSecond):
-    """From four times slower to steady over its first half second: a ramp (tiers of a JIT)."""
+class WarmsUp(Backend):
+    """From four times slower to steady over its first ``RAMP_CALLS`` calls: a ramp (the
+    tiers of a JIT)."""
 
     name = "warms-up"
+    calls = 0
 
     def call(self, workload: str, payload: bytes) -> bytes:
-        done = min(1.0, (time.monotonic() - self.since) / RAMP_S)
+        done = min(1.0, self.calls / RAMP_CALLS)
+        self.calls += 1
         time.sleep(SLOW_S + (FAST_S - SLOW_S) * done)
         return bytes(payload)
 
