@@ -8,7 +8,8 @@ names a file, appends a row to it (stage, seconds, the 1-minute load average at 
 code, start time); it exits with COMMAND's code. `table` prints that file as a table (stages in
 the order they started, with the offset of each start, since some run side by side: the
 install's Go and pillow-simd stages beside its Rust build), the whole run's time (from
---started, the run's start), and the pytest files that took the most test time (from --junit);
+--started, the run's start), and the pytest files that took the most test time, with their
+CPU (from --junit);
 with --budget-s it exits 1, with a message saying by how much, when the whole run took longer.
 The load average is there because a busy machine stretches every stage: compare tables taken at
 similar loads, or use ratios of stages measured side by side.
@@ -30,6 +31,8 @@ from pathlib import Path
 ENV = "HYBRIDBENCH_STAGES"
 #: pytest files listed under the table (the slowest by summed test time)
 TOP_FILES = 12
+#: the JUnit property tests/conftest.py gives each test: its CPU seconds
+CPU_PROPERTY = "cpu_s"
 
 
 def load_average() -> float:
@@ -74,18 +77,25 @@ def read_rows(path: Path) -> list[Row]:
     return sorted(rows, key=lambda r: r[4])
 
 
-def pytest_files(junit: Path) -> list[tuple[str, float, int]]:
-    """(file, summed test seconds, tests) per test file, slowest first. Under xdist the sum
-    is spread over the workers, so it is more than the file's share of the wall time."""
+def pytest_files(junit: Path) -> list[tuple[str, float, float | None, int]]:
+    """(file, summed test seconds, summed CPU seconds or None, tests) per test file, slowest
+    first. Under xdist the sums are spread over the workers, so the seconds are more than the
+    file's share of the wall time; the CPU is what tests/conftest.py records per test (its
+    ``cpu_s`` property: the test process's and the processes it waited for)."""
     root = ET.parse(junit).getroot()
     seconds: dict[str, float] = defaultdict(float)
+    cpu: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
     for case in root.iter("testcase"):
         module = (case.get("classname") or "?").split(".")
         name = "/".join(module[:2]) + ".py" if module[0] == "tests" else ".".join(module)
         seconds[name] += float(case.get("time") or 0)
         count[name] += 1
-    return sorted(((f, s, count[f]) for f, s in seconds.items()), key=lambda r: -r[1])
+        for prop in case.iter("property"):
+            if prop.get("name") == CPU_PROPERTY:
+                cpu[name] += float(prop.get("value") or 0)
+    return sorted(((f, s, cpu.get(f), count[f]) for f, s in seconds.items()),
+                  key=lambda r: -r[1])
 
 
 def table(rows: list[Row], started: float | None, budget: float | None,
@@ -102,9 +112,11 @@ def table(rows: list[Row], started: float | None, budget: float | None,
     print(f"{'whole run':<{width}}  {total:8.1f}  load now {load_average():.2f}, "
           f"{os.cpu_count()} cores")
     if junit and junit.is_file():
-        print(f"\npytest files by summed test time (top {TOP_FILES}; xdist workers overlap):")
-        for name, seconds, n in pytest_files(junit)[:TOP_FILES]:
-            print(f"  {seconds:8.1f} s  {n:5d} tests  {name}")
+        print(f"\npytest files by summed test time (top {TOP_FILES}; xdist workers overlap), "
+              "with their CPU:")
+        for name, seconds, used, n in pytest_files(junit)[:TOP_FILES]:
+            cpu = f"{used:8.1f} s CPU" if used is not None else f"{'-':>8}       "
+            print(f"  {seconds:8.1f} s  {cpu}  {n:5d} tests  {name}")
     if budget is not None and total > budget:
         print(f"\nBUDGET EXCEEDED: the whole run took {total:.0f} s, over the budget of "
               f"{budget:.0f} s by {total - budget:.0f} s (the stage table above says where). "
