@@ -124,9 +124,10 @@ FAKES = {cls.name: cls for cls in (Wrong, DiesMidRun, Crashes, Hangs, EchoOnly, 
 REFS = {name: f"fake_backends:{cls.__name__}" for name, cls in FAKES.items()}
 
 
-#: the moving engines below sleep SLOW_S per call during their first SLOW_PERIOD_S after
-#: start(), FAST_S afterwards (sleeping, not computing: a busy machine stretches a sleep far
-#: less than a computation, so their shape survives a noisy test machine)
+#: the moving engines below sleep SLOW_S per call at first and FAST_S later: slow-first-second
+#: for its first SLOW_PERIOD_S after start(), warms-up over its first RAMP_CALLS calls
+#: (sleeping, not computing: a busy machine stretches a sleep far less than a computation,
+#: so their shape survives a noisy test machine)
 FAST_S, SLOW_S, SLOW_PERIOD_S = 0.001, 0.004, 1.0
 #: the ramp's length, in calls (a JIT's tiers compile after so many calls, not after so long):
 #: some half a second of calls on an idle machine, so the minimum warm-up (0.25 s) sees the

@@ -3,12 +3,11 @@ growth of each cell alone, and no server memory where there is no server (n/a, n
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+import script_module  # tests/
 from asv_runner.benchmarks.mark import SkipNotImplemented
 
 from hybridbench.registry import get_workload, unavailable_reason, workload_names
@@ -16,13 +15,8 @@ from hybridbench.results import Cell
 
 
 def _suite(name: str = "bench_backends_under_test") -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_backends.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return script_module.load(
+        name, Path(__file__).resolve().parent.parent / "benchmarks" / "bench_backends.py")
 
 
 suite = _suite()

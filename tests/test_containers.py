@@ -9,7 +9,6 @@ skips saying which; a Dockerfile that does not build fails."""
 from __future__ import annotations
 
 import fcntl
-import importlib.util
 import json
 import os
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import script_module  # tests/
 import yaml
 
 from hybridbench import make_input, open_backend, verify
@@ -29,13 +29,7 @@ pytestmark = pytest.mark.slow
 
 
 def _images_script() -> Any:
-    spec = importlib.util.spec_from_file_location("images_for_containers",
-                                                  ROOT / "scripts" / "images.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return script_module.load("images_for_containers", ROOT / "scripts" / "images.py")
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,16 @@ image could not be pulled and docker's message."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shlex
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import script_module  # tests/
 import yaml
 
 from hybridbench.backends.grpc import server_binary
@@ -211,13 +210,7 @@ def _base_images(path: Path) -> list[str]:
 
 
 def _images_script() -> Any:
-    spec = importlib.util.spec_from_file_location("images_under_test",
-                                                  DEPLOY.parent / "scripts" / "images.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return script_module.load("images_under_test", DEPLOY.parent / "scripts" / "images.py")
 
 
 def test_the_dockerfiles_default_to_the_public_images_make_images_stands_in_for():

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import nox.registry
+import script_module  # tests/
 
 from hybridbench import registry
 
@@ -16,11 +16,7 @@ ROOT = Path(__file__).parent.parent
 
 
 def _noxfile() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("noxfile_under_test", ROOT / "noxfile.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return script_module.load("noxfile_under_test", ROOT / "noxfile.py")
 
 
 def test_one_bench_session_per_registered_backend() -> None:

@@ -3,10 +3,10 @@ speed-up chart, from hand-made cells of backends no reporter knows by name."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+import script_module  # tests/
 
 from hybridbench.paired import table_key
 from hybridbench.report import charts, glance, html, markdown, model
@@ -136,10 +136,7 @@ def test_speedup_chart_is_log_scale_one_series_per_pattern() -> None:
 
 
 def _words_before_table(page: str) -> list[str]:
-    spec = importlib.util.spec_from_file_location("words_before_table", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = script_module.load("words_before_table", SCRIPT)
     return script.words_before_first_table(page)  # type: ignore[no-any-return]
 
 

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+import script_module  # tests/
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("stages", ROOT / "scripts" / "stages.py")
-assert _spec and _spec.loader
-stages = importlib.util.module_from_spec(_spec)
-sys.modules["stages"] = stages
-_spec.loader.exec_module(stages)
+stages = script_module.load("stages_under_test", ROOT / "scripts" / "stages.py")
 
 JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="pytest" tests="3">
