@@ -124,6 +124,7 @@
 
 mod document;
 mod emit;
+mod flat_numbers;
 mod orders;
 mod scanner;
 mod scratch;

@@ -13,6 +13,7 @@
 //! the exact walk, which words the error. So it must never accept what the exact walk rejects,
 //! and when it accepts it ends where the exact walk ends, with the same whitespace count.
 
+use super::flat_numbers::flat_number_array_end;
 use super::scanner::Parser;
 use super::stops::find_string_stop;
 use super::MAX_DEPTH;
@@ -31,6 +32,12 @@ impl Parser<'_> {
     pub(super) fn skip_container_fast(&mut self, depth: usize) -> bool {
         let b = self.b;
         let mut p = self.pos;
+        if depth < MAX_DEPTH {
+            if let Some(end) = flat_numbers(b, p) {
+                self.pos = end;
+                return true;
+            }
+        }
         // bit 0: the innermost open container is an object
         let mut objects = 0u64;
         let mut level = 0;
@@ -42,18 +49,23 @@ impl Parser<'_> {
                     if level == STACK || depth + level + 1 > MAX_DEPTH {
                         return false;
                     }
-                    objects = (objects << 1) | u64::from(b[p] == b'{');
-                    level += 1;
-                    p = skip_ws(b, p + 1, &mut spaced);
-                    if b.get(p) != Some(&closer(objects)) {
-                        match self.member_value(p, objects, &mut spaced) {
-                            Some(value) => p = value,
-                            None => return false,
+                    if let Some(end) = flat_numbers(b, p) {
+                        // a value like a scalar: what follows it is handled below
+                        Some(end)
+                    } else {
+                        objects = (objects << 1) | u64::from(b[p] == b'{');
+                        level += 1;
+                        p = skip_ws(b, p + 1, &mut spaced);
+                        if b.get(p) != Some(&closer(objects)) {
+                            match self.member_value(p, objects, &mut spaced) {
+                                Some(value) => p = value,
+                                None => return false,
+                            }
+                            continue;
                         }
-                        continue;
+                        // empty: closed below, as after any value
+                        Some(p)
                     }
-                    // empty: closed below, as after any value
-                    Some(p)
                 }
                 Some(b'"') => self.string_end(p),
                 Some(b'-' | b'0'..=b'9') => number_end(b, p),
@@ -124,6 +136,16 @@ impl Parser<'_> {
         let end = self.string().ok().map(|_| self.pos);
         self.pos = pos;
         end
+    }
+}
+
+/// The end of the flat array of numbers at `p` (`flat_numbers.rs`), if there is one.
+#[inline(always)]
+fn flat_numbers(b: &[u8], p: usize) -> Option<usize> {
+    if b.get(p) == Some(&b'[') {
+        flat_number_array_end(b, p)
+    } else {
+        None
     }
 }
 
