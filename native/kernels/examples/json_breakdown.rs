@@ -1,6 +1,9 @@
 //! Time the json kernel's phases (parse, transform, serialize) and the whole run on a file:
 //! `cargo run --release -p hybridbench-kernels --example json_breakdown -- FILE [ITERATIONS]`.
-//! Prints the minimum and median of each phase in ms and the whole run's throughput in MB/s.
+//! Prints the minimum and median of each phase in ms and the whole run's throughput in MB/s,
+//! and for scale a reference: serde_json's validating pass over the same bytes into
+//! `IgnoredAny` (no values kept; with this crate's dev features, `float_roundtrip` included).
+//! simdjson's own parse of the file: `scripts/json_floor.cpp`.
 
 use std::time::Instant;
 
@@ -17,6 +20,7 @@ fn main() {
     let iterations: usize = args.next().map_or(30, |s| s.parse().expect("a count"));
     let input = std::fs::read(&path).expect("readable file");
     let (mut parse, mut transform, mut serialize, mut whole) = (vec![], vec![], vec![], vec![]);
+    let mut reference = vec![];
     for _ in 0..iterations {
         let t0 = Instant::now();
         let doc = hybridbench_kernels::json::parse(&input).expect("valid document");
@@ -34,6 +38,9 @@ fn main() {
         transform.push((t2 - t1).as_secs_f64() * 1e3);
         serialize.push((t3 - t2).as_secs_f64() * 1e3);
         whole.push((t5 - t4).as_secs_f64() * 1e3);
+        let t6 = Instant::now();
+        let _: serde::de::IgnoredAny = serde_json::from_slice(&input).expect("valid JSON");
+        reference.push(t6.elapsed().as_secs_f64() * 1e3);
     }
     let mb = input.len() as f64 / (1024.0 * 1024.0);
     for (name, v) in [
@@ -41,6 +48,7 @@ fn main() {
         ("transform", transform),
         ("serialize", serialize),
         ("run", whole),
+        ("serde_json IgnoredAny", reference),
     ] {
         let (min, med) = stats(v);
         println!(
