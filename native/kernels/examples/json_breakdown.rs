@@ -52,7 +52,7 @@ fn main() {
     ] {
         let (min, med) = stats(v);
         println!(
-            "{name:>9}: min {min:8.3} ms  median {med:8.3} ms  ({:7.1} MB/s at the median)",
+            "{name:>21}: min {min:8.3} ms  median {med:8.3} ms  ({:7.1} MB/s at the median)",
             mb / (med / 1e3)
         );
     }
