@@ -135,6 +135,7 @@
 mod document;
 mod emit;
 mod flat_numbers;
+mod key_order;
 mod orders;
 mod scanner;
 mod scratch;

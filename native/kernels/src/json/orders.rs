@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::document::{Buffers, Document, Id, Item, Kind, Member, Order};
+use super::key_order::KeyOrder;
 use super::scanner::{malformed_at, Parser, Str};
 use crate::{KernelError, Result};
 
@@ -51,8 +52,9 @@ fn scan(doc: &mut Document) -> Result<()> {
     if p.peek() == b'{' {
         let mut top = Vec::new();
         let mut keys = KeySet::default();
+        let mut shapes = Shapes::default();
         p.object(1, |p, key, depth| {
-            top_member(p, doc, &mut top, &mut keys, key, depth)
+            top_member(p, doc, &mut shapes, &mut top, &mut keys, key, depth)
         })?;
         let from = doc.members.len();
         doc.members.extend(top);
@@ -77,6 +79,7 @@ fn scan(doc: &mut Document) -> Result<()> {
 fn top_member(
     p: &mut Parser,
     doc: &mut Document,
+    shapes: &mut Shapes,
     top: &mut Vec<Member>,
     keys: &mut KeySet,
     key: Str,
@@ -86,7 +89,7 @@ fn top_member(
     let runs = p.ws_runs;
     let kind = if p.is(key, "orders") {
         if p.peek() == b'[' {
-            doc.orders = Some(parse_orders(p, doc, depth)?);
+            doc.orders = Some(parse_orders(p, doc, shapes, depth)?);
         } else {
             doc.orders = None;
             p.skip(depth)?;
@@ -108,6 +111,20 @@ fn top_member(
     };
     upsert(p, top, 0, keys, m);
     Ok(())
+}
+
+/// The predicted keys ([`KeyOrder`]) of the objects of each place the extraction walks.
+#[derive(Default)]
+struct Shapes {
+    order: KeyOrder,
+    inner: InnerShapes,
+}
+
+/// The predicted keys of the objects inside an order.
+#[derive(Default)]
+struct InnerShapes {
+    customer: KeyOrder,
+    item: KeyOrder,
 }
 
 /// The keys of one object seen so far, as a 64-bit set of key fingerprints: a key whose bit
@@ -162,11 +179,16 @@ fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, keys: &mut KeySet,
 }
 
 /// The `orders` array at `[`: its elements as the range of `doc.order_list` they fill.
-fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Range<usize>> {
+fn parse_orders(
+    p: &mut Parser,
+    doc: &mut Document,
+    shapes: &mut Shapes,
+    depth: usize,
+) -> Result<Range<usize>> {
     let first = doc.order_list.len();
     p.array(depth + 1, |p, depth| {
         let order = if p.peek() == b'{' {
-            parse_order(p, doc, depth)?
+            parse_order(p, doc, shapes, depth)?
         } else {
             p.skip(depth)?;
             Order::new(false)
@@ -179,12 +201,21 @@ fn parse_orders(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Rang
 
 /// One order at `{`: its members go to `doc.members` (the last of duplicate keys wins).
 #[inline]
-fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order> {
+fn parse_order(
+    p: &mut Parser,
+    doc: &mut Document,
+    shapes: &mut Shapes,
+    depth: usize,
+) -> Result<Order> {
     let from = doc.members.len();
     let mut order = Order::new(true);
     let mut keys = KeySet::default();
-    p.object(depth + 1, |p, key, depth| {
-        order_member(p, doc, &mut order, from, &mut keys, key, depth)
+    let Shapes {
+        order: order_keys,
+        inner,
+    } = shapes;
+    p.object_keyed(depth + 1, order_keys, |p, key, depth| {
+        order_member(p, doc, inner, &mut order, from, &mut keys, key, depth)
     })?;
     order.members = from..doc.members.len();
     Ok(order)
@@ -192,9 +223,11 @@ fn parse_order(p: &mut Parser, doc: &mut Document, depth: usize) -> Result<Order
 
 /// A member of an order: decodes the fields the transform reads, records the member's span.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn order_member(
     p: &mut Parser,
     doc: &mut Document,
+    shapes: &mut InnerShapes,
     o: &mut Order,
     from: usize,
     keys: &mut KeySet,
@@ -219,11 +252,11 @@ fn order_member(
             Kind::Other
         }
         b"customer" => {
-            (o.customer, o.tier) = customer_tier(p, depth)?;
+            (o.customer, o.tier) = customer_tier(p, &mut shapes.customer, depth)?;
             Kind::Other
         }
         b"items" => {
-            o.items = items(p, &mut doc.items, depth)?;
+            o.items = items(p, &mut doc.items, &mut shapes.item, depth)?;
             Kind::Other
         }
         b"tags" => {
@@ -277,13 +310,13 @@ fn order_status(p: &mut Parser, depth: usize) -> Result<Option<bool>> {
 
 /// `customer`: whether it is an object, and its `tier` string.
 #[inline]
-fn customer_tier(p: &mut Parser, depth: usize) -> Result<(bool, Option<Str>)> {
+fn customer_tier(p: &mut Parser, keys: &mut KeyOrder, depth: usize) -> Result<(bool, Option<Str>)> {
     if p.peek() != b'{' {
         p.skip(depth)?;
         return Ok((false, None));
     }
     let mut tier = None;
-    p.object(depth + 1, |p, key, depth| {
+    p.object_keyed(depth + 1, keys, |p, key, depth| {
         customer_member(p, key, depth, &mut tier)
     })?;
     Ok((true, tier))
@@ -303,14 +336,19 @@ fn customer_member(p: &mut Parser, key: Str, depth: usize, tier: &mut Option<Str
 
 /// `items`: its elements appended to `items`, as the range they fill (`None`: not an array).
 #[inline]
-fn items(p: &mut Parser, items: &mut Vec<Item>, depth: usize) -> Result<Option<Range<usize>>> {
+fn items(
+    p: &mut Parser,
+    items: &mut Vec<Item>,
+    keys: &mut KeyOrder,
+    depth: usize,
+) -> Result<Option<Range<usize>>> {
     if p.peek() != b'[' {
         p.skip(depth)?;
         return Ok(None);
     }
     let first = items.len();
     p.array(depth + 1, |p, depth| {
-        items.push(item(p, depth)?);
+        items.push(item(p, keys, depth)?);
         Ok(())
     })?;
     Ok(Some(first..items.len()))
@@ -318,7 +356,7 @@ fn items(p: &mut Parser, items: &mut Vec<Item>, depth: usize) -> Result<Option<R
 
 /// An element of `items`.
 #[inline]
-fn item(p: &mut Parser, depth: usize) -> Result<Item> {
+fn item(p: &mut Parser, keys: &mut KeyOrder, depth: usize) -> Result<Item> {
     let mut item = Item {
         object: false,
         qty: None,
@@ -329,7 +367,7 @@ fn item(p: &mut Parser, depth: usize) -> Result<Item> {
         return Ok(item);
     }
     item.object = true;
-    p.object(depth + 1, |p, key, depth| {
+    p.object_keyed(depth + 1, keys, |p, key, depth| {
         item_member(p, key, depth, &mut item)
     })?;
     Ok(item)

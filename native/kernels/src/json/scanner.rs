@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use super::key_order::KeyOrder;
 use super::stops::find_string_stop;
 use super::MAX_DEPTH;
 use crate::{KernelError, Result};
@@ -435,6 +436,65 @@ impl<'a> Parser<'a> {
                 _ => return Err(self.fail("expected `,` or `}`")),
             }
         }
+    }
+
+    /// [`Parser::object`] with each key first compared with `keys`' prediction for its
+    /// member index (the keys of the previous object of the same place, see `key_order`); a
+    /// key read the exact way is learnt for the next object.
+    #[inline]
+    pub(super) fn object_keyed(
+        &mut self,
+        depth: usize,
+        keys: &mut KeyOrder,
+        mut member: impl FnMut(&mut Self, Str, usize) -> Result<()>,
+    ) -> Result<()> {
+        self.enter(depth)?;
+        self.pos += 1;
+        self.ws();
+        if self.peek() == b'}' {
+            self.pos += 1;
+            return Ok(());
+        }
+        let mut index = 0;
+        loop {
+            let key = match keys.predicted(self.b, self.pos, index) {
+                Some((key, len)) => {
+                    self.pos += len;
+                    key
+                }
+                None => self.learn_key(keys, index)?,
+            };
+            self.ws();
+            member(self, key, depth)?;
+            index += 1;
+            self.ws();
+            match self.peek() {
+                b',' => {
+                    self.pos += 1;
+                    self.ws();
+                }
+                b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.fail("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// A key and its colon the exact way, remembered in `keys` for member `index`.
+    #[inline(never)]
+    fn learn_key(&mut self, keys: &mut KeyOrder, index: usize) -> Result<Str> {
+        if self.peek() != b'"' {
+            return Err(self.fail("key must be a string"));
+        }
+        let quote = self.pos;
+        let key = self.string()?;
+        let tight = !key.escaped && self.peek() == b':';
+        keys.learn(index, tight.then(|| &self.b[quote..self.pos + 1]));
+        self.ws();
+        self.expect(b':', "expected `:`")?;
+        Ok(key)
     }
 
     pub(super) fn text(&self, s: Str) -> Cow<'a, str> {

@@ -186,3 +186,47 @@ fn computed_numbers_that_overflow_are_rejected_naming_them() {
         "summary.revenue: a number is out of range (overflows a double)"
     );
 }
+
+/// The predicted keys (`key_order`) give what the exact walk gives, whatever the items'
+/// keys do from one item to the next: reordered, spaced, escaped, longer, shorter, unknown.
+#[test]
+fn predicted_keys_change_nothing() {
+    let canonical = r#"{"qty":2,"price":1.5,"sku":"A"}"#;
+    let variants = [
+        canonical,
+        r#"{"price":1.5,"qty":2,"sku":"A"}"#,
+        r#"{"q\u0074y":2,"price":1.5,"sku":"A"}"#,
+        r#"{"qty" :2, "price" : 1.5 ,"sku":"A"}"#,
+        r#"{"qtyy":5,"qty":2,"price":1.5,"sku":"A"}"#,
+        r#"{"qt":5,"qty":2,"price":1.5}"#,
+        r#"{"qty":7,"qty":2,"price":1.5,"price":1.5}"#,
+        r#"{"a_longer_key_than_sixteen":1,"qty":2,"price":1.5}"#,
+        r#"{"qty":2,"price":1.5,"sku":"A","x":[{"qty":1}]}"#,
+    ];
+    let doc = |items: &[&str]| {
+        format!(
+            r#"{{"orders":[{{"id":1,"status":"s","customer":{{"tier":"g"}},"items":[{}],"tags":[]}}]}}"#,
+            items.join(",")
+        )
+    };
+    let total = |items: &[&str]| run_str(&doc(items)).unwrap()["orders"][0]["total"].clone();
+    // every variant after every other: each prediction learnt from the previous item
+    for a in variants {
+        for b in variants {
+            let got = total(&[canonical, a, b, a]).as_f64().unwrap();
+            assert_eq!(got, 12.0, "{a} then {b}");
+        }
+    }
+    // an error right after a predicted key is worded and placed as the exact walk's
+    let bad = doc(&[canonical, r#"{"qty":2,"price":tru}"#]);
+    let exact = bad.replacen(r#""qty":2,"price":1.5"#, r#""price":1.5,"qty":2"#, 1);
+    let column = |s: &str| s.find("tru}").unwrap() + 1;
+    assert_eq!(
+        err(bad.as_bytes()),
+        format!(
+            "json: malformed JSON: expected value at line 1 column {}",
+            column(&bad)
+        )
+    );
+    assert!(err(exact.as_bytes()).starts_with("json: malformed JSON: expected value"));
+}

@@ -1,0 +1,132 @@
+//! Predicted keys: the objects of one place in a document (every item of every order, every
+//! order) usually have the same keys in the same order, so the key of a member is first
+//! compared with the one the previous such object had at the same index, as Jackson's
+//! `nextFieldName(SerializableString)` does.
+//!
+//! Why: the scanner's position is a chain through the whole body, each token's end found from
+//! the bytes at the previous one's. A key found by a byte search (`find_string_stop`: a load,
+//! compares, a mask, a bit scan) puts that search's latency on the chain for every member; a
+//! key that matches the prediction moves the position by a constant, and the comparison only
+//! feeds a branch, which the CPU predicts and runs beside the chain.
+//!
+//! A prediction is the bytes of a key token and its colon, `"qty":`, of an unescaped key
+//! that the exact scanner validated before. Bytes equal to those are that same valid token (a
+//! string with no escape, quote or control character inside) followed by its colon, so
+//! taking them is what the scanner would have done; anything else takes the exact path,
+//! which then learns the key for the next object.
+
+use super::scanner::Str;
+
+/// Members of an object whose keys are predicted; later ones take the exact path.
+const SLOTS: usize = 12;
+
+/// The longest `"key":` predicted: one 16-byte compare.
+const MAX_TOKEN: usize = 16;
+
+/// The keys of the previous object of a place, by member index.
+#[derive(Default)]
+pub(super) struct KeyOrder {
+    slots: [Slot; SLOTS],
+}
+
+/// A predicted `"key":`: its bytes, little-endian, zero past its `len` (`len` 0: no
+/// prediction).
+#[derive(Default, Clone, Copy)]
+struct Slot {
+    bytes: u128,
+    len: usize,
+}
+
+impl KeyOrder {
+    /// The key of member `index` if the bytes at `pos` are its prediction: then the token and
+    /// its colon are `len` bytes long, and the key's content is between them.
+    #[inline]
+    pub(super) fn predicted(&self, b: &[u8], pos: usize, index: usize) -> Option<(Str, usize)> {
+        let slot = self.slots.get(index)?;
+        let window = b.get(pos..pos + MAX_TOKEN)?;
+        let bytes = u128::from_le_bytes(window.try_into().expect("16 bytes"));
+        // the bytes past the token shifted out (`len` >= 3 when set: `"":` at least)
+        let past = 8 * (MAX_TOKEN - slot.len) as u32;
+        if slot.len == 0 || (bytes ^ slot.bytes).wrapping_shl(past) != 0 {
+            return None;
+        }
+        let key = Str {
+            start: pos + 1,
+            end: pos + slot.len - 2,
+            escaped: false,
+        };
+        Some((key, slot.len))
+    }
+
+    /// Remember `token`, the bytes of member `index`'s key and its colon as the exact scanner
+    /// read them (`None`: not predictable: escaped, spaced before its colon, or too long).
+    #[inline]
+    pub(super) fn learn(&mut self, index: usize, token: Option<&[u8]>) {
+        let Some(slot) = self.slots.get_mut(index) else {
+            return;
+        };
+        *slot = match token {
+            Some(token) if token.len() <= MAX_TOKEN => {
+                let mut bytes = [0u8; MAX_TOKEN];
+                bytes[..token.len()].copy_from_slice(token);
+                Slot {
+                    bytes: u128::from_le_bytes(bytes),
+                    len: token.len(),
+                }
+            }
+            _ => Slot::default(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `"qty":` learnt at index 1 of `keys`, from a body's bytes.
+    fn learnt() -> KeyOrder {
+        let mut keys = KeyOrder::default();
+        keys.learn(1, Some(br#""qty":"#));
+        keys
+    }
+
+    fn at(keys: &KeyOrder, text: &[u8], index: usize) -> Option<(usize, usize, usize)> {
+        keys.predicted(text, 0, index)
+            .map(|(key, len)| (key.start, key.end, len))
+    }
+
+    #[test]
+    fn predicts_only_the_same_token_at_the_same_index() {
+        let keys = learnt();
+        let padded = |s: &str| format!("{s:<20}").into_bytes();
+        assert_eq!(at(&keys, &padded(r#""qty":2,"#), 1), Some((1, 4, 6)));
+        assert_eq!(at(&keys, &padded(r#""qty":2,"#), 0), None);
+        assert_eq!(at(&keys, &padded(r#""qty":2,"#), SLOTS + 3), None);
+        for other in [
+            r#""qt":2,"#,
+            r#""qtyx":2"#,
+            r#""qty" :2"#,
+            r#""qty"2"#,
+            r#""Qty":2"#,
+        ] {
+            assert_eq!(at(&keys, &padded(other), 1), None, "{other}");
+        }
+        // fewer than 16 bytes left: the exact path
+        assert_eq!(at(&keys, br#""qty":2}"#, 1), None);
+    }
+
+    #[test]
+    fn forgets_what_it_cannot_predict() {
+        let mut keys = learnt();
+        keys.learn(1, None);
+        assert_eq!(
+            at(&keys, format!("{:<20}", r#""qty":2"#).as_bytes(), 1),
+            None
+        );
+        keys.learn(1, Some(br#""a_key_of_fifteen":"#));
+        assert_eq!(at(&keys, br#""a_key_of_fifteen":1, ""#, 1), None);
+        keys.learn(1, Some(br#""key_of_twelve":"#));
+        assert_eq!(at(&keys, br#""key_of_twelve":1, ""#, 1), Some((1, 14, 16)));
+        keys.learn(SLOTS, Some(br#""qty":"#));
+    }
+}
