@@ -137,6 +137,7 @@ mod emit;
 mod flat_numbers;
 mod key_order;
 mod orders;
+mod plain_number;
 mod scanner;
 mod scratch;
 mod skip;

@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 
 use super::key_order::KeyOrder;
+use super::plain_number::plain_number;
 use super::stops::find_string_stop;
 use super::MAX_DEPTH;
 use crate::{KernelError, Result};
@@ -286,8 +287,19 @@ impl<'a> Parser<'a> {
         ))
     }
 
-    /// A number's value as Python's `float(x)` would give it (correctly rounded).
+    /// A number's value as Python's `float(x)` would give it (correctly rounded): a short
+    /// plain one from its digit mask (`plain_number`), any other the exact way.
+    #[inline]
     pub(super) fn number_f64(&mut self) -> Result<f64> {
+        if let Some((end, value)) = plain_number(self.b, self.pos) {
+            self.pos = end;
+            return Ok(value);
+        }
+        self.number_f64_exact()
+    }
+
+    /// [`Parser::number_f64`] digit by digit.
+    pub(super) fn number_f64_exact(&mut self) -> Result<f64> {
         let start = self.pos;
         let int = self.number()?;
         let text = &self.b[start..self.pos];
