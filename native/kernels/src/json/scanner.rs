@@ -84,8 +84,18 @@ impl<'a> Parser<'a> {
         self.b.get(self.pos).copied().unwrap_or(0)
     }
 
-    #[inline]
+    /// Whitespace, if any: one test in the common case, where the next byte is a token's
+    /// (compact documents have none, and every byte above a space ends the run).
+    #[inline(always)]
     pub(super) fn ws(&mut self) {
+        if self.b.get(self.pos).is_some_and(|&c| c > b' ') {
+            return;
+        }
+        self.ws_run();
+    }
+
+    #[inline(never)]
+    fn ws_run(&mut self) {
         let start = self.pos;
         while let Some(&c) = self.b.get(self.pos) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
