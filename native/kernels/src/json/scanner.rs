@@ -460,9 +460,11 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// [`Parser::object`] with each key first compared with `keys`' prediction for its
-    /// member index (the keys of the previous object of the same place, see `key_order`); a
-    /// key read the exact way is learnt for the next object.
+    /// [`Parser::object`] with each member's separator and key first compared with `keys`'
+    /// prediction for its index (the previous object of the same place, see `key_order`): the
+    /// `,` before a key is part of the predicted token, so a member that matches costs that
+    /// compare and its value. Whatever does not match takes the exact way
+    /// ([`Parser::next_key`]), which learns the token for the next object.
     #[inline]
     pub(super) fn object_keyed(
         &mut self,
@@ -472,24 +474,37 @@ impl<'a> Parser<'a> {
     ) -> Result<()> {
         self.enter(depth)?;
         self.pos += 1;
-        self.ws();
-        if self.peek() == b'}' {
-            self.pos += 1;
-            return Ok(());
-        }
         let mut index = 0;
         loop {
+            // after the `{` or after a member's value
             let key = match keys.predicted(self.b, self.pos, index) {
                 Some((key, len)) => {
                     self.pos += len;
                     key
                 }
-                None => self.learn_key(keys, index)?,
+                None if self.peek() == b'}' => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                None => match self.next_key(keys, index)? {
+                    Some(key) => key,
+                    None => return Ok(()),
+                },
             };
             self.ws();
             member(self, key, depth)?;
             index += 1;
-            self.ws();
+        }
+    }
+
+    /// The exact way to member `index`'s key from after the `{` or the previous value: the
+    /// separator, the key and its colon, the token from the separator to the colon remembered
+    /// in `keys` when it has no whitespace and the key no escape. `None`: the object ended.
+    #[inline(never)]
+    fn next_key(&mut self, keys: &mut KeyOrder, index: usize) -> Result<Option<Str>> {
+        let from = self.pos;
+        self.ws();
+        if index > 0 {
             match self.peek() {
                 b',' => {
                     self.pos += 1;
@@ -497,26 +512,24 @@ impl<'a> Parser<'a> {
                 }
                 b'}' => {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(None);
                 }
                 _ => return Err(self.fail("expected `,` or `}`")),
             }
+        } else if self.peek() == b'}' {
+            self.pos += 1;
+            return Ok(None);
         }
-    }
-
-    /// A key and its colon the exact way, remembered in `keys` for member `index`.
-    #[inline(never)]
-    fn learn_key(&mut self, keys: &mut KeyOrder, index: usize) -> Result<Str> {
         if self.peek() != b'"' {
             return Err(self.fail("key must be a string"));
         }
         let quote = self.pos;
         let key = self.string()?;
-        let tight = !key.escaped && self.peek() == b':';
-        keys.learn(index, tight.then(|| &self.b[quote..self.pos + 1]));
+        let tight = !key.escaped && quote == from + usize::from(index > 0) && self.peek() == b':';
+        keys.learn(index, tight.then(|| &self.b[from..self.pos + 1]));
         self.ws();
         self.expect(b':', "expected `:`")?;
-        Ok(key)
+        Ok(Some(key))
     }
 
     pub(super) fn text(&self, s: Str) -> Cow<'a, str> {
