@@ -32,11 +32,15 @@ pub(super) struct KeyOrder {
     slots: [Slot; SLOTS],
 }
 
-/// A predicted `"key":`: its bytes, little-endian, zero past its `len` (`len` 0: no
-/// prediction).
+/// A predicted `,"key":`: its bytes as two little-endian words, zero past its `len`, and
+/// the masks of its bytes in them (`len` 0: no prediction).
+///
+/// Two words and their masks, not one `u128` shifted by the length: the variable shift of a
+/// `u128` (a `shld`, two shifts and a select on the shift's size) was most of the compare.
 #[derive(Default, Clone, Copy)]
 struct Slot {
-    bytes: u128,
+    words: [u64; 2],
+    masks: [u64; 2],
     len: usize,
     /// where the key's content starts in the token: 1, or 2 after a `,`
     key_at: usize,
@@ -49,10 +53,9 @@ impl KeyOrder {
     pub(super) fn predicted(&self, b: &[u8], pos: usize, index: usize) -> Option<(Str, usize)> {
         let slot = self.slots.get(index)?;
         let window = b.get(pos..pos + MAX_TOKEN)?;
-        let bytes = u128::from_le_bytes(window.try_into().expect("16 bytes"));
-        // the bytes past the token shifted out (`len` >= 3 when set: `"":` at least)
-        let past = 8 * (MAX_TOKEN - slot.len) as u32;
-        if slot.len == 0 || (bytes ^ slot.bytes).wrapping_shl(past) != 0 {
+        let word = |i: usize| u64::from_le_bytes(window[8 * i..8 * i + 8].try_into().expect("8"));
+        let differ = |i: usize| (word(i) ^ slot.words[i]) & slot.masks[i];
+        if slot.len == 0 || differ(0) | differ(1) != 0 {
             return None;
         }
         // after the `,` (when the token has one) and the opening quote, before `":`
@@ -75,8 +78,11 @@ impl KeyOrder {
             Some(token) if token.len() <= MAX_TOKEN => {
                 let mut bytes = [0u8; MAX_TOKEN];
                 bytes[..token.len()].copy_from_slice(token);
+                let mask = u128::MAX >> (8 * (MAX_TOKEN - token.len()));
+                let halves = |v: u128| [v as u64, (v >> 64) as u64];
                 Slot {
-                    bytes: u128::from_le_bytes(bytes),
+                    words: halves(u128::from_le_bytes(bytes)),
+                    masks: halves(mask),
                     len: token.len(),
                     key_at: 1 + usize::from(token[0] == b','),
                 }
