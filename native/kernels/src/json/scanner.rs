@@ -406,18 +406,28 @@ impl<'a> Parser<'a> {
         }
         loop {
             element(self, depth)?;
-            self.ws();
-            match self.peek() {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b']' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(self.fail("expected `,` or `]`")),
+            if self.separator(b']', "expected `,` or `]`")? {
+                return Ok(());
             }
+        }
+    }
+
+    /// What follows a value inside a container: a `,` (and the whitespace after it), then
+    /// `false`; or the container's `close`, then `true`.
+    #[inline(always)]
+    fn separator(&mut self, close: u8, what: &str) -> Result<bool> {
+        self.ws();
+        match self.peek() {
+            b',' => {
+                self.pos += 1;
+                self.ws();
+                Ok(false)
+            }
+            c if c == close => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ => Err(self.fail(what)),
         }
     }
 
@@ -445,17 +455,8 @@ impl<'a> Parser<'a> {
             self.expect(b':', "expected `:`")?;
             self.ws();
             member(self, key, depth)?;
-            self.ws();
-            match self.peek() {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(());
-                }
-                _ => return Err(self.fail("expected `,` or `}`")),
+            if self.separator(b'}', "expected `,` or `}`")? {
+                return Ok(());
             }
         }
     }
@@ -503,22 +504,16 @@ impl<'a> Parser<'a> {
     #[inline(never)]
     fn next_key(&mut self, keys: &mut KeyOrder, index: usize) -> Result<Option<Str>> {
         let from = self.pos;
-        self.ws();
         if index > 0 {
-            match self.peek() {
-                b',' => {
-                    self.pos += 1;
-                    self.ws();
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(None);
-                }
-                _ => return Err(self.fail("expected `,` or `}`")),
+            if self.separator(b'}', "expected `,` or `}`")? {
+                return Ok(None);
             }
-        } else if self.peek() == b'}' {
-            self.pos += 1;
-            return Ok(None);
+        } else {
+            self.ws();
+            if self.peek() == b'}' {
+                self.pos += 1;
+                return Ok(None);
+            }
         }
         if self.peek() != b'"' {
             return Err(self.fail("key must be a string"));
