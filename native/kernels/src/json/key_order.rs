@@ -67,8 +67,9 @@ impl KeyOrder {
         Some((key, slot.len))
     }
 
-    /// Remember `token`, the bytes of member `index`'s key and its colon as the exact scanner
-    /// read them (`None`: not predictable: escaped, spaced before its colon, or too long).
+    /// Remember `token`, the bytes of member `index`'s key and its colon (after the `,` before
+    /// it, for a member after the first) as the exact scanner read them (`None`: not
+    /// predictable: escaped, spaced, or too long).
     #[inline]
     pub(super) fn learn(&mut self, index: usize, token: Option<&[u8]>) {
         let Some(slot) = self.slots.get_mut(index) else {
