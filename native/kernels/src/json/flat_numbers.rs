@@ -3,11 +3,12 @@
 //!
 //! Why: counted by `valgrind --tool=callgrind`, the fast skip (`skip.rs`) spent about 365
 //! instructions on a 15-byte `dims_cm` array: per byte a bounds check, a load, a class test and
-//! a loop exit, per token a dispatch (about 20 instructions a byte over the document; the
-//! dependency between token positions is not the cost: `mod.rs`, round two). Here the whole
-//! array costs two vector loads, six byte classes and a dozen bit operations, and no branch
-//! on its bytes. Fewer instructions alone did not pay elsewhere (a whitespace skip cut to one
-//! test won nothing, `native/README.md`, round four); this one did, P50 0.94.
+//! a loop exit, per token a dispatch (about 20 instructions a byte over the document). Here the
+//! whole array costs two vector loads, six byte classes and a dozen bit operations, and no
+//! branch on its bytes: P50 0.94 (round four). In that round fewer instructions alone did not
+//! pay elsewhere (a whitespace skip cut to one test won nothing); round five found why: the
+//! keys' string searches held the position chain, and once they were predicted (`key_order`)
+//! the same whitespace step won 3% (`mod.rs`, round five).
 //!
 //! Like the fast skip it only says yes or no: anything it does not take (whitespace, an
 //! exponent, a nested container, a string or literal, an array longer than the window, any
@@ -108,11 +109,7 @@ unsafe fn sse2_classes(window: &[u8; WINDOW]) -> Classes {
         ];
         let byte = |c: u8| move |x: __m128i| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
         Classes {
-            // unsigned x - '0' <= 9  <=>  min(x - '0', 9) == x - '0'
-            digit: mask(halves, |x| {
-                let d = _mm_sub_epi8(x, _mm_set1_epi8(b'0' as i8));
-                _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)
-            }),
+            digit: mask(halves, super::stops::sse2_digits),
             zero: mask(halves, byte(b'0')),
             dot: mask(halves, byte(b'.')),
             comma: mask(halves, byte(b',')),

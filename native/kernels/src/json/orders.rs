@@ -11,7 +11,7 @@ use std::ops::Range;
 
 use super::document::{Buffers, Document, Id, Item, Kind, Member, Order};
 use super::key_order::KeyOrder;
-use super::scanner::{malformed_at, Parser, Str};
+use super::scanner::{integer, malformed_at, Parser, Str};
 use crate::{KernelError, Result};
 
 /// Parse and validate the grammar of a body; the schema is checked by
@@ -296,25 +296,6 @@ fn order_id(p: &mut Parser, depth: usize) -> Result<Id> {
     Ok(integer(&p.b[start..p.pos]).map_or(Id::OutOfRange, Id::Int))
 }
 
-/// The value of an integer literal the scanner validated (`-?[0-9]+`), if it fits in an
-/// `i64`: digits accumulated with overflow checks, instead of `str::from_utf8` (a call) and
-/// `str::parse`, which check again what the scanner has checked.
-#[inline]
-fn integer(text: &[u8]) -> Option<i64> {
-    let (negative, digits) = match text {
-        [b'-', rest @ ..] => (true, rest),
-        _ => (false, text),
-    };
-    let magnitude = digits.iter().try_fold(0u64, |v, &d| {
-        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })?;
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
-
 /// `status`: whether it is `"cancelled"` (`None`: not a string).
 #[inline]
 fn order_status(p: &mut Parser, depth: usize) -> Result<Option<bool>> {
@@ -433,29 +414,4 @@ fn tag(p: &mut Parser, depth: usize) -> Result<Option<Str>> {
     }
     p.skip(depth)?;
     Ok(None)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::integer;
-
-    #[test]
-    fn integers_convert_as_str_parse_does() {
-        for text in [
-            "0",
-            "-0",
-            "7",
-            "-42",
-            "9223372036854775807",
-            "9223372036854775808",
-            "-9223372036854775808",
-            "-9223372036854775809",
-            "18446744073709551615",
-            "18446744073709551616",
-            "99999999999999999999999",
-            "-99999999999999999999999",
-        ] {
-            assert_eq!(integer(text.as_bytes()), text.parse::<i64>().ok(), "{text}");
-        }
-    }
 }

@@ -14,6 +14,8 @@
 //! one the exact way gives: an integer converted from its exact `i64`, a decimal as its digits
 //! divided by a power of ten (Clinger's fast path, as `exact_decimal`).
 
+use super::scanner::POW10;
+
 /// The end of the plain number at `p` and its value, or `None` (parse it the exact way).
 #[inline(always)]
 pub(super) fn plain_number(b: &[u8], p: usize) -> Option<(usize, f64)> {
@@ -67,7 +69,6 @@ fn negate(value: f64, decimal: bool) -> f64 {
     }
 }
 
-const POW10: [f64; 8] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7];
 const POW10_INT: [u64; 8] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 /// The value of the `len` (1-8) ASCII digits ending before `end` (`b[end - 8..end]` readable).
@@ -94,8 +95,7 @@ fn digit_mask(bytes: &[u8; 16]) -> u32 {
         // SAFETY: a 16-byte unaligned load of the array; SSE2 is part of the x86_64 baseline.
         unsafe {
             let x = _mm_loadu_si128(bytes.as_ptr().cast());
-            let d = _mm_sub_epi8(x, _mm_set1_epi8(b'0' as i8));
-            _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)) as u32
+            _mm_movemask_epi8(super::stops::sse2_digits(x)) as u32
         }
     }
     #[cfg(not(target_arch = "x86_64"))]

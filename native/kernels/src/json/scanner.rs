@@ -313,15 +313,11 @@ impl<'a> Parser<'a> {
         let start = self.pos;
         let int = self.number()?;
         let text = &self.b[start..self.pos];
-        if int && text.len() <= 18 {
-            let (neg, digits) = match text {
-                [b'-', rest @ ..] => (true, rest),
-                _ => (false, text),
-            };
-            let v = digits
-                .iter()
-                .fold(0i64, |v, &d| v * 10 + i64::from(d - b'0'));
-            return Ok(if neg { -v } else { v } as f64);
+        if int {
+            // an `i64` converts to the nearest double, as the exact decimal value would
+            if let Some(v) = integer(text) {
+                return Ok(v as f64);
+            }
         }
         if let Some(v) = exact_decimal(text) {
             return Ok(v);
@@ -543,16 +539,37 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The value of an integer literal the scanner validated (`-?[0-9]+`), if it fits in an
+/// `i64`: digits accumulated with overflow checks (for an order's `id` this replaced
+/// `str::from_utf8`, a call, and `str::parse`, which checked again what the scanner had).
+#[inline]
+pub(super) fn integer(text: &[u8]) -> Option<i64> {
+    let (negative, digits) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, text),
+    };
+    let magnitude = digits.iter().try_fold(0u64, |v, &d| {
+        v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })?;
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// Powers of ten exact as doubles (up to 1e22), for Clinger's fast path.
+pub(super) const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 /// A plain decimal literal (`-?digits.digits`, no exponent) as a double when it converts
 /// exactly: at most 15 significant digits and at most 22 decimals, so the digits and the
 /// power of ten are both exact doubles and one IEEE division rounds correctly (Clinger's
 /// fast path). `None`: not that shape; the caller parses it the general way.
 #[inline]
 fn exact_decimal(text: &[u8]) -> Option<f64> {
-    const POW10: [f64; 23] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-    ];
     let (neg, digits) = match text {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, text),

@@ -1,5 +1,5 @@
 //! Byte searches of the scanner's hot loops: the end of a string's plain run (the next `"`,
-//! `\` or control character). SSE2 on x86_64 (part of the x86_64 baseline, so no runtime
+//! `\` or control character), and the digit class the number scans share. SSE2 on x86_64 (part of the x86_64 baseline, so no runtime
 //! detection is needed), 8 bytes at a time (SWAR) elsewhere and for the last bytes.
 //!
 //! The strings of an order document are short (keys, SKUs, dates: 2-20 bytes), so one
@@ -71,6 +71,20 @@ unsafe fn sse2_stops(p: *const u8) -> u32 {
         // unsigned x <= 0x1F  <=>  min(x, 0x1F) == x
         let control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1F)), x);
         _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
+/// 0xFF for each byte of `x` that is an ASCII digit: unsigned `x - '0' <= 9`, as
+/// `min(x - '0', 9) == x - '0'` (SSE2 has no unsigned byte compare). The number scans'
+/// digit class (`plain_number`, `flat_numbers`).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) fn sse2_digits(x: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128i {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline; these touch no memory.
+    unsafe {
+        let d = _mm_sub_epi8(x, _mm_set1_epi8(b'0' as i8));
+        _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)
     }
 }
 

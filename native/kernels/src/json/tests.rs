@@ -230,3 +230,53 @@ fn predicted_keys_change_nothing() {
     );
     assert!(err(exact.as_bytes()).starts_with("json: malformed JSON: expected value"));
 }
+
+#[test]
+fn integers_convert_as_str_parse_does() {
+    for text in [
+        "0",
+        "-0",
+        "7",
+        "-42",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551615",
+        "18446744073709551616",
+        "99999999999999999999999",
+        "-99999999999999999999999",
+    ] {
+        let want = text.parse::<i64>().ok();
+        assert_eq!(scanner::integer(text.as_bytes()), want, "{text}");
+    }
+}
+
+/// A validated integer literal's value as a double is the nearest one, also past 2^53 and
+/// past 18 digits (`number_f64_exact` converts the `i64`, not the decimal text).
+#[test]
+fn integer_numbers_convert_to_the_nearest_double() {
+    let value = |text: &str| {
+        let mut p = scanner::Parser {
+            b: text.as_bytes(),
+            pos: 0,
+            ws_runs: 0,
+        };
+        p.number_f64_exact().unwrap()
+    };
+    // an integer, so `-0` is Python's `float(0)`, not `-0.0`
+    assert_eq!(value("-0").to_bits(), 0.0f64.to_bits());
+    for text in [
+        "0",
+        "9007199254740993",
+        "123456789012345678",
+        "1234567890123456789",
+        "-9223372036854775808",
+        "9223372036854775807",
+        "9223372036854775808",
+        "123456789012345678901234567890",
+    ] {
+        let want = text.parse::<f64>().unwrap();
+        assert_eq!(value(text).to_bits(), want.to_bits(), "{text}");
+    }
+}
