@@ -17,6 +17,10 @@
 //! escape, quote or control character inside) followed by its colon, with no whitespace, so
 //! taking them is what the scanner would have done; anything else takes the exact path,
 //! which then learns the token for the next object.
+//!
+//! The predictions also tell the order's visitor which keys cannot repeat an earlier one of
+//! the same object ([`KeyOrder::unique`]), so that it can skip the duplicate-key bookkeeping
+//! for them.
 
 use super::scanner::Str;
 
@@ -44,6 +48,21 @@ struct Slot {
     len: usize,
     /// where the key's content starts in the token: 1, or 2 after a `,`
     key_at: usize,
+    /// bit `j` (for `j` below this slot's index): slot `j` is empty or has the same key
+    clashes: u16,
+    /// a prediction, and no clashes: see [`KeyOrder::unique`]
+    unique: bool,
+}
+
+impl Slot {
+    /// Whether both slots predict the same key (after a `,` or not).
+    fn same_key(&self, other: &Slot) -> bool {
+        let bytes =
+            |s: &Slot| (u128::from(s.words[0]) | u128::from(s.words[1]) << 64).to_le_bytes();
+        let (a, b) = (bytes(self), bytes(other));
+        // the content, between the quotes
+        a[self.key_at..self.len - 2] == b[other.key_at..other.len - 2]
+    }
 }
 
 impl KeyOrder {
@@ -67,6 +86,19 @@ impl KeyOrder {
         Some((key, slot.len))
     }
 
+    /// Whether member `index`'s key, once taken by [`predicted`](Self::predicted) or learnt by
+    /// the exact path, differs from every earlier key of the same object.
+    ///
+    /// Why this holds: within an object, the slots below `index` hold that object's own keys
+    /// (a predicted key equals its slot's; an exact one was just learnt, or emptied its slot
+    /// when not predictable, say escaped). So a slot with a prediction whose key differs from
+    /// the keys of all slots below it, none empty, is a key the object has not had yet. Both
+    /// are unescaped, so their raw bytes compare as their texts do. `false` says nothing.
+    #[inline]
+    pub(super) fn unique(&self, index: usize) -> bool {
+        self.slots.get(index).is_some_and(|slot| slot.unique)
+    }
+
     /// Remember `token`, the bytes of member `index`'s key and its colon (after the `,` before
     /// it, for a member after the first) as the exact scanner read them (`None`: not
     /// predictable: escaped, spaced, or too long).
@@ -86,10 +118,39 @@ impl KeyOrder {
                     masks: halves(mask),
                     len: token.len(),
                     key_at: 1 + usize::from(token[0] == b','),
+                    clashes: 0,
+                    unique: false,
                 }
             }
             _ => Slot::default(),
         };
+        self.update_clashes(index);
+    }
+
+    /// Slot `index` changed: its clashes with the slots below it, and its bit in the clashes
+    /// of the slots above (learning is the rare, exact path: a few short compares).
+    fn update_clashes(&mut self, index: usize) {
+        let slot = self.slots[index];
+        let clash = |other: &Slot, empty_too: bool| {
+            if slot.len == 0 || other.len == 0 {
+                empty_too && other.len == 0
+            } else {
+                other.same_key(&slot)
+            }
+        };
+        let below = (0..index).filter(|&j| clash(&self.slots[j], true));
+        self.slots[index].clashes = below.fold(0, |bits, j| bits | 1 << j);
+        let empty = self.slots[index].len == 0;
+        for above in &mut self.slots[index + 1..] {
+            let bit = 1u16 << index;
+            above.clashes &= !bit;
+            if empty || clash(above, false) {
+                above.clashes |= bit;
+            }
+        }
+        for slot in &mut self.slots[index..] {
+            slot.unique = slot.len > 0 && slot.clashes == 0;
+        }
     }
 }
 
@@ -142,6 +203,28 @@ mod tests {
         keys.learn(1, Some(br#""key_of_twelve":"#));
         assert_eq!(at(&keys, br#""key_of_twelve":1, ""#, 1), Some((1, 14, 16)));
         keys.learn(SLOTS, Some(br#""qty":"#));
+    }
+
+    #[test]
+    fn a_key_is_unique_when_every_slot_below_holds_another_key() {
+        let mut keys = KeyOrder::default();
+        keys.learn(0, Some(br#""a":"#));
+        keys.learn(1, Some(br#","b":"#));
+        keys.learn(2, Some(br#","a":"#));
+        assert!(keys.unique(0) && keys.unique(1));
+        assert!(!keys.unique(2), "repeats slot 0's key");
+        assert!(!keys.unique(3) && !keys.unique(SLOTS), "no prediction");
+        // slot 0 relearnt with another key: slot 2 no longer repeats it
+        keys.learn(0, Some(br#""c":"#));
+        assert!(keys.unique(2));
+        // an empty slot below: nothing is known of that member's key
+        keys.learn(1, None);
+        assert!(keys.unique(0) && !keys.unique(1) && !keys.unique(2));
+        keys.learn(1, Some(br#","d":"#));
+        assert!(keys.unique(2));
+        // the same key after a comma or not
+        keys.learn(3, Some(br#","c":"#));
+        assert!(!keys.unique(3));
     }
 
     #[test]

@@ -130,11 +130,12 @@ struct InnerShapes {
 /// The keys of one object seen so far, as a 64-bit set of key fingerprints: a key whose bit
 /// is not set cannot be a duplicate, so most members are inserted without searching the
 /// object's earlier members. Once a key with escapes is seen, every key is searched for (its
-/// raw bytes are not its text).
+/// raw bytes are not its text), and so once a member was added without its fingerprint.
 #[derive(Default)]
 struct KeySet {
     fingerprints: u64,
     escaped: bool,
+    incomplete: bool,
 }
 
 impl KeySet {
@@ -152,7 +153,7 @@ impl KeySet {
         let bit = 1u64 << (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58);
         let seen = self.fingerprints & bit != 0;
         self.fingerprints |= bit;
-        seen || self.escaped
+        seen || self.escaped || self.incomplete
     }
 }
 
@@ -214,8 +215,17 @@ fn parse_order(
         order: order_keys,
         inner,
     } = shapes;
-    p.object_keyed(depth + 1, order_keys, |p, key, depth| {
-        order_member(p, doc, inner, &mut order, from, &mut keys, key, depth)
+    p.object_keyed(depth + 1, order_keys, |p, key, unique, depth| {
+        order_member(
+            p,
+            doc,
+            inner,
+            &mut order,
+            from,
+            &mut keys,
+            (key, unique),
+            depth,
+        )
     })?;
     order.members = from..doc.members.len();
     Ok(order)
@@ -231,7 +241,7 @@ fn order_member(
     o: &mut Order,
     from: usize,
     keys: &mut KeySet,
-    key: Str,
+    (key, unique): (Str, bool),
     depth: usize,
 ) -> Result<()> {
     let start = p.pos;
@@ -278,7 +288,14 @@ fn order_member(
         compact: runs == p.ws_runs,
         kind,
     };
-    upsert(p, &mut doc.members, from, keys, m);
+    if unique {
+        // no earlier member can have this key: no search, no fingerprint (so a later key that
+        // is not known to be unique searches them all)
+        keys.incomplete = true;
+        doc.members.push(m);
+    } else {
+        upsert(p, &mut doc.members, from, keys, m);
+    }
     Ok(())
 }
 
@@ -315,7 +332,7 @@ fn customer_tier(p: &mut Parser, keys: &mut KeyOrder, depth: usize) -> Result<(b
         return Ok((false, None));
     }
     let mut tier = None;
-    p.object_keyed(depth + 1, keys, |p, key, depth| {
+    p.object_keyed(depth + 1, keys, |p, key, _, depth| {
         customer_member(p, key, depth, &mut tier)
     })?;
     Ok((true, tier))
@@ -366,7 +383,7 @@ fn item(p: &mut Parser, keys: &mut KeyOrder, depth: usize) -> Result<Item> {
         return Ok(item);
     }
     item.object = true;
-    p.object_keyed(depth + 1, keys, |p, key, depth| {
+    p.object_keyed(depth + 1, keys, |p, key, _, depth| {
         item_member(p, key, depth, &mut item)
     })?;
     Ok(item)

@@ -461,13 +461,15 @@ impl<'a> Parser<'a> {
     /// prediction for its index (the previous object of the same place, see `key_order`): the
     /// `,` before a key is part of the predicted token, so a member that matches costs that
     /// compare and its value. Whatever does not match takes the exact way
-    /// ([`Parser::next_key`]), which learns the token for the next object.
+    /// ([`Parser::next_key`]), which learns the token for the next object. `member` is also
+    /// told whether its key is known to differ from the object's earlier keys
+    /// ([`KeyOrder::unique`]).
     #[inline]
     pub(super) fn object_keyed(
         &mut self,
         depth: usize,
         keys: &mut KeyOrder,
-        mut member: impl FnMut(&mut Self, Str, usize) -> Result<()>,
+        mut member: impl FnMut(&mut Self, Str, bool, usize) -> Result<()>,
     ) -> Result<()> {
         self.enter(depth)?;
         self.pos += 1;
@@ -489,7 +491,7 @@ impl<'a> Parser<'a> {
                 },
             };
             self.ws();
-            member(self, key, depth)?;
+            member(self, key, keys.unique(index), depth)?;
             index += 1;
         }
     }
