@@ -34,6 +34,11 @@ const MAX_TOKEN: usize = 16;
 #[derive(Default)]
 pub(super) struct KeyOrder {
     slots: [Slot; SLOTS],
+    /// by slot, bit `j` (for `j` below the slot's index): slot `j` is empty or has the same key
+    clashes: [u16; SLOTS],
+    /// bit `i`: slot `i` has a prediction and no clashes (see [`KeyOrder::unique`]); apart
+    /// from the slots, so that they stay 48 bytes (an index times 3, shifted)
+    unique: u16,
 }
 
 /// A predicted `,"key":`: its bytes as two little-endian words, zero past its `len`, and
@@ -48,10 +53,6 @@ struct Slot {
     len: usize,
     /// where the key's content starts in the token: 1, or 2 after a `,`
     key_at: usize,
-    /// bit `j` (for `j` below this slot's index): slot `j` is empty or has the same key
-    clashes: u16,
-    /// a prediction, and no clashes: see [`KeyOrder::unique`]
-    unique: bool,
 }
 
 impl Slot {
@@ -96,7 +97,7 @@ impl KeyOrder {
     /// are unescaped, so their raw bytes compare as their texts do. `false` says nothing.
     #[inline]
     pub(super) fn unique(&self, index: usize) -> bool {
-        self.slots.get(index).is_some_and(|slot| slot.unique)
+        index < SLOTS && self.unique >> index & 1 == 1
     }
 
     /// Remember `token`, the bytes of member `index`'s key and its colon (after the `,` before
@@ -118,8 +119,6 @@ impl KeyOrder {
                     masks: halves(mask),
                     len: token.len(),
                     key_at: 1 + usize::from(token[0] == b','),
-                    clashes: 0,
-                    unique: false,
                 }
             }
             _ => Slot::default(),
@@ -139,17 +138,17 @@ impl KeyOrder {
             }
         };
         let below = (0..index).filter(|&j| clash(&self.slots[j], true));
-        self.slots[index].clashes = below.fold(0, |bits, j| bits | 1 << j);
-        let empty = self.slots[index].len == 0;
-        for above in &mut self.slots[index + 1..] {
-            let bit = 1u16 << index;
-            above.clashes &= !bit;
-            if empty || clash(above, false) {
-                above.clashes |= bit;
+        self.clashes[index] = below.fold(0, |bits, j| bits | 1 << j);
+        let bit = 1u16 << index;
+        for above in index + 1..SLOTS {
+            self.clashes[above] &= !bit;
+            if slot.len == 0 || clash(&self.slots[above], false) {
+                self.clashes[above] |= bit;
             }
         }
-        for slot in &mut self.slots[index..] {
-            slot.unique = slot.len > 0 && slot.clashes == 0;
+        for i in index..SLOTS {
+            let unique = self.slots[i].len > 0 && self.clashes[i] == 0;
+            self.unique = self.unique & !(1 << i) | u16::from(unique) << i;
         }
     }
 }

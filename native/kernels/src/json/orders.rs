@@ -363,30 +363,31 @@ fn items(
         return Ok(None);
     }
     let first = items.len();
-    p.array(depth + 1, |p, depth| {
-        items.push(item(p, keys, depth)?);
-        Ok(())
-    })?;
+    p.array(depth + 1, |p, depth| item(p, keys, depth, items))?;
     Ok(Some(first..items.len()))
 }
 
-/// An element of `items`.
+/// An element of `items`, appended to them. Pushed here, not returned: moved through a
+/// `Result<Item>`, whose error variant overlaps the bytes after the item's `bool`, those
+/// bytes were copied by two overlapping 4-byte stores and loads, a failed store forward
+/// (8% of this function's samples).
 #[inline]
-fn item(p: &mut Parser, keys: &mut KeyOrder, depth: usize) -> Result<Item> {
+fn item(p: &mut Parser, keys: &mut KeyOrder, depth: usize, items: &mut Vec<Item>) -> Result<()> {
     let mut item = Item {
         object: false,
         qty: None,
         price: None,
     };
-    if p.peek() != b'{' {
+    if p.peek() == b'{' {
+        item.object = true;
+        p.object_keyed(depth + 1, keys, |p, key, _, depth| {
+            item_member(p, key, depth, &mut item)
+        })?;
+    } else {
         p.skip(depth)?;
-        return Ok(item);
     }
-    item.object = true;
-    p.object_keyed(depth + 1, keys, |p, key, _, depth| {
-        item_member(p, key, depth, &mut item)
-    })?;
-    Ok(item)
+    items.push(item);
+    Ok(())
 }
 
 /// A member of an item: `qty` and `price` are decoded as floats, the rest skipped.

@@ -533,12 +533,22 @@ impl<'a> Parser<'a> {
     /// unescaped key is a length check and a load or two instead of a `memcmp` call.
     #[inline]
     pub(super) fn is(&self, s: Str, word: &str) -> bool {
+        let raw = &self.b[s.start..s.end];
         if s.escaped {
-            self.text(s) == word
+            unescaped_is(raw, word)
         } else {
-            &self.b[s.start..s.end] == word.as_bytes()
+            raw == word.as_bytes()
         }
     }
+}
+
+/// Whether the escaped string content `raw` unescapes to `word`. Out of line and given the
+/// span, not the `Str`: a call taking the `Str` (three fields, passed by reference) made every
+/// inlined [`Parser::is`] store its key on the stack first, on the common path too.
+#[cold]
+#[inline(never)]
+fn unescaped_is(raw: &[u8], word: &str) -> bool {
+    unescape(raw) == word
 }
 
 /// The value of an integer literal the scanner validated (`-?[0-9]+`), if it fits in an
