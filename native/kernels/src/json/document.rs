@@ -17,12 +17,51 @@ pub(super) enum Kind {
 
 /// A member of an object whose keys are tracked: raw key (with quotes), raw value span, whether
 /// the value has insignificant whitespace inside, and what the transform does with it.
-#[derive(Clone, Debug)]
+///
+/// Spans as `u32` offsets (a body is at most 64 MiB): 20 bytes a member instead of 48 with a
+/// [`Str`] and a `Range<usize>`. Why: the output visits the members order by order in the
+/// orders' sorted order, so each order's members are a cold read (the 1 MB input's ~13,000
+/// members filled 626 KB, most of the L2 cache), and the checks of their spans were a quarter
+/// of the serialization's samples.
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Member {
-    pub(super) key: Str,
-    pub(super) value: Range<usize>,
+    key_start: u32,
+    key_end: u32,
+    value_start: u32,
+    value_end: u32,
+    key_escaped: bool,
     pub(super) compact: bool,
     pub(super) kind: Kind,
+}
+
+impl Member {
+    pub(super) fn new(key: Str, value: Range<usize>, compact: bool, kind: Kind) -> Member {
+        // offsets in a body of at most `MAX_PAYLOAD_BYTES` (64 MiB)
+        let offset = |at: usize| at as u32;
+        Member {
+            key_start: offset(key.start),
+            key_end: offset(key.end),
+            value_start: offset(value.start),
+            value_end: offset(value.end),
+            key_escaped: key.escaped,
+            compact,
+            kind,
+        }
+    }
+
+    #[inline]
+    pub(super) fn key(&self) -> Str {
+        Str {
+            start: self.key_start as usize,
+            end: self.key_end as usize,
+            escaped: self.key_escaped,
+        }
+    }
+
+    #[inline]
+    pub(super) fn value(&self) -> Range<usize> {
+        self.value_start as usize..self.value_end as usize
+    }
 }
 
 /// An order's `id`, decoded only as far as the schema check needs.

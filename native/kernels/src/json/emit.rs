@@ -29,7 +29,7 @@ fn push_compact(out: &mut Vec<u8>, raw: &[u8]) {
 }
 
 fn push_value(out: &mut Vec<u8>, input: &[u8], m: &Member) {
-    let raw = &input[m.value.clone()];
+    let raw = &input[m.value()];
     if m.compact {
         out.extend_from_slice(raw);
     } else {
@@ -39,7 +39,7 @@ fn push_value(out: &mut Vec<u8>, input: &[u8], m: &Member) {
 
 /// Whether `m` stands in the input exactly as it is written out: `"key":value`, no whitespace.
 fn is_tight(m: &Member) -> bool {
-    m.kind == Kind::Other && m.compact && m.value.start == m.key.end + 2
+    m.kind == Kind::Other && m.compact && m.value().start == m.key().end + 2
 }
 
 /// Copy the members of `members` from `i` on that are copied verbatim, as long as they are
@@ -53,13 +53,13 @@ fn push_tight_run(out: &mut Vec<u8>, input: &[u8], members: &[Member], i: usize)
     let mut last = first;
     let mut next = i + 1;
     while let Some(m) = members.get(next) {
-        if !is_tight(m) || m.key.start != last.value.end + 2 {
+        if !is_tight(m) || m.key().start != last.value().end + 2 {
             break;
         }
         last = m;
         next += 1;
     }
-    out.extend_from_slice(&input[first.key.start - 1..last.value.end]);
+    out.extend_from_slice(&input[first.key().start - 1..last.value().end]);
     out.push(b',');
     next
 }
@@ -111,7 +111,7 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
         match m.kind {
             Kind::Summary => continue,
             Kind::Orders => {
-                push_key(&mut out, input, m.key);
+                push_key(&mut out, input, m.key());
                 out.push(b'[');
                 let mut tags = TagCache::default();
                 for (n, &(i, total)) in plan.kept.iter().enumerate() {
@@ -123,7 +123,7 @@ pub fn serialize(doc: &Document, plan: &Plan) -> Vec<u8> {
                 out.push(b']');
             }
             _ => {
-                push_key(&mut out, input, m.key);
+                push_key(&mut out, input, m.key());
                 push_value(&mut out, input, m);
             }
         }
@@ -202,7 +202,7 @@ fn push_order<'a>(
         match m.kind {
             Kind::Replaced => continue,
             Kind::Tags => {
-                push_key(out, input, m.key);
+                push_key(out, input, m.key());
                 out.push(b'[');
                 for (n, tag) in doc.tags[o.tags.clone().expect("checked")]
                     .iter()
@@ -216,7 +216,7 @@ fn push_order<'a>(
                 out.push(b']');
             }
             _ => {
-                push_key(out, input, m.key);
+                push_key(out, input, m.key());
                 push_value(out, input, m);
             }
         }

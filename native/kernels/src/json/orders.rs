@@ -103,12 +103,7 @@ fn top_member(
             Kind::Other
         }
     };
-    let m = Member {
-        key,
-        value: start..p.pos,
-        compact: runs == p.ws_runs,
-        kind,
-    };
+    let m = Member::new(key, start..p.pos, runs == p.ws_runs, kind);
     upsert(p, top, 0, keys, m);
     Ok(())
 }
@@ -162,15 +157,16 @@ impl KeySet {
 #[inline]
 fn upsert(p: &Parser, members: &mut Vec<Member>, from: usize, keys: &mut KeySet, m: Member) {
     let raw = |s: Str| &p.b[s.start..s.end];
-    if !keys.may_contain(raw(m.key), m.key.escaped) {
+    if !keys.may_contain(raw(m.key()), m.key().escaped) {
         members.push(m);
         return;
     }
     let existing = members[from..].iter_mut().find(|old| {
-        if old.key.escaped || m.key.escaped {
-            p.text(old.key) == p.text(m.key)
+        let (old, new) = (old.key(), m.key());
+        if old.escaped || new.escaped {
+            p.text(old) == p.text(new)
         } else {
-            raw(old.key) == raw(m.key)
+            raw(old) == raw(new)
         }
     });
     match existing {
@@ -285,12 +281,7 @@ fn order_member(
     // made in each branch: made once, it was built on the stack for `upsert` (which takes it by
     // reference) and copied from there by 16-byte loads spanning two 8-byte stores each, a
     // failed store forward per member (30% of `parse_into`'s samples, on that load)
-    let m = || Member {
-        key,
-        value: start..p.pos,
-        compact: runs == p.ws_runs,
-        kind,
-    };
+    let m = || Member::new(key, start..p.pos, runs == p.ws_runs, kind);
     if unique {
         // no earlier member can have this key: no search, no fingerprint (so a later key that
         // is not known to be unique searches them all)
