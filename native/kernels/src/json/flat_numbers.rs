@@ -164,11 +164,7 @@ mod tests {
                 p.skip(depth)
             }
         }
-        let mut p = Parser {
-            b: text,
-            pos: 0,
-            ws_runs: 0,
-        };
+        let mut p = Parser::new(text);
         value(&mut p, 0).ok().map(|()| p.pos)
     }
 

@@ -43,11 +43,7 @@ pub(super) fn shape_error() -> KernelError {
 
 fn scan(doc: &mut Document) -> Result<()> {
     let input = doc.input;
-    let mut p = Parser {
-        b: input,
-        pos: 0,
-        ws_runs: 0,
-    };
+    let mut p = Parser::new(input);
     p.ws();
     if p.peek() == b'{' {
         let mut top = Vec::new();

@@ -141,11 +141,8 @@ mod tests {
 
     /// The exact way: the end and value, or `None` if it fails.
     fn exact(b: &[u8], p: usize) -> Option<(usize, u64)> {
-        let mut parser = Parser {
-            b,
-            pos: p,
-            ws_runs: 0,
-        };
+        let mut parser = Parser::new(b);
+        parser.pos = p;
         let v = parser.number_f64_exact().ok()?;
         Some((parser.pos, v.to_bits()))
     }

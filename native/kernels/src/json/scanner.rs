@@ -10,6 +10,7 @@ use std::borrow::Cow;
 
 use super::key_order::KeyOrder;
 use super::plain_number::plain_number;
+use super::skip::SkippedKeys;
 use super::stops::find_string_stop;
 use super::MAX_DEPTH;
 use crate::{KernelError, Result};
@@ -76,9 +77,21 @@ pub(super) struct Parser<'a> {
     pub(super) pos: usize,
     /// incremented for every run of whitespace skipped, to tell compact spans from others
     pub(super) ws_runs: usize,
+    /// the predicted keys of the objects the fast skip walks (`skip.rs`), by nesting level
+    pub(super) skipped_keys: SkippedKeys,
 }
 
 impl<'a> Parser<'a> {
+    /// A parser at the start of `b`.
+    pub(super) fn new(b: &'a [u8]) -> Self {
+        Parser {
+            b,
+            pos: 0,
+            ws_runs: 0,
+            skipped_keys: SkippedKeys::default(),
+        }
+    }
+
     #[inline]
     pub(super) fn peek(&self) -> u8 {
         self.b.get(self.pos).copied().unwrap_or(0)

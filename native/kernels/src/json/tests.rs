@@ -299,11 +299,7 @@ fn integers_convert_as_str_parse_does() {
 #[test]
 fn integer_numbers_convert_to_the_nearest_double() {
     let value = |text: &str| {
-        let mut p = scanner::Parser {
-            b: text.as_bytes(),
-            pos: 0,
-            ws_runs: 0,
-        };
+        let mut p = scanner::Parser::new(text.as_bytes());
         p.number_f64_exact().unwrap()
     };
     // an integer, so `-0` is Python's `float(0)`, not `-0.0`
