@@ -156,10 +156,46 @@
 //! (load 0.7): the kernel 1.098 ms P50, serde_json's validation alone 1.062 ms median,
 //! simdjson's DOM parse 0.815 ms.
 //!
+//! ## Round six (issue 28): failed store forwards, then the skipped objects' keys
+//!
+//! `perf annotate` of round five's library showed two loads collecting far more samples than
+//! their instructions: each was a copy of a value the compiler had built field by field on the
+//! stack and read back by wider loads spanning two of its stores (a failed store forward, some
+//! ten cycles, per item and per order member). Both came from how a value reached its vector,
+//! not from the work. ab_kernels P50 ratios, each against the step before it, both orders:
+//!
+//! | step | P50 ratio, both orders |
+//! |---|---|
+//! | an order's key known to differ from its earlier keys (`KeyOrder::unique`) pushed with no duplicate search or fingerprint | 0.99, 0.98 |
+//! | an item pushed where it is parsed, not moved out through a `Result<Item>` (whose error variant overlaps the bytes after the item's `bool`: two overlapping 4-byte copies) | 0.97, 0.97 |
+//! | an order's `Member` made in each branch, not once for both (`upsert` takes it by reference, so it was built on the stack and copied from there into the vector) | 0.99, 0.98 |
+//! | `plain_number`'s end first, from one mask of digits, `.` and `-` | 0.99, 0.98 |
+//! | a `Member`'s spans as `u32` offsets: 20 bytes, not 48 (626 -> 260 KB of members for 1 MB) | 1.00, 0.99 |
+//! | the keys of skipped objects (`shipping`, its `address`) predicted per level (`skip::SkippedKeys`) | 0.96, 0.96 |
+//!
+//! Also kept, for fewer instructions at no time cost (1.00, 1.00): `Parser::is`
+//! compares an escaped string out of line from its span (a call taking the `Str` made every
+//! inlined comparison store its key on the stack). The round: P50 1.127 -> 0.997 ms and 1.130 ->
+//! 1.003 (0.88, 0.89; min 1.109 -> 0.981), 64 KB 0.88, 8 MB 0.87, callgrind 15.5 -> 13.9
+//! million instructions a call. Tried and dropped (against the step before): the price's
+//! division as a multiplication (a timing probe, wrong rounding: 1.00, so the division costs
+//! nothing), a member written into reserved room (1.01), prefetching the input of the order
+//! written two ahead (1.03), the tier lookup without `memcmp` (1.00), the flat-array check
+//! before the container skip's call (1.02), `Parser::number` by `plain_number`'s masks (1.02;
+//! splitting `plain_number` alone 1.06), a predicted length for string values checked instead
+//! of searched (1.18: every string read paid for the hint), each key's field learnt with its
+//! prediction so a predicted key needs no name compare (1.11, 1.05 with the inlining of
+//! before forced back), tags pushed where parsed (1.01), the status and id visitors always
+//! inlined (1.00), short output pieces by overlapping word copies instead of `memcpy` calls
+//! (1.00, 0.99: unsafe code for noise). Where the time goes now (`perf`, 3,000 calls):
+//! `items` 25%, the orders' own members 15-19%, the container skip 11%, `serialize` 8% and
+//! `memmove` 7% (the output's copies of the input), `customer_tier` 5%, UTF-8 validation 3%,
+//! `transform` 3%, the totals' formatting 2.5%.//!
 //! The code follows the pipeline's seams, one module each: `scanner` (the JSON grammar: tokens,
 //! containers walked with visitors, errors with line and column; its byte searches in `stops`,
 //! the fast skip of copied containers in `skip`, flat arrays of numbers in `flat_numbers`,
-//! short plain numbers in `plain_number`, predicted keys in `key_order`; the
+//! short plain numbers in `plain_number`, predicted keys in `key_order`, and those of the
+//! skipped objects in `skip`; the
 //! document's vectors kept per thread in `scratch`), `orders` (the visitors that extract
 //! orders into the `document` model), `transform` (schema check, totals, order, summary: the
 //! `Plan`) and `emit` (the output bytes). [`parse`], [`transform`] and
