@@ -242,7 +242,7 @@ fn unique_predicted_order_keys_change_no_duplicate_handling() {
         r#""id":ID,"status":"s","customer":{"tier":"g"},"items":[],"tags":[],"x":1,"x":2"#,
         r#""x":0,"id":ID,"status":"s","customer":{"tier":"g"},"items":[],"tags":[],"x":2"#,
         r#""id":ID,"x":0,"status":"s","customer":{"tier":"g"},"items":[],"x":3,"tags":[]"#,
-        r#""id":ID,"status":"s","customer":{"tier":"g"},"items":[],"tags":[],"x":1,"x":4"#,
+        r#""id":ID,"status":"s","customer":{"tier":"g"},"items":[],"tags":[],"x":1,"\u0078":4"#,
         r#""id":ID,"status":"s","customer":{"tier":"g"},"items":[],"tags":[],"x" :1,"x":5"#,
         r#""id":ID,"status":"s","status":"t","customer":{"tier":"g"},"items":[],"tags":[]"#,
         r#""id":ID,"status":"s","customer":{"tier":"g"},"tags":[],"items":[],"x":1,"id":ID"#,
@@ -266,6 +266,9 @@ fn unique_predicted_order_keys_change_no_duplicate_handling() {
             // raw text: a parsed `Value` would hide a duplicate key the kernel let through
             let start = out.find(r#""orders":["#).unwrap() + 10;
             let got = &out[start..out.rfind(r#"],"summary""#).unwrap()];
+            // the last of duplicate keys is written as it stands in the input (`"\u0078"` is
+            // the JSON string `"x"`); serde_json writes it unescaped
+            let got = got.replace(r#""\u0078""#, r#""x""#);
             // every total is 0, so the output keeps the ids' order
             let want: Vec<String> = orders.iter().map(|o| expected(o)).collect();
             assert_eq!(got, want.join(","), "{a} then {b}");
