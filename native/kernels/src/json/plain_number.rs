@@ -1,6 +1,7 @@
 //! A short plain number (`3`, `140.92`, `-0.5`: at most 8 integer and 7 decimal digits, 15
-//! bytes in all, no exponent) measured from a 16-byte digit mask and converted 8 digits at a
-//! time (SWAR), with no loop over its digits: `qty` and `price`, two per item.
+//! bytes in all, no exponent) measured from bit masks of a 16-byte window (its digits, `.` and
+//! `-`) and converted 8 digits at a time (SWAR), with no loop over its digits: `qty` and
+//! `price`, two per item.
 //!
 //! Why: the digit loops of [`Parser::number`](super::scanner::Parser::number) and the second
 //! pass of `exact_decimal` end after a count of digits that varies from one number to the next

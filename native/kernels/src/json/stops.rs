@@ -1,6 +1,7 @@
 //! Byte searches of the scanner's hot loops: the end of a string's plain run (the next `"`,
-//! `\` or control character), and the digit class the number scans share. SSE2 on x86_64 (part of the x86_64 baseline, so no runtime
-//! detection is needed), 8 bytes at a time (SWAR) elsewhere and for the last bytes.
+//! `\` or control character), and the digit class the number scans share. SSE2 on x86_64
+//! (part of the x86_64 baseline, so no runtime detection is needed), 8 bytes at a time (SWAR)
+//! elsewhere and for the last bytes.
 //!
 //! The strings of an order document are short (keys, SKUs, dates: 2-20 bytes), so one
 //! 16-byte block usually holds the whole string: wider vectors would not shorten the search.
