@@ -1,12 +1,15 @@
 """Interleaved A/B of C-ABI kernel libraries: each library's own kernel time (hb_last_kernel_ns).
 
-    python scripts/ab_kernels.py OLD.so NEW.so [-w json,timeseries,image] [-n CALLS]
+    python scripts/ab_kernels.py OLD.so NEW.so [-w json,timeseries,image] [-n CALLS] [--size S]
+        [--seed N]
 
 Loads every library side by side (ctypes, RTLD_LOCAL: their identical hb_* names do not
 collide), checks that they give byte-identical output on each workload's default input (or
 says they differ), then alternates calls library by library and prints min / P50 per library
-and the ratio of P50s. The kernel time is measured inside the library (the C ABI's kernel
-timing), so the ctypes crossing does not count. A loaded machine moves both columns alike.
+and the ratio of P50s. ``--seed`` takes another generated input of the same size, so that a
+step is not tuned to one batch. The kernel time is measured inside the library (the C ABI's
+kernel timing), so the ctypes crossing does not count. A loaded machine moves both columns
+alike.
 """
 
 from __future__ import annotations
@@ -40,11 +43,11 @@ def main() -> None:
     parser.add_argument("-w", "--workloads", default="json,timeseries,image")
     parser.add_argument("-n", "--calls", type=int, default=200)
     parser.add_argument("--size", default=None)
+    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     libs = [Library(p) for p in args.libraries]
     for workload in args.workloads.split(","):
-        payload = hybridbench.make_input(workload, args.size) if args.size else \
-            hybridbench.make_input(workload)
+        payload = hybridbench.make_input(workload, args.size, seed=args.seed)
         outputs = [lib.run(workload, payload)[0] for lib in libs]
         same = all(o == outputs[0] for o in outputs)
         for output in outputs:
