@@ -291,9 +291,11 @@ fn run_any_cpu(input: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-/// Two passes over the points: the cpu aggregates per group and host (remembering each point's
-/// group), then the latencies into their group's p95 tail; the per-point buffers are this
-/// thread's ([`scratch`]).
+/// The pass over the points (the cpu aggregates per group and host, each point's group, the
+/// latencies at or above a sampled bar where a batch has large groups), then the p95 of each
+/// group ([`tail`]); the per-point buffers are this thread's ([`scratch`]). `groups` and
+/// `hosts` are numberings made for `batch`: their ids index per-slot arrays unchecked
+/// ([`KeyIds`]).
 fn aggregate<G: GroupIds, H: KeyIds<u32>>(batch: &Batch, groups: &G, hosts: &H) -> Vec<u8> {
     with_scratch(|scratch| aggregate_in(batch, groups, hosts, scratch))
 }
@@ -416,13 +418,20 @@ fn one_pass<G: GroupIds, H: KeyIds<u32>, L: LatencySink>(
         let host = u32::from_le_bytes(host.try_into().expect("4 bytes"));
         let cpu = f64::from_le_bytes(cpu.try_into().expect("8 bytes"));
         let g = groups.id_at(point, region, ts);
-        let stats = &mut group_stats[g as usize];
+        debug_assert!((g as usize) < group_stats.len());
+        // SAFETY: `g` is below `slots()`, the length (`KeyIds`' contract: `aggregate`'s callers
+        // give it numberings made for this batch). Checked, the two indexes cost three
+        // instructions and a register each per point: P50 0.94, 0.93 against them.
+        let stats = unsafe { group_stats.get_unchecked_mut(g as usize) };
         let seen = stats.count;
         stats.count += 1;
         stats.sum += cpu;
         stats.min = min(stats.min, cpu);
         stats.max = max(stats.max, cpu);
-        let stats = &mut host_stats[hosts.id(point, host) as usize];
+        let h = hosts.id(point, host) as usize;
+        debug_assert!(h < host_stats.len());
+        // SAFETY: as for the group's, `h` is below `hosts.slots()`, the length.
+        let stats = unsafe { host_stats.get_unchecked_mut(h) };
         stats.count += 1;
         stats.max = max(stats.max, cpu);
         slot.write(g);
