@@ -18,12 +18,7 @@ pub type GroupKey = (u16, i64);
 
 /// A numbering of keys `K`: `id` gives every point's key an id below `slots()`, ascending in
 /// key order; `key` maps an id back.
-///
-/// # Safety
-/// For every point of the batch the numbering was made for, `id` (and [`GroupIds::id_at`])
-/// return an id below `slots()`: the aggregation's pass indexes its per-slot arrays by them
-/// without a bounds check.
-pub unsafe trait KeyIds<K> {
+pub trait KeyIds<K> {
     fn slots(&self) -> usize;
     fn id(&self, point: usize, key: K) -> u32;
     fn key(&self, id: u32) -> K;
@@ -31,10 +26,7 @@ pub unsafe trait KeyIds<K> {
 
 /// The group ids of the points as the aggregation's pass computes them: from a point's region
 /// and raw timestamp, so that a numbering may derive the window its own way.
-///
-/// # Safety
-/// As [`KeyIds`]'s, for `id_at`.
-pub unsafe trait GroupIds: KeyIds<GroupKey> {
+pub trait GroupIds: KeyIds<GroupKey> {
     fn id_at(&self, point: usize, region: u16, ts: i64) -> u32;
 }
 
@@ -74,9 +66,7 @@ impl Grid {
     }
 }
 
-// SAFETY: made from the inclusive ranges of the batch's regions and windows (`Ranges::of`),
-// every point's `(region - r0) * windows + (window - w0)` is below `regions * windows`.
-unsafe impl KeyIds<GroupKey> for Grid {
+impl KeyIds<GroupKey> for Grid {
     fn slots(&self) -> usize {
         self.slots
     }
@@ -92,8 +82,7 @@ unsafe impl KeyIds<GroupKey> for Grid {
     }
 }
 
-// SAFETY: as for `KeyIds`; `id_at` is `id` of the point's window.
-unsafe impl GroupIds for Grid {
+impl GroupIds for Grid {
     /// `(region - r0) * windows + (window - w0)` with the window's floor division done unsigned
     /// on the timestamp's offset from `base_ts`: that offset is below `windows * WINDOW_MS`
     /// (at most [`dense_limit`] windows), so its wrapped difference is exact, and `floor(ts /
@@ -125,9 +114,7 @@ impl Offset {
     }
 }
 
-// SAFETY: made from the inclusive range of the batch's hosts, every point's `host - h0` is
-// below `h1 - h0 + 1`.
-unsafe impl KeyIds<u32> for Offset {
+impl KeyIds<u32> for Offset {
     fn slots(&self) -> usize {
         self.slots
     }
@@ -172,9 +159,7 @@ impl<K: Copy + Ord + Hash> Sorted<K> {
     }
 }
 
-// SAFETY: every point's id is a rank among the distinct keys, below their number (whatever
-// the batch: a point beyond the one it was made for panics in `of_point`'s bounds check).
-unsafe impl<K: Copy> KeyIds<K> for Sorted<K> {
+impl<K: Copy> KeyIds<K> for Sorted<K> {
     fn slots(&self) -> usize {
         self.keys.len()
     }
@@ -187,8 +172,7 @@ unsafe impl<K: Copy> KeyIds<K> for Sorted<K> {
     }
 }
 
-// SAFETY: as for `KeyIds`.
-unsafe impl GroupIds for Sorted<GroupKey> {
+impl GroupIds for Sorted<GroupKey> {
     #[inline]
     fn id_at(&self, point: usize, _region: u16, _ts: i64) -> u32 {
         self.of_point[point]

@@ -8,7 +8,7 @@ mod tail;
 use crate::{check_payload_size, KernelError, Result};
 use keys::{dense_limit, Grid, GroupIds, GroupKey, KeyIds, Offset, Sorted};
 use scratch::{with_scratch, Scratch};
-use tail::{AboveBar, AfterThePass, LatencySink, Tails};
+use tail::Tails;
 
 pub const MAGIC_IN: &[u8; 4] = b"HBTS";
 pub const MAGIC_OUT: &[u8; 4] = b"HBTA";
@@ -291,11 +291,9 @@ fn run_any_cpu(input: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-/// The pass over the points (the cpu aggregates per group and host, each point's group, the
-/// latencies at or above a sampled bar where a batch has large groups), then the p95 of each
-/// group ([`tail`]); the per-point buffers are this thread's ([`scratch`]). `groups` and
-/// `hosts` are numberings made for `batch`: their ids index per-slot arrays unchecked
-/// ([`KeyIds`]).
+/// Two passes over the points: the cpu aggregates per group and host (remembering each point's
+/// group), then the latencies into their group's p95 tail; the per-point buffers are this
+/// thread's ([`scratch`]).
 fn aggregate<G: GroupIds, H: KeyIds<u32>>(batch: &Batch, groups: &G, hosts: &H) -> Vec<u8> {
     with_scratch(|scratch| aggregate_in(batch, groups, hosts, scratch))
 }
@@ -306,85 +304,6 @@ fn aggregate_in<G: GroupIds, H: KeyIds<u32>>(
     hosts: &H,
     scratch: &mut Scratch,
 ) -> Vec<u8> {
-    let n = batch.n;
-    let latencies = &batch.metrics[8 * n..16 * n];
-    // a local Vec, not one behind `scratch`: pushed through a reference, the hot loop below
-    // was 12% slower (P50, warm heap: its length and pointer no longer stayed in registers)
-    let mut group_of_point = std::mem::take(&mut scratch.group_of_point);
-    group_of_point.clear();
-    group_of_point.reserve(n);
-    let (stats, tails) = match tail::sampled_bar(latencies, groups.slots()) {
-        Some(bar) => {
-            let (mut kept, mut kept_group) = (
-                std::mem::take(&mut scratch.kept),
-                std::mem::take(&mut scratch.kept_group),
-            );
-            kept.clear();
-            kept.reserve(n);
-            kept_group.clear();
-            kept_group.reserve(n);
-            let mut stream = AboveBar::new(
-                bar,
-                n,
-                kept.spare_capacity_mut(),
-                kept_group.spare_capacity_mut(),
-            );
-            let stats = one_pass(batch, groups, hosts, &mut group_of_point, &mut stream);
-            let passed = stream.passed();
-            // SAFETY: the stream wrote the first `passed` slots of both.
-            unsafe {
-                kept.set_len(passed);
-                kept_group.set_len(passed);
-            }
-            let tails = Tails::above_bar(
-                &stats.counts(),
-                bar,
-                (&mut kept, &mut kept_group),
-                &group_of_point,
-                latencies,
-                &mut scratch.grouped,
-            );
-            (scratch.kept, scratch.kept_group) = (kept, kept_group);
-            (stats, tails)
-        }
-        None => {
-            let stats = one_pass(batch, groups, hosts, &mut group_of_point, &mut AfterThePass);
-            let tails = Tails::new(
-                &stats.counts(),
-                &mut group_of_point,
-                latencies,
-                &mut scratch.kept,
-                &mut scratch.grouped,
-            );
-            (stats, tails)
-        }
-    };
-    scratch.group_of_point = group_of_point;
-    table(groups, &stats.groups, &tails, hosts, &stats.hosts)
-}
-
-/// The cpu aggregates of every group and host.
-struct Stats {
-    groups: Vec<GroupStats>,
-    hosts: Vec<HostStats>,
-}
-
-impl Stats {
-    fn counts(&self) -> Vec<u32> {
-        self.groups.iter().map(|s| s.count).collect()
-    }
-}
-
-/// The pass over the points: the cpu aggregates per group and host, each point's group into
-/// `group_of_point` (cleared, room for every point reserved), its latency to `latencies`.
-#[inline(always)]
-fn one_pass<G: GroupIds, H: KeyIds<u32>, L: LatencySink>(
-    batch: &Batch,
-    groups: &G,
-    hosts: &H,
-    group_of_point: &mut Vec<u32>,
-    latencies: &mut L,
-) -> Stats {
     let mut group_stats = vec![
         GroupStats {
             count: 0,
@@ -402,52 +321,53 @@ fn one_pass<G: GroupIds, H: KeyIds<u32>, L: LatencySink>(
         };
         hosts.slots()
     ];
+    // a local Vec, not one behind `scratch`: pushed through a reference, the hot loop below
+    // was 12% slower (P50, warm heap: its length and pointer no longer stayed in registers)
+    let mut group_of_point = std::mem::take(&mut scratch.group_of_point);
+    group_of_point.clear();
+    group_of_point.reserve(batch.n);
     // written slot by slot, not pushed: a push checks the capacity, which `reserve` (unlike
     // `with_capacity`) does not tell the compiler
     let slots = &mut group_of_point.spare_capacity_mut()[..batch.n];
     let cpu = &batch.metrics[..8 * batch.n];
-    let latency = &batch.metrics[8 * batch.n..16 * batch.n];
     let columns = batch.ts.chunks_exact(8).zip(batch.regions.chunks_exact(2));
     let columns = columns
         .zip(batch.hosts.chunks_exact(4))
-        .zip(cpu.chunks_exact(8).zip(latency.chunks_exact(8)))
+        .zip(cpu.chunks_exact(8))
         .zip(slots);
-    for (point, ((((ts, region), host), (cpu, latency)), slot)) in columns.enumerate() {
+    for (point, ((((ts, region), host), cpu), slot)) in columns.enumerate() {
         let ts = i64::from_le_bytes(ts.try_into().expect("8 bytes"));
         let region = u16::from_le_bytes([region[0], region[1]]);
         let host = u32::from_le_bytes(host.try_into().expect("4 bytes"));
         let cpu = f64::from_le_bytes(cpu.try_into().expect("8 bytes"));
         let g = groups.id_at(point, region, ts);
-        debug_assert!((g as usize) < group_stats.len());
-        // SAFETY: `g` is below `slots()`, the length (`KeyIds`' contract: `aggregate`'s callers
-        // give it numberings made for this batch). Checked, the two indexes cost three
-        // instructions and a register each per point: P50 0.94, 0.93 against them.
-        let stats = unsafe { group_stats.get_unchecked_mut(g as usize) };
-        let seen = stats.count;
+        let stats = &mut group_stats[g as usize];
         stats.count += 1;
         stats.sum += cpu;
         stats.min = min(stats.min, cpu);
         stats.max = max(stats.max, cpu);
-        let h = hosts.id(point, host) as usize;
-        debug_assert!(h < host_stats.len());
-        // SAFETY: as for the group's, `h` is below `hosts.slots()`, the length.
-        let stats = unsafe { host_stats.get_unchecked_mut(h) };
+        let stats = &mut host_stats[hosts.id(point, host) as usize];
         stats.count += 1;
         stats.max = max(stats.max, cpu);
         slot.write(g);
-        let latency = f64::from_le_bytes(latency.try_into().expect("8 bytes"));
-        latencies.offer(g, latency, seen);
     }
     // SAFETY: every column has `n` entries, so the loop wrote all `n` slots.
     unsafe { group_of_point.set_len(batch.n) };
     // an overflow leaves an infinity or a NaN in the sum, so a finite sum proves none happened
     if group_stats.iter().any(|s| !s.sum.is_finite()) {
-        rescale_overflowed_sums(&mut group_stats, group_of_point, batch.metric(0));
+        rescale_overflowed_sums(&mut group_stats, &group_of_point, batch.metric(0));
     }
-    Stats {
-        groups: group_stats,
-        hosts: host_stats,
-    }
+    let counts: Vec<u32> = group_stats.iter().map(|s| s.count).collect();
+    let latencies = &batch.metrics[8 * batch.n..16 * batch.n];
+    let tails = Tails::new(
+        &counts,
+        &mut group_of_point,
+        latencies,
+        &mut scratch.kept,
+        &mut scratch.grouped,
+    );
+    scratch.group_of_point = group_of_point;
+    table(groups, &group_stats, &tails, hosts, &host_stats)
 }
 
 /// The spec's fallback for the groups whose cpu sum overflowed (finite values beyond the

@@ -19,9 +19,6 @@ pub struct Scratch {
     pub kept: Vec<i64>,
     /// the same keys gathered group by group (`tail::by_group`)
     pub grouped: Vec<i64>,
-    /// the groups of the values in `kept` when the aggregation's pass keeps them
-    /// (`tail::AboveBar`)
-    pub kept_group: Vec<u32>,
 }
 
 thread_local! {
@@ -30,7 +27,6 @@ thread_local! {
             group_of_point: Vec::new(),
             kept: Vec::new(),
             grouped: Vec::new(),
-            kept_group: Vec::new(),
         })
     };
 }
