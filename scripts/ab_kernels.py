@@ -48,22 +48,26 @@ def main() -> None:
     libs = [Library(p) for p in args.libraries]
     for workload in args.workloads.split(","):
         payload = hybridbench.make_input(workload, args.size, seed=args.seed)
-        outputs = [lib.run(workload, payload)[0] for lib in libs]
-        same = all(o == outputs[0] for o in outputs)
-        for output in outputs:
-            hybridbench.verify(workload, payload, output)
-        times: list[list[int]] = [[] for _ in libs]
-        for _ in range(args.calls):
-            for i, lib in enumerate(libs):
-                times[i].append(lib.run(workload, payload)[1])
-        print(f"{workload} ({len(payload):,} B), outputs "
-              f"{'byte-identical' if same else 'DIFFER (each verified)'}:")
-        base = statistics.median(times[0])
-        for lib, ts in zip(libs, times, strict=True):
-            p50 = statistics.median(ts)
-            print(f"  {lib.version:<24} min {min(ts) / 1e6:8.3f} ms  P50 {p50 / 1e6:8.3f} ms  "
-                  f"P50 ratio {p50 / base:5.2f}  {lib.path}")
+        compare(libs, workload, payload, args.calls, f"{workload} ({len(payload):,} B)")
 
+
+def compare(libs: list[Library], workload: str, payload: bytes, calls: int, title: str) -> None:
+    """Verify each library's output on `payload`, then time `calls` rounds of one call per
+    library in turn and print min / P50 per library and the ratio of P50s to the first's."""
+    outputs = [lib.run(workload, payload)[0] for lib in libs]
+    same = all(o == outputs[0] for o in outputs)
+    for output in outputs:
+        hybridbench.verify(workload, payload, output)
+    times: list[list[int]] = [[] for _ in libs]
+    for _ in range(calls):
+        for i, lib in enumerate(libs):
+            times[i].append(lib.run(workload, payload)[1])
+    print(f"{title}, outputs {'byte-identical' if same else 'DIFFER (each verified)'}:")
+    base = statistics.median(times[0])
+    for lib, ts in zip(libs, times, strict=True):
+        p50 = statistics.median(ts)
+        print(f"  {lib.version:<24} min {min(ts) / 1e6:8.3f} ms  P50 {p50 / 1e6:8.3f} ms  "
+              f"P50 ratio {p50 / base:5.2f}  {lib.path}")
 
 if __name__ == "__main__":
     main()
