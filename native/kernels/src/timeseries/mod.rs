@@ -699,7 +699,33 @@ mod tests {
             &[vec![f64::NEG_INFINITY, 2.0], vec![3.0, 4.0]],
         );
         assert_eq!(err(&inf), "timeseries: metric 0 of point 0 is infinite");
-        for bad in [&nan, &inf, &good[..10]] {
+        // the error names the first offender in (metric, point) order, whichever column
+        // holds it and whatever the values around it
+        let both = batch(
+            &[1, 2, 3],
+            &[0, 1, 2],
+            &[0, 0, 0],
+            &[vec![1.0, 2.0, f64::NAN], vec![f64::INFINITY, 4.0, 5.0]],
+        );
+        assert_eq!(err(&both), "timeseries: metric 0 of point 2 is NaN");
+        let cancelling = batch(
+            &[1, 2],
+            &[0, 1],
+            &[0, 0],
+            &[vec![f64::INFINITY, f64::NEG_INFINITY], vec![3.0, 4.0]],
+        );
+        assert_eq!(
+            err(&cancelling),
+            "timeseries: metric 0 of point 0 is infinite"
+        );
+        let third = batch(
+            &[1, 2],
+            &[0, 1],
+            &[0, 0],
+            &[vec![1.0, 2.0], vec![3.0, 4.0], vec![5.0, f64::NAN]],
+        );
+        assert_eq!(err(&third), "timeseries: metric 2 of point 1 is NaN");
+        for bad in [&nan, &inf, &both, &cancelling, &third, &good[..10]] {
             assert_eq!(run_any_cpu(bad).unwrap_err().message, err(bad));
         }
     }
