@@ -79,6 +79,61 @@ def find_executable(name: str, near: Iterable[Path] = ()) -> Path | None:
     return Path(found) if found else None
 
 
+#: the checkout this package runs from, if it is one (an editable install); None otherwise
+CHECKOUT = Path(__file__).resolve().parent.parent
+#: what a build of the built-in kernels is made from, under ``native/`` of a checkout
+SOURCE_SUFFIXES = frozenset({".rs", ".toml", ".lock", ".h", ".proto"})
+
+
+def newest_source(native_dir: Path) -> tuple[float, Path] | None:
+    """The most recently modified build input under ``native_dir`` (cargo's ``target/``
+    directories skipped), as ``(mtime, path)``; None if there is none."""
+    newest: tuple[float, Path] | None = None
+    for directory, subdirs, files in os.walk(native_dir):
+        subdirs[:] = [d for d in subdirs if d != "target" and not d.startswith(".")]
+        for name in files:
+            path = Path(directory, name)
+            if path.suffix not in SOURCE_SUFFIXES:
+                continue
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                continue
+            if newest is None or mtime > newest[0]:
+                newest = (mtime, path)
+    return newest
+
+
+def stale_build_warning(root: Path = CHECKOUT,
+                        artefacts: Iterable[Path] | None = None) -> str | None:
+    """In a checkout, why the installed built-in artefacts may not be the sources' code: an
+    artefact older than the newest source under ``native/`` (an edit, a checkout or a reset
+    since the last ``make install``/``pip install -e .``), as make itself would judge it.
+    Results record the checkout's commit, so a stale build would be measured under another
+    commit's name. None outside a checkout and when every artefact is newer. ``artefacts``:
+    the built-in package's library and server unless given."""
+    if not (root / ".git").exists() or not (root / "native").is_dir():
+        return None
+    if artefacts is None:
+        artefacts = [p for k in installed() if k.name == "hybridbench"
+                     for p in (k.library, k.server) if p is not None]
+    source = newest_source(root / "native")
+    if source is None:
+        return None
+    stale = []
+    for artefact in artefacts:
+        try:
+            if artefact.stat().st_mtime < source[0]:
+                stale.append(artefact.name)
+        except OSError:
+            continue
+    if not stale:
+        return None
+    return (f"stale native build: {', '.join(stale)} is older than "
+            f"{source[1].relative_to(root)}; the measured kernels may not be this checkout's "
+            "code (rebuild with `make install`)")
+
+
 def installed() -> tuple[NativeKernels, ...]:
     """Every registered kernel package, built-ins first, then plug-ins by name. Not cached:
     it is cheap, and the paths may follow the environment (``$HYBRIDBENCH_SERVER``)."""

@@ -45,6 +45,7 @@ from hybridbench import (
     group,
     interrupts,
     manager,
+    native,
     observability,
     paired,
     pinning,
@@ -446,6 +447,9 @@ def run(config: RunConfig, progress: ProgressFn | None = None,
     busy = envinfo.busy_warning()
     if busy:
         results.warn(Kind.BUSY_MACHINE, f"at start: {busy}", when="start")
+    stale = native.stale_build_warning()
+    if stale:
+        results.warn(Kind.STALE_BUILD, stale)
     with contextlib.ExitStack() as stopping:
         with tempfile.TemporaryDirectory(prefix="hb-run-") as tmp:
             measure = _Phase(config, affinity, results, progress, on_cell, on_worker, stopping)

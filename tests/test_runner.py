@@ -92,6 +92,17 @@ def test_wrong_answer_is_reported_not_timed(fakes: None) -> None:
     assert "worker 1 of 1" in (cell.error or "")  # the first worker's failure stops the cell
 
 
+def test_a_stale_native_build_is_recorded_as_a_run_warning(
+        fakes: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the judgement itself (mtimes under native/) is tested in test_stale_build.py
+    monkeypatch.setattr(runner.native, "stale_build_warning",
+                        lambda: "stale native build: lib.so is older than native/x.rs")
+    done = runner.run(fake_config(workloads=["echo"], backends=["inproc"], sizes="64B"))
+    stale = [w for w in done.warnings if results.Notice.of(w).kind == results.Kind.STALE_BUILD]
+    assert [results.Notice.of(w).message for w in stale] == [
+        "stale native build: lib.so is older than native/x.rs"]
+
+
 def test_backend_dying_mid_run_fails_its_cell_only(fakes: None) -> None:
     config = fake_config(workloads=["echo"], backends=["dies", "inproc"], sizes="1KB")
     first, second = runner.run(config).cells

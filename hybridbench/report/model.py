@@ -916,6 +916,8 @@ KIND_TITLES = {
     Kind.NO_STEADY_STATE: f"no steady state (a worker's time per call moved by at least "
                           f"{thresholds.STEADY_CHANGE:.0%} during its timed rounds)",
     Kind.NOTE: "notes",
+    Kind.STALE_BUILD: "stale native build (the kernels measured may not be the recorded "
+                      "commit's)",
 }
 #: kinds whose every message is shown, even where a reporter lists a kind's cells on one line:
 #: their evidence differs from cell to cell (which worker, by how much, where)
