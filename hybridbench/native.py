@@ -81,15 +81,16 @@ def find_executable(name: str, near: Iterable[Path] = ()) -> Path | None:
 
 #: the checkout this package runs from, if it is one (an editable install); None otherwise
 CHECKOUT = Path(__file__).resolve().parent.parent
-#: what a build of the built-in kernels is made from, under ``native/`` of a checkout
-SOURCE_SUFFIXES = frozenset({".rs", ".toml", ".lock", ".h", ".proto"})
+#: what a build of the built-in engines is made from, under ``native/`` (Rust) and ``go/``
+#: (the Go engine) of a checkout
+SOURCE_SUFFIXES = frozenset({".rs", ".toml", ".lock", ".h", ".proto", ".go", ".mod", ".sum"})
 
 
-def newest_source(native_dir: Path) -> tuple[float, Path] | None:
-    """The most recently modified build input under ``native_dir`` (cargo's ``target/``
+def newest_source(source_dir: Path) -> tuple[float, Path] | None:
+    """The most recently modified build input under ``source_dir`` (cargo's ``target/``
     directories skipped), as ``(mtime, path)``; None if there is none."""
     newest: tuple[float, Path] | None = None
-    for directory, subdirs, files in os.walk(native_dir):
+    for directory, subdirs, files in os.walk(source_dir):
         subdirs[:] = [d for d in subdirs if d != "target" and not d.startswith(".")]
         for name in files:
             path = Path(directory, name)
@@ -104,34 +105,47 @@ def newest_source(native_dir: Path) -> tuple[float, Path] | None:
     return newest
 
 
+def built_in_artefacts() -> dict[str, list[Path]]:
+    """The built-in engines' installed artefacts by the checkout directory they are built
+    from: the Rust library and server from ``native``, the Go server from ``go``."""
+    rust = [p for k in installed() if k.name == "hybridbench"
+            for p in (k.library, k.server) if p is not None]
+    try:
+        from hybridbench.backends.grpc import gobackend
+    except ImportError:  # an install without the Go engine's package
+        go = None
+    else:
+        go = gobackend.server_path()
+    return {"native": rust, "go": [go] if go is not None else []}
+
+
 def stale_build_warning(root: Path = CHECKOUT,
-                        artefacts: Iterable[Path] | None = None) -> str | None:
-    """In a checkout, why the installed built-in artefacts may not be the sources' code: an
-    artefact older than the newest source under ``native/`` (an edit, a checkout or a reset
-    since the last ``make install``/``pip install -e .``), as make itself would judge it.
-    Results record the checkout's commit, so a stale build would be measured under another
-    commit's name. None outside a checkout and when every artefact is newer. ``artefacts``:
-    the built-in package's library and server unless given."""
-    if not (root / ".git").exists() or not (root / "native").is_dir():
+                        artefacts: dict[str, list[Path]] | None = None) -> str | None:
+    """In a checkout, why the installed built-in engines may not be the sources' code: an
+    artefact older than the newest build input of the directory it is built from
+    (``artefacts``: directory -> artefacts, :func:`built_in_artefacts` unless given), after an
+    edit, a checkout or a reset since the last ``make install``, as make itself would judge
+    it. Results record the checkout's commit, so a stale build would be measured under
+    another commit's name. None outside a checkout and when every artefact is newer."""
+    if not (root / ".git").exists():
         return None
     if artefacts is None:
-        artefacts = [p for k in installed() if k.name == "hybridbench"
-                     for p in (k.library, k.server) if p is not None]
-    source = newest_source(root / "native")
-    if source is None:
-        return None
+        artefacts = built_in_artefacts()
     stale = []
-    for artefact in artefacts:
-        try:
-            if artefact.stat().st_mtime < source[0]:
-                stale.append(artefact.name)
-        except OSError:
+    for directory, built in artefacts.items():
+        source = newest_source(root / directory) if (root / directory).is_dir() else None
+        if source is None:
             continue
+        for artefact in built:
+            try:
+                if artefact.stat().st_mtime < source[0]:
+                    stale.append(f"{artefact.name} is older than {source[1].relative_to(root)}")
+            except OSError:
+                continue
     if not stale:
         return None
-    return (f"stale native build: {', '.join(stale)} is older than "
-            f"{source[1].relative_to(root)}; the measured kernels may not be this checkout's "
-            "code (rebuild with `make install`)")
+    return (f"stale native build: {'; '.join(stale)}; the measured engines may not be this "
+            "checkout's code (rebuild with `make install`)")
 
 
 def installed() -> tuple[NativeKernels, ...]:
