@@ -7,10 +7,11 @@ Loads every library side by side (ctypes, RTLD_LOCAL: their identical hb_* names
 collide), checks that they give byte-identical output on each workload's input (its
 default, or the one ``--size`` and ``--seed`` pick; or says they differ), then alternates
 calls library by library and prints min / P50 per library and the ratio of P50s. ``--seed``
-takes another generated input of the same size, so that a
-step is not tuned to one batch. The kernel time is measured inside the library (the C ABI's
-kernel timing), so the ctypes crossing does not count. A loaded machine moves both columns
-alike.
+takes another generated input of the same size, so that a step is not tuned to one batch.
+The kernel time is measured inside the library (the C ABI's kernel timing), so the ctypes
+crossing does not count. A loaded machine moves both columns alike. A build's layout moves
+them too: a change to one kernel can move another's time by several percent (native/README
+"Round eight"), so compare every workload, not only the one changed.
 """
 
 from __future__ import annotations
