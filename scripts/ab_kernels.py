@@ -9,9 +9,10 @@ default, or the one ``--size`` and ``--seed`` pick; or says they differ), then a
 calls library by library and prints min / P50 per library and the ratio of P50s. ``--seed``
 takes another generated input of the same size, so that a step is not tuned to one batch.
 The kernel time is measured inside the library (the C ABI's kernel timing), so the ctypes
-crossing does not count. A loaded machine moves both columns alike. A build's layout moves
-them too: a change to one kernel can move another's time by several percent (native/README
-"Round eight"), so compare every workload, not only the one changed.
+crossing does not count. A loaded machine moves both columns alike. The file a library is
+loaded from moves them too: byte-identical copies of one library differ by up to ~7% on
+json (native/README, "Round eight"), so compare every workload, and a small difference
+again with fresh copies (`cp`) of both libraries.
 """
 
 from __future__ import annotations
