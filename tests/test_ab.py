@@ -268,10 +268,10 @@ def test_the_gate_compares_two_python_plugin_installs(tmp_path: Path) -> None:
 
     env = {**os.environ, "PATH": ab_kernel._without_cargo(os.environ.get("PATH", "")),
            "PYTHONPATH": str(TESTS)}
-    # more passes than QUICK's 5: the slowed engine's ratio is ~2.7 (its 6x work plus the
-    # call's fixed cost), but with 4 degrees of freedom one pass disturbed by a loaded CI
-    # machine stretched the t interval to 0.65-11.6 ("unchanged") once; 9 passes narrow the
-    # t quantile (2.78 -> 2.31) and the standard error by a third
+    # more passes than QUICK's 5: the slowed engine reads 5-7x, but a pass is the median of
+    # two 40 ms rounds, which one stall on a loaded CI machine distorts; with 4 degrees of
+    # freedom such a pass stretched the t interval to 0.65-11.6 ("unchanged") once. 9 passes
+    # narrow the t quantile (2.78 -> 2.31) and the standard error by a third
     gate = ["-w", "abpy", "--size", "abpy=64KB", "--fail-on-regression", "10",
             "--duration", "0.4", "--workers", "9", "--rounds", "2"]
     slow = _cli(["ab", str(base), str(slowed), "-o", "slow.json", *gate], env, tmp_path)
