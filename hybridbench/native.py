@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from hybridbench import envinfo
+
 NATIVE_GROUP = "hybridbench.native"
 #: how long ``SERVER --list-workloads`` may take (it prints and exits, no listening)
 LIST_TIMEOUT_S = 10.0
@@ -79,8 +81,6 @@ def find_executable(name: str, near: Iterable[Path] = ()) -> Path | None:
     return Path(found) if found else None
 
 
-#: the checkout this package runs from, if it is one (an editable install); None otherwise
-CHECKOUT = Path(__file__).resolve().parent.parent
 #: what a build of the built-in engines is made from, under ``native/`` (Rust) and ``go/``
 #: (the Go engine) of a checkout
 SOURCE_SUFFIXES = frozenset({".rs", ".toml", ".lock", ".h", ".proto", ".go", ".mod", ".sum"})
@@ -119,7 +119,7 @@ def built_in_artefacts() -> dict[str, list[Path]]:
     return {"native": rust, "go": [go] if go is not None else []}
 
 
-def stale_build_warning(root: Path = CHECKOUT,
+def stale_build_warning(root: Path = envinfo.PROJECT_ROOT,
                         artefacts: dict[str, list[Path]] | None = None) -> str | None:
     """In a checkout, why the installed built-in engines may not be the sources' code: an
     artefact older than the newest build input of the directory it is built from

@@ -90,8 +90,8 @@ class Kind:
     #: the run: ``--trace-endpoint`` did not take the traces (the trace file has them);
     #: data: endpoint
     TRACE_NOT_SENT = "trace_not_sent"
-    #: the run, in a checkout: an installed native artefact is older than a source under
-    #: ``native/``, so the commit recorded may not be the code measured
+    #: the run, in a checkout: an installed native artefact is older than a source it is
+    #: built from (``native/``, ``go/``), so the commit recorded may not be the code measured
     STALE_BUILD = "stale_build"
 
 

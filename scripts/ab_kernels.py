@@ -72,5 +72,6 @@ def compare(libs: list[Library], workload: str, payload: bytes, calls: int, titl
         print(f"  {lib.version:<24} min {min(ts) / 1e6:8.3f} ms  P50 {p50 / 1e6:8.3f} ms  "
               f"P50 ratio {p50 / base:5.2f}  {lib.path}")
 
+
 if __name__ == "__main__":
     main()

@@ -1,5 +1,6 @@
-"""The stale-build notice: an installed native artefact older than a source under ``native/``
-of the checkout (``native.stale_build_warning``), recorded by a run as a run-level warning."""
+"""The stale-build notice: an installed native artefact older than a source of the checkout it
+is built from (``native/`` or ``go/``; ``native.stale_build_warning``), recorded by a run as a
+run-level warning."""
 
 from __future__ import annotations
 
